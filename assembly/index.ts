@@ -1,0 +1,18 @@
+// The core's exports: an export list only (one concept per file lives beside it).
+export {
+  LAYOUT_BASE, HEADER_OFFSET, HEADER_SIZE, TREES_OFFSET, TREES_SIZE, TREE_SIZE, MAX_TREES, SCRATCH_OFFSET, SCRATCH_SIZE, SCRATCH_CPU_SIZE,
+  SCRATCH_CMD_SIZE, SCRATCH_RESULT_SIZE, MAX_CPUS, MEDIA_ALIGN, HEAP_LIMIT, MEDIA_OFFSET, MEDIA_SIZE, LINES_OFFSET, LINES_SIZE, HEAP_OFFSET,
+  H_HEAP_TOP, H_NODES_IN_USE, H_NODES_FREE, H_TREES_IN_USE, layoutInit, layoutAttach, scratchCommands, scratchResults,
+} from './layout';
+export { daxMkEntry, XA_RETRY_ENTRY, DAX_SHIFT, DAX_PFN_MAX } from './entry';
+export { NODE_SIZE } from './node';
+export {
+  xaCreateTree, xaDestroyTree, xaLoad, xaStore, xaErase, xaSetMark, xaClearMark, xaGetMark, xaFindMarked, xaFindPresent, xaTagTowrite,
+  xaCount, xaTreeNodes, xaFoundWord, xaFoundOrder, xaFoundMarks,
+} from './xarray';
+export { xaRunBatch } from './batch';
+export { xaCheck, xaCheckHeap, xaCheckNode, xaCheckSlot } from './check';
+export { xaDump, DUMP_RECORD_WORDS } from './dump';
+
+/** An empty call: the interop baseline of the benchmarks. */
+export function nop(): void {}

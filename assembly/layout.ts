@@ -1,0 +1,143 @@
+// The core's memory map: one shared WebAssembly.Memory, created by the host, imported here.
+// Every region is a chained OFFSET/SIZE pair defined once in this file; the host reads them
+// from exported globals (src/core.ts) and never writes its own copy.
+//
+//   0x0000_0000  +--------------------------------------+
+//                | static data and wasm globals (asc)    |  must end below LAYOUT_BASE
+//   LAYOUT_BASE  +--------------------------------------+
+//                | HEADER: shared allocator state, lock  |  HEADER_SIZE
+//                | words, the dynamic layout, counters   |
+//   TREES_OFFSET +--------------------------------------+
+//                | TREE records, 32 bytes x MAX_TREES    |  one per file's address_space
+//   SCRATCH_OFF. +--------------------------------------+
+//                | per-CPU scratch: command buffer and   |  MAX_CPUS x SCRATCH_CPU_SIZE
+//                | result buffer of each host thread     |
+//   MEDIA_OFFSET +--------------------------------------+  (2 MiB aligned, set by layoutInit)
+//                | pmem media (the hardware issue)       |  MEDIA_SIZE, 0 until then
+//   LINES_OFFSET +--------------------------------------+
+//                | per-line cache state (reserved)       |  LINES_SIZE, 0 until then
+//   HEAP_OFFSET  +--------------------------------------+
+//                | heap of 320-byte nodes (radix tree    |  grows with memory.grow up to
+//                | nodes now; page tables later)         |  HEAP_LIMIT
+//                +--------------------------------------+
+//
+// Everything a worker thread must see lives in memory, not in wasm globals: each thread's
+// instance has globals of its own. The dynamic part of the layout is written into the
+// header once by layoutInit and read back into globals by layoutAttach.
+
+import { ENOMEM, EINVAL } from './errno';
+
+export const PAGE_SIZE: u32 = 65536; // a wasm page
+export const LAYOUT_BASE: u32 = 64 << 10;
+
+export const HEADER_OFFSET: u32 = LAYOUT_BASE;
+export const HEADER_SIZE: u32 = 4 << 10;
+
+export const TREE_SHIFT: u32 = 5;
+export const TREE_SIZE: u32 = 1 << TREE_SHIFT;
+export const MAX_TREES: u32 = 16384;
+export const TREES_OFFSET: u32 = HEADER_OFFSET + HEADER_SIZE;
+export const TREES_SIZE: u32 = TREE_SIZE * MAX_TREES;
+
+export const MAX_CPUS: u32 = 8;
+export const SCRATCH_CMD_SIZE: u32 = 1 << 20; // 65536 16-byte commands
+export const SCRATCH_RESULT_SIZE: u32 = 512 << 10; // 65536 8-byte results
+export const SCRATCH_CPU_SIZE: u32 = SCRATCH_CMD_SIZE + SCRATCH_RESULT_SIZE;
+export const SCRATCH_OFFSET: u32 = TREES_OFFSET + TREES_SIZE;
+export const SCRATCH_SIZE: u32 = SCRATCH_CPU_SIZE * MAX_CPUS;
+
+export const FIXED_END: u32 = SCRATCH_OFFSET + SCRATCH_SIZE;
+export const MEDIA_ALIGN: u32 = 2 << 20;
+
+// Node addresses are stored in slots as (address | 2); the XArray reads internal words
+// in the top 4095 * 4 bytes as errors, so the heap stops short of them.
+export const HEAP_LIMIT: u32 = 0xffff0000;
+
+// Header fields (byte offsets from HEADER_OFFSET).
+export const H_MAGIC: u32 = 0;
+export const H_VERSION: u32 = 4;
+export const H_MEDIA_OFFSET: u32 = 8;
+export const H_MEDIA_SIZE: u32 = 12;
+export const H_LINES_OFFSET: u32 = 16;
+export const H_LINES_SIZE: u32 = 20;
+export const H_HEAP_OFFSET: u32 = 24;
+export const H_HEAP_TOP: u32 = 64; // next never-used heap byte
+export const H_NODE_FREE_HEAD: u32 = 68; // free-node list
+export const H_NODES_IN_USE: u32 = 72;
+export const H_NODES_FREE: u32 = 76;
+export const H_TREE_FREE_HEAD: u32 = 80; // stack of destroyed tree ids
+export const H_TREE_NEXT_ID: u32 = 84;
+export const H_TREES_IN_USE: u32 = 88;
+export const H_HEAP_LOCK: u32 = 128; // reserved: the heap's lock word for worker threads
+
+export const LAYOUT_MAGIC: u32 = 0x45584144; // "DAXE"
+export const LAYOUT_VERSION: u32 = 1;
+
+// The dynamic layout, cached per instance.
+export let MEDIA_OFFSET: u32 = 0;
+export let MEDIA_SIZE: u32 = 0;
+export let LINES_OFFSET: u32 = 0;
+export let LINES_SIZE: u32 = 0;
+export let HEAP_OFFSET: u32 = 0;
+
+@inline export function hdr(field: u32): usize {
+  return <usize>(HEADER_OFFSET + field);
+}
+
+/** Grows the memory so that byte `end` (exclusive) is addressable; false when it cannot. */
+export function ensureMemory(end: u64): bool {
+  const have = <u64>memory.size() << 16;
+  if (end <= have) return true;
+  if (end > <u64>HEAP_LIMIT) return false;
+  const need = <i32>((end - have + 0xffff) >> 16);
+  // Grow by an eighth of the memory at least, so that a growing heap grows rarely.
+  const ahead = max(need, max(16, memory.size() >> 3));
+  if (memory.grow(ahead) >= 0) return true;
+  return memory.grow(need) >= 0;
+}
+
+/**
+ * Lays out a fresh memory for `mediaBytes` of media and `linesBytes` of line state (both
+ * multiples of MEDIA_ALIGN, 0 allowed). Called once, by the thread that creates the
+ * emulator. Returns 0 or -errno.
+ */
+export function layoutInit(mediaBytes: u32, linesBytes: u32): i32 {
+  if (__heap_base > LAYOUT_BASE) return -EINVAL; // the static data outgrew its room
+  if ((mediaBytes & (MEDIA_ALIGN - 1)) != 0 || (linesBytes & (MEDIA_ALIGN - 1)) != 0) return -EINVAL;
+  if (<u64>memory.size() << 16 > <u64>HEADER_OFFSET && load<u32>(hdr(H_MAGIC)) == LAYOUT_MAGIC) return -EINVAL; // laid out already
+  const mediaOffset = <u64>((FIXED_END + MEDIA_ALIGN - 1) & ~(MEDIA_ALIGN - 1));
+  const linesOffset = mediaOffset + <u64>mediaBytes;
+  const heapOffset = linesOffset + <u64>linesBytes;
+  if (heapOffset >= <u64>HEAP_LIMIT || !ensureMemory(heapOffset)) return -ENOMEM;
+  store<u32>(hdr(H_MEDIA_OFFSET), <u32>mediaOffset);
+  store<u32>(hdr(H_MEDIA_SIZE), mediaBytes);
+  store<u32>(hdr(H_LINES_OFFSET), <u32>linesOffset);
+  store<u32>(hdr(H_LINES_SIZE), linesBytes);
+  store<u32>(hdr(H_HEAP_OFFSET), <u32>heapOffset);
+  store<u32>(hdr(H_HEAP_TOP), <u32>heapOffset);
+  store<u32>(hdr(H_TREE_NEXT_ID), 1);
+  store<u32>(hdr(H_VERSION), LAYOUT_VERSION);
+  store<u32>(hdr(H_MAGIC), LAYOUT_MAGIC); // last: a half-made layout is never attached
+  return layoutAttach();
+}
+
+/** Reads the dynamic layout into this instance's globals (worker threads call only this). */
+export function layoutAttach(): i32 {
+  if (<u64>memory.size() << 16 < <u64>FIXED_END) return -EINVAL;
+  if (load<u32>(hdr(H_MAGIC)) != LAYOUT_MAGIC || load<u32>(hdr(H_VERSION)) != LAYOUT_VERSION) return -EINVAL;
+  MEDIA_OFFSET = load<u32>(hdr(H_MEDIA_OFFSET));
+  MEDIA_SIZE = load<u32>(hdr(H_MEDIA_SIZE));
+  LINES_OFFSET = load<u32>(hdr(H_LINES_OFFSET));
+  LINES_SIZE = load<u32>(hdr(H_LINES_SIZE));
+  HEAP_OFFSET = load<u32>(hdr(H_HEAP_OFFSET));
+  return 0;
+}
+
+/** The byte address of CPU `cpu`'s command buffer; its result buffer follows it. */
+export function scratchCommands(cpu: u32): u32 {
+  return SCRATCH_OFFSET + cpu * SCRATCH_CPU_SIZE;
+}
+
+export function scratchResults(cpu: u32): u32 {
+  return scratchCommands(cpu) + SCRATCH_CMD_SIZE;
+}
