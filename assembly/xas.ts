@@ -287,7 +287,8 @@ export function xasFind(t: usize, start: u64, end: u64, mark: u32): i64 {
     }
     xasNode = node;
     xasOffset = next;
-    return <i64>index;
+    // An entry's first index: `index` may still sit inside an order-9 entry's first slot.
+    return <i64>(nodeBase(index, shift) | (<u64>next << shift));
   }
 }
 

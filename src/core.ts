@@ -249,37 +249,48 @@ export class Core implements Forest {
   }
 
   destroyTree(tree: number): void {
+    checkTree('destroyTree', tree);
     this.status(this.x.xaDestroyTree(tree), 'destroyTree', tree, () => '');
   }
 
   load(tree: number, index: number): number {
+    checkTree('load', tree);
     if ((index >>> 0) !== index) throw badIndex('load', 'index', index);
     return this.word(this.x.xaLoad(tree, index), 'load', tree, () => '');
   }
 
   store(tree: number, index: number, order: number, word: number): number {
+    checkTree('store', tree);
     if ((index >>> 0) !== index) throw badIndex('store', 'index', index);
+    if ((order >>> 0) !== order) throw new PmemError('EINVAL', `store: ${storeDetail(order, word)}`);
     if ((word >>> 0) !== word) throw new PmemError('EINVAL', `store: entry must be a u32 word, got ${word}`);
     return this.word(this.x.xaStore(tree, index, order, word), 'store', tree, () => storeDetail(order, word));
   }
 
   erase(tree: number, index: number): number {
+    checkTree('erase', tree);
     if ((index >>> 0) !== index) throw badIndex('erase', 'index', index);
     return this.word(this.x.xaErase(tree, index), 'erase', tree, () => '');
   }
 
   setMark(tree: number, index: number, mark: number): boolean {
+    checkTree('setMark', tree);
     if ((index >>> 0) !== index) throw badIndex('setMark', 'index', index);
+    checkMark('setMark', mark);
     return this.word(this.x.xaSetMark(tree, index, mark), 'setMark', tree, () => markDetail(mark)) === 1;
   }
 
   clearMark(tree: number, index: number, mark: number): boolean {
+    checkTree('clearMark', tree);
     if ((index >>> 0) !== index) throw badIndex('clearMark', 'index', index);
+    checkMark('clearMark', mark);
     return this.word(this.x.xaClearMark(tree, index, mark), 'clearMark', tree, () => markDetail(mark)) === 1;
   }
 
   getMark(tree: number, index: number, mark: number): boolean {
+    checkTree('getMark', tree);
     if ((index >>> 0) !== index) throw badIndex('getMark', 'index', index);
+    checkMark('getMark', mark);
     return this.word(this.x.xaGetMark(tree, index, mark), 'getMark', tree, () => markDetail(mark)) === 1;
   }
 
@@ -297,26 +308,32 @@ export class Core implements Forest {
   }
 
   findMarked(tree: number, start: number, end: number, mark: number): FoundEntry | null {
+    checkTree('findMarked', tree);
     checkRange('findMarked', start, end);
+    checkMark('findMarked', mark);
     return this.found(this.x.xaFindMarked(tree, start, end, mark), 'findMarked', tree, mark);
   }
 
   findPresent(tree: number, start: number, end: number): FoundEntry | null {
+    checkTree('findPresent', tree);
     checkRange('findPresent', start, end);
     return this.found(this.x.xaFindPresent(tree, start, end), 'findPresent', tree, 0);
   }
 
   tagTowrite(tree: number, start: number, end: number): number {
+    checkTree('tagTowrite', tree);
     checkRange('tagTowrite', start, end);
     return this.status(this.x.xaTagTowrite(tree, start, end), 'tagTowrite', tree, () => '');
   }
 
   count(tree: number): number {
+    checkTree('count', tree);
     return this.status(this.x.xaCount(tree), 'count', tree, () => '');
   }
 
   /** Nodes the tree holds. */
   treeNodes(tree: number): number {
+    checkTree('treeNodes', tree);
     return this.status(this.x.xaTreeNodes(tree), 'treeNodes', tree, () => '');
   }
 
@@ -413,6 +430,16 @@ export class Core implements Forest {
 
 function badIndex(op: string, what: string, value: number): PmemError {
   return new PmemError('EINVAL', `${op}: ${what} must be an integer in [0, ${XA_MAX_INDEX}], got ${value}`);
+}
+
+// The host checks that ids, marks and orders are u32 integers: wasm would silently turn
+// 1.5 into 1 or NaN into 0. The core checks what only it can (a live tree, mark < 3).
+function checkTree(op: string, tree: number): void {
+  if ((tree >>> 0) !== tree) throw new PmemError('EBADF', `${op}: tree ${tree} does not exist`);
+}
+
+function checkMark(op: string, mark: number): void {
+  if ((mark >>> 0) !== mark) throw new PmemError('EINVAL', `${op}: ${markDetail(mark)}`);
 }
 
 function checkRange(op: string, start: number, end: number): void {

@@ -1,0 +1,26 @@
+/** Shared test helpers: the two wasm builds, and workload generators. */
+import { Core, type WasmBuild } from '../src/core.js';
+import { daxMkEntry, PMD_NR } from '../src/entry.js';
+import type { Rng } from '../src/random.js';
+
+export const BUILDS: WasmBuild[] = ['debug', 'release'];
+
+/** A fresh core on a small memory limit (256 MiB), so that many can live in one process. */
+export function makeCore(build: WasmBuild, maximumPages = 4096): Promise<Core> {
+  return Core.create({ build, maximumPages });
+}
+
+/** The word a test stores at `index`: distinct per index, so a misplaced entry shows. */
+export function wordFor(index: number, flags = 0): number {
+  return daxMkEntry((index % 0x7ffffff) + 1, flags);
+}
+
+// Places where trees change shape: node boundaries, the top of the index space.
+const HOT_BASES = [0, 4096, 262144, 1 << 24, 2 ** 30, 0xfffff000, 0xffffffff - 2 * PMD_NR];
+
+/** An index near one of the interesting places, so that operations collide often. */
+export function pickIndex(rng: Rng): number {
+  if (rng.chance(0.1)) return rng.u32();
+  const base = rng.pick(HOT_BASES);
+  return Math.min(0xffffffff, base + rng.below(3 * PMD_NR));
+}
