@@ -23,6 +23,7 @@ interface CoreExports {
   layoutAttach(): number;
   scratchCommands(cpu: number): number;
   scratchResults(cpu: number): number;
+  daxMkEntry(pfn: number, flags: number): number;
   xaCreateTree(): number;
   xaDestroyTree(tree: number): number;
   xaLoad(tree: number, index: number): number;
@@ -240,6 +241,12 @@ export class Core implements Forest {
   private status(rc: number, op: string, tree: number, detail: () => string): number {
     if (rc < 0) throw this.failure(-rc, op, tree, detail);
     return rc;
+  }
+
+  /** The core's own dax_make_entry, so tests can hold it equal to src/entry.ts. */
+  daxMkEntry(pfn: number, flags: number): number {
+    if ((pfn >>> 0) !== pfn || (flags >>> 0) !== flags) throw new PmemError('EINVAL', `daxMkEntry: pfn and flags must be u32 integers, got ${pfn}, ${flags}`);
+    return this.word(this.x.daxMkEntry(pfn, flags), 'daxMkEntry', 0, () => `pfn ${pfn} or flags ${flags} do not fit a 32-bit slot`);
   }
 
   // ---- trees -------------------------------------------------------------------------
