@@ -1,0 +1,7 @@
+/** The registry of benchmark suites by name: add a suite here and `--suite NAME` runs it. */
+import type { SuiteRunner } from './suite.js';
+import { runXarraySuite } from './xarray.js';
+
+export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRunner>([
+  ['xarray', runXarraySuite],
+]);
