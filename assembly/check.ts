@@ -13,7 +13,7 @@
 //   - the record's node and entry counts match; the top cannot shrink.
 
 import { EBADF } from './errno';
-import { PMD_SLOTS, XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_MAX_MARKS, xaIsInternal, xaIsNode, xaIsSibling, xaIsValue, xaMkSibling, xaToNode } from './entry';
+import { PMD_SLOTS, XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_MAX_MARKS, xaIsInternal, xaIsNode, xaIsSibling, xaIsValue, xaMkSibling, xaNodeShift, xaToNode } from './entry';
 import { H_HEAP_OFFSET, H_HEAP_TOP, H_NODES_FREE, H_NODES_IN_USE, H_NODE_FREE_HEAD, hdr } from './layout';
 import { NODE_FREED, NODE_NEXT_FREE_OFF, NODE_SIZE, getMarks, getSlot, nodeCount, nodeNrValues, nodeOffset, nodeParent, nodeShift, nodeTree } from './node';
 import { liveTree, treeCount, treeHead, treeMarked, treeNodes } from './tree';
@@ -78,6 +78,7 @@ function checkNode(tree: u32, node: usize, parent: usize, offset: u32, shift: u3
       count++;
       if (shift == 0) return fail(CHECK_BAD_SLOT, node, off);
       const child = xaToNode(e);
+      if (xaNodeShift(e) != shift - XA_CHUNK_SHIFT) return fail(CHECK_NODE_SHIFT, node, off);
       const r = checkNode(tree, child, node, off, shift - XA_CHUNK_SHIFT);
       if (r != CHECK_OK) return r;
       for (let mark: u32 = 0; mark < XA_MAX_MARKS; mark++) {
@@ -120,6 +121,7 @@ export function xaCheck(tree: u32): i32 {
     if (!xaIsNode(head)) return fail(CHECK_BAD_SLOT, 0, 0);
     const top = xaToNode(head);
     if (nodeShift(top) == NODE_FREED) return fail(CHECK_FREED_NODE, top, 0);
+    if (xaNodeShift(head) != nodeShift(top)) return fail(CHECK_NODE_SHIFT, top, 0);
     const r = checkNode(tree, top, 0, 0, nodeShift(top));
     if (r != CHECK_OK) return r;
     for (let mark: u32 = 0; mark < XA_MAX_MARKS; mark++) {

@@ -39,8 +39,12 @@ export const PMD_SLOTS: u32 = PMD_NR >> XA_CHUNK_SHIFT;
 @inline export function xaIsInternal(e: u32): bool { return (e & 3) == 2; }
 @inline export function xaMkSibling(offset: u32): u32 { return xaMkInternal(<i32>offset); }
 @inline export function xaIsSibling(e: u32): bool { return xaIsInternal(e) && e < xaMkSibling(XA_CHUNK_SIZE - 1); }
-@inline export function xaMkNode(node: usize): u32 { return <u32>node | 2; }
-@inline export function xaToNode(e: u32): usize { return <usize>(e & ~3); }
+// A node word also carries its node's level: address | (shift / 6) << 2 | 2. Nodes are
+// 64-byte aligned, so those address bits are free, and a walk then reads only the slot it
+// follows, one cache line per level (the kernel reads node->shift instead).
+@inline export function xaMkNode(node: usize, shift: u32): u32 { return <u32>node | ((shift / XA_CHUNK_SHIFT) << 2) | 2; }
+@inline export function xaToNode(e: u32): usize { return <usize>(e & ~63); }
+@inline export function xaNodeShift(e: u32): u32 { return ((e >> 2) & 7) * XA_CHUNK_SHIFT; }
 @inline export function xaIsNode(e: u32): bool { return xaIsInternal(e) && e > 4096; }
 @inline export function xaMkError(errno: i32): u32 { return xaMkInternal(-errno); }
 @inline export function xaIsErr(e: u32): bool { return xaIsInternal(e) && e >= xaMkInternal(-MAX_ERRNO); }

@@ -7,11 +7,11 @@
 // The semantics are written out in src/tree.ts; src/model/xarray.ts is their reference.
 
 import { EBADF, EINVAL, ENOMEM, ENOSPC } from './errno';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, PMD_ORDER, XA_CHUNK_MASK, XA_MAX_MARKS, XA_RETRY_ENTRY, xaIsInternal, xaIsNode, xaIsSibling, xaMkError, xaToInternal, xaToNode } from './entry';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, PMD_ORDER, XA_CHUNK_MASK, XA_MAX_MARKS, XA_RETRY_ENTRY, xaIsInternal, xaIsNode, xaIsSibling, xaMkError, xaNodeShift, xaToInternal, xaToNode } from './entry';
 import { getMarks, getSlot, heapReserve, maxIndexOfShift, nodeShift, setMarks } from './node';
 import { liveTree, setTreeMark, treeCount, treeCreate, treeHead, treeMarked, treeRelease, setTreeHead, treeNodes } from './tree';
 import {
-  PMD_NODE_SHIFT, RANGE_CONFLICT, RANGE_SAME, XA_PRESENT, xasCreate, xasEntryOrder, xasEraseAt, xasFind, xasFreeSubtree, xasInsertAt,
+  PMD_NODE_SHIFT, RANGE_CONFLICT, RANGE_SAME, XA_PRESENT, xasCreate, xasEntryOrder, xasEraseAt, xasFind, xasFindNext, xasFreeSubtree, xasInsertAt,
   xasNode, xasNodesNeeded, xasOffset, xasRangeState, xasReplaceAt, xasSetMarkAt, xasClearMarkAt, xasWalk,
 } from './xas';
 
@@ -153,6 +153,29 @@ export function xaFindPresent(tree: u32, start: u32, end: u32): f64 {
   return foundAt(xasFind(t, start, end, XA_PRESENT));
 }
 
+/** XOR of the first indices the last xaWalkMarked visited (a checksum of the walk). */
+export let xaWalkXor: u32 = 0;
+
+/**
+ * Visits every entry with `mark` covering [start, end] once, in order; returns how many,
+ * or -errno. The batch path's for-each-marked loop.
+ */
+export function xaWalkMarked(tree: u32, start: u32, end: u32, mark: u32): i64 {
+  const t = liveTree(tree);
+  if (t == 0) return -EBADF;
+  if (badMark(mark)) return -EINVAL;
+  let visited: i64 = 0;
+  let xor: u32 = 0;
+  let index = xasFind(t, start, end, mark);
+  while (index >= 0) {
+    visited++;
+    xor ^= <u32>index;
+    index = xasFindNext(<u64>index + (<u64>1 << xasEntryOrder(xasNode)), end, mark);
+  }
+  xaWalkXor = xor;
+  return visited;
+}
+
 /** Bits lo..hi of a 64-bit word. */
 @inline function rangeMask(lo: u32, hi: u32): u64 {
   return (<u64>-1 << lo) & (<u64>-1 >> (63 - hi));
@@ -171,7 +194,13 @@ function tagNode(node: usize, base: u64, start: u64, end: u64): u32 {
   const first = getSlot(node, lo);
   if (xaIsSibling(first)) lo = <u32>xaToInternal(first); // an order-9 entry covering start
   let dirty = getMarks(node, PAGECACHE_TAG_DIRTY) & rangeMask(lo, hi);
-  let towrite = getMarks(node, PAGECACHE_TAG_TOWRITE);
+  const before = getMarks(node, PAGECACHE_TAG_TOWRITE);
+  if (shift == 0) {
+    // A leaf holds only entries: tag them all at once.
+    if ((before | dirty) != before) setMarks(node, PAGECACHE_TAG_TOWRITE, before | dirty);
+    return <u32>popcnt(dirty);
+  }
+  let towrite = before;
   let tagged: u32 = 0;
   while (dirty != 0) {
     const off = <u32>ctz(dirty);
@@ -186,7 +215,7 @@ function tagNode(node: usize, base: u64, start: u64, end: u64): u32 {
       towrite |= <u64>1 << off;
     }
   }
-  setMarks(node, PAGECACHE_TAG_TOWRITE, towrite);
+  if (towrite != before) setMarks(node, PAGECACHE_TAG_TOWRITE, towrite);
   return tagged;
 }
 
@@ -200,7 +229,7 @@ export function xaTagTowrite(tree: u32, start: u32, end: u32): i32 {
   const head = treeHead(t);
   if (head == 0 || start > end || !treeMarked(t, PAGECACHE_TAG_DIRTY)) return 0;
   const top = xaToNode(head);
-  if (<u64>start > maxIndexOfShift(nodeShift(top))) return 0;
+  if (<u64>start > maxIndexOfShift(xaNodeShift(head))) return 0;
   const tagged = tagNode(top, 0, start, end);
   if (getMarks(top, PAGECACHE_TAG_TOWRITE) != 0) setTreeMark(t, PAGECACHE_TAG_TOWRITE);
   return <i32>tagged;

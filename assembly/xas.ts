@@ -9,7 +9,7 @@
 // So a non-internal word in a shift-6 node is an order-9 entry, and its marks are kept on
 // the canonical slot only (the kernel's xas_squash_marks leaves siblings unmarked).
 
-import { PMD_ORDER, PMD_SLOTS, XA_CHUNK_MASK, XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_MAX_MARKS, xaIsInternal, xaIsNode, xaIsSibling, xaIsValue, xaMkNode, xaMkSibling, xaToInternal, xaToNode } from './entry';
+import { PMD_ORDER, PMD_SLOTS, XA_CHUNK_MASK, XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_MAX_MARKS, xaIsInternal, xaIsNode, xaIsSibling, xaIsValue, xaMkNode, xaMkSibling, xaNodeShift, xaToInternal, xaToNode } from './entry';
 import {
   getMarks, getSlot, maxIndexOfShift, nodeAlloc, nodeBase, nodeCount, nodeFree, nodeNrValues, nodeOffset, nodeParent, nodeShift,
   setMarks, setNodeCount, setNodeNrValues, setNodeOffset, setNodeParent, setSlot,
@@ -24,6 +24,8 @@ export const PMD_NODE_SHIFT: u32 = PMD_ORDER - (PMD_ORDER % XA_CHUNK_SHIFT);
 // The cursor: the slot the last xasWalk or xasFind stopped on (per thread, like xa_state).
 export let xasNode: usize = 0;
 export let xasOffset: u32 = 0;
+/** The first index of the entry the last xasFind or xasFindNext returned. */
+export let xasIndex: u64 = 0;
 
 /** The order of an entry held in `node`: order 9 in shift-6 nodes, 0 in leaves. */
 @inline export function xasEntryOrder(node: usize): u32 {
@@ -39,16 +41,15 @@ function shiftFor(index: u32, minShift: u32): u32 {
 
 /** Walks to the entry covering `index`; on true the cursor is on its (canonical) slot. */
 export function xasWalk(t: usize, index: u32): bool {
-  const head = treeHead(t);
-  if (head == 0) return false;
-  let node = xaToNode(head);
-  if (<u64>index > maxIndexOfShift(nodeShift(node))) return false;
+  let word = treeHead(t);
+  if (word == 0 || <u64>index > maxIndexOfShift(xaNodeShift(word))) return false;
   while (true) {
-    let off = (index >> nodeShift(node)) & XA_CHUNK_MASK;
+    const node = xaToNode(word);
+    let off = (index >> xaNodeShift(word)) & XA_CHUNK_MASK;
     const e = getSlot(node, off);
     if (e == 0) return false;
     if (xaIsNode(e)) {
-      node = xaToNode(e);
+      word = e;
       continue;
     }
     if (xaIsSibling(e)) off = <u32>xaToInternal(e);
@@ -95,7 +96,7 @@ export function xasCreate(tree: u32, t: usize, index: u32, target: u32): usize {
       // A new top holds the old one in slot 0; its marks summarise the old top's.
       const grown = nodeAlloc(tree, nodeShift(top) + XA_CHUNK_SHIFT);
       addTreeNodes(t, 1);
-      setSlot(grown, 0, xaMkNode(top));
+      setSlot(grown, 0, xaMkNode(top, nodeShift(top)));
       setNodeCount(grown, 1);
       for (let mark: u32 = 0; mark < XA_MAX_MARKS; mark++) {
         if (getMarks(top, mark) != 0) setMarks(grown, mark, 1);
@@ -105,7 +106,7 @@ export function xasCreate(tree: u32, t: usize, index: u32, target: u32): usize {
       top = grown;
     }
   }
-  setTreeHead(t, xaMkNode(top));
+  setTreeHead(t, xaMkNode(top, nodeShift(top)));
   let node = top;
   while (nodeShift(node) > target) {
     const shift = nodeShift(node);
@@ -119,7 +120,7 @@ export function xasCreate(tree: u32, t: usize, index: u32, target: u32): usize {
     addTreeNodes(t, 1);
     setNodeParent(child, node);
     setNodeOffset(child, off);
-    setSlot(node, off, xaMkNode(child));
+    setSlot(node, off, xaMkNode(child, shift - XA_CHUNK_SHIFT));
     setNodeCount(node, nodeCount(node) + 1);
     node = child;
   }
@@ -248,17 +249,38 @@ export function xasFind(t: usize, start: u64, end: u64, mark: u32): i64 {
   const head = treeHead(t);
   if (head == 0) return -1;
   if (mark < XA_MAX_MARKS && !treeMarked(t, mark)) return -1;
-  let node = xaToNode(head);
-  if (start > maxIndexOfShift(nodeShift(node))) return -1;
-  let index = start;
+  if (start > maxIndexOfShift(xaNodeShift(head))) return -1;
+  return findFrom(xaToNode(head), start, end, mark);
+}
+
+/**
+ * Continues a search after the entry the cursor is on (xasIndex), from index `from`:
+ * it climbs only as far as needed instead of starting again at the top, as
+ * xas_for_each_marked does. The cursor must come from an xasFind on the same tree.
+ */
+export function xasFindNext(from: u64, end: u64, mark: u32): i64 {
+  if (from > end) return -1;
+  let node = xasNode;
+  // Climb until `from` lies inside the node's range.
+  while (from > nodeBase(xasIndex, nodeShift(node)) + maxIndexOfShift(nodeShift(node))) {
+    node = nodeParent(node);
+    if (node == 0) return -1;
+  }
+  return findFrom(node, from, end, mark);
+}
+
+/** The search loop of xasFind, from any node whose range holds `index`. */
+function findFrom(node: usize, index: u64, end: u64, mark: u32): i64 {
   while (true) {
     const shift = nodeShift(node);
     let off = <u32>(index >> shift) & XA_CHUNK_MASK;
-    const here = getSlot(node, off);
-    if (xaIsSibling(here)) {
-      // `index` is inside an order-9 entry: its canonical slot speaks for it.
-      off = <u32>xaToInternal(here);
-      index = nodeBase(index, shift) | (<u64>off << shift);
+    if (shift == PMD_NODE_SHIFT) {
+      const here = getSlot(node, off);
+      if (xaIsSibling(here)) {
+        // `index` is inside an order-9 entry: its canonical slot speaks for it.
+        off = <u32>xaToInternal(here);
+        index = nodeBase(index, shift) | (<u64>off << shift);
+      }
     }
     const next = nextSlot(node, off, mark);
     if (next == XA_CHUNK_SIZE) {
@@ -280,15 +302,19 @@ export function xasFind(t: usize, start: u64, end: u64, mark: u32): i64 {
       index = nodeBase(index, shift) | (<u64>next << shift);
       if (index > end) return -1;
     }
-    const e = getSlot(node, next);
-    if (xaIsNode(e)) {
-      node = xaToNode(e);
-      continue;
+    // Leaves hold only entries; only inner nodes need their slot read to tell.
+    if (shift != 0) {
+      const e = getSlot(node, next);
+      if (xaIsNode(e)) {
+        node = xaToNode(e);
+        continue;
+      }
     }
     xasNode = node;
     xasOffset = next;
     // An entry's first index: `index` may still sit inside an order-9 entry's first slot.
-    return <i64>(nodeBase(index, shift) | (<u64>next << shift));
+    xasIndex = nodeBase(index, shift) | (<u64>next << shift);
+    return <i64>xasIndex;
   }
 }
 

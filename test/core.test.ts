@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../src/batch.js';
 import { Core, InvariantError } from '../src/core.js';
-import { PAGECACHE_TAG_DIRTY, XA_MAX_INDEX } from '../src/entry.js';
-import { PmemError } from '../src/errors.js';
+import { PAGECACHE_TAG_DIRTY, XA_MAX_INDEX, xaMkError } from '../src/entry.js';
+import { ERRNO, PmemError } from '../src/errors.js';
 import { ModelForest } from '../src/model/xarray.js';
 import { BUILDS, makeCore, wordFor } from './helpers.js';
 
@@ -184,5 +184,32 @@ describe.each(BUILDS)('wasm core (%s build)', (build) => {
     const ops = batch.finish();
     expect(core.runBatch(ops)).toEqual(model.runBatch(ops));
     expect(core.entries(t)).toEqual(model.entries(t));
+  });
+});
+
+describe.each(BUILDS)('batched loads (%s build)', (build) => {
+  it('runs of loads walked side by side give exactly what single loads give, bad trees and order-9 entries included', async () => {
+    const core = await makeCore(build);
+    const t = core.createTree();
+    const u = core.createTree();
+    for (let i = 0; i < 3000; i++) core.store(t, i * 1031, 0, wordFor(i));
+    for (let i = 0; i < 50; i++) core.store(u, 4_000_000 + i * 4096, 9, wordFor(i, 2));
+    core.store(u, 0, 0, wordFor(7));
+    const batch = new BatchBuilder();
+    const expected: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const tree = i % 97 === 0 ? 999 : i % 3 === 0 ? u : t;
+      const index = tree === u ? 4_000_000 + ((i * 37) % 220_000) : i % 5 === 0 ? XA_MAX_INDEX - i : (i * 1031) % 4_000_000;
+      batch.load(tree, index);
+      let want: number;
+      try {
+        want = core.load(tree, index) | 0;
+      } catch (err) {
+        want = xaMkError(ERRNO.EBADF) | 0;
+        expect((err as PmemError).code).toBe('EBADF');
+      }
+      expected.push(want, 0);
+    }
+    expect(Array.from(core.runBatch(batch.finish()))).toEqual(expected);
   });
 });

@@ -85,7 +85,7 @@ function runDifferential(core: Core, seed: number, steps: number): void {
         if (kind === 0) batch.store(tree, index, rng.chance(0.3) ? 9 : 0, randomWord(rng));
         else if (kind === 1) batch.setMark(tree, index, rng.below(3));
         else if (kind === 2) batch.load(tree, index);
-        else if (kind === 3) batch.walkMarked(tree, index, Math.min(XA_MAX_INDEX, index + rng.below(4096)), rng.below(3));
+        else if (kind === 3) batch.walkMarked(tree, index, rng.chance(0.3) ? XA_MAX_INDEX : Math.min(XA_MAX_INDEX, index + rng.below(4096)), rng.below(3));
         else if (kind === 4) batch.tagTowrite(tree, index, Math.min(XA_MAX_INDEX, index + rng.below(4096)));
         else batch.erase(tree, index);
       }
