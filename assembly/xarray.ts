@@ -12,7 +12,7 @@ import { getMarks, getSlot, heapReserve, maxIndexOfShift, nodeShift, setMarks } 
 import { liveTree, setTreeMark, treeCount, treeCreate, treeHead, treeMarked, treeRelease, setTreeHead, treeNodes } from './tree';
 import {
   PMD_NODE_SHIFT, RANGE_CONFLICT, RANGE_SAME, XA_PRESENT, xasCreate, xasEntryOrder, xasEraseAt, xasFind, xasFindNext, xasFreeSubtree, xasInsertAt,
-  xasNode, xasNodesNeeded, xasOffset, xasRangeState, xasReplaceAt, xasSetMarkAt, xasClearMarkAt, xasWalk,
+  xasNode, xasNodesNeeded, xasOffset, xasRangeState, xasReplaceAt, xasSetMarkAt, xasClearMarkAt, xasWalk, xasWalkTouching,
 } from './xas';
 
 // What the last xaFindMarked / xaFindPresent found (per thread; the host reads them).
@@ -95,7 +95,7 @@ export function xaSetMark(tree: u32, index: u32, mark: u32): u32 {
   const t = liveTree(tree);
   if (t == 0) return xaMkError(EBADF);
   if (badMark(mark)) return xaMkError(EINVAL);
-  if (!xasWalk(t, index)) return 0;
+  if (!xasWalkTouching(t, index)) return 0;
   xasSetMarkAt(t, xasNode, xasOffset, mark);
   return 1;
 }
@@ -105,7 +105,7 @@ export function xaClearMark(tree: u32, index: u32, mark: u32): u32 {
   const t = liveTree(tree);
   if (t == 0) return xaMkError(EBADF);
   if (badMark(mark)) return xaMkError(EINVAL);
-  if (!xasWalk(t, index)) return 0;
+  if (!xasWalkTouching(t, index)) return 0;
   xasClearMarkAt(t, xasNode, xasOffset, mark);
   return 1;
 }

@@ -39,13 +39,30 @@ function shiftFor(index: u32, minShift: u32): u32 {
   return shift;
 }
 
+/** A sink for xasWalkTouching's header reads, so that they are not optimised away. */
+export let xasTouched: u32 = 0;
+
 /** Walks to the entry covering `index`; on true the cursor is on its (canonical) slot. */
 export function xasWalk(t: usize, index: u32): bool {
+  return walk(t, index, false);
+}
+
+/**
+ * xasWalk that also reads each node's header on the way down. Mark updates climb back
+ * through those headers; reading them while the slot's line is still on its way lets the
+ * two cache misses of a level overlap instead of coming one after the other.
+ */
+export function xasWalkTouching(t: usize, index: u32): bool {
+  return walk(t, index, true);
+}
+
+@inline function walk(t: usize, index: u32, touch: bool): bool {
   let word = treeHead(t);
   if (word == 0 || <u64>index > maxIndexOfShift(xaNodeShift(word))) return false;
   while (true) {
     const node = xaToNode(word);
     let off = (index >> xaNodeShift(word)) & XA_CHUNK_MASK;
+    if (touch) xasTouched += load<u32>(node, 16);
     const e = getSlot(node, off);
     if (e == 0) return false;
     if (xaIsNode(e)) {
