@@ -1,0 +1,73 @@
+/**
+ * The cost model's parameters: one CostModel object per emulator, chosen at creation (a
+ * preset name from src/presets.ts or a custom object) and never re-decided per operation,
+ * as PMDK picks its flush and fence functions once at load. The formulas that use them are
+ * ../shared/COST-MODEL.md section 2; assembly/cost.ts implements them and src/model/ holds
+ * the reference. Times are emulated nanoseconds, throughputs bytes per nanosecond (= GB/s).
+ *
+ * Per thread (emulated CPU), with `now` its clock:
+ *   load of k lines:   each cached line loadHitNs; the first miss of the access loadSeqNs when
+ *                      its media line is the same as, or follows, the previous miss on that
+ *                      DIMM, else loadRandNs; later misses of the same access are pipelined
+ *                      at 64 / readBytesPerNs each.
+ *   store of k lines:  each cached line storeHitNs; the first miss of the access storeMissNs
+ *                      (read for ownership); later misses of the same access are prefetched
+ *                      by the hardware and cost storeHitNs.
+ *   clflush(line):     serialised: now = max(now, previous clflush done) + (dirty ?
+ *                      writebackNs : clflushCleanNs); durable when it completes; no fence.
+ *   clflushopt/clwb:   if maxOutstanding are in flight, wait for the oldest; now +=
+ *                      flushIssueNs; slot = max(now, flush pipe free); the pipe is busy for
+ *                      64 / flushBytesPerNs; done = slot + (dirty ? writebackNs : 0).
+ *   ntstore per line:  like clwb with ntIssueNs, 64 / ntBytesPerNs and ntLatencyNs.
+ *   sfence / mfence:   now = max(now + sfenceNs (mfenceNs), every outstanding done).
+ * Media (Optane's XPLine and XPBuffer, COST-MODEL.md 2.5): a 64-byte write reaching a DIMM
+ * merges into its buffer of bufferLines media lines; a miss evicts the least recently used
+ * (a media write of mediaLineBytes) and, since one 64-byte write never fills a 256-byte
+ * media line, reads it first (a read-modify-write). DIMM = (address / interleaveBytes) mod dimms.
+ */
+export interface CostModel {
+  /** The preset's name, or the caller's for a custom model. */
+  name: string;
+  /** The platform's persistence domain: 'adr' (memory controller) or 'eadr' (CPU caches too). */
+  persistence: 'adr' | 'eadr';
+
+  loadHitNs: number;
+  loadSeqNs: number;
+  loadRandNs: number;
+  readBytesPerNs: number;
+
+  storeHitNs: number;
+  storeMissNs: number;
+
+  writebackNs: number;
+  clflushCleanNs: number;
+  flushIssueNs: number;
+  flushBytesPerNs: number;
+  maxOutstanding: number;
+  /** Whether clwb evicts the line (as commonly assumed for Cascade Lake) or keeps it cached clean. */
+  clwbInvalidates: boolean;
+
+  ntIssueNs: number;
+  ntLatencyNs: number;
+  ntBytesPerNs: number;
+
+  sfenceNs: number;
+  mfenceNs: number;
+
+  mediaLineBytes: number;
+  bufferLines: number;
+  dimms: number;
+  interleaveBytes: number;
+  mediaReadBytesPerNs: number;
+  mediaWriteBytesPerNs: number;
+}
+
+/** Every numeric field of CostModel, in the order the core stores them (assembly/cost.ts). */
+export const COST_FIELDS = [
+  'loadHitNs', 'loadSeqNs', 'loadRandNs', 'readBytesPerNs',
+  'storeHitNs', 'storeMissNs',
+  'writebackNs', 'clflushCleanNs', 'flushIssueNs', 'flushBytesPerNs', 'maxOutstanding',
+  'ntIssueNs', 'ntLatencyNs', 'ntBytesPerNs',
+  'sfenceNs', 'mfenceNs',
+  'mediaLineBytes', 'bufferLines', 'dimms', 'interleaveBytes', 'mediaReadBytesPerNs', 'mediaWriteBytesPerNs',
+] as const satisfies readonly (keyof CostModel)[];

@@ -1,0 +1,302 @@
+/**
+ * Cost presets: one CostModel per platform, chosen once when an emulator is created.
+ * Every number comes from ../shared/COST-MODEL.md and carries its tag there:
+ *   [Sn] Fig./Table   a published measurement or code (COST-MODEL.md §7 lists the sources);
+ *   D                 derived by the arithmetic shown;
+ *   §6 L              an unpublished local measurement, used only for the shape of a value
+ *                     that COST-MODEL.md leaves TBD (it is then called a placeholder).
+ *
+ * optane-g1 calibration (formulas in src/cost-model.ts). Two experiments of [S1] pin it:
+ *   Fig.2, a warm (cached) line:  store+clwb+sfence = storeHitNs + flushIssueNs + writebackNs = 62.3
+ *                                 ntstore+sfence    = ntIssueNs + ntLatencyNs                = 90.4
+ *   Fig.12, n = size/64 cold lines, stores, then flushes, then one sfence:
+ *     T(n)    = storeMissNs + flushIssueNs + writebackNs + (n-1)(max(flushIssueNs, 64/flushBytesPerNs) + storeHitNs)
+ *     T_nt(n) = ntIssueNs + ntLatencyNs + (n-1) max(ntIssueNs, 64/ntBytesPerNs)
+ * With the Fig.12 marginals (24.4 and 22.2 ns a line) the cold one-line sums are boxed in:
+ * T(1) >= 87.3 (25 % under 116.4), T_nt(1) <= 99.4 (10 % over 90.4), and store+clwb must
+ * still win at 256 B, T(4) < T_nt(4). We take T(1) = 88.4 and T_nt(1) = 97.7, which leaves
+ * store+clwb 1.3 ns ahead at 256 B and ntstore 9.4 ns ahead at 512 B; test/presets.test.ts
+ * checks the whole table.
+ */
+import { COST_FIELDS, type CostModel } from './cost-model.js';
+import { PmemError } from './errors.js';
+
+export type PresetName = 'optane-g1' | 'optane-g1-6dimm' | 'dram' | 'cxl' | 'nvdimm-n';
+export type Persistence = CostModel['persistence'];
+
+/** A cache line: the unit of flushes and NT stores, so rates below are written 64 B / (ns per line). */
+const LINE_BYTES = 64;
+
+/**
+ * The CPU side of the [S1] platform (Xeon Platinum 8260, Cascade Lake, 2.2 GHz): costs of
+ * instructions that do not depend on the memory behind them. The DRAM-like presets reuse
+ * them for want of their own numbers.
+ */
+const CASCADE_LAKE_CPU = {
+  // TBD in COST-MODEL.md; placeholder = a 4-cycle L1 hit at 2.2 GHz ([S1] README platform), 4 / 2.2 ≈ 1.8 → 2.
+  loadHitNs: 2,
+  // D: one 64 B AVX-512 store retires per cycle at 2.2 GHz, 1 / 2.2 = 0.45 (COST-MODEL.md §2.4 "hit → ~0").
+  storeHitNs: 0.45,
+  // TBD in COST-MODEL.md; placeholder shaped on §6 L (clwb 4.7–5.7 ns/line sustained); it must stay
+  // below 64/flushBytesPerNs so that the [S1] Fig.12 sweep is pipe-bound.
+  flushIssueNs: 5,
+  // TBD in COST-MODEL.md; placeholder shaped on §6 L (ntstore 6.4–7.9 ns/line sustained), below 64/ntBytesPerNs.
+  ntIssueNs: 6,
+  // TBD in COST-MODEL.md (§8 gap 4); placeholder = §6 L, sfence alone 1.7–2.2.
+  sfenceNs: 2,
+  // TBD in COST-MODEL.md (§8 gap 4); placeholder = §6 L, mfence alone 12.2–15.0.
+  mfenceNs: 15,
+  // TBD in COST-MODEL.md (§2.2 names MLP without a value); placeholder = the 12 write-combining
+  // buffers PMDK sizes its NT copies for, [S9] memcpy_memset.h PERF_BARRIER_SIZE comment.
+  maxOutstanding: 12,
+} as const;
+
+/** clflush of a clean line: TBD in COST-MODEL.md; placeholder = writebackNs × 72/101, the §6 L clean/dirty clflush ratio. */
+const CLEAN_CLFLUSH_RATIO = 72 / 101;
+
+/**
+ * One Optane DC PMM gen 1 on the [S1] machine. The Fig.12 sweep ran on the 6-DIMM interleaved
+ * machine, but an access below 4 KiB touches one DIMM (4 KiB interleave), so both g1 presets
+ * share these latency parameters and differ only in dimms.
+ */
+const OPTANE_G1_WRITEBACK_NS = 56.8; // D: [S1] Fig.2 62.3 − storeHitNs 0.45 − flushIssueNs 5 = 56.85 → 56.8
+
+const OPTANE_G1: CostModel = {
+  name: 'optane-g1',
+  persistence: 'adr', // Cascade Lake with PMem 100 is ADR only, COST-MODEL.md §3 ([S7], [S16])
+  ...CASCADE_LAKE_CPU,
+  loadSeqNs: 169.4, // P: [S1] Fig.2, Optane read sequential
+  loadRandNs: 305.0, // P: [S1] Fig.2, Optane read random
+  readBytesPerNs: 2.9, // P: [S1] Fig.4 NI, one thread, one DIMM (2.9 GB/s)
+  // D: cold one-line fit 88.4 (header) − flushIssueNs 5 − writebackNs 56.8; a fit to [S1] Fig.12,
+  // not an Optane read (a 169–305 ns RFO would not fit inside Fig.12's 116.4 ns total).
+  storeMissNs: 26.6,
+  writebackNs: OPTANE_G1_WRITEBACK_NS,
+  clflushCleanNs: OPTANE_G1_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD (§8 gap 3); placeholder, 56.8 × 72/101 ≈ 40.5
+  flushBytesPerNs: LINE_BYTES / ((1774.2 - 601.0) / 48), // D: 64 B / 24.4 ns, [S1] Fig.12 marginal (16th–64th line)
+  clwbInvalidates: true, // COST-MODEL.md §4.3: the common Cascade Lake assumption, unverified (§8 gap 2)
+  ntLatencyNs: 91.7, // D: one-line fit 97.7 (header) − ntIssueNs 6; [S1] Fig.2 90.4 (+8 %), Fig.12 124.7 (−22 %)
+  ntBytesPerNs: LINE_BYTES / ((1550.6 - 484.0) / 48), // D: 64 B / 22.2 ns, [S1] Fig.12 marginal
+  mediaLineBytes: 256, // P/C: XPLine, [S1] Fig.9, [S4] vans.cfg
+  bufferLines: 64, // C: [S4] vans.cfg rmw.buffer_entries=64 (× 256 B = 16 KiB, [S1] Fig.9)
+  dimms: 1,
+  interleaveBytes: 4096, // C: [S4] stride_mapping(4096); no effect with one DIMM
+  mediaReadBytesPerNs: 6.6, // P: [S2] max read bandwidth per DIMM
+  mediaWriteBytesPerNs: 2.3, // P: [S2] max write bandwidth per DIMM
+};
+
+/** Volatile DDR4-2666 DRAM on the same Cascade Lake machine, used as pmem (ADR semantics). */
+const DRAM_WRITEBACK_NS = 51.85; // D: [S1] Fig.2 DRAM 57.3 − storeHitNs 0.45 − flushIssueNs 5
+
+const DRAM: CostModel = {
+  name: 'dram',
+  persistence: 'adr', // ADR semantics by definition of the preset: durable once in the memory controller
+  ...CASCADE_LAKE_CPU,
+  loadSeqNs: 81.4, // P: [S1] Fig.2, DRAM read sequential
+  loadRandNs: 101.5, // P: [S1] Fig.2, DRAM read random
+  // TBD in COST-MODEL.md (only the 18-thread peak is sourced); placeholder by Little's law,
+  // maxOutstanding 12 × 64 B / loadSeqNs 81.4 = 9.4 GB/s.
+  readBytesPerNs: (12 * LINE_BYTES) / 81.4,
+  // TBD in COST-MODEL.md (no cold-line DRAM sweep); placeholder = optane-g1's 26.6: the Fig.12
+  // cold-minus-warm gap is far below any memory's load latency, so it is a CPU-side cost.
+  storeMissNs: 26.6,
+  writebackNs: DRAM_WRITEBACK_NS,
+  clflushCleanNs: DRAM_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 51.85 × 72/101 ≈ 37.0
+  // TBD in COST-MODEL.md (one-thread DRAM clwb rate unpublished); placeholder 64 B / 5.2 ns, §6 L clwb 4.7–5.7 ns/line.
+  flushBytesPerNs: LINE_BYTES / 5.2,
+  clwbInvalidates: true, // same Cascade Lake CPU as optane-g1, COST-MODEL.md §4.3
+  ntLatencyNs: 80.9, // D: [S1] Fig.2 DRAM ntstore+sfence 86.9 − ntIssueNs 6
+  // TBD in COST-MODEL.md; placeholder 64 B / 7.0 ns, §6 L ntstore 6.4–7.9 ns/line.
+  ntBytesPerNs: LINE_BYTES / 7.0,
+  mediaLineBytes: 64, // COST-MODEL.md table 1a: DRAM writes 64 B
+  bufferLines: 0, // no media write-combining buffer: DRAM writes each line in place
+  dimms: 6, // [S1] README: 6 × DDR4-2666 channels per socket
+  // The real channel interleave is finer than a page; 4096 is the smallest the model allows (placeholder).
+  interleaveBytes: 4096,
+  mediaReadBytesPerNs: 105.6 / 6, // D: [S1] Fig.4 DRAM read peak 105.6 GB/s over 6 channels = 17.6
+  mediaWriteBytesPerNs: 76.8 / 6, // D: [S1] Fig.4 DRAM ntstore 76.8 GB/s at 24 threads over 6 channels = 12.8
+};
+
+/** Added latency of a direct-attached CXL link: [S13] (secondary) DRAM + 70–90 ns, midpoint 80. */
+const CXL_LINK_NS = 80;
+
+const CXL: CostModel = {
+  name: 'cxl',
+  persistence: 'adr', // C: [S10] drivers/cxl/pmem.c registers ND_REGION_PERSIST_MEMCTRL (ADR-like)
+  // CPU-side costs: TBD for a CXL host (Sapphire Rapids or later); placeholder = Cascade Lake's.
+  ...CASCADE_LAKE_CPU,
+  loadSeqNs: 81.4 + CXL_LINK_NS, // P/D: [S1] Fig.2 DRAM 81.4 + 80, [S13]; within [S14]'s 2–5× DRAM
+  loadRandNs: 101.5 + CXL_LINK_NS, // P/D: [S1] Fig.2 DRAM 101.5 + 80, [S13]
+  readBytesPerNs: (12 * LINE_BYTES) / (81.4 + CXL_LINK_NS), // TBD; placeholder, Little's law 12 × 64 B / 161.4 ns = 4.8
+  storeMissNs: 26.6, // TBD; placeholder = dram's (a CPU-side cost, see dram)
+  writebackNs: DRAM_WRITEBACK_NS + CXL_LINK_NS, // TBD (COST-MODEL.md 1a); placeholder = DRAM 51.85 + 80, [S13]
+  clflushCleanNs: (DRAM_WRITEBACK_NS + CXL_LINK_NS) * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 131.85 × 72/101 ≈ 94.0
+  // TBD; placeholder = dram's CPU flush pipe; maxOutstanding then bounds a thread at 12 lines per round trip.
+  flushBytesPerNs: LINE_BYTES / 5.2,
+  // TBD (§8 gap 2); §4.3 L saw clwb keep the line on Emerald Rapids, the class of CPU that hosts CXL.
+  clwbInvalidates: false,
+  ntLatencyNs: 80.9 + CXL_LINK_NS, // TBD; placeholder = dram 80.9 + 80, [S13]
+  ntBytesPerNs: LINE_BYTES / 7.0, // TBD; placeholder = dram's
+  mediaLineBytes: 64, // C: CXL.mem moves 64 B cache lines (COST-MODEL.md table 1a)
+  bufferLines: 0, // no media write-combining buffer modelled
+  dimms: 1, // one expander card
+  interleaveBytes: 4096, // no effect with one device
+  mediaReadBytesPerNs: 32, // TBD; placeholder D: PCIe 5.0 x8 raw, 32 GT/s × 8 lanes / 8 bits = 32 GB/s per direction
+  mediaWriteBytesPerNs: 32, // TBD; same placeholder, the link's other direction
+};
+
+/**
+ * NVDIMM-N: DRAM with a flash backup, which "work like conventional ECC DRAM DIMMs" ([S15]), so
+ * it runs at DRAM speed; assumed to be a DDR4-2666 module on the same Cascade Lake machine.
+ */
+const NVDIMM_N: CostModel = {
+  ...DRAM,
+  name: 'nvdimm-n',
+  persistence: 'adr', // [S15]: the module saves DRAM to flash on power loss; the WPQ is ADR-protected
+  dimms: 1, // placeholder: one module, as in [S15] (Micron 32 GB DDR4-2933)
+  // remaining fields = dram (D from table 1a: "= DRAM (57.3 / 86.9 class)"); [S15] quotes 17 GB/s
+  // for a DDR4-2133 module, a grade below the 17.6 GB/s per channel kept from dram.
+};
+
+export const PRESETS: Readonly<Record<PresetName, CostModel>> = Object.freeze({
+  'optane-g1': Object.freeze(OPTANE_G1),
+  // Six DIMMs interleaved at 4 KiB ([S4] stride_mapping(4096), [S1] Fig.5); latency is per access.
+  'optane-g1-6dimm': Object.freeze({ ...OPTANE_G1, name: 'optane-g1-6dimm', dimms: 6 }),
+  dram: Object.freeze(DRAM),
+  cxl: Object.freeze(CXL),
+  'nvdimm-n': Object.freeze(NVDIMM_N),
+});
+
+export const PRESET_NAMES = Object.freeze(Object.keys(PRESETS) as PresetName[]);
+
+const BYTES_PER_NS_FIELDS = new Set<string>(['readBytesPerNs', 'flushBytesPerNs', 'ntBytesPerNs', 'mediaReadBytesPerNs', 'mediaWriteBytesPerNs']);
+const KNOWN_FIELDS = new Set<string>(['name', 'persistence', 'clwbInvalidates', ...COST_FIELDS]);
+
+function invalid(message: string): PmemError {
+  return new PmemError('EINVAL', message);
+}
+
+/** A bad value as a message shows it: strings quoted, anything else as String() gives it (NaN, -1, undefined). */
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function isPowerOfTwo(value: number): boolean {
+  return Number.isSafeInteger(value) && value > 0 && 2 ** Math.round(Math.log2(value)) === value;
+}
+
+function checkPersistence(value: unknown, what: string): asserts value is Persistence {
+  if (value !== 'adr' && value !== 'eadr') {
+    throw invalid(`${what} must be 'adr' or 'eadr', got ${show(value)}`);
+  }
+}
+
+/** Throws EINVAL naming the field unless `value` suits `field` (see resolveCostModel). */
+function checkField(field: (typeof COST_FIELDS)[number], value: unknown): void {
+  const what = `cost model field ${field}`;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalid(`${what} must be a finite number >= 0, got ${show(value)}`);
+  }
+  // Rates and sizes divide: 64 / flushBytesPerNs, address / interleaveBytes, ... mod dimms.
+  if (BYTES_PER_NS_FIELDS.has(field) && value === 0) throw invalid(`${what} must be > 0, got 0`);
+  switch (field) {
+    case 'maxOutstanding':
+      if (!Number.isInteger(value) || value < 1) throw invalid(`${what} must be an integer >= 1, got ${value}`);
+      break;
+    case 'bufferLines':
+      if (!Number.isInteger(value)) throw invalid(`${what} must be an integer >= 0, got ${value}`);
+      break;
+    case 'dimms':
+      if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${value}`);
+      break;
+    case 'mediaLineBytes':
+      if (!isPowerOfTwo(value) || value < 64 || value > 4096) {
+        throw invalid(`${what} must be a power of two from 64 to 4096, got ${value}`);
+      }
+      break;
+    case 'interleaveBytes':
+      if (!isPowerOfTwo(value) || value < 4096) throw invalid(`${what} must be a power of two >= 4096, got ${value}`);
+      break;
+  }
+}
+
+/** Validates a caller's CostModel field by field; returns a fresh copy holding only the known fields. */
+function checkCustomModel(custom: object): CostModel {
+  const fields = custom as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!KNOWN_FIELDS.has(key)) throw invalid(`cost model has unknown field ${key}`);
+  }
+  if (typeof fields.name !== 'string' || fields.name.length === 0) {
+    throw invalid(`cost model field name must be a non-empty string, got ${show(fields.name)}`);
+  }
+  checkPersistence(fields.persistence, 'cost model field persistence');
+  if (typeof fields.clwbInvalidates !== 'boolean') {
+    throw invalid(`cost model field clwbInvalidates must be a boolean, got ${show(fields.clwbInvalidates)}`);
+  }
+  const copy: Record<string, unknown> = {
+    name: fields.name,
+    persistence: fields.persistence,
+    clwbInvalidates: fields.clwbInvalidates,
+  };
+  for (const field of COST_FIELDS) {
+    checkField(field, fields[field]);
+    copy[field] = fields[field];
+  }
+  return copy as unknown as CostModel;
+}
+
+/**
+ * Resolves the `preset` option of an emulator: a preset name or a custom CostModel, checked
+ * and returned as a frozen copy, with `persistence` (when given) replacing the model's own.
+ * Throws PmemError EINVAL naming the unknown preset or the bad field.
+ */
+export function resolveCostModel(preset: PresetName | CostModel, persistence?: Persistence): CostModel {
+  let model: CostModel;
+  if (typeof preset === 'string') {
+    if (!Object.hasOwn(PRESETS, preset)) {
+      throw invalid(`unknown cost preset '${preset}'; valid presets: ${PRESET_NAMES.join(', ')}`);
+    }
+    model = { ...PRESETS[preset] };
+  } else if (typeof preset === 'object' && preset !== null) {
+    model = checkCustomModel(preset);
+  } else {
+    throw invalid(`preset must be a preset name or a CostModel object, got ${show(preset)}`);
+  }
+  if (persistence !== undefined) {
+    checkPersistence(persistence, 'persistence');
+    model.persistence = persistence;
+  }
+  return Object.freeze(model);
+}
+
+/** One warm line, store + clwb + sfence (src/cost-model.ts): the write-back hides the fence. */
+function persistOneLineNs(m: CostModel): number {
+  return m.storeHitNs + m.flushIssueNs + Math.max(m.sfenceNs, m.writebackNs);
+}
+
+/** One line, ntstore + sfence. */
+function ntPersistOneLineNs(m: CostModel): number {
+  return m.ntIssueNs + Math.max(m.sfenceNs, m.ntLatencyNs);
+}
+
+/**
+ * One thread's steady clwb rate in GB/s: a line every max(issue, pipe, round trip / slots) ns,
+ * the last because with maxOutstanding in flight each issue waits for the oldest write-back.
+ */
+function flushThroughputGBps(m: CostModel): number {
+  const nsPerLine = Math.max(m.flushIssueNs, LINE_BYTES / m.flushBytesPerNs, (m.flushIssueNs + m.writebackNs) / m.maxOutstanding);
+  return LINE_BYTES / nsPerLine;
+}
+
+/** A Markdown table of the presets, one row each, for the README and docs/presets.md. */
+export function describePresets(): string {
+  const header = [
+    '| Preset | Persistence | Load seq / rand (ns) | 1-line store+clwb+sfence (ns) | 1-line ntstore+sfence (ns) | Flush throughput, 1 thread (GB/s) | DIMMs | Media line (B) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const rows = PRESET_NAMES.map((name) => {
+    const m = PRESETS[name];
+    return `| \`${name}\` | ${m.persistence} | ${m.loadSeqNs.toFixed(1)} / ${m.loadRandNs.toFixed(1)} | ${persistOneLineNs(m).toFixed(1)} | ${ntPersistOneLineNs(m).toFixed(1)} | ${flushThroughputGBps(m).toFixed(2)} | ${m.dimms} | ${m.mediaLineBytes} |`;
+  });
+  return [...header, ...rows].join('\n');
+}

@@ -1,0 +1,204 @@
+// The cost presets: every preset is complete, optane-g1 reproduces the FAST'20 latency figures
+// through the formulas of src/cost-model.ts (../shared/COST-MODEL.md §5.1 and §5.7), and
+// resolveCostModel rejects bad custom models with EINVAL naming the field.
+import { describe, expect, it } from 'vitest';
+import { COST_FIELDS, type CostModel } from '../src/cost-model.js';
+import { PmemError } from '../src/errors.js';
+import { describePresets, PRESET_NAMES, PRESETS, resolveCostModel } from '../src/presets.js';
+
+const LINE = 64;
+
+/** Warm line, store + clwb + sfence: the fence waits for the write-back ([S1] Fig.2 setup). */
+function warmPersistNs(m: CostModel): number {
+  return m.storeHitNs + m.flushIssueNs + Math.max(m.sfenceNs, m.writebackNs);
+}
+
+/** Warm line, ntstore + sfence. */
+function warmNtPersistNs(m: CostModel): number {
+  return m.ntIssueNs + Math.max(m.sfenceNs, m.ntLatencyNs);
+}
+
+/** n cold lines: stores (the first misses, the rest are prefetched), clwb each, one sfence ([S1] Fig.12). */
+function coldPersistNs(m: CostModel, n: number): number {
+  const perLine = Math.max(m.flushIssueNs, LINE / m.flushBytesPerNs);
+  return m.storeMissNs + m.flushIssueNs + (n - 1) * perLine + m.writebackNs + m.storeHitNs * (n - 1);
+}
+
+/** n lines of ntstore, one sfence ([S1] Fig.12). */
+function coldNtPersistNs(m: CostModel, n: number): number {
+  return m.ntIssueNs + (n - 1) * Math.max(m.ntIssueNs, LINE / m.ntBytesPerNs) + m.ntLatencyNs;
+}
+
+/** COST-MODEL.md §5.7: [S1] Fig.12 latency (ns) by access size, store+clwb and ntstore. */
+const FIG12 = [
+  { bytes: 64, clwb: 116.4, nt: 124.7 },
+  { bytes: 128, clwb: 133.7, nt: 134.7 },
+  { bytes: 256, clwb: 192.5, nt: 212.0 },
+  { bytes: 512, clwb: 327.9, nt: 304.7 },
+  { bytes: 1024, clwb: 601.0, nt: 484.0 },
+  { bytes: 4096, clwb: 1774.2, nt: 1550.6 },
+];
+
+function relativeError(model: number, target: number): number {
+  return (model - target) / target;
+}
+
+/** Throws unless `run` throws PmemError EINVAL whose message contains `mentions`. */
+function expectEinval(run: () => unknown, mentions: string): void {
+  let caught: unknown;
+  try {
+    run();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(PmemError);
+  expect((caught as PmemError).code).toBe('EINVAL');
+  expect((caught as PmemError).message).toContain(mentions);
+}
+
+function customModel(changes: Record<string, unknown> = {}): CostModel {
+  return { ...PRESETS['optane-g1'], name: 'custom', ...changes } as CostModel;
+}
+
+describe('cost presets', () => {
+  it.each(PRESET_NAMES)('preset %s resolves with every field set and valid', (name) => {
+    const model = resolveCostModel(name);
+    expect(model.name).toBe(name);
+    expect(['adr', 'eadr']).toContain(model.persistence);
+    expect(typeof model.clwbInvalidates).toBe('boolean');
+    for (const field of COST_FIELDS) {
+      expect(Number.isFinite(model[field]), field).toBe(true);
+      expect(model[field], field).toBeGreaterThanOrEqual(0);
+    }
+    // A preset passes the same checks as a custom model.
+    expect(resolveCostModel({ ...model })).toEqual(model);
+  });
+
+  it('optane-g1 matches [S1] Fig.2 for a warm line within 10 % (COST-MODEL.md §5.1)', () => {
+    const m = PRESETS['optane-g1'];
+    expect(Math.abs(relativeError(warmPersistNs(m), 62.3))).toBeLessThan(0.1);
+    expect(Math.abs(relativeError(warmNtPersistNs(m), 90.4))).toBeLessThan(0.1);
+    expect(m.loadSeqNs).toBeCloseTo(169.4, 1);
+    expect(m.loadRandNs).toBeCloseTo(305.0, 1);
+    // One line persists at WPQ speed, and ntstore is the slower of the two (§5.1 emulator check).
+    expect(warmPersistNs(m)).toBeLessThan(warmNtPersistNs(m));
+  });
+
+  it('optane-g1 matches [S1] Fig.12 latency vs access size on cold lines within 25 % (COST-MODEL.md §5.7)', () => {
+    const m = PRESETS['optane-g1'];
+    const table = FIG12.map(({ bytes, clwb, nt }) => {
+      const n = bytes / LINE;
+      const modelClwb = coldPersistNs(m, n);
+      const modelNt = coldNtPersistNs(m, n);
+      return { bytes, modelClwb, clwb, clwbError: relativeError(modelClwb, clwb), modelNt, nt, ntError: relativeError(modelNt, nt) };
+    });
+    const shown = JSON.stringify(table, (_key, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(3)) : v));
+    for (const row of table) {
+      expect(Math.abs(row.clwbError), shown).toBeLessThan(0.25);
+      expect(Math.abs(row.ntError), shown).toBeLessThan(0.25);
+    }
+  });
+
+  it('optane-g1: store+clwb is faster at 256 B and ntstore from 512 B, where PMDK switches (§5.7, §4.1)', () => {
+    const m = PRESETS['optane-g1'];
+    expect(coldPersistNs(m, 4)).toBeLessThan(coldNtPersistNs(m, 4));
+    expect(coldNtPersistNs(m, 8)).toBeLessThan(coldPersistNs(m, 8));
+  });
+
+  it('both g1 presets share the latency parameters and differ in DIMM count only', () => {
+    const one = PRESETS['optane-g1'];
+    const six = PRESETS['optane-g1-6dimm'];
+    expect({ ...six, name: one.name, dimms: one.dimms }).toEqual(one);
+    expect(six.dimms).toBe(6);
+    expect(six.interleaveBytes).toBe(4096);
+  });
+
+  it('dram persists one line faster than optane-g1 and writes 64-byte media lines', () => {
+    const dram = PRESETS.dram;
+    expect(warmPersistNs(dram)).toBeLessThan(warmPersistNs(PRESETS['optane-g1']));
+    expect(warmNtPersistNs(dram)).toBeLessThan(warmNtPersistNs(PRESETS['optane-g1']));
+    expect(Math.abs(relativeError(warmPersistNs(dram), 57.3))).toBeLessThan(0.1); // [S1] Fig.2 DRAM
+    expect(Math.abs(relativeError(warmNtPersistNs(dram), 86.9))).toBeLessThan(0.1);
+    expect(dram.mediaLineBytes).toBe(64);
+    expect(dram.loadRandNs).toBeLessThan(PRESETS['optane-g1'].loadSeqNs);
+  });
+
+  it('nvdimm-n runs at DRAM speed and cxl is slower than DRAM', () => {
+    expect(warmPersistNs(PRESETS['nvdimm-n'])).toBe(warmPersistNs(PRESETS.dram));
+    expect(PRESETS['nvdimm-n'].loadRandNs).toBe(PRESETS.dram.loadRandNs);
+    expect(PRESETS.cxl.loadRandNs).toBeGreaterThan(PRESETS.dram.loadRandNs);
+    expect(warmPersistNs(PRESETS.cxl)).toBeGreaterThan(warmPersistNs(PRESETS.dram));
+  });
+
+  it('an unknown preset name is EINVAL naming it and listing the valid names', () => {
+    expectEinval(() => resolveCostModel('optane-g3' as never), "'optane-g3'");
+    expectEinval(() => resolveCostModel('optane-g3' as never), PRESET_NAMES.join(', '));
+    expectEinval(() => resolveCostModel('toString' as never), "'toString'");
+    expectEinval(() => resolveCostModel(null as never), 'preset');
+  });
+
+  it('a custom model missing a field is EINVAL naming the field', () => {
+    const missing: Record<string, unknown> = { ...customModel() };
+    delete missing.writebackNs;
+    expectEinval(() => resolveCostModel(missing as unknown as CostModel), 'writebackNs');
+  });
+
+  it.each([
+    ['negative time', { sfenceNs: -1 }, 'sfenceNs', '-1'],
+    ['NaN', { loadSeqNs: Number.NaN }, 'loadSeqNs', 'NaN'],
+    ['infinity', { loadRandNs: Number.POSITIVE_INFINITY }, 'loadRandNs', 'Infinity'],
+    ['a string for a number', { storeHitNs: '1' }, 'storeHitNs', '"1"'],
+    ['zero rate, which would divide', { flushBytesPerNs: 0 }, 'flushBytesPerNs', '0'],
+    ['non-integer count', { maxOutstanding: 2.5 }, 'maxOutstanding', '2.5'],
+    ['zero outstanding', { maxOutstanding: 0 }, 'maxOutstanding', '0'],
+    ['non-integer buffer', { bufferLines: 1.5 }, 'bufferLines', '1.5'],
+    ['zero dimms', { dimms: 0 }, 'dimms', '0'],
+    ['65 dimms', { dimms: 65 }, 'dimms', '65'],
+    ['mediaLineBytes 100', { mediaLineBytes: 100 }, 'mediaLineBytes', '100'],
+    ['mediaLineBytes 8192', { mediaLineBytes: 8192 }, 'mediaLineBytes', '8192'],
+    ['interleave below a page', { interleaveBytes: 2048 }, 'interleaveBytes', '2048'],
+    ['interleave not a power of two', { interleaveBytes: 6144 }, 'interleaveBytes', '6144'],
+    ['bad persistence', { persistence: 'cpu_cache' }, 'persistence', '"cpu_cache"'],
+    ['non-boolean clwbInvalidates', { clwbInvalidates: 1 }, 'clwbInvalidates', '1'],
+    ['empty name', { name: '' }, 'name', '""'],
+    ['unknown field', { writeBackNs: 50 }, 'writeBackNs', 'unknown'],
+  ])('a custom model with %s is EINVAL naming the field and value', (_what, changes, field, value) => {
+    expectEinval(() => resolveCostModel(customModel(changes)), field);
+    expectEinval(() => resolveCostModel(customModel(changes)), value);
+  });
+
+  it('a bad persistence argument is EINVAL', () => {
+    expectEinval(() => resolveCostModel('dram', 'battery' as never), 'persistence');
+  });
+
+  it('the persistence argument overrides the preset and the custom model', () => {
+    expect(resolveCostModel('optane-g1', 'eadr').persistence).toBe('eadr');
+    expect(resolveCostModel('optane-g1').persistence).toBe('adr');
+    expect(PRESETS['optane-g1'].persistence).toBe('adr');
+    expect(resolveCostModel(customModel({ persistence: 'eadr' }), 'adr').persistence).toBe('adr');
+  });
+
+  it('resolved models are frozen copies, independent of PRESETS and of the caller object', () => {
+    const resolved = resolveCostModel('optane-g1');
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(resolved).not.toBe(PRESETS['optane-g1']);
+    expect(resolved).toEqual(PRESETS['optane-g1']);
+    expect(Object.isFrozen(PRESETS['optane-g1'])).toBe(true);
+    expect(Object.isFrozen(PRESETS)).toBe(true);
+
+    const mine = customModel();
+    const fromMine = resolveCostModel(mine);
+    mine.writebackNs = 1;
+    expect(fromMine.writebackNs).toBe(PRESETS['optane-g1'].writebackNs);
+    expect(Object.isFrozen(fromMine)).toBe(true);
+  });
+
+  it('describePresets gives a Markdown table with one row per preset', () => {
+    const lines = describePresets().split('\n');
+    expect(lines).toHaveLength(2 + PRESET_NAMES.length);
+    for (const name of PRESET_NAMES) expect(lines.some((line) => line.startsWith(`| \`${name}\` |`))).toBe(true);
+    const optane = lines.find((line) => line.startsWith('| `optane-g1` |'));
+    expect(optane).toContain('169.4 / 305.0');
+    expect(optane).toContain('| 62.3 |'); // the [S1] Fig.2 target, reproduced
+  });
+});
