@@ -2,8 +2,13 @@
 export {
   LAYOUT_BASE, HEADER_OFFSET, HEADER_SIZE, TREES_OFFSET, TREES_SIZE, TREE_SIZE, MAX_TREES, SCRATCH_OFFSET, SCRATCH_SIZE, SCRATCH_CPU_SIZE,
   SCRATCH_CMD_SIZE, SCRATCH_RESULT_SIZE, MAX_CPUS, MEDIA_ALIGN, HEAP_LIMIT, MEDIA_OFFSET, MEDIA_SIZE, LINES_OFFSET, LINES_SIZE, HEAP_OFFSET,
-  H_HEAP_TOP, H_NODES_IN_USE, H_NODES_FREE, H_TREES_IN_USE, layoutInit, layoutAttach, scratchCommands, scratchResults,
+  H_HEAP_TOP, H_NODES_IN_USE, H_NODES_FREE, H_TREES_IN_USE, layoutInit, layoutAttach, scratchCommands, scratchResults, scratchData,
+  SCRATCH_DATA_SIZE, ALLOC_OFFSET, UNDO_OFFSET, UNDO_SLOTS,
 } from './layout';
+export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
+export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow } from './pmem';
+export { pmRun, pmRunFailed } from './pmcmd';
+export { mediaAllocBlock, mediaAllocExtent, mediaFree, mediaFreeBlocks, mediaBlockUsed } from './media';
 export { daxMkEntry, XA_RETRY_ENTRY, DAX_SHIFT, DAX_PFN_MAX } from './entry';
 export { NODE_SIZE } from './node';
 export {

@@ -10,12 +10,23 @@
 //   TREES_OFFSET +--------------------------------------+
 //                | TREE records, 32 bytes x MAX_TREES    |  one per file's address_space
 //   SCRATCH_OFF. +--------------------------------------+
-//                | per-CPU scratch: command buffer and   |  MAX_CPUS x SCRATCH_CPU_SIZE
-//                | result buffer of each host thread     |
-//   MEDIA_OFFSET +--------------------------------------+  (2 MiB aligned, set by layoutInit)
-//                | pmem media (the hardware issue)       |  MEDIA_SIZE, 0 until then
+//                | per-CPU scratch: command, result and  |  MAX_CPUS x SCRATCH_CPU_SIZE
+//                | data buffers of each host thread      |
+//   CPUS_OFFSET  +--------------------------------------+
+//                | per-CPU state: clock, flush queue,    |  MAX_CPUS x CPU_STATE_SIZE
+//                | pending list, counters (cost.ts)      |
+//   DIMMS_OFFSET +--------------------------------------+
+//                | cost parameters and per-DIMM media    |  DIMMS_SIZE
+//                | buffers (cost.ts)                     |
+//   MEDIA_OFFSET +--------------------------------------+  (2 MiB aligned; the rest is set by layoutInit)
+//                | pmem media                            |  MEDIA_SIZE
 //   LINES_OFFSET +--------------------------------------+
-//                | per-line cache state (reserved)       |  LINES_SIZE, 0 until then
+//                | one state byte per 64-byte line       |  MEDIA_SIZE / 64 (lines.ts)
+//   ALLOC_OFFSET +--------------------------------------+
+//                | block bitmap, free counts per extent  |  (media.ts)
+//   UNDO_OFFSET  +--------------------------------------+
+//                | undo slots: the durable copy of each  |  undoSlots x (16 + 64 + 4) bytes,
+//                | non-durable line, and their hash      |  plus the hash (lines.ts)
 //   HEAP_OFFSET  +--------------------------------------+
 //                | heap of 320-byte nodes (radix tree    |  grows with memory.grow up to
 //                | nodes now; page tables later)         |  HEAP_LIMIT
@@ -42,12 +53,28 @@ export const TREES_SIZE: u32 = TREE_SIZE * MAX_TREES;
 export const MAX_CPUS: u32 = 8;
 export const SCRATCH_CMD_SIZE: u32 = 1 << 20; // 65536 16-byte commands
 export const SCRATCH_RESULT_SIZE: u32 = 512 << 10; // 65536 8-byte results
-export const SCRATCH_CPU_SIZE: u32 = SCRATCH_CMD_SIZE + SCRATCH_RESULT_SIZE;
+export const SCRATCH_DATA_SIZE: u32 = 2 << 20; // bytes that commands store or load
+export const SCRATCH_CPU_SIZE: u32 = SCRATCH_CMD_SIZE + SCRATCH_RESULT_SIZE + SCRATCH_DATA_SIZE;
 export const SCRATCH_OFFSET: u32 = TREES_OFFSET + TREES_SIZE;
 export const SCRATCH_SIZE: u32 = SCRATCH_CPU_SIZE * MAX_CPUS;
 
-export const FIXED_END: u32 = SCRATCH_OFFSET + SCRATCH_SIZE;
+export const CPU_STATE_SIZE: u32 = 4 << 10;
+export const CPUS_OFFSET: u32 = SCRATCH_OFFSET + SCRATCH_SIZE;
+export const CPUS_SIZE: u32 = CPU_STATE_SIZE * MAX_CPUS;
+
+export const MAX_DIMMS: u32 = 64;
+export const DIMM_STATE_SIZE: u32 = 2 << 10;
+export const COSTS_SIZE: u32 = 4 << 10; // the cost parameters and shared media counters
+export const DIMMS_OFFSET: u32 = CPUS_OFFSET + CPUS_SIZE;
+export const DIMMS_SIZE: u32 = COSTS_SIZE + DIMM_STATE_SIZE * MAX_DIMMS;
+
+export const FIXED_END: u32 = DIMMS_OFFSET + DIMMS_SIZE;
 export const MEDIA_ALIGN: u32 = 2 << 20;
+export const LINE_SHIFT: u32 = 6;
+export const BLOCK_SHIFT: u32 = 12;
+export const EXTENT_SHIFT: u32 = 21;
+/** Bytes per undo slot: its record (16), its copy of the line (64), its free-stack entry (4). */
+export const UNDO_SLOT_BYTES: u32 = 16 + 64 + 4;
 
 // Node addresses are stored in slots as (address | 2); the XArray reads internal words
 // in the top 4095 * 4 bytes as errors, so the heap stops short of them.
@@ -61,6 +88,10 @@ export const H_MEDIA_SIZE: u32 = 12;
 export const H_LINES_OFFSET: u32 = 16;
 export const H_LINES_SIZE: u32 = 20;
 export const H_HEAP_OFFSET: u32 = 24;
+export const H_ALLOC_OFFSET: u32 = 28;
+export const H_UNDO_OFFSET: u32 = 32;
+export const H_UNDO_SLOTS: u32 = 36;
+export const H_UNDO_HASH_BUCKETS: u32 = 40;
 export const H_HEAP_TOP: u32 = 64; // next never-used heap byte
 export const H_NODE_FREE_HEAD: u32 = 68; // free-node list
 export const H_NODES_IN_USE: u32 = 72;
@@ -69,15 +100,23 @@ export const H_TREE_FREE_HEAD: u32 = 80; // stack of destroyed tree ids
 export const H_TREE_NEXT_ID: u32 = 84;
 export const H_TREES_IN_USE: u32 = 88;
 export const H_HEAP_LOCK: u32 = 128; // reserved: the heap's lock word for worker threads
+export const H_FREE_BLOCKS: u32 = 192; // media.ts
+export const H_UNDO_USED: u32 = 256; // lines.ts: slots in use
+export const H_RNG: u32 = 272; // xoshiro128** state, 4 words (rng.ts)
+export const H_EADR: u32 = 288; // 1 when caches are inside the persistence domain
 
 export const LAYOUT_MAGIC: u32 = 0x45584144; // "DAXE"
-export const LAYOUT_VERSION: u32 = 1;
+export const LAYOUT_VERSION: u32 = 2;
 
 // The dynamic layout, cached per instance.
 export let MEDIA_OFFSET: u32 = 0;
 export let MEDIA_SIZE: u32 = 0;
 export let LINES_OFFSET: u32 = 0;
 export let LINES_SIZE: u32 = 0;
+export let ALLOC_OFFSET: u32 = 0;
+export let UNDO_OFFSET: u32 = 0;
+export let UNDO_SLOTS: u32 = 0;
+export let UNDO_HASH_BUCKETS: u32 = 0;
 export let HEAP_OFFSET: u32 = 0;
 
 @inline export function hdr(field: u32): usize {
@@ -96,23 +135,44 @@ export function ensureMemory(end: u64): bool {
   return memory.grow(need) >= 0;
 }
 
+/** Bytes of the block allocator for `mediaBytes`: a bit per block, then a u16 per extent. */
+export function allocBytes(mediaBytes: u64): u64 {
+  return ((mediaBytes >> BLOCK_SHIFT) + 7) / 8 + ((mediaBytes >> EXTENT_SHIFT) << 1);
+}
+
+/** The smallest power of two at least twice `slots`: the undo hash's bucket count. */
+export function undoHashBuckets(slots: u32): u32 {
+  let buckets: u32 = 1;
+  while (buckets < slots * 2) buckets <<= 1;
+  return buckets;
+}
+
 /**
- * Lays out a fresh memory for `mediaBytes` of media and `linesBytes` of line state (both
- * multiples of MEDIA_ALIGN, 0 allowed). Called once, by the thread that creates the
- * emulator. Returns 0 or -errno.
+ * Lays out a fresh memory for `mediaBytes` of media (a multiple of MEDIA_ALIGN, 0 allowed)
+ * and `undoSlots` undo slots (the emulated cache's room for dirty lines). Called once, by
+ * the thread that creates the emulator. Returns 0 or -errno.
  */
-export function layoutInit(mediaBytes: u32, linesBytes: u32): i32 {
+export function layoutInit(mediaBytes: u32, undoSlots: u32): i32 {
   if (__heap_base > LAYOUT_BASE) return -EINVAL; // the static data outgrew its room
-  if ((mediaBytes & (MEDIA_ALIGN - 1)) != 0 || (linesBytes & (MEDIA_ALIGN - 1)) != 0) return -EINVAL;
+  if ((mediaBytes & (MEDIA_ALIGN - 1)) != 0 || undoSlots > (1 << 26)) return -EINVAL;
   if (<u64>memory.size() << 16 > <u64>HEADER_OFFSET && load<u32>(hdr(H_MAGIC)) == LAYOUT_MAGIC) return -EINVAL; // laid out already
+  const media = <u64>mediaBytes;
   const mediaOffset = <u64>((FIXED_END + MEDIA_ALIGN - 1) & ~(MEDIA_ALIGN - 1));
-  const linesOffset = mediaOffset + <u64>mediaBytes;
-  const heapOffset = linesOffset + <u64>linesBytes;
+  const linesOffset = mediaOffset + media;
+  const linesSize = media >> LINE_SHIFT;
+  const allocOffset = linesOffset + linesSize;
+  const undoOffset = (allocOffset + allocBytes(media) + 63) & ~63;
+  const buckets = undoHashBuckets(undoSlots);
+  const heapOffset = (undoOffset + <u64>undoSlots * UNDO_SLOT_BYTES + <u64>buckets * 4 + 63) & ~63;
   if (heapOffset >= <u64>HEAP_LIMIT || !ensureMemory(heapOffset)) return -ENOMEM;
   store<u32>(hdr(H_MEDIA_OFFSET), <u32>mediaOffset);
   store<u32>(hdr(H_MEDIA_SIZE), mediaBytes);
   store<u32>(hdr(H_LINES_OFFSET), <u32>linesOffset);
-  store<u32>(hdr(H_LINES_SIZE), linesBytes);
+  store<u32>(hdr(H_LINES_SIZE), <u32>linesSize);
+  store<u32>(hdr(H_ALLOC_OFFSET), <u32>allocOffset);
+  store<u32>(hdr(H_UNDO_OFFSET), <u32>undoOffset);
+  store<u32>(hdr(H_UNDO_SLOTS), undoSlots);
+  store<u32>(hdr(H_UNDO_HASH_BUCKETS), buckets);
   store<u32>(hdr(H_HEAP_OFFSET), <u32>heapOffset);
   store<u32>(hdr(H_HEAP_TOP), <u32>heapOffset);
   store<u32>(hdr(H_TREE_NEXT_ID), 1);
@@ -129,15 +189,23 @@ export function layoutAttach(): i32 {
   MEDIA_SIZE = load<u32>(hdr(H_MEDIA_SIZE));
   LINES_OFFSET = load<u32>(hdr(H_LINES_OFFSET));
   LINES_SIZE = load<u32>(hdr(H_LINES_SIZE));
+  ALLOC_OFFSET = load<u32>(hdr(H_ALLOC_OFFSET));
+  UNDO_OFFSET = load<u32>(hdr(H_UNDO_OFFSET));
+  UNDO_SLOTS = load<u32>(hdr(H_UNDO_SLOTS));
+  UNDO_HASH_BUCKETS = load<u32>(hdr(H_UNDO_HASH_BUCKETS));
   HEAP_OFFSET = load<u32>(hdr(H_HEAP_OFFSET));
   return 0;
 }
 
-/** The byte address of CPU `cpu`'s command buffer; its result buffer follows it. */
+/** The byte address of CPU `cpu`'s command buffer; its result and data buffers follow it. */
 export function scratchCommands(cpu: u32): u32 {
   return SCRATCH_OFFSET + cpu * SCRATCH_CPU_SIZE;
 }
 
 export function scratchResults(cpu: u32): u32 {
   return scratchCommands(cpu) + SCRATCH_CMD_SIZE;
+}
+
+export function scratchData(cpu: u32): u32 {
+  return scratchResults(cpu) + SCRATCH_RESULT_SIZE;
 }

@@ -19,10 +19,31 @@ export type WasmBuild = 'debug' | 'release';
 interface CoreExports {
   readonly [global: string]: unknown;
   nop(): void;
-  layoutInit(mediaBytes: number, linesBytes: number): number;
+  layoutInit(mediaBytes: number, undoSlots: number): number;
   layoutAttach(): number;
   scratchCommands(cpu: number): number;
   scratchResults(cpu: number): number;
+  scratchData(cpu: number): number;
+  costSet(index: number, value: number): void;
+  pmInit(seed: number): void;
+  pmAttach(): void;
+  pmStore(cpu: number, addr: number, src: number, len: number): number;
+  pmLoad(cpu: number, addr: number, dst: number, len: number): number;
+  pmNtStore(cpu: number, addr: number, src: number, len: number): number;
+  pmFlush(cpu: number, kind: number, addr: number, len: number): number;
+  pmFence(cpu: number, full: number): number;
+  pmNow(cpu: number): number;
+  pmCounter(cpu: number, index: number): number;
+  pmMediaCounter(index: number): number;
+  pmUndoList(dst: number, max: number): number;
+  pmUndoUsed(): number;
+  pmLineState(line: number): number;
+  pmRun(cpu: number, ops: number, count: number, data: number): number;
+  mediaAllocBlock(): number;
+  mediaAllocExtent(): number;
+  mediaFree(pfn: number, count: number): number;
+  mediaFreeBlocks(): number;
+  mediaBlockUsed(pfn: number): number;
   daxMkEntry(pfn: number, flags: number): number;
   xaCreateTree(): number;
   xaDestroyTree(tree: number): number;
@@ -56,6 +77,8 @@ export interface CoreLayout {
   mediaSize: number;
   linesOffset: number;
   linesSize: number;
+  undoSlots: number;
+  scratchDataSize: number;
   heapOffset: number;
   heapLimit: number;
   nodeSize: number;
@@ -73,8 +96,10 @@ export interface CoreStats {
 export interface CoreOptions {
   /** Which wasm build to run; default DAXEMU_WASM or 'release'. */
   build?: WasmBuild;
-  /** Bytes of media to lay out (a multiple of 2 MiB); the hardware issue fills it. */
+  /** Bytes of media to lay out (a multiple of 2 MiB). */
   mediaBytes?: number;
+  /** Undo slots: how many 64-byte lines may be non-durable at once (the emulated cache's dirty room). */
+  undoSlots?: number;
   /** Upper bound on the memory in 64 KiB pages (at most 65536, the wasm32 limit). */
   maximumPages?: number;
 }
@@ -155,6 +180,8 @@ export class Core implements Forest {
       mediaSize: g('MEDIA_SIZE'),
       linesOffset: g('LINES_OFFSET'),
       linesSize: g('LINES_SIZE'),
+      undoSlots: g('UNDO_SLOTS'),
+      scratchDataSize: g('SCRATCH_DATA_SIZE'),
       heapOffset: g('HEAP_OFFSET'),
       heapLimit: g('HEAP_LIMIT') >>> 0,
       nodeSize: g('NODE_SIZE'),
@@ -174,10 +201,14 @@ export class Core implements Forest {
     if (!Number.isInteger(mediaBytes) || mediaBytes < 0 || mediaBytes % (2 << 20) !== 0 || mediaBytes > 0xffe00000) {
       throw new PmemError('EINVAL', `mediaBytes must be a multiple of 2 MiB below 4 GiB, got ${mediaBytes}`);
     }
+    const undoSlots = options.undoSlots ?? 0;
+    if (!Number.isInteger(undoSlots) || undoSlots < 0 || undoSlots > 1 << 26) {
+      throw new PmemError('EINVAL', `undoSlots must be an integer in [0, 2^26], got ${undoSlots}`);
+    }
     const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
     const instance = await Core.instantiate(build, memory);
     const x = instance.exports as unknown as CoreExports;
-    const rc = x.layoutInit(mediaBytes, 0);
+    const rc = x.layoutInit(mediaBytes, undoSlots);
     if (rc < 0) {
       throw PmemError.fromErrno(-rc, `cannot lay out ${mediaBytes} bytes of media in ${maximum} pages of memory`);
     }
@@ -189,6 +220,7 @@ export class Core implements Forest {
     const instance = await Core.instantiate(build, memory);
     const x = instance.exports as unknown as CoreExports;
     if (x.layoutAttach() < 0) throw new PmemError('EINVAL', 'the memory holds no daxemu layout to attach to');
+    x.pmAttach();
     const core = new Core(build, memory, instance, cpu);
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= core.layout.maxCpus) {
       throw new PmemError('EINVAL', `cpu must be an integer in [0, ${core.layout.maxCpus - 1}], got ${cpu}`);
@@ -372,6 +404,155 @@ export class Core implements Forest {
       out.set(this.i32view.subarray(resAt >>> 2, (resAt >>> 2) + n * BATCH_RESULT_WORDS), done * BATCH_RESULT_WORDS);
     }
     return out;
+  }
+
+  // ---- the hardware: media, lines, instructions, costs --------------------------------
+
+  /** Sets the cost parameters (in COST_FIELDS order, then the flags) and resets the hardware. */
+  initHardware(params: readonly number[], seed: number): void {
+    params.forEach((value, index) => this.x.costSet(index, value));
+    this.x.pmInit(seed >>> 0);
+  }
+
+  private pm(rc: number, op: string, detail: () => string): void {
+    if (rc < 0) throw PmemError.fromErrno(-rc, `${op}: ${detail()}`);
+  }
+
+  /** A live view of the media (remade after the memory grows; do not keep it across calls). */
+  mediaView(): Uint8Array {
+    this.words();
+    return new Uint8Array(this.memory.buffer, this.layout.mediaOffset, this.layout.mediaSize);
+  }
+
+  /** Copies bytes out of the wasm memory (undo copies for crash images). */
+  readMemory(address: number, length: number): Uint8Array {
+    this.words();
+    return new Uint8Array(this.memory.buffer, address, length).slice();
+  }
+
+  /** Stores `bytes` at media address `addr` through CPU `cpu` (chunks of the data buffer size). */
+  pmStore(cpu: number, addr: number, bytes: Uint8Array, nontemporal = false): void {
+    const at = this.x.scratchData(this.cpu);
+    const room = this.layout.scratchDataSize;
+    for (let done = 0; done < bytes.length || done === 0; done += room) {
+      const n = Math.min(room, bytes.length - done);
+      this.words();
+      new Uint8Array(this.memory.buffer, at, n).set(bytes.subarray(done, done + n));
+      const rc = nontemporal ? this.x.pmNtStore(cpu, addr + done, at, n) : this.x.pmStore(cpu, addr + done, at, n);
+      this.pm(rc, nontemporal ? 'ntstore' : 'store', () => `[${addr}, ${addr + bytes.length}) is outside the media`);
+      if (n === 0) break;
+    }
+  }
+
+  /** Loads `length` bytes at media address `addr` through CPU `cpu`. */
+  pmLoad(cpu: number, addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    const at = this.x.scratchData(this.cpu);
+    const room = this.layout.scratchDataSize;
+    for (let done = 0; done < length || done === 0; done += room) {
+      const n = Math.min(room, length - done);
+      this.pm(this.x.pmLoad(cpu, addr + done, at, n), 'load', () => `[${addr}, ${addr + length}) is outside the media`);
+      this.words();
+      out.set(new Uint8Array(this.memory.buffer, at, n), done);
+      if (n === 0) break;
+    }
+    return out;
+  }
+
+  /** Flushes the lines of [addr, addr + length): kind 0 clflush, 1 clflushopt, 2 clwb. */
+  pmFlush(cpu: number, kind: number, addr: number, length: number): void {
+    this.pm(this.x.pmFlush(cpu, kind, addr, length), 'flush', () => `[${addr}, ${addr + length}) is outside the media`);
+  }
+
+  /** sfence, or mfence when `full`. */
+  pmFence(cpu: number, full: boolean): void {
+    this.pm(this.x.pmFence(cpu, full ? 1 : 0), 'fence', () => `cpu ${cpu} does not exist`);
+  }
+
+  /** CPU `cpu`'s emulated clock, ns. */
+  pmNow(cpu: number): number {
+    return this.x.pmNow(cpu);
+  }
+
+  /** Per-CPU counter `index` (assembly/cpu.ts C_*). */
+  pmCounter(cpu: number, index: number): number {
+    return this.x.pmCounter(cpu, index);
+  }
+
+  /** Shared media counter `index` (assembly/cost.ts M_*). */
+  pmMediaCounter(index: number): number {
+    return this.x.pmMediaCounter(index);
+  }
+
+  /** Lines that are not durable now: not counted in any crash image until written back. */
+  pmUndoUsed(): number {
+    return this.x.pmUndoUsed();
+  }
+
+  /** A line's state byte (assembly/lines.ts LINE_*). */
+  pmLineState(line: number): number {
+    const s = this.x.pmLineState(line);
+    if (s < 0) throw new PmemError('EINVAL', `line ${line} is outside the media`);
+    return s;
+  }
+
+  /** Every non-durable line: its number, the address of its durable copy, its state, the CPU it waits on. */
+  pmUndoList(): { line: number; data: number; state: number; cpu: number }[] {
+    const used = this.x.pmUndoUsed();
+    const out: { line: number; data: number; state: number; cpu: number }[] = [];
+    if (used === 0) return out;
+    // The scratch result buffer holds 32768 records; past that, a heap copy would do.
+    const at = this.x.scratchResults(this.cpu);
+    const room = Math.floor(this.layout.scratchResultSize / 16);
+    if (used > room) throw new PmemError('ENOMEM', `${used} non-durable lines do not fit the ${room}-record scratch buffer`);
+    const n = this.x.pmUndoList(at, room);
+    const words = this.words();
+    for (let i = 0; i < n; i++) {
+      const r = (at >>> 2) + 4 * i;
+      out.push({ line: words[r], data: words[r + 1], state: words[r + 2], cpu: words[r + 3] });
+    }
+    return out;
+  }
+
+  /** Runs hardware command records (Uint32 x 4 each) with their data buffer for CPU `cpu`. */
+  pmRun(cpu: number, records: Uint32Array, data: Uint8Array): { failed: number; errno: number } | null {
+    const cmdAt = this.x.scratchCommands(this.cpu);
+    const dataAt = this.x.scratchData(this.cpu);
+    this.words();
+    new Uint32Array(this.memory.buffer, cmdAt, records.length).set(records);
+    new Uint8Array(this.memory.buffer, dataAt, data.length).set(data);
+    const rc = this.x.pmRun(cpu, cmdAt, records.length / 4, dataAt);
+    this.words();
+    if (rc < 0) return { failed: (this.x.pmRunFailed as WebAssembly.Global).value as number, errno: -rc };
+    data.set(new Uint8Array(this.memory.buffer, dataAt, data.length));
+    return null;
+  }
+
+  /** Allocates a 4 KiB block (`extent` false) or a 2 MiB-aligned 2 MiB extent; its first pfn. */
+  allocate(extent: boolean): number {
+    const pfn = extent ? this.x.mediaAllocExtent() : this.x.mediaAllocBlock();
+    if (pfn < 0) {
+      throw new PmemError('ENOSPC', extent ? 'no free 2 MiB-aligned extent is left on the media' : 'the media has no free block left');
+    }
+    return pfn;
+  }
+
+  /** Frees `count` blocks from `pfn`; EINVAL if any is out of range or free already. */
+  free(pfn: number, count: number): void {
+    if ((pfn >>> 0) !== pfn || (count >>> 0) !== count) throw new PmemError('EINVAL', `free: pfn and count must be u32 integers, got ${pfn}, ${count}`);
+    this.pm(this.x.mediaFree(pfn, count), 'free', () => `blocks [${pfn}, ${pfn + count}) are not all allocated media blocks`);
+  }
+
+  /** Free 4 KiB blocks left. */
+  freeBlocks(): number {
+    return this.x.mediaFreeBlocks();
+  }
+
+  /** Whether block `pfn` is allocated. */
+  blockUsed(pfn: number): boolean {
+    const r = this.x.mediaBlockUsed(pfn);
+    if (r < 0) throw new PmemError('EINVAL', `pfn ${pfn} is outside the media`);
+    return r === 1;
   }
 
   // ---- checks and introspection -------------------------------------------------------

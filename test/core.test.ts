@@ -75,7 +75,10 @@ describe.each(BUILDS)('wasm core (%s build)', (build) => {
     expect(l.mediaOffset % (2 << 20)).toBe(0);
     expect(l.mediaOffset).toBeGreaterThanOrEqual(l.scratchOffset + l.maxCpus * (l.scratchCmdSize + l.scratchResultSize));
     expect(l.mediaSize).toBe(4 << 20);
-    expect(l.heapOffset).toBe(l.mediaOffset + l.mediaSize + l.linesSize);
+    expect(l.linesOffset).toBe(l.mediaOffset + l.mediaSize);
+    expect(l.linesSize).toBe(l.mediaSize / 64); // one state byte per 64-byte line
+    expect(l.heapOffset).toBeGreaterThan(l.linesOffset + l.linesSize);
+    expect(l.heapOffset % 64).toBe(0); // node words need 64-byte aligned nodes
     expect(core.memory.buffer.byteLength).toBeGreaterThanOrEqual(l.heapOffset);
   });
 
@@ -86,7 +89,8 @@ describe.each(BUILDS)('wasm core (%s build)', (build) => {
   });
 
   it('an exhausted node heap fails the store with ENOMEM and changes nothing; freeing nodes lets stores succeed again', async () => {
-    const core = await makeCore(build, 260); // about 3 MiB of heap above the fixed regions
+    const probe = await makeCore(build);
+    const core = await makeCore(build, Math.ceil(probe.layout.heapOffset / 65536) + 48); // 3 MiB of heap
     const t = core.createTree();
     let stored = 0;
     let failure: unknown;

@@ -1,0 +1,243 @@
+// The cost model: parameters, the per-CPU flush queue, and the media model of each DIMM.
+// The formulas are documented with the parameters in src/cost-model.ts (after
+// ../shared/COST-MODEL.md section 2); this file is their implementation.
+//
+// COSTS (at DIMMS_OFFSET): f64 params[32] in src/cost-model.ts COST_FIELDS order, then the
+// flags; f64 shared counters at COSTS_COUNTERS. Each DIMM (2 KiB, after COSTS_SIZE):
+//     0 u32 lastMiss   media line of the last load miss, + 1 (0: none yet)
+//     4 u32 clock      LRU stamp source
+//     8 u32 used       buffer entries in use
+//    64 entries[64]    { u32 media line, u32 stamp, u64 mask of 64-byte parts written }
+// The parameters are copied into this instance's globals by costAttach: decided once.
+
+import { C_FENCE_WAIT_NS, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
+import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE } from './layout';
+
+export const P_LOAD_HIT: u32 = 0;
+export const P_LOAD_SEQ: u32 = 1;
+export const P_LOAD_RAND: u32 = 2;
+export const P_READ_BW: u32 = 3;
+export const P_STORE_HIT: u32 = 4;
+export const P_STORE_MISS: u32 = 5;
+export const P_WRITEBACK: u32 = 6;
+export const P_CLFLUSH_CLEAN: u32 = 7;
+export const P_FLUSH_ISSUE: u32 = 8;
+export const P_FLUSH_BW: u32 = 9;
+export const P_MAX_OUTSTANDING: u32 = 10;
+export const P_NT_ISSUE: u32 = 11;
+export const P_NT_LATENCY: u32 = 12;
+export const P_NT_BW: u32 = 13;
+export const P_SFENCE: u32 = 14;
+export const P_MFENCE: u32 = 15;
+export const P_MEDIA_LINE: u32 = 16;
+export const P_BUFFER_LINES: u32 = 17;
+export const P_DIMMS: u32 = 18;
+export const P_INTERLEAVE: u32 = 19;
+export const P_MEDIA_READ_BW: u32 = 20;
+export const P_MEDIA_WRITE_BW: u32 = 21;
+export const P_CLWB_INVALIDATES: u32 = 24;
+export const P_EADR: u32 = 25;
+export const COST_PARAMS: u32 = 32;
+
+// Shared counters (f64), by index.
+export const M_DIMM_BYTES_WRITTEN: u32 = 0; // 64-byte writes that reached a DIMM
+export const M_MEDIA_BYTES_WRITTEN: u32 = 1;
+export const M_MEDIA_BYTES_READ: u32 = 2;
+export const M_BUFFER_HITS: u32 = 3;
+export const MEDIA_COUNTERS: u32 = 4;
+const COSTS_COUNTERS: u32 = 512;
+
+const D_LAST_MISS: u32 = 0;
+const D_CLOCK: u32 = 4;
+const D_USED: u32 = 8;
+const D_ENTRIES: u32 = 64;
+
+// The parameters, as this instance's globals.
+export let loadHitNs: f64 = 0;
+export let loadSeqNs: f64 = 0;
+export let loadRandNs: f64 = 0;
+export let readLineNs: f64 = 0; // 64 / readBytesPerNs
+export let storeHitNs: f64 = 0;
+export let storeMissNs: f64 = 0;
+export let writebackNs: f64 = 0;
+export let clflushCleanNs: f64 = 0;
+export let flushIssueNs: f64 = 0;
+export let flushLineNs: f64 = 0; // 64 / flushBytesPerNs
+export let maxOutstanding: u32 = 1;
+export let ntIssueNs: f64 = 0;
+export let ntLatencyNs: f64 = 0;
+export let ntLineNs: f64 = 0; // 64 / ntBytesPerNs
+export let sfenceNs: f64 = 0;
+export let mfenceNs: f64 = 0;
+export let mediaLineBytes: u32 = 64;
+export let bufferLines: u32 = 0;
+export let dimms: u32 = 1;
+export let interleaveBytes: u32 = 4096;
+export let clwbInvalidates: bool = false;
+export let eadr: bool = false;
+
+@inline function param(i: u32): f64 { return load<f64>(<usize>DIMMS_OFFSET + (<usize>i << 3)); }
+
+/** Sets one parameter (the host writes them all, then calls costAttach). */
+export function costSet(index: u32, value: f64): void {
+  if (index < COST_PARAMS) store<f64>(<usize>DIMMS_OFFSET + (<usize>index << 3), value);
+}
+
+/** Reads the parameters into this instance's globals. */
+export function costAttach(): void {
+  loadHitNs = param(P_LOAD_HIT);
+  loadSeqNs = param(P_LOAD_SEQ);
+  loadRandNs = param(P_LOAD_RAND);
+  readLineNs = 64 / param(P_READ_BW);
+  storeHitNs = param(P_STORE_HIT);
+  storeMissNs = param(P_STORE_MISS);
+  writebackNs = param(P_WRITEBACK);
+  clflushCleanNs = param(P_CLFLUSH_CLEAN);
+  flushIssueNs = param(P_FLUSH_ISSUE);
+  flushLineNs = 64 / param(P_FLUSH_BW);
+  maxOutstanding = <u32>min(param(P_MAX_OUTSTANDING), <f64>MAX_OUTSTANDING);
+  ntIssueNs = param(P_NT_ISSUE);
+  ntLatencyNs = param(P_NT_LATENCY);
+  ntLineNs = 64 / param(P_NT_BW);
+  sfenceNs = param(P_SFENCE);
+  mfenceNs = param(P_MFENCE);
+  mediaLineBytes = <u32>param(P_MEDIA_LINE);
+  bufferLines = <u32>min(param(P_BUFFER_LINES), 64);
+  dimms = <u32>param(P_DIMMS);
+  interleaveBytes = <u32>param(P_INTERLEAVE);
+  clwbInvalidates = param(P_CLWB_INVALIDATES) != 0;
+  eadr = param(P_EADR) != 0;
+}
+
+/** Clears the shared media counters and every DIMM's buffer. */
+export function costReset(): void {
+  memory.fill(<usize>DIMMS_OFFSET + COSTS_COUNTERS, 0, MEDIA_COUNTERS << 3);
+  memory.fill(<usize>DIMMS_OFFSET + COSTS_SIZE, 0, <usize>DIMM_STATE_SIZE * 64);
+}
+
+@inline function mediaCount(i: u32, by: f64): void {
+  const at = <usize>DIMMS_OFFSET + COSTS_COUNTERS + (<usize>i << 3);
+  store<f64>(at, load<f64>(at) + by);
+}
+
+/** A shared media counter. */
+export function mediaCounter(i: u32): f64 {
+  return load<f64>(<usize>DIMMS_OFFSET + COSTS_COUNTERS + (<usize>i << 3));
+}
+
+@inline function dimm(addr: u32): usize {
+  return <usize>DIMMS_OFFSET + COSTS_SIZE + <usize>((addr / interleaveBytes) % dimms) * DIMM_STATE_SIZE;
+}
+
+/** The buffer entry holding media line `ml` in DIMM `d`, or 0. */
+function bufferFind(d: usize, ml: u32): usize {
+  const used = load<u32>(d, D_USED);
+  for (let i: u32 = 0; i < used; i++) {
+    const e = d + D_ENTRIES + (<usize>i << 4);
+    if (load<u32>(e) == ml) return e;
+  }
+  return 0;
+}
+
+/**
+ * A 64-byte line reaches the DIMM holding media address `addr` (a write-back, an NT line,
+ * an eviction): it merges into the DIMM's buffer; a buffer miss evicts the least recently
+ * used media line, which is written to the media, after a read when it was only partly
+ * written (read-modify-write). Without a buffer every write goes to the media at once.
+ */
+export function dimmWrite(addr: u32): void {
+  mediaCount(M_DIMM_BYTES_WRITTEN, 64);
+  const lineBytes = <f64>mediaLineBytes;
+  if (bufferLines == 0) {
+    mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
+    if (mediaLineBytes > 64) mediaCount(M_MEDIA_BYTES_READ, lineBytes);
+    return;
+  }
+  const d = dimm(addr);
+  const ml = addr / mediaLineBytes;
+  const part = <u64>1 << (<u64>((addr % mediaLineBytes) >> 6));
+  const stamp = load<u32>(d, D_CLOCK) + 1;
+  store<u32>(d, stamp, D_CLOCK);
+  let e = bufferFind(d, ml);
+  if (e != 0) {
+    mediaCount(M_BUFFER_HITS, 1);
+  } else {
+    const used = load<u32>(d, D_USED);
+    if (used < bufferLines) {
+      e = d + D_ENTRIES + (<usize>used << 4);
+      store<u32>(d, used + 1, D_USED);
+    } else {
+      // Evict the least recently used media line.
+      e = d + D_ENTRIES;
+      for (let i: u32 = 1; i < used; i++) {
+        const c = d + D_ENTRIES + (<usize>i << 4);
+        if (load<u32>(c, 4) < load<u32>(e, 4)) e = c;
+      }
+      const full = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
+      if (load<u64>(e, 8) != full) mediaCount(M_MEDIA_BYTES_READ, lineBytes);
+      mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
+    }
+    store<u32>(e, ml, 0);
+    store<u64>(e, 0, 8);
+  }
+  store<u32>(e, stamp, 4);
+  store<u64>(e, load<u64>(e, 8) | part, 8);
+}
+
+/** What a load miss at media address `addr` costs: the first miss of an access by locality. */
+export function loadMissNs(addr: u32, first: bool): f64 {
+  const d = dimm(addr);
+  const ml = addr / mediaLineBytes;
+  const last = load<u32>(d, D_LAST_MISS);
+  store<u32>(d, ml + 1, D_LAST_MISS);
+  if (last != ml + 1 && bufferFind(d, ml) == 0) mediaCount(M_MEDIA_BYTES_READ, <f64>mediaLineBytes);
+  if (!first) return readLineNs;
+  // Sequential: the same media line as this DIMM's previous miss, or the next one.
+  return last != 0 && (ml + 1 == last || ml == last) ? loadSeqNs : loadRandNs;
+}
+
+/** Makes room in the CPU's flush queue: with maxOutstanding in flight, wait for the oldest. */
+export function outWaitSlot(c: usize): void {
+  const n = load<u32>(c, CPU_OUT_COUNT);
+  if (n < maxOutstanding) return;
+  const head = load<u32>(c, CPU_OUT_HEAD);
+  const oldest = load<f64>(c + CPU_OUTQ_OFF + (<usize>head << 3));
+  if (oldest > load<f64>(c, CPU_NOW)) store<f64>(c, oldest, CPU_NOW);
+  store<u32>(c, (head + 1) % MAX_OUTSTANDING, CPU_OUT_HEAD);
+  store<u32>(c, n - 1, CPU_OUT_COUNT);
+}
+
+/** Records a write-back or NT line completing at `done`. */
+export function outPush(c: usize, done: f64): void {
+  const n = load<u32>(c, CPU_OUT_COUNT);
+  const at = (load<u32>(c, CPU_OUT_HEAD) + n) % MAX_OUTSTANDING;
+  store<f64>(c + CPU_OUTQ_OFF + (<usize>at << 3), done);
+  store<u32>(c, n + 1, CPU_OUT_COUNT);
+}
+
+/** Issues one overlapped line on a pipe (flush or NT): returns the time its slot starts. */
+export function pipeSlot(c: usize, pipe: u32, issueNs: f64, lineNs: f64): f64 {
+  outWaitSlot(c);
+  const now = load<f64>(c, CPU_NOW) + issueNs;
+  store<f64>(c, now, CPU_NOW);
+  const slot = max(now, load<f64>(c + pipe));
+  store<f64>(c + pipe, slot + lineNs);
+  return slot;
+}
+
+/** A fence: the clock moves past its own cost and past every line in flight; the queue empties. */
+export function fenceWait(c: usize, fenceNs: f64): void {
+  const start = load<f64>(c, CPU_NOW) + fenceNs;
+  let done = start;
+  const n = load<u32>(c, CPU_OUT_COUNT);
+  const head = load<u32>(c, CPU_OUT_HEAD);
+  for (let i: u32 = 0; i < n; i++) done = max(done, load<f64>(c + CPU_OUTQ_OFF + (<usize>((head + i) % MAX_OUTSTANDING) << 3)));
+  count(c, C_FENCE_WAIT_NS, done - start);
+  store<f64>(c, done, CPU_NOW);
+  store<u32>(c, 0, CPU_OUT_COUNT);
+  store<u32>(c, 0, CPU_OUT_HEAD);
+}
+
+// Keep the pipe offsets exported for pmem.ts.
+export const FLUSH_PIPE: u32 = CPU_FLUSH_PIPE;
+export const NT_PIPE: u32 = CPU_NT_PIPE;

@@ -1,0 +1,172 @@
+// Persistence state of every 64-byte media line, and the undo slots that keep the last
+// durable contents of each line that is not durable yet.
+//
+// The media always holds the newest data, so loads read it directly; what a power failure
+// would leave is rebuilt from the undo slots (crash images). A line's state byte:
+//
+//   bit 0  LINE_DIRTY    modified in the cache: a flush has to write it back
+//   bit 1  LINE_PENDING  written back by clflushopt/clwb, or written by an NT store, and not
+//                        fenced yet: durable only once this CPU fences
+//   bit 2  LINE_CACHED   present in the cache (loads and stores hit)
+//   bit 3  LINE_UNDO     not durable: an undo slot holds its durable contents
+//
+// Under eADR a store is durable when it is visible, so stores take no undo slot; NT stores
+// still do, since they bypass the cache and need a fence (PMDK keeps it: COST-MODEL.md 3).
+//
+// Undo slots (UNDO_OFFSET):
+//   records[slots] (16 B): line, prev, next (this CPU's pending list), cpu (NONE if not pending)
+//   data[slots]    (64 B): the line's durable contents
+//   free[slots]    (4 B):  stack of free slot numbers
+//   hash[buckets]  (4 B):  line -> slot + 1, linear probing, 0 = empty
+// When every slot is taken, a seeded random victim is written back (evicted): it becomes
+// durable and its slot is reused. So the undo memory, like a cache, stays bounded.
+
+import { C_EVICTIONS, CPU_PENDING_COUNT, CPU_PENDING_HEAD, NONE, count, cpuState } from './cpu';
+import { H_UNDO_USED, LINES_OFFSET, LINES_SIZE, MEDIA_OFFSET, UNDO_HASH_BUCKETS, UNDO_OFFSET, UNDO_SLOTS, hdr } from './layout';
+import { rngBelow } from './rng';
+
+export const LINE_DIRTY: u8 = 1;
+export const LINE_PENDING: u8 = 2;
+export const LINE_CACHED: u8 = 4;
+export const LINE_UNDO: u8 = 8;
+export const LINE_BYTES: u32 = 64;
+
+const REC_LINE: u32 = 0;
+const REC_PREV: u32 = 4;
+const REC_NEXT: u32 = 8;
+const REC_CPU: u32 = 12;
+
+@inline export function lineState(line: u32): u8 { return load<u8>(<usize>LINES_OFFSET + line); }
+@inline export function setLineState(line: u32, s: u8): void { store<u8>(<usize>LINES_OFFSET + line, s); }
+@inline export function lineAddr(line: u32): usize { return <usize>MEDIA_OFFSET + (<usize>line << 6); }
+
+@inline function rec(slot: u32): usize { return <usize>UNDO_OFFSET + (<usize>slot << 4); }
+@inline export function undoData(slot: u32): usize { return <usize>UNDO_OFFSET + (<usize>UNDO_SLOTS << 4) + (<usize>slot << 6); }
+@inline function freeStack(): usize { return <usize>UNDO_OFFSET + <usize>UNDO_SLOTS * 80; }
+@inline function hashAt(bucket: u32): usize { return freeStack() + (<usize>UNDO_SLOTS << 2) + (<usize>bucket << 2); }
+@inline function hashOf(line: u32): u32 { return (line * 0x9e3779b1) & (UNDO_HASH_BUCKETS - 1); }
+@inline export function undoUsed(): u32 { return load<u32>(hdr(H_UNDO_USED)); }
+@inline export function undoLine(slot: u32): u32 { return load<u32>(rec(slot), REC_LINE); }
+@inline export function undoPendingCpu(slot: u32): u32 { return load<u32>(rec(slot), REC_CPU); }
+
+/** Empties every line state and undo slot. */
+export function linesInit(): void {
+  memory.fill(<usize>LINES_OFFSET, 0, LINES_SIZE);
+  const stack = freeStack();
+  for (let i: u32 = 0; i < UNDO_SLOTS; i++) store<u32>(stack + (<usize>i << 2), UNDO_SLOTS - 1 - i);
+  memory.fill(hashAt(0), 0, <usize>UNDO_HASH_BUCKETS << 2);
+  store<u32>(hdr(H_UNDO_USED), 0);
+}
+
+/** The undo slot of a line, or NONE. */
+export function undoFind(line: u32): u32 {
+  let b = hashOf(line);
+  while (true) {
+    const v = load<u32>(hashAt(b));
+    if (v == 0) return NONE;
+    if (undoLine(v - 1) == line) return v - 1;
+    b = (b + 1) & (UNDO_HASH_BUCKETS - 1);
+  }
+}
+
+function hashInsert(line: u32, slot: u32): void {
+  let b = hashOf(line);
+  while (load<u32>(hashAt(b)) != 0) b = (b + 1) & (UNDO_HASH_BUCKETS - 1);
+  store<u32>(hashAt(b), slot + 1);
+}
+
+/** Removes a line from the hash, shifting later entries back so probes stay unbroken. */
+function hashRemove(line: u32): void {
+  const mask = UNDO_HASH_BUCKETS - 1;
+  let b = hashOf(line);
+  while (undoLine(load<u32>(hashAt(b)) - 1) != line) b = (b + 1) & mask;
+  let hole = b;
+  let next = (hole + 1) & mask;
+  while (true) {
+    const v = load<u32>(hashAt(next));
+    if (v == 0) break;
+    const home = hashOf(undoLine(v - 1));
+    // Move the entry into the hole unless its home lies cyclically in (hole, next].
+    const stays = hole <= next ? home > hole && home <= next : home > hole || home <= next;
+    if (!stays) {
+      store<u32>(hashAt(hole), v);
+      hole = next;
+    }
+    next = (next + 1) & mask;
+  }
+  store<u32>(hashAt(hole), 0);
+}
+
+/** Links a slot into a CPU's pending list (it must be in none). */
+export function pendingLink(cpu: u32, slot: u32): void {
+  const c = cpuState(cpu);
+  const head = load<u32>(c, CPU_PENDING_HEAD);
+  const r = rec(slot);
+  store<u32>(r, NONE, REC_PREV);
+  store<u32>(r, head, REC_NEXT);
+  store<u32>(r, cpu, REC_CPU);
+  if (head != NONE) store<u32>(rec(head), slot, REC_PREV);
+  store<u32>(c, slot, CPU_PENDING_HEAD);
+  store<u32>(c, load<u32>(c, CPU_PENDING_COUNT) + 1, CPU_PENDING_COUNT);
+}
+
+/** Unlinks a slot from whichever CPU's pending list holds it (no-op if none). */
+export function pendingUnlink(slot: u32): void {
+  const r = rec(slot);
+  const cpu = load<u32>(r, REC_CPU);
+  if (cpu == NONE) return;
+  const c = cpuState(cpu);
+  const prev = load<u32>(r, REC_PREV);
+  const next = load<u32>(r, REC_NEXT);
+  if (prev != NONE) store<u32>(rec(prev), next, REC_NEXT);
+  else store<u32>(c, next, CPU_PENDING_HEAD);
+  if (next != NONE) store<u32>(rec(next), prev, REC_PREV);
+  store<u32>(r, NONE, REC_CPU);
+  store<u32>(c, load<u32>(c, CPU_PENDING_COUNT) - 1, CPU_PENDING_COUNT);
+}
+
+/** The first slot of a CPU's pending list, or NONE; undoPendingNext walks on. */
+@inline export function pendingHead(cpu: u32): u32 { return load<u32>(cpuState(cpu), CPU_PENDING_HEAD); }
+@inline export function pendingNext(slot: u32): u32 { return load<u32>(rec(slot), REC_NEXT); }
+
+/** Frees a line's undo slot: the line is durable from now on. */
+export function undoRelease(slot: u32): void {
+  const line = undoLine(slot);
+  pendingUnlink(slot);
+  hashRemove(line);
+  const used = undoUsed();
+  store<u32>(freeStack() + (<usize>(UNDO_SLOTS - used) << 2), slot);
+  store<u32>(hdr(H_UNDO_USED), used - 1);
+  setLineState(line, lineState(line) & ~(LINE_UNDO | LINE_PENDING));
+}
+
+/** Whether the victim of the last undoTake eviction was dirty (its write-back reaches a DIMM). */
+export let undoVictimDirty: bool = false;
+
+/**
+ * Makes `line` non-durable: copies its current (durable) contents into a new undo slot.
+ * When no slot is free a seeded random victim is evicted first: written back, it becomes
+ * durable and leaves the cache. `cpu` is charged with the eviction. Returns the victim's
+ * line, or NONE when nothing was evicted.
+ */
+export function undoTake(cpu: u32, line: u32): u32 {
+  let victim: u32 = NONE;
+  if (undoUsed() == UNDO_SLOTS) {
+    const slot = rngBelow(UNDO_SLOTS);
+    victim = undoLine(slot);
+    undoVictimDirty = (lineState(victim) & LINE_DIRTY) != 0;
+    undoRelease(slot);
+    setLineState(victim, lineState(victim) & ~(LINE_DIRTY | LINE_CACHED));
+    count(cpuState(cpu), C_EVICTIONS, 1);
+  }
+  const used = undoUsed();
+  const slot = load<u32>(freeStack() + (<usize>(UNDO_SLOTS - used - 1) << 2));
+  store<u32>(hdr(H_UNDO_USED), used + 1);
+  const r = rec(slot);
+  store<u32>(r, line, REC_LINE);
+  store<u32>(r, NONE, REC_CPU);
+  memory.copy(undoData(slot), lineAddr(line), LINE_BYTES);
+  hashInsert(line, slot);
+  setLineState(line, lineState(line) | LINE_UNDO);
+  return victim;
+}

@@ -1,0 +1,213 @@
+// The persistent-memory instructions of one emulated CPU, on media addresses (byte offsets
+// from the start of the media): store, load, ntstore, clflush, clflushopt, clwb, sfence,
+// mfence. Each updates the line states (lines.ts), the undo slots, the media model and the
+// CPU's clock (cost.ts), and returns 0 or -errno. A call that fails changes nothing.
+//
+// Durability, per instruction and persistence domain (COST-MODEL.md 2.1, 2.7, 3):
+//   store       ADR: not durable until written back (flush + fence, clflush, or eviction).
+//               eADR: durable once visible.
+//   ntstore     bypasses the cache; durable after this CPU's next fence (both domains).
+//   clflush     writes back and invalidates, serialised and ordered: durable when done.
+//   clflushopt  writes back and invalidates, weakly ordered: durable at this CPU's fence.
+//   clwb        writes back, keeps the line unless the preset says clwb invalidates;
+//               durable at this CPU's fence.
+//   sfence/mfence  wait for this CPU's write-backs and NT lines; they become durable.
+// A line stored again after its flush but before the fence is treated as never flushed:
+// the fence then does not make it durable (the older flushed contents are not tracked).
+
+import { EINVAL, ERANGE } from './errno';
+import {
+  C_CLFLUSHOPT_CLEAN, C_CLFLUSHOPT_DIRTY, C_CLFLUSH_CLEAN, C_CLFLUSH_DIRTY, C_CLWB_CLEAN, C_CLWB_DIRTY, C_LOADS, C_LOAD_BYTES, C_LOAD_MISSES,
+  C_MFENCES, C_NT_BYTES, C_NT_LINES, C_NT_STORES, C_SFENCES, C_STORES, C_STORE_BYTES, C_STORE_MISSES, CPU_CLFLUSH_DONE, CPU_NOW, NONE, count,
+  cpuNow, cpuState, setCpuNow,
+} from './cpu';
+import {
+  FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmWrite, eadr, fenceWait, flushIssueNs, flushLineNs, loadHitNs, loadMissNs, mfenceNs,
+  ntIssueNs, ntLatencyNs, ntLineNs, outPush, pipeSlot, sfenceNs, storeHitNs, storeMissNs, writebackNs,
+} from './cost';
+import { MAX_CPUS, MEDIA_OFFSET, MEDIA_SIZE } from './layout';
+import {
+  LINE_CACHED, LINE_DIRTY, LINE_PENDING, LINE_UNDO, lineState, pendingHead, pendingLink, pendingNext, pendingUnlink, setLineState, undoFind,
+  undoPendingCpu, undoRelease, undoTake, undoVictimDirty,
+} from './lines';
+
+export const FLUSH_CLFLUSH: u32 = 0;
+export const FLUSH_CLFLUSHOPT: u32 = 1;
+export const FLUSH_CLWB: u32 = 2;
+
+/** 0 when [addr, addr + len) lies in the media and `cpu` exists, else -errno. */
+@inline function checkRange(cpu: u32, addr: u32, len: u32): i32 {
+  if (cpu >= MAX_CPUS) return -EINVAL;
+  if (<u64>addr + <u64>len > <u64>MEDIA_SIZE) return -ERANGE;
+  return 0;
+}
+
+/** Makes a line non-durable (ADR): its current contents go to an undo slot first. */
+function takeUndo(cpu: u32, line: u32): void {
+  const victim = undoTake(cpu, line);
+  // An evicted dirty line is written back: it reaches its DIMM.
+  if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6);
+}
+
+/** Stores `len` bytes from `src` (any wasm address) at media address `addr`. */
+export function pmStore(cpu: u32, addr: u32, src: usize, len: u32): i32 {
+  const bad = checkRange(cpu, addr, len);
+  if (bad != 0 || len == 0) return bad;
+  const c = cpuState(cpu);
+  const first = addr >> 6;
+  const last = (addr + len - 1) >> 6;
+  let cost: f64 = 0;
+  let missed = false;
+  for (let line = first; line <= last; line++) {
+    let s = lineState(line);
+    if ((s & LINE_CACHED) != 0) {
+      cost += storeHitNs;
+    } else {
+      // The first miss pays for the read for ownership; the prefetcher hides the rest.
+      cost += missed ? storeHitNs : storeMissNs;
+      missed = true;
+      count(c, C_STORE_MISSES, 1);
+    }
+    if (eadr) {
+      // Visible is durable: a pending NT write to the line is overtaken as well.
+      if ((s & LINE_UNDO) != 0) undoRelease(undoFind(line));
+    } else if ((s & LINE_UNDO) == 0) {
+      takeUndo(cpu, line);
+    } else if ((s & LINE_PENDING) != 0) {
+      // Stored again before the fence: the flush no longer covers the newest data.
+      pendingUnlink(undoFind(line));
+    }
+    s = lineState(line);
+    setLineState(line, (s & ~LINE_PENDING) | LINE_DIRTY | LINE_CACHED);
+  }
+  memory.copy(<usize>MEDIA_OFFSET + addr, src, len);
+  setCpuNow(c, cpuNow(c) + cost);
+  count(c, C_STORES, 1);
+  count(c, C_STORE_BYTES, <f64>len);
+  return 0;
+}
+
+/** Loads `len` bytes at media address `addr` into `dst`; loads see the newest data. */
+export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32): i32 {
+  const bad = checkRange(cpu, addr, len);
+  if (bad != 0 || len == 0) return bad;
+  const c = cpuState(cpu);
+  const first = addr >> 6;
+  const last = (addr + len - 1) >> 6;
+  let cost: f64 = 0;
+  let missed = false;
+  for (let line = first; line <= last; line++) {
+    const s = lineState(line);
+    if ((s & LINE_CACHED) != 0) {
+      cost += loadHitNs;
+      continue;
+    }
+    cost += loadMissNs(line << 6, !missed);
+    missed = true;
+    count(c, C_LOAD_MISSES, 1);
+    setLineState(line, s | LINE_CACHED);
+  }
+  memory.copy(dst, <usize>MEDIA_OFFSET + addr, len);
+  setCpuNow(c, cpuNow(c) + cost);
+  count(c, C_LOADS, 1);
+  count(c, C_LOAD_BYTES, <f64>len);
+  return 0;
+}
+
+/**
+ * Non-temporal store: the data bypasses the cache, each line is written through the NT
+ * pipe, and the lines become durable at this CPU's next fence. A partial line costs a
+ * whole line (no write-combining across calls).
+ */
+export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32): i32 {
+  const bad = checkRange(cpu, addr, len);
+  if (bad != 0 || len == 0) return bad;
+  const c = cpuState(cpu);
+  const first = addr >> 6;
+  const last = (addr + len - 1) >> 6;
+  for (let line = first; line <= last; line++) {
+    const slotStart = pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs);
+    outPush(c, slotStart + ntLatencyNs);
+    if ((lineState(line) & LINE_UNDO) == 0) takeUndo(cpu, line);
+    const slot = undoFind(line);
+    if (undoPendingCpu(slot) != cpu) {
+      pendingUnlink(slot);
+      pendingLink(cpu, slot);
+    }
+    setLineState(line, (lineState(line) | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
+    dimmWrite(line << 6);
+  }
+  memory.copy(<usize>MEDIA_OFFSET + addr, src, len);
+  count(c, C_NT_STORES, 1);
+  count(c, C_NT_LINES, <f64>(last - first + 1));
+  count(c, C_NT_BYTES, <f64>len);
+  return 0;
+}
+
+/** Flushes every line that [addr, addr + len) touches with `kind` (FLUSH_*). */
+export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
+  const bad = checkRange(cpu, addr, len);
+  if (bad != 0) return bad;
+  if (kind > FLUSH_CLWB) return -EINVAL;
+  if (len == 0) return 0;
+  const c = cpuState(cpu);
+  const first = addr >> 6;
+  const last = (addr + len - 1) >> 6;
+  for (let line = first; line <= last; line++) {
+    const s = lineState(line);
+    const dirty = (s & LINE_DIRTY) != 0;
+    if (kind == FLUSH_CLFLUSH) {
+      // Serialised: starts after the previous clflush, and is complete when it returns.
+      const start = max(cpuNow(c), load<f64>(c, CPU_CLFLUSH_DONE));
+      const done = start + (dirty ? writebackNs : clflushCleanNs);
+      setCpuNow(c, done);
+      store<f64>(c, done, CPU_CLFLUSH_DONE);
+      if (dirty) dimmWrite(line << 6);
+      if ((s & LINE_UNDO) != 0) undoRelease(undoFind(line));
+      setLineState(line, lineState(line) & ~(LINE_DIRTY | LINE_CACHED));
+      count(c, dirty ? C_CLFLUSH_DIRTY : C_CLFLUSH_CLEAN, 1);
+      continue;
+    }
+    const slotStart = pipeSlot(c, FLUSH_PIPE, flushIssueNs, flushLineNs);
+    outPush(c, dirty ? slotStart + writebackNs : slotStart);
+    let next = s;
+    if (dirty) {
+      dimmWrite(line << 6);
+      next &= ~LINE_DIRTY;
+      if ((s & LINE_UNDO) != 0) {
+        // Written back, not yet fenced: durable at this CPU's fence.
+        const slot = undoFind(line);
+        if (undoPendingCpu(slot) != cpu) {
+          pendingUnlink(slot);
+          pendingLink(cpu, slot);
+        }
+        next |= LINE_PENDING;
+      }
+    }
+    if (kind == FLUSH_CLFLUSHOPT || clwbInvalidates) next &= ~LINE_CACHED;
+    setLineState(line, next);
+    if (kind == FLUSH_CLFLUSHOPT) count(c, dirty ? C_CLFLUSHOPT_DIRTY : C_CLFLUSHOPT_CLEAN, 1);
+    else count(c, dirty ? C_CLWB_DIRTY : C_CLWB_CLEAN, 1);
+  }
+  return 0;
+}
+
+/** sfence (mfence when `full`): waits for this CPU's lines in flight; they become durable. */
+export function pmFence(cpu: u32, full: bool): i32 {
+  if (cpu >= MAX_CPUS) return -EINVAL;
+  const c = cpuState(cpu);
+  fenceWait(c, full ? mfenceNs : sfenceNs);
+  let slot = pendingHead(cpu);
+  while (slot != NONE) {
+    const next = pendingNext(slot);
+    undoRelease(slot);
+    slot = next;
+  }
+  count(c, full ? C_MFENCES : C_SFENCES, 1);
+  return 0;
+}
+
+/** The CPU's emulated clock, ns (-1 for a CPU that does not exist). */
+export function pmNow(cpu: u32): f64 {
+  return cpu < MAX_CPUS ? load<f64>(cpuState(cpu), CPU_NOW) : -1;
+}
