@@ -5,7 +5,7 @@ export {
   H_HEAP_TOP, H_NODES_IN_USE, H_NODES_FREE, H_TREES_IN_USE, layoutInit, layoutAttach, scratchCommands, scratchResults, scratchData,
   SCRATCH_DATA_SIZE, ALLOC_OFFSET, UNDO_OFFSET, UNDO_SLOTS,
 } from './layout';
-export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
+export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmUndoNext, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
 export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow } from './pmem';
 export { pmRun, pmRunFailed } from './pmcmd';
 export { mediaAllocBlock, mediaAllocExtent, mediaFree, mediaFreeBlocks, mediaBlockUsed } from './media';

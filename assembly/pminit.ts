@@ -36,16 +36,18 @@ export function pmMediaCounter(i: u32): f64 {
   return i < MEDIA_COUNTERS ? mediaCounter(i) : NaN;
 }
 
+/** Where the last pmUndoList stopped: the slot to continue from, or UNDO_SLOTS when done. */
+export let pmUndoNext: u32 = 0;
+
 /**
- * Writes one record per non-durable line into `dst` (room for `max`): [line, undo data
- * address, state byte, pending cpu]. Returns how many, or -EINVAL when they do not fit.
- * Crash images are built from this list.
+ * Writes one record per non-durable line into `dst`, at most `max`, scanning the undo
+ * slots from `fromSlot`: [line, undo data address, state byte, pending cpu]. Returns how
+ * many; pmUndoNext says where to go on. Crash images are built from this list.
  */
-export function pmUndoList(dst: usize, max: u32): i32 {
-  const used = undoUsed();
-  if (used > max) return -EINVAL;
+export function pmUndoList(dst: usize, max: u32, fromSlot: u32): u32 {
   let n: u32 = 0;
-  for (let slot: u32 = 0; slot < UNDO_SLOTS && n < used; slot++) {
+  let slot = fromSlot;
+  for (; slot < UNDO_SLOTS && n < max; slot++) {
     const line = undoLine(slot);
     // A slot is in use exactly when the hash maps its line back to it.
     if (line >= LINES_SIZE || undoFind(line) != slot) continue;
@@ -56,7 +58,8 @@ export function pmUndoList(dst: usize, max: u32): i32 {
     store<u32>(r, undoPendingCpu(slot), 12);
     n++;
   }
-  return <i32>n;
+  pmUndoNext = slot;
+  return n;
 }
 
 /** A line's state byte (lines.ts LINE_*), or -EINVAL past the media. */

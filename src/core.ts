@@ -35,7 +35,7 @@ interface CoreExports {
   pmNow(cpu: number): number;
   pmCounter(cpu: number, index: number): number;
   pmMediaCounter(index: number): number;
-  pmUndoList(dst: number, max: number): number;
+  pmUndoList(dst: number, max: number, fromSlot: number): number;
   pmUndoUsed(): number;
   pmLineState(line: number): number;
   pmRun(cpu: number, ops: number, count: number, data: number): number;
@@ -498,18 +498,17 @@ export class Core implements Forest {
 
   /** Every non-durable line: its number, the address of its durable copy, its state, the CPU it waits on. */
   pmUndoList(): { line: number; data: number; state: number; cpu: number }[] {
-    const used = this.x.pmUndoUsed();
     const out: { line: number; data: number; state: number; cpu: number }[] = [];
-    if (used === 0) return out;
-    // The scratch result buffer holds 32768 records; past that, a heap copy would do.
     const at = this.x.scratchResults(this.cpu);
     const room = Math.floor(this.layout.scratchResultSize / 16);
-    if (used > room) throw new PmemError('ENOMEM', `${used} non-durable lines do not fit the ${room}-record scratch buffer`);
-    const n = this.x.pmUndoList(at, room);
-    const words = this.words();
-    for (let i = 0; i < n; i++) {
-      const r = (at >>> 2) + 4 * i;
-      out.push({ line: words[r], data: words[r + 1], state: words[r + 2], cpu: words[r + 3] });
+    const next = this.x.pmUndoNext as WebAssembly.Global;
+    for (let from = 0; from < this.layout.undoSlots; from = next.value as number) {
+      const n = this.x.pmUndoList(at, room, from);
+      const words = this.words();
+      for (let i = 0; i < n; i++) {
+        const r = (at >>> 2) + 4 * i;
+        out.push({ line: words[r], data: words[r + 1], state: words[r + 2], cpu: words[r + 3] });
+      }
     }
     return out;
   }

@@ -1,5 +1,13 @@
-// daxemu's public exports (an export list only). The emulator itself (createEmulator,
-// mmap, faults, writeback) is built on these by the issues that follow the foundation.
+// daxemu's public exports (an export list only).
+export { createEmulator, Emulator, MAX_CAPACITY, DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES } from './emulator.js';
+export type { EmulatorOptions, ResolvedOptions, RunResult } from './emulator.js';
+export { DeviceMapping } from './mapping.js';
+export { CommandBuilder } from './commands.js';
+export type { CrashMode } from './crash.js';
+export type { EmulatorStats, FlushCounts } from './stats.js';
+export type { CostModel } from './cost-model.js';
+export { PRESETS, PRESET_NAMES, resolveCostModel, describePresets } from './presets.js';
+export type { PresetName, Persistence } from './presets.js';
 export { Core, InvariantError } from './core.js';
 export type { CoreLayout, CoreOptions, CoreStats, WasmBuild } from './core.js';
 export { PmemError, ERRNO } from './errors.js';

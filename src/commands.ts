@@ -1,0 +1,113 @@
+/**
+ * The hardware command buffer: pmem operations encoded for one wasm call (emu.run).
+ * Addresses are media offsets, the same numbers a device mapping at offset 0 uses.
+ *
+ *   record (4 x u32): [ op, addr, len, data offset ]     (assembly/pmcmd.ts runs them)
+ *
+ * Stored bytes are copied into the builder's data buffer when the op is added; loaded
+ * bytes land there when the buffer runs, and run() hands them back in order.
+ */
+import { PmemError } from './errors.js';
+
+export const PM_STORE = 1;
+export const PM_LOAD = 2;
+export const PM_NTSTORE = 3;
+export const PM_CLFLUSH = 4;
+export const PM_CLFLUSHOPT = 5;
+export const PM_CLWB = 6;
+export const PM_SFENCE = 7;
+export const PM_MFENCE = 8;
+
+/** Builds a command buffer; emu.commands() makes one, emu.run(builder) runs it. */
+export class CommandBuilder {
+  private records: Uint32Array = new Uint32Array(1024);
+  private data: Uint8Array = new Uint8Array(4096);
+  private used = 0;
+  private dataUsed = 0;
+
+  /** Operations encoded so far. */
+  get length(): number {
+    return this.used / 4;
+  }
+
+  private push(op: number, addr: number, len: number, dataOffset: number): this {
+    if (this.used === this.records.length) {
+      const bigger = new Uint32Array(this.records.length * 2);
+      bigger.set(this.records);
+      this.records = bigger;
+    }
+    this.records.set([op, addr, len, dataOffset], this.used);
+    this.used += 4;
+    return this;
+  }
+
+  private reserve(len: number): number {
+    const at = this.dataUsed;
+    if (at + len > this.data.length) {
+      const bigger = new Uint8Array(Math.max(this.data.length * 2, at + len));
+      bigger.set(this.data.subarray(0, at));
+      this.data = bigger;
+    }
+    this.dataUsed = at + len;
+    return at;
+  }
+
+  store(addr: number, bytes: Uint8Array): this {
+    checkArgs('store', addr, bytes.length, bytes);
+    const at = this.reserve(bytes.length);
+    this.data.set(bytes, at);
+    return this.push(PM_STORE, addr, bytes.length, at);
+  }
+
+  ntstore(addr: number, bytes: Uint8Array): this {
+    checkArgs('ntstore', addr, bytes.length, bytes);
+    const at = this.reserve(bytes.length);
+    this.data.set(bytes, at);
+    return this.push(PM_NTSTORE, addr, bytes.length, at);
+  }
+
+  load(addr: number, len: number): this {
+    checkArgs('load', addr, len);
+    return this.push(PM_LOAD, addr, len, this.reserve(len));
+  }
+
+  clflush(addr: number, len: number): this {
+    checkArgs('clflush', addr, len);
+    return this.push(PM_CLFLUSH, addr, len, 0);
+  }
+
+  clflushopt(addr: number, len: number): this {
+    checkArgs('clflushopt', addr, len);
+    return this.push(PM_CLFLUSHOPT, addr, len, 0);
+  }
+
+  clwb(addr: number, len: number): this {
+    checkArgs('clwb', addr, len);
+    return this.push(PM_CLWB, addr, len, 0);
+  }
+
+  sfence(): this {
+    return this.push(PM_SFENCE, 0, 0, 0);
+  }
+
+  mfence(): this {
+    return this.push(PM_MFENCE, 0, 0, 0);
+  }
+
+  /** The encoded records and the data buffer (views, valid until the next add). */
+  encoded(): { records: Uint32Array; data: Uint8Array } {
+    return { records: this.records.subarray(0, this.used), data: this.data.subarray(0, this.dataUsed) };
+  }
+
+  /** Empties the builder for reuse. */
+  reset(): void {
+    this.used = 0;
+    this.dataUsed = 0;
+  }
+}
+
+function checkArgs(op: string, addr: number, len: number, bytes?: unknown): void {
+  if (bytes !== undefined && !(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', `${op}: bytes must be a Uint8Array`);
+  if ((addr >>> 0) !== addr) throw new PmemError('EINVAL', `${op}: address must be an integer in [0, 2^32), got ${addr}`);
+  if ((len >>> 0) !== len) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${len}`);
+}

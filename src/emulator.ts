@@ -1,0 +1,256 @@
+/**
+ * The emulator: one shared-memory core holding the media, the line states and the cost
+ * model, behind the public API of ../shared/DESIGN.md section 4. This file holds the
+ * hardware part (createEmulator, device mappings, fences, clocks, counters, crash images,
+ * the command buffer); DAX files, mmap and writeback build on it.
+ */
+import { CommandBuilder, PM_LOAD, PM_NTSTORE, PM_STORE } from './commands.js';
+import { Core, type WasmBuild } from './core.js';
+import { COST_FIELDS, type CostModel } from './cost-model.js';
+import { applyCrash, checkCrashMode, type CrashMode } from './crash.js';
+import { PmemError } from './errors.js';
+import { DeviceMapping } from './mapping.js';
+import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
+import { readStats, statsDelta, type EmulatorStats } from './stats.js';
+
+const MiB = 1 << 20;
+/** Capacity and every region of the media are counted in 2 MiB extents. */
+export const CAPACITY_ALIGN = 2 * MiB;
+/**
+ * The largest capacity: wasm32 addresses 4 GiB; the fixed regions (about 30 MiB), one
+ * state byte per line (1/64 of the media), the undo slots of the default 32 MiB cache
+ * (about 46 MiB) and room for the node heap leave 3.75 GiB for the media.
+ */
+export const MAX_CAPACITY = 3840 * MiB;
+export const DEFAULT_CAPACITY = 64 * MiB;
+export const DEFAULT_CACHE_BYTES = 32 * MiB;
+const WASM_PAGE = 65536;
+/** Room the node heap may grow into beyond the laid-out regions, in wasm pages (1 GiB). */
+const HEAP_HEADROOM_PAGES = 16384;
+/** Where the flag fields go after COST_FIELDS in the core's parameter block (assembly/cost.ts). */
+const P_CLWB_INVALIDATES = 24;
+const P_EADR = 25;
+
+export interface EmulatorOptions {
+  /** Bytes of pmem: a multiple of 2 MiB, at most MAX_CAPACITY. Default 64 MiB. */
+  capacity?: number;
+  /** A preset name (src/presets.ts) or a custom CostModel. Default 'optane-g1'. */
+  preset?: PresetName | CostModel;
+  /** The persistence domain; default the preset's. */
+  persistence?: Persistence;
+  /** Drives every random choice (eviction; crash images default to it). Default 1. */
+  seed?: number;
+  /** Most bytes of dirty lines the emulated cache holds before it evicts (a multiple of 64). Default 32 MiB, at most the capacity. */
+  cacheBytes?: number;
+  /** Which wasm build runs the core. */
+  build?: WasmBuild;
+}
+
+/** The options an emulator was made with, all filled in. */
+export interface ResolvedOptions {
+  capacity: number;
+  cost: CostModel;
+  persistence: Persistence;
+  seed: number;
+  cacheBytes: number;
+  build: WasmBuild | undefined;
+}
+
+export interface RunResult {
+  /** Counters the run changed (after − before; flattened names such as clwb.dirty). */
+  counters: Record<string, number>;
+  /** Emulated ns the run took on this CPU. */
+  ns: number;
+  /** The bytes of each load record, in order. */
+  loads: Uint8Array[];
+}
+
+function resolveOptions(options: EmulatorOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new PmemError('EINVAL', 'createEmulator: options must be an object');
+  const capacity = options.capacity ?? DEFAULT_CAPACITY;
+  if (!Number.isInteger(capacity) || capacity <= 0 || capacity % CAPACITY_ALIGN !== 0 || capacity > MAX_CAPACITY) {
+    throw new PmemError('EINVAL', `capacity must be a positive multiple of 2 MiB up to ${MAX_CAPACITY / MiB} MiB, got ${capacity}`);
+  }
+  const cost = resolveCostModel(options.preset ?? 'optane-g1', options.persistence);
+  const seed = options.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `seed must be an integer in [0, 2^32), got ${seed}`);
+  const cacheBytes = options.cacheBytes ?? Math.min(DEFAULT_CACHE_BYTES, capacity);
+  if (!Number.isInteger(cacheBytes) || cacheBytes < 64 || cacheBytes % 64 !== 0 || cacheBytes > capacity) {
+    throw new PmemError('EINVAL', `cacheBytes must be a multiple of 64 in [64, capacity], got ${cacheBytes}`);
+  }
+  if (options.build !== undefined && options.build !== 'debug' && options.build !== 'release') {
+    throw new PmemError('EINVAL', `build must be 'debug' or 'release', got ${String(options.build)}`);
+  }
+  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build };
+}
+
+/** The core's parameter block: COST_FIELDS in order, then the flags. */
+function costParams(cost: CostModel): number[] {
+  const params: number[] = COST_FIELDS.map((field) => cost[field]);
+  while (params.length < P_CLWB_INVALIDATES) params.push(0);
+  params[P_CLWB_INVALIDATES] = cost.clwbInvalidates ? 1 : 0;
+  params[P_EADR] = cost.persistence === 'eadr' ? 1 : 0;
+  return params;
+}
+
+/** Creates an emulator: lays out a shared memory, instantiates the core, sets the costs. */
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const resolved = resolveOptions(options);
+  // The memory may grow past the laid-out regions by the heap's headroom, never past 4 GiB.
+  const undoSlots = resolved.cacheBytes / 64;
+  const estimate = Math.ceil((resolved.capacity * (1 + 1 / 64) + undoSlots * 100 + 64 * MiB) / WASM_PAGE);
+  const maximumPages = Math.min(65536, estimate + HEAP_HEADROOM_PAGES);
+  const core = await Core.create({ build: resolved.build, mediaBytes: resolved.capacity, undoSlots, maximumPages });
+  core.initHardware(costParams(resolved.cost), resolved.seed);
+  return new Emulator(core, resolved);
+}
+
+export class Emulator {
+  readonly core: Core;
+  readonly options: Readonly<ResolvedOptions>;
+  private currentCpu = 0;
+
+  constructor(core: Core, options: ResolvedOptions) {
+    this.core = core;
+    this.options = Object.freeze({ ...options });
+  }
+
+  get capacity(): number {
+    return this.options.capacity;
+  }
+
+  get cost(): CostModel {
+    return this.options.cost;
+  }
+
+  /** The emulated CPU that later calls run on (its clock, flush queue and fences). */
+  get cpu(): number {
+    return this.currentCpu;
+  }
+
+  set cpu(cpu: number) {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.core.layout.maxCpus) {
+      throw new PmemError('EINVAL', `cpu must be an integer in [0, ${this.core.layout.maxCpus - 1}], got ${cpu}`);
+    }
+    this.currentCpu = cpu;
+  }
+
+  /** Maps [offset, offset + length) of the media directly (device-dax); 4 KiB aligned. */
+  mmapDevice(options: { offset?: number; length?: number } = {}): DeviceMapping {
+    const offset = options.offset ?? 0;
+    const length = options.length ?? this.capacity - offset;
+    for (const [name, value] of [['offset', offset], ['length', length]] as const) {
+      if (!Number.isInteger(value) || value < 0 || value % 4096 !== 0) {
+        throw new PmemError('EINVAL', `mmapDevice: ${name} must be a non-negative multiple of 4096, got ${value}`);
+      }
+    }
+    if (length === 0) throw new PmemError('EINVAL', 'mmapDevice: length must not be 0');
+    if (offset + length > this.capacity) {
+      throw new PmemError('EINVAL', `mmapDevice: [${offset}, ${offset + length}) runs past the ${this.capacity}-byte media`);
+    }
+    return new DeviceMapping(this, offset, length);
+  }
+
+  /** sfence on the current CPU: waits for its write-backs and NT lines, which become durable. */
+  sfence(): void {
+    this.core.pmFence(this.currentCpu, false);
+  }
+
+  /** mfence on the current CPU (the same for persistence, dearer). */
+  mfence(): void {
+    this.core.pmFence(this.currentCpu, true);
+  }
+
+  /** The current CPU's emulated clock, ns. */
+  now(): number {
+    return this.core.pmNow(this.currentCpu);
+  }
+
+  /** Every counter (src/stats.ts). */
+  stats(): EmulatorStats {
+    return readStats(this.core);
+  }
+
+  /** A builder of encoded operations for run(). */
+  commands(): CommandBuilder {
+    return new CommandBuilder();
+  }
+
+  /**
+   * Runs a command buffer on the current CPU, in as few wasm calls as the scratch buffers
+   * allow. Every record is checked first: a bad one fails the call and runs nothing.
+   */
+  run(commands: CommandBuilder): RunResult {
+    if (!(commands instanceof CommandBuilder)) throw new PmemError('EINVAL', 'run: expects a CommandBuilder from emu.commands()');
+    const { records, data } = commands.encoded();
+    const room = this.core.layout.scratchDataSize;
+    const maxRecords = this.core.layout.scratchCmdSize / 16;
+    for (let i = 0; i < records.length; i += 4) {
+      const [op, addr, len] = [records[i], records[i + 1], records[i + 2]];
+      if (op <= PM_NTSTORE && len > room) throw new PmemError('EINVAL', `run: record ${i / 4} moves ${len} bytes, more than the ${room}-byte data buffer`);
+      if (op < 7 && addr + len > this.capacity) throw new PmemError('ERANGE', `run: record ${i / 4} touches [${addr}, ${addr + len}), outside the media`);
+    }
+    const before = this.stats();
+    const start = this.now();
+    const loads: Uint8Array[] = [];
+    let first = 0;
+    while (first < records.length) {
+      // A chunk: as many records as fit the command buffer whose data fits the data buffer.
+      let end = first;
+      let dataStart = -1;
+      let dataEnd = 0;
+      while (end < records.length && (end - first) / 4 < maxRecords) {
+        const op = records[end];
+        if (op === PM_STORE || op === PM_LOAD || op === PM_NTSTORE) {
+          const off = records[end + 3];
+          const len = records[end + 2];
+          if (dataStart < 0) dataStart = off;
+          if (off + len - dataStart > room) break;
+          dataEnd = off + len;
+        }
+        end += 4;
+      }
+      const chunk = records.slice(first, end);
+      const base = Math.max(dataStart, 0);
+      for (let i = 0; i < chunk.length; i += 4) if (chunk[i] === PM_STORE || chunk[i] === PM_LOAD || chunk[i] === PM_NTSTORE) chunk[i + 3] -= base;
+      const view = data.subarray(base, Math.max(base, dataEnd));
+      const failure = this.core.pmRun(this.currentCpu, chunk, view);
+      if (failure) throw PmemError.fromErrno(failure.errno, `run: record ${first / 4 + failure.failed} was refused by the core`);
+      for (let i = 0; i < chunk.length; i += 4) {
+        if (chunk[i] === PM_LOAD) loads.push(view.slice(chunk[i + 3], chunk[i + 3] + chunk[i + 2]));
+      }
+      first = end;
+    }
+    return { counters: statsDelta(before, this.stats()), ns: this.now() - start, loads };
+  }
+
+  /** Allocates a 4 KiB block or, with `extent`, a 2 MiB-aligned 2 MiB extent; its first pfn (ENOSPC when none). */
+  allocate(extent = false): number {
+    return this.core.allocate(extent);
+  }
+
+  /** Frees `count` blocks from `pfn`. */
+  free(pfn: number, count = 1): void {
+    this.core.free(pfn, count);
+  }
+
+  /** Free 4 KiB blocks. */
+  freeBlocks(): number {
+    return this.core.freeBlocks();
+  }
+
+  /**
+   * A rebooted emulator, made with the same options, whose media holds what a power
+   * failure now would leave (src/crash.ts): every line durable, nothing cached, clocks 0.
+   */
+  async crash(options: { mode?: CrashMode; seed?: number } = {}): Promise<Emulator> {
+    const mode = checkCrashMode(options.mode ?? 'guaranteed');
+    const seed = options.seed ?? this.options.seed;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `crash seed must be an integer in [0, 2^32), got ${seed}`);
+    const image = await createEmulator({ ...this.options, preset: this.options.cost });
+    const media = image.core.mediaView();
+    media.set(this.core.mediaView());
+    applyCrash(this.core, media, mode, seed);
+    return image;
+  }
+}
