@@ -45,7 +45,7 @@ export const M_MEDIA_BYTES_WRITTEN: u32 = 1;
 export const M_MEDIA_BYTES_READ: u32 = 2;
 export const M_BUFFER_HITS: u32 = 3;
 export const MEDIA_COUNTERS: u32 = 4;
-const COSTS_COUNTERS: u32 = 512;
+export const COSTS_COUNTERS: u32 = 512;
 
 const D_LAST_MISS: u32 = 0;
 const D_CLOCK: u32 = 4;

@@ -155,6 +155,7 @@ export function undoHashBuckets(slots: u32): u32 {
 export function layoutInit(mediaBytes: u32, undoSlots: u32): i32 {
   if (__heap_base > LAYOUT_BASE) return -EINVAL; // the static data outgrew its room
   if ((mediaBytes & (MEDIA_ALIGN - 1)) != 0 || undoSlots > (1 << 26)) return -EINVAL;
+  if (mediaBytes != 0 && undoSlots == 0) return -EINVAL; // stores need room for an undo copy
   if (<u64>memory.size() << 16 > <u64>HEADER_OFFSET && load<u32>(hdr(H_MAGIC)) == LAYOUT_MAGIC) return -EINVAL; // laid out already
   const media = <u64>mediaBytes;
   const mediaOffset = <u64>((FIXED_END + MEDIA_ALIGN - 1) & ~(MEDIA_ALIGN - 1));

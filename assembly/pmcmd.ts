@@ -10,7 +10,7 @@
 // call returns -errno and leaves the failing record's number in pmRunFailed.
 
 import { EINVAL, ERANGE } from './errno';
-import { MEDIA_SIZE, SCRATCH_DATA_SIZE } from './layout';
+import { MAX_CPUS, MEDIA_SIZE, SCRATCH_DATA_SIZE } from './layout';
 import { FLUSH_CLFLUSH, FLUSH_CLFLUSHOPT, FLUSH_CLWB, pmFence, pmFlush, pmLoad, pmNtStore, pmStore } from './pmem';
 
 export const PM_STORE: u32 = 1;
@@ -35,6 +35,10 @@ function check(op: u32, addr: u32, len: u32, off: u32): i32 {
 
 /** Runs `count` records from `ops` for `cpu` with data at `data`; count, or -errno. */
 export function pmRun(cpu: u32, ops: usize, count: u32, data: usize): i32 {
+  if (cpu >= MAX_CPUS) {
+    pmRunFailed = 0;
+    return -EINVAL;
+  }
   for (let i: u32 = 0; i < count; i++) {
     const r = ops + (<usize>i << 4);
     const bad = check(load<u32>(r), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
@@ -49,9 +53,9 @@ export function pmRun(cpu: u32, ops: usize, count: u32, data: usize): i32 {
     const addr = load<u32>(r, 4);
     const len = load<u32>(r, 8);
     const buf = data + <usize>load<u32>(r, 12);
-    if (op == PM_STORE) pmStore(cpu, addr, buf, len);
-    else if (op == PM_LOAD) pmLoad(cpu, addr, buf, len);
-    else if (op == PM_NTSTORE) pmNtStore(cpu, addr, buf, len);
+    if (op == PM_STORE) pmStore(cpu, addr, buf, len, false);
+    else if (op == PM_LOAD) pmLoad(cpu, addr, buf, len, false);
+    else if (op == PM_NTSTORE) pmNtStore(cpu, addr, buf, len, false);
     else if (op == PM_CLFLUSH) pmFlush(cpu, FLUSH_CLFLUSH, addr, len);
     else if (op == PM_CLFLUSHOPT) pmFlush(cpu, FLUSH_CLFLUSHOPT, addr, len);
     else if (op == PM_CLWB) pmFlush(cpu, FLUSH_CLWB, addr, len);

@@ -42,6 +42,30 @@ export const FLUSH_CLWB: u32 = 2;
   return 0;
 }
 
+/**
+ * Copies bytes; small copies by words, since memory.copy is a call out of the wasm code
+ * that costs more than a few word moves.
+ */
+@inline function copyBytes(dst: usize, src: usize, len: u32): void {
+  if (len > 64) {
+    memory.copy(dst, src, len);
+    return;
+  }
+  let n = len;
+  while (n >= 8) {
+    store<u64>(dst, load<u64>(src));
+    dst += 8;
+    src += 8;
+    n -= 8;
+  }
+  while (n > 0) {
+    store<u8>(dst, load<u8>(src));
+    dst++;
+    src++;
+    n--;
+  }
+}
+
 /** Makes a line non-durable (ADR): its current contents go to an undo slot first. */
 function takeUndo(cpu: u32, line: u32): void {
   const victim = undoTake(cpu, line);
@@ -49,15 +73,19 @@ function takeUndo(cpu: u32, line: u32): void {
   if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6);
 }
 
-/** Stores `len` bytes from `src` (any wasm address) at media address `addr`. */
-export function pmStore(cpu: u32, addr: u32, src: usize, len: u32): i32 {
+/**
+ * Stores `len` bytes from `src` (any wasm address) at media address `addr`. `more` is set
+ * on the later pieces of one access the host split to fit its data buffer: they are not
+ * counted again and do not pay the first miss again.
+ */
+export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
   let cost: f64 = 0;
-  let missed = false;
+  let missed = more;
   for (let line = first; line <= last; line++) {
     let s = lineState(line);
     if ((s & LINE_CACHED) != 0) {
@@ -80,22 +108,22 @@ export function pmStore(cpu: u32, addr: u32, src: usize, len: u32): i32 {
     s = lineState(line);
     setLineState(line, (s & ~LINE_PENDING) | LINE_DIRTY | LINE_CACHED);
   }
-  memory.copy(<usize>MEDIA_OFFSET + addr, src, len);
+  copyBytes(<usize>MEDIA_OFFSET + addr, src, len);
   setCpuNow(c, cpuNow(c) + cost);
-  count(c, C_STORES, 1);
+  if (!more) count(c, C_STORES, 1);
   count(c, C_STORE_BYTES, <f64>len);
   return 0;
 }
 
-/** Loads `len` bytes at media address `addr` into `dst`; loads see the newest data. */
-export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32): i32 {
+/** Loads `len` bytes at media address `addr` into `dst`; loads see the newest data. `more` as for pmStore. */
+export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
   let cost: f64 = 0;
-  let missed = false;
+  let missed = more;
   for (let line = first; line <= last; line++) {
     const s = lineState(line);
     if ((s & LINE_CACHED) != 0) {
@@ -107,9 +135,9 @@ export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32): i32 {
     count(c, C_LOAD_MISSES, 1);
     setLineState(line, s | LINE_CACHED);
   }
-  memory.copy(dst, <usize>MEDIA_OFFSET + addr, len);
+  copyBytes(dst, <usize>MEDIA_OFFSET + addr, len);
   setCpuNow(c, cpuNow(c) + cost);
-  count(c, C_LOADS, 1);
+  if (!more) count(c, C_LOADS, 1);
   count(c, C_LOAD_BYTES, <f64>len);
   return 0;
 }
@@ -119,7 +147,7 @@ export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32): i32 {
  * pipe, and the lines become durable at this CPU's next fence. A partial line costs a
  * whole line (no write-combining across calls).
  */
-export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32): i32 {
+export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
   const c = cpuState(cpu);
@@ -137,8 +165,8 @@ export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32): i32 {
     setLineState(line, (lineState(line) | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
     dimmWrite(line << 6);
   }
-  memory.copy(<usize>MEDIA_OFFSET + addr, src, len);
-  count(c, C_NT_STORES, 1);
+  copyBytes(<usize>MEDIA_OFFSET + addr, src, len);
+  if (!more) count(c, C_NT_STORES, 1);
   count(c, C_NT_LINES, <f64>(last - first + 1));
   count(c, C_NT_BYTES, <f64>len);
   return 0;

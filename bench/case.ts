@@ -12,6 +12,27 @@ export interface BenchCase {
   goal?: number;
   /** ratio >= goal; present exactly when goal is. */
   met?: boolean;
+  /** What the second side is when it is not the reference model (e.g. "typed array"). */
+  baseline?: string;
+}
+
+/** A measured quantity that is not a comparison (a rate on its own, a memory overhead). */
+export interface MetricCase {
+  name: string;
+  value: number;
+  unit: string;
+  /** The bound the value should respect: at least (higherIsBetter) or at most. */
+  goal?: number;
+  higherIsBetter?: boolean;
+  met?: boolean;
+}
+
+/** A metric, checked against its goal when it has one. */
+export function metric(name: string, value: number, unit: string, goal?: { atLeast?: number; atMost?: number }): MetricCase {
+  const result: MetricCase = { name, value, unit };
+  if (goal?.atLeast !== undefined) Object.assign(result, { goal: goal.atLeast, higherIsBetter: true, met: value >= goal.atLeast });
+  if (goal?.atMost !== undefined) Object.assign(result, { goal: goal.atMost, higherIsBetter: false, met: value <= goal.atMost });
+  return result;
 }
 
 /** The two sides of a case: each call does the same `opsPerIteration` operations. */
@@ -22,11 +43,12 @@ export interface Sides {
 }
 
 /** Times both sides one after the other in this process and compares them. */
-export function compareSides(name: string, sides: Sides, timing: Timing, goal?: number): BenchCase {
+export function compareSides(name: string, sides: Sides, timing: Timing, goal?: number, baseline?: string): BenchCase {
   const wasmOpsPerSec = opsPerSecond(`${name} [wasm]`, sides.wasm, sides.opsPerIteration, timing);
   const modelOpsPerSec = opsPerSecond(`${name} [model]`, sides.model, sides.opsPerIteration, timing);
   const ratio = wasmOpsPerSec / modelOpsPerSec;
   const result: BenchCase = { name, wasmOpsPerSec, modelOpsPerSec, ratio };
+  if (baseline !== undefined) result.baseline = baseline;
   if (goal !== undefined) {
     result.goal = goal;
     result.met = ratio >= goal;

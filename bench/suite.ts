@@ -1,5 +1,5 @@
 /** What every benchmark suite is given and gives back; suites.ts lists them by name. */
-import type { BenchCase } from './case.js';
+import type { BenchCase, MetricCase } from './case.js';
 import type { Timing } from './measure.js';
 
 export interface SuiteOptions {
@@ -14,4 +14,4 @@ export interface SuiteOptions {
 }
 
 /** Runs a suite's cases in order and returns them. */
-export type SuiteRunner = (options: SuiteOptions) => Promise<BenchCase[]>;
+export type SuiteRunner = (options: SuiteOptions) => Promise<(BenchCase | MetricCase)[]>;

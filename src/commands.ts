@@ -24,6 +24,12 @@ export class CommandBuilder {
   private data: Uint8Array = new Uint8Array(4096);
   private used = 0;
   private dataUsed = 0;
+  private loadCount = 0;
+
+  /** Load records so far (run() hands their bytes back). */
+  get loads(): number {
+    return this.loadCount;
+  }
 
   /** Operations encoded so far. */
   get length(): number {
@@ -68,6 +74,7 @@ export class CommandBuilder {
 
   load(addr: number, len: number): this {
     checkArgs('load', addr, len);
+    this.loadCount++;
     return this.push(PM_LOAD, addr, len, this.reserve(len));
   }
 
@@ -103,6 +110,7 @@ export class CommandBuilder {
   reset(): void {
     this.used = 0;
     this.dataUsed = 0;
+    this.loadCount = 0;
   }
 }
 

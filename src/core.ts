@@ -27,9 +27,9 @@ interface CoreExports {
   costSet(index: number, value: number): void;
   pmInit(seed: number): void;
   pmAttach(): void;
-  pmStore(cpu: number, addr: number, src: number, len: number): number;
-  pmLoad(cpu: number, addr: number, dst: number, len: number): number;
-  pmNtStore(cpu: number, addr: number, src: number, len: number): number;
+  pmStore(cpu: number, addr: number, src: number, len: number, more: number): number;
+  pmLoad(cpu: number, addr: number, dst: number, len: number, more: number): number;
+  pmNtStore(cpu: number, addr: number, src: number, len: number, more: number): number;
   pmFlush(cpu: number, kind: number, addr: number, len: number): number;
   pmFence(cpu: number, full: number): number;
   pmNow(cpu: number): number;
@@ -158,6 +158,10 @@ export class Core implements Forest {
   private readonly foundMarks: WebAssembly.Global;
   private u32view: Uint32Array;
   private i32view: Int32Array;
+  /** Where pmSnapshot reads, in f64 units (from the core's exported layout). */
+  private readonly snapshotMap: {
+    cpus: number; perCpu: number; cpusAt: number; cpuStride: number; nowAt: number; countersAt: number; mediaAt: number; media: number;
+  };
 
   private constructor(build: WasmBuild, memory: WebAssembly.Memory, instance: WebAssembly.Instance, cpu: number) {
     this.build = build;
@@ -188,6 +192,16 @@ export class Core implements Forest {
     };
     this.u32view = new Uint32Array(memory.buffer);
     this.i32view = new Int32Array(memory.buffer);
+    this.snapshotMap = {
+      cpus: this.layout.maxCpus,
+      perCpu: 1 + g('CPU_COUNTERS'),
+      cpusAt: g('CPUS_OFFSET') / 8,
+      cpuStride: g('CPU_STATE_SIZE') / 8,
+      nowAt: g('CPU_NOW') / 8,
+      countersAt: g('CPU_COUNTERS_OFF') / 8,
+      mediaAt: (g('DIMMS_OFFSET') + g('COSTS_COUNTERS')) / 8,
+      media: g('MEDIA_COUNTERS'),
+    };
   }
 
   /** Creates a fresh shared memory, lays it out and instantiates the core on it. */
@@ -201,9 +215,9 @@ export class Core implements Forest {
     if (!Number.isInteger(mediaBytes) || mediaBytes < 0 || mediaBytes % (2 << 20) !== 0 || mediaBytes > 0xffe00000) {
       throw new PmemError('EINVAL', `mediaBytes must be a multiple of 2 MiB below 4 GiB, got ${mediaBytes}`);
     }
-    const undoSlots = options.undoSlots ?? 0;
-    if (!Number.isInteger(undoSlots) || undoSlots < 0 || undoSlots > 1 << 26) {
-      throw new PmemError('EINVAL', `undoSlots must be an integer in [0, 2^26], got ${undoSlots}`);
+    const undoSlots = options.undoSlots ?? (mediaBytes === 0 ? 0 : 1024);
+    if (!Number.isInteger(undoSlots) || undoSlots < (mediaBytes === 0 ? 0 : 1) || undoSlots > 1 << 26) {
+      throw new PmemError('EINVAL', `undoSlots must be an integer in [1, 2^26] when there is media, got ${undoSlots}`);
     }
     const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
     const instance = await Core.instantiate(build, memory);
@@ -430,48 +444,89 @@ export class Core implements Forest {
     return new Uint8Array(this.memory.buffer, address, length).slice();
   }
 
-  /** Stores `bytes` at media address `addr` through CPU `cpu` (chunks of the data buffer size). */
+  /**
+   * Checks what the wasm boundary would silently wrap (a CPU of 1.5, an address of 2^32 + 64)
+   * and the whole range, before any piece of a split access runs.
+   */
+  private pmCheck(op: string, cpu: number, addr: number, length: number): void {
+    if ((cpu >>> 0) !== cpu || cpu >= this.layout.maxCpus) throw new PmemError('EINVAL', `${op}: cpu must be an integer in [0, ${this.layout.maxCpus - 1}], got ${cpu}`);
+    if ((addr >>> 0) !== addr) throw new PmemError('ERANGE', `${op}: address ${addr} is outside the media`);
+    if ((length >>> 0) !== length) throw new PmemError('EINVAL', `${op}: length must be a u32 integer, got ${length}`);
+    if (addr + length > this.layout.mediaSize) throw new PmemError('ERANGE', `${op}: [${addr}, ${addr + length}) is outside the ${this.layout.mediaSize}-byte media`);
+  }
+
+  /**
+   * Stores `bytes` at media address `addr` through CPU `cpu`. A store longer than the data
+   * buffer goes in pieces, charged and counted as one access.
+   */
   pmStore(cpu: number, addr: number, bytes: Uint8Array, nontemporal = false): void {
+    const op = nontemporal ? 'ntstore' : 'store';
+    this.pmCheck(op, cpu, addr, bytes.length);
     const at = this.x.scratchData(this.cpu);
     const room = this.layout.scratchDataSize;
-    for (let done = 0; done < bytes.length || done === 0; done += room) {
+    let done = 0;
+    do {
       const n = Math.min(room, bytes.length - done);
       this.words();
       new Uint8Array(this.memory.buffer, at, n).set(bytes.subarray(done, done + n));
-      const rc = nontemporal ? this.x.pmNtStore(cpu, addr + done, at, n) : this.x.pmStore(cpu, addr + done, at, n);
-      this.pm(rc, nontemporal ? 'ntstore' : 'store', () => `[${addr}, ${addr + bytes.length}) is outside the media`);
-      if (n === 0) break;
-    }
+      const more = done > 0 ? 1 : 0;
+      const rc = nontemporal ? this.x.pmNtStore(cpu, addr + done, at, n, more) : this.x.pmStore(cpu, addr + done, at, n, more);
+      this.pm(rc, op, () => `[${addr}, ${addr + bytes.length}) is outside the media`);
+      done += n;
+    } while (done < bytes.length);
   }
 
-  /** Loads `length` bytes at media address `addr` through CPU `cpu`. */
+  /** Loads `length` bytes at media address `addr` through CPU `cpu` (one access, in pieces if long). */
   pmLoad(cpu: number, addr: number, length: number): Uint8Array {
+    this.pmCheck('load', cpu, addr, length);
     const out = new Uint8Array(length);
     const at = this.x.scratchData(this.cpu);
     const room = this.layout.scratchDataSize;
-    for (let done = 0; done < length || done === 0; done += room) {
+    let done = 0;
+    do {
       const n = Math.min(room, length - done);
-      this.pm(this.x.pmLoad(cpu, addr + done, at, n), 'load', () => `[${addr}, ${addr + length}) is outside the media`);
+      this.pm(this.x.pmLoad(cpu, addr + done, at, n, done > 0 ? 1 : 0), 'load', () => `[${addr}, ${addr + length}) is outside the media`);
       this.words();
       out.set(new Uint8Array(this.memory.buffer, at, n), done);
-      if (n === 0) break;
-    }
+      done += n;
+    } while (done < length);
     return out;
   }
 
   /** Flushes the lines of [addr, addr + length): kind 0 clflush, 1 clflushopt, 2 clwb. */
   pmFlush(cpu: number, kind: number, addr: number, length: number): void {
+    this.pmCheck('flush', cpu, addr, length);
+    if (kind !== 0 && kind !== 1 && kind !== 2) throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${kind}`);
     this.pm(this.x.pmFlush(cpu, kind, addr, length), 'flush', () => `[${addr}, ${addr + length}) is outside the media`);
   }
 
   /** sfence, or mfence when `full`. */
   pmFence(cpu: number, full: boolean): void {
+    if ((cpu >>> 0) !== cpu) throw new PmemError('EINVAL', `fence: cpu must be an integer in [0, ${this.layout.maxCpus - 1}], got ${cpu}`);
     this.pm(this.x.pmFence(cpu, full ? 1 : 0), 'fence', () => `cpu ${cpu} does not exist`);
   }
 
   /** CPU `cpu`'s emulated clock, ns. */
   pmNow(cpu: number): number {
     return this.x.pmNow(cpu);
+  }
+
+  /**
+   * Every CPU's clock and counters and the shared media counters, read straight from the
+   * shared memory in one go: [cpu 0: now, C_* ...], [cpu 1: ...], ..., then the M_* counters.
+   */
+  pmSnapshot(): Float64Array {
+    const { cpus, perCpu, cpusAt, cpuStride, nowAt, countersAt, mediaAt, media } = this.snapshotMap;
+    const out = new Float64Array(cpus * perCpu + media);
+    this.words();
+    const f64 = new Float64Array(this.memory.buffer);
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      const base = cpusAt + cpu * cpuStride;
+      out[cpu * perCpu] = f64[base + nowAt]!;
+      out.set(f64.subarray(base + countersAt, base + countersAt + perCpu - 1), cpu * perCpu + 1);
+    }
+    out.set(f64.subarray(mediaAt, mediaAt + media), cpus * perCpu);
+    return out;
   }
 
   /** Per-CPU counter `index` (assembly/cpu.ts C_*). */
@@ -513,8 +568,11 @@ export class Core implements Forest {
     return out;
   }
 
-  /** Runs hardware command records (Uint32 x 4 each) with their data buffer for CPU `cpu`. */
-  pmRun(cpu: number, records: Uint32Array, data: Uint8Array): { failed: number; errno: number } | null {
+  /**
+   * Runs hardware command records (Uint32 x 4 each) with their data buffer for CPU `cpu`;
+   * the data comes back (loaded bytes) unless `readBack` is false.
+   */
+  pmRun(cpu: number, records: Uint32Array, data: Uint8Array, readBack = true): { failed: number; errno: number } | null {
     const cmdAt = this.x.scratchCommands(this.cpu);
     const dataAt = this.x.scratchData(this.cpu);
     this.words();
@@ -523,7 +581,7 @@ export class Core implements Forest {
     const rc = this.x.pmRun(cpu, cmdAt, records.length / 4, dataAt);
     this.words();
     if (rc < 0) return { failed: (this.x.pmRunFailed as WebAssembly.Global).value as number, errno: -rc };
-    data.set(new Uint8Array(this.memory.buffer, dataAt, data.length));
+    if (readBack) data.set(new Uint8Array(this.memory.buffer, dataAt, data.length));
     return null;
   }
 

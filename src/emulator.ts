@@ -4,14 +4,14 @@
  * hardware part (createEmulator, device mappings, fences, clocks, counters, crash images,
  * the command buffer); DAX files, mmap and writeback build on it.
  */
-import { CommandBuilder, PM_LOAD, PM_NTSTORE, PM_STORE } from './commands.js';
+import { CommandBuilder, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE } from './commands.js';
 import { Core, type WasmBuild } from './core.js';
 import { COST_FIELDS, type CostModel } from './cost-model.js';
 import { applyCrash, checkCrashMode, type CrashMode } from './crash.js';
-import { PmemError } from './errors.js';
+import { ERRNO, PmemError } from './errors.js';
 import { DeviceMapping } from './mapping.js';
 import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
-import { readStats, statsDelta, type EmulatorStats } from './stats.js';
+import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from './stats.js';
 
 const MiB = 1 << 20;
 /** Capacity and every region of the media are counted in 2 MiB extents. */
@@ -58,11 +58,48 @@ export interface ResolvedOptions {
 
 export interface RunResult {
   /** Counters the run changed (after − before; flattened names such as clwb.dirty). */
-  counters: Record<string, number>;
+  readonly counters: Record<string, number>;
   /** Emulated ns the run took on this CPU. */
-  ns: number;
+  readonly ns: number;
   /** The bytes of each load record, in order. */
-  loads: Uint8Array[];
+  readonly loads: Uint8Array[];
+}
+
+/**
+ * What run() returns. The loaded bytes are cut out of one copy of the data buffer only when
+ * asked for: a typed-array view costs about as much as a small operation.
+ */
+class CompletedRun implements RunResult {
+  private cut: Uint8Array[] | undefined;
+  private changed: Record<string, number> | undefined;
+
+  constructor(
+    /** after − before of the raw counters (Core.pmSnapshot), turned into names on demand. */
+    private readonly delta: Float64Array,
+    private readonly cpus: number,
+    readonly ns: number,
+    /** Copies of the records and data, kept only when the run loaded something. */
+    private readonly records: Uint32Array | undefined,
+    private readonly data: Uint8Array | undefined,
+  ) {}
+
+  get counters(): Record<string, number> {
+    this.changed ??= changedCounters(statsFromSnapshot(this.delta, this.cpus, 0));
+    return this.changed;
+  }
+
+  get loads(): Uint8Array[] {
+    if (!this.cut) {
+      this.cut = [];
+      const { records, data } = this;
+      if (records && data) {
+        for (let i = 0; i < records.length; i += 4) {
+          if (records[i] === PM_LOAD) this.cut.push(data.subarray(records[i + 3]!, records[i + 3]! + records[i + 2]!));
+        }
+      }
+    }
+    return this.cut;
+  }
 }
 
 function resolveOptions(options: EmulatorOptions): ResolvedOptions {
@@ -185,43 +222,67 @@ export class Emulator {
     const { records, data } = commands.encoded();
     const room = this.core.layout.scratchDataSize;
     const maxRecords = this.core.layout.scratchCmdSize / 16;
-    for (let i = 0; i < records.length; i += 4) {
-      const [op, addr, len] = [records[i], records[i + 1], records[i + 2]];
-      if (op <= PM_NTSTORE && len > room) throw new PmemError('EINVAL', `run: record ${i / 4} moves ${len} bytes, more than the ${room}-byte data buffer`);
-      if (op < 7 && addr + len > this.capacity) throw new PmemError('ERANGE', `run: record ${i / 4} touches [${addr}, ${addr + len}), outside the media`);
-    }
-    const before = this.stats();
+    const loads = commands.loads > 0;
+    const before = this.core.pmSnapshot();
     const start = this.now();
-    const loads: Uint8Array[] = [];
+    if (records.length / 4 <= maxRecords && data.length <= room) {
+      // The usual case, one wasm call: the core checks every record before it runs any.
+      this.runChunk(records, data, loads);
+    } else {
+      this.checkRecords(records, room);
+      this.runInChunks(records, data, room, maxRecords, loads);
+    }
+    const after = this.core.pmSnapshot();
+    for (let i = 0; i < after.length; i++) after[i]! -= before[i]!;
+    // Loaded bytes are cut out later, on demand, from copies made now.
+    return new CompletedRun(after, this.core.layout.maxCpus, this.now() - start, loads ? new Uint32Array(records) : undefined, loads ? new Uint8Array(data) : undefined);
+  }
+
+  /** Checks every record on the host, for buffers too long for one core call. */
+  private checkRecords(records: Uint32Array, room: number): void {
+    for (let i = 0; i < records.length; i += 4) {
+      const op = records[i]!;
+      const len = records[i + 2]!;
+      if (op < PM_STORE || op > PM_MFENCE) throw new PmemError('EINVAL', `run: record ${i / 4} has no operation ${op}`);
+      if (op <= PM_NTSTORE && len > room) throw new PmemError('EINVAL', `run: record ${i / 4} moves ${len} bytes, more than the ${room}-byte data buffer`);
+      if (op < PM_SFENCE && records[i + 1]! + len > this.capacity) {
+        throw new PmemError('ERANGE', `run: record ${i / 4} touches [${records[i + 1]}, ${records[i + 1]! + len}), outside the media`);
+      }
+    }
+  }
+
+  private runChunk(records: Uint32Array, data: Uint8Array, readBack: boolean, firstRecord = 0): void {
+    const failure = this.core.pmRun(this.currentCpu, records, data, readBack);
+    if (failure) {
+      const why = failure.errno === ERRNO.ERANGE ? 'it touches bytes outside the media' : 'its operation or data length is invalid';
+      throw PmemError.fromErrno(failure.errno, `run: record ${firstRecord + failure.failed} was refused, nothing ran: ${why}`);
+    }
+  }
+
+  /** Splits a long buffer into chunks that fit the scratch buffers, data offsets rebased. */
+  private runInChunks(records: Uint32Array, data: Uint8Array, room: number, maxRecords: number, readBack: boolean): void {
+    const usesData = (op: number): boolean => op === PM_STORE || op === PM_LOAD || op === PM_NTSTORE;
     let first = 0;
     while (first < records.length) {
-      // A chunk: as many records as fit the command buffer whose data fits the data buffer.
       let end = first;
       let dataStart = -1;
       let dataEnd = 0;
       while (end < records.length && (end - first) / 4 < maxRecords) {
-        const op = records[end];
-        if (op === PM_STORE || op === PM_LOAD || op === PM_NTSTORE) {
-          const off = records[end + 3];
-          const len = records[end + 2];
+        if (usesData(records[end]!)) {
+          const off = records[end + 3]!;
           if (dataStart < 0) dataStart = off;
-          if (off + len - dataStart > room) break;
-          dataEnd = off + len;
+          if (off + records[end + 2]! - dataStart > room) break;
+          dataEnd = off + records[end + 2]!;
         }
         end += 4;
       }
-      const chunk = records.slice(first, end);
       const base = Math.max(dataStart, 0);
-      for (let i = 0; i < chunk.length; i += 4) if (chunk[i] === PM_STORE || chunk[i] === PM_LOAD || chunk[i] === PM_NTSTORE) chunk[i + 3] -= base;
-      const view = data.subarray(base, Math.max(base, dataEnd));
-      const failure = this.core.pmRun(this.currentCpu, chunk, view);
-      if (failure) throw PmemError.fromErrno(failure.errno, `run: record ${first / 4 + failure.failed} was refused by the core`);
-      for (let i = 0; i < chunk.length; i += 4) {
-        if (chunk[i] === PM_LOAD) loads.push(view.slice(chunk[i + 3], chunk[i + 3] + chunk[i + 2]));
-      }
+      const chunk = records.slice(first, end);
+      for (let i = 0; i < chunk.length; i += 4) if (usesData(chunk[i]!)) chunk[i + 3]! -= base;
+      // The view writes loaded bytes back in place, where run() finds them.
+      this.runChunk(chunk, data.subarray(base, Math.max(base, dataEnd)), readBack, first / 4);
       first = end;
     }
-    return { counters: statsDelta(before, this.stats()), ns: this.now() - start, loads };
   }
 
   /** Allocates a 4 KiB block or, with `extent`, a 2 MiB-aligned 2 MiB extent; its first pfn (ENOSPC when none). */

@@ -200,11 +200,12 @@ function checkField(field: (typeof COST_FIELDS)[number], value: unknown): void {
   // Rates and sizes divide: 64 / flushBytesPerNs, address / interleaveBytes, ... mod dimms.
   if (BYTES_PER_NS_FIELDS.has(field) && value === 0) throw invalid(`${what} must be > 0, got 0`);
   switch (field) {
+    // The core keeps at most 64 lines in flight per CPU and 64 buffer entries per DIMM.
     case 'maxOutstanding':
-      if (!Number.isInteger(value) || value < 1) throw invalid(`${what} must be an integer >= 1, got ${value}`);
+      if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${value}`);
       break;
     case 'bufferLines':
-      if (!Number.isInteger(value)) throw invalid(`${what} must be an integer >= 0, got ${value}`);
+      if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
       break;
     case 'dimms':
       if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${value}`);

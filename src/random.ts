@@ -38,9 +38,15 @@ export class Rng {
     return result;
   }
 
-  /** A uniform integer in [0, n), n <= 2^32. */
+  /**
+   * A uniform integer in [0, n), n <= 2^32: floor(u32 * n / 2^32), computed exactly (the
+   * product can pass 2^53, so it is split at 16 bits), as the core's rngBelow does.
+   */
   below(n: number): number {
-    return Math.floor((this.u32() / 0x100000000) * n);
+    const u = this.u32();
+    const high = u * Math.floor(n / 0x10000); // < 2^48: exact
+    const low = u * (n % 0x10000); // < 2^48: exact
+    return Math.floor(high / 0x10000) + Math.floor(((high % 0x10000) * 0x10000 + low) / 0x100000000);
   }
 
   /** A uniform integer in [lo, hi]. */

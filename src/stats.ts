@@ -40,14 +40,19 @@ export interface EmulatorStats extends Record<Exclude<CpuCounter, `${'clflush' |
 
 /** Reads every counter from the core. */
 export function readStats(core: Core): EmulatorStats {
-  const cpus = core.layout.maxCpus;
+  return statsFromSnapshot(core.pmSnapshot(), core.layout.maxCpus, core.pmUndoUsed());
+}
+
+/** Builds the stats from a raw snapshot (Core.pmSnapshot) of `cpus` CPUs. */
+export function statsFromSnapshot(snapshot: Float64Array, cpus: number, nonDurableLines: number): EmulatorStats {
+  const perCpu = 1 + CPU_COUNTER_NAMES.length;
   const sum = (i: number): number => {
     let total = 0;
-    for (let cpu = 0; cpu < cpus; cpu++) total += core.pmCounter(cpu, i);
+    for (let cpu = 0; cpu < cpus; cpu++) total += snapshot[cpu * perCpu + 1 + i]!;
     return total;
   };
   const c = Object.fromEntries(CPU_COUNTER_NAMES.map((name, i) => [name, sum(i)])) as Record<CpuCounter, number>;
-  const m = Object.fromEntries(MEDIA_COUNTER_NAMES.map((name, i) => [name, core.pmMediaCounter(i)])) as Record<MediaCounter, number>;
+  const m = Object.fromEntries(MEDIA_COUNTER_NAMES.map((name, i) => [name, snapshot[cpus * perCpu + i]!])) as Record<MediaCounter, number>;
   const flush = (dirty: number, clean: number): FlushCounts => ({ dirty, clean });
   const dirtyLinesFlushed = c.clflushDirty + c.clflushoptDirty + c.clwbDirty;
   const cleanLinesFlushed = c.clflushClean + c.clflushoptClean + c.clwbClean;
@@ -74,27 +79,26 @@ export function readStats(core: Core): EmulatorStats {
     evictions: c.evictions,
     ...m,
     writeAmplification: m.dimmBytesWritten === 0 ? 0 : m.mediaBytesWritten / m.dimmBytesWritten,
-    nonDurableLines: core.pmUndoUsed(),
-    nsPerCpu: Array.from({ length: cpus }, (_, cpu) => core.pmNow(cpu)),
+    nonDurableLines,
+    nsPerCpu: Array.from({ length: cpus }, (_, cpu) => snapshot[cpu * perCpu]!),
   };
 }
 
-/** The counters that differ between two snapshots, as after - before (flattened names). */
-export function statsDelta(before: EmulatorStats, after: EmulatorStats): Record<string, number> {
-  const flat = (s: EmulatorStats): Map<string, number> => {
-    const out = new Map<string, number>();
-    for (const [key, value] of Object.entries(s)) {
-      if (typeof value === 'number') out.set(key, value);
-      else if (Array.isArray(value)) value.forEach((v: number, i: number) => out.set(`${key}[${i}]`, v));
-      else for (const [k, v] of Object.entries(value as FlushCounts)) out.set(`${key}.${k}`, v);
+/**
+ * The non-zero counters of stats built from a difference of two snapshots (after − before),
+ * flattened (clwb.dirty, nsPerCpu[0], ...). Derived ratios and levels are left out.
+ */
+export function changedCounters(delta: EmulatorStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(delta)) {
+    if (key === 'writeAmplification' || key === 'nonDurableLines') continue;
+    if (typeof value === 'number') {
+      if (value !== 0) out[key] = value;
+    } else if (Array.isArray(value)) {
+      value.forEach((v: number, i: number) => { if (v !== 0) out[`${key}[${i}]`] = v; });
+    } else {
+      for (const [k, v] of Object.entries(value as FlushCounts)) if (v !== 0) out[`${key}.${k}`] = v;
     }
-    return out;
-  };
-  const a = flat(before);
-  const delta: Record<string, number> = {};
-  for (const [key, value] of flat(after)) {
-    const d = value - (a.get(key) ?? 0);
-    if (d !== 0) delta[key] = d;
   }
-  return delta;
+  return out;
 }

@@ -273,3 +273,36 @@ describe('bad input', () => {
     await expect(emu.crash({ mode: 'sometimes' as never })).rejects.toMatchObject({ code: 'EINVAL' });
   });
 });
+
+describe('argument checks at the wasm boundary', () => {
+  it('numbers wasm would wrap are refused: a cpu of 1.5, an address of 2^32 + 64, a flush kind of 2.5', async () => {
+    const emu = await createEmulator({ capacity: 2 * MiB });
+    const before = emu.stats();
+    expectCode(() => emu.core.pmStore(1.5, 0, line(1)), 'EINVAL');
+    expectCode(() => emu.core.pmStore(0, 2 ** 32 + 64, line(1)), 'ERANGE');
+    expectCode(() => emu.core.pmFlush(0, 2.5, 0, 64), 'EINVAL');
+    expectCode(() => emu.core.pmLoad(8, 0, 64), 'EINVAL');
+    expect(emu.stats()).toEqual(before);
+  });
+
+  it('a store longer than the scratch data buffer is one access: counted once, one first miss, refused whole when it runs off the media', async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB, cacheBytes: 8 * MiB });
+    const m = emu.mmapDevice();
+    m.store(0, new Uint8Array(3 * MiB).fill(1));
+    expect(emu.stats().stores).toBe(1);
+    expect(emu.stats().storeMisses).toBe(3 * MiB / 64);
+    expect(emu.now()).toBeCloseTo(emu.cost.storeMissNs + (3 * MiB / 64 - 1) * emu.cost.storeHitNs, 6);
+    const before = emu.stats();
+    expectCode(() => emu.core.pmStore(0, 6 * MiB, new Uint8Array(3 * MiB)), 'ERANGE');
+    expect(emu.stats()).toEqual(before);
+  });
+
+  it('media without undo slots is refused at creation, and the command loop refuses a cpu that does not exist', async () => {
+    const { Core } = await import('../src/core.js');
+    await expect(Core.create({ mediaBytes: 2 * MiB, undoSlots: 0, maximumPages: 4096 })).rejects.toMatchObject({ code: 'EINVAL' });
+    const emu = await createEmulator({ capacity: 2 * MiB });
+    const { records, data } = emu.commands().store(0, line(1)).encoded();
+    expect(emu.core.pmRun(9, records, data)).toMatchObject({ errno: 22 });
+    expect(emu.stats().stores).toBe(0);
+  });
+});

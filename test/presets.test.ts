@@ -152,6 +152,8 @@ describe('cost presets', () => {
     ['non-integer count', { maxOutstanding: 2.5 }, 'maxOutstanding', '2.5'],
     ['zero outstanding', { maxOutstanding: 0 }, 'maxOutstanding', '0'],
     ['non-integer buffer', { bufferLines: 1.5 }, 'bufferLines', '1.5'],
+    ['more lines in flight than the core keeps', { maxOutstanding: 65 }, 'maxOutstanding', '65'],
+    ['more buffer lines than the core keeps', { bufferLines: 65 }, 'bufferLines', '65'],
     ['zero dimms', { dimms: 0 }, 'dimms', '0'],
     ['65 dimms', { dimms: 65 }, 'dimms', '65'],
     ['mediaLineBytes 100', { mediaLineBytes: 100 }, 'mediaLineBytes', '100'],

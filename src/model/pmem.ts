@@ -1,0 +1,621 @@
+/**
+ * The reference model of the emulated persistent-memory hardware: the spec in code, written
+ * to be obviously right rather than fast. The wasm core (src/core.ts over assembly/) is held
+ * to it bit for bit by test/pmem-differential.test.ts.
+ *
+ * Where the semantics come from (read these with this file):
+ *   assembly/pmem.ts   the instructions and the durability rules in its header
+ *   assembly/lines.ts  line states, undo slots, the free stack, pending lists, eviction
+ *   assembly/cost.ts   the cost formulas, the flush queue, the DIMM buffers (XPBuffer)
+ *   assembly/cpu.ts    the per-CPU record and the counter indices (C_* below)
+ *   assembly/rng.ts    the seeded generator (src/random.ts is the same stream)
+ *   src/cost-model.ts  the parameters and the formulas in prose
+ *
+ * The pieces, as plain objects:
+ *   media        Uint8Array: always the newest data (loads read it)
+ *   lineState    Uint8Array, one byte per 64-byte line: LINE_DIRTY | LINE_PENDING | LINE_CACHED | LINE_UNDO
+ *   undo slots   slotLine[slot] (null when free), slotData[slot] (the line's last durable
+ *                contents), slotCpu[slot] (the CPU whose fence makes the line durable, or
+ *                NONE), slotOfLine (line -> slot), freeSlots (a stack: pop() is the next
+ *                slot taken, a released slot is pushed on top)
+ *   CPUs         now, the two pipes' free times, clflushDone, outstanding (completion times
+ *                of the write-backs and NT lines in flight, oldest first), pending (slots
+ *                waiting for this CPU's fence, HEAD FIRST: the core links a slot at the head
+ *                of its list and a fence walks from the head), counters
+ *   DIMMs        lastMissLine (media line of the last load miss, null for none), clock (the
+ *                LRU stamp source), buffer (entries {mediaLine, stamp, parts written})
+ *
+ * Rules the core follows and this model repeats, because they decide its exact output:
+ *   - The free stack starts so that slots are taken 0, 1, 2, ...
+ *   - Under ADR a store's line, and under both domains an NT line, takes an undo slot when it
+ *     has none. With every slot taken, the generator picks a SLOT (below(undoSlots)); its line
+ *     is evicted: it becomes durable, loses DIRTY and CACHED, counts as C_EVICTIONS of the
+ *     storing CPU and, when it was DIRTY, is one DIMM write. The freed slot is the one taken.
+ *   - Clocks are f64 sums in the core's order: a store or load adds its lines' costs into
+ *     `cost` and adds that to `now` once; flushes and NT lines move `now` line by line.
+ *   - A call that fails (ERANGE for a range outside the media, EINVAL for a CPU that does not
+ *     exist or a flush kind that is not 0..2) changes nothing. CPU is checked first, then the
+ *     range, then the flush kind.
+ * A whole store or load is one access here; src/core.ts cuts calls longer than its 2 MiB
+ * scratch buffer into several (each then pays its own first miss).
+ */
+import type { CostModel } from '../cost-model.js';
+import { PmemError } from '../errors.js';
+import { Rng } from '../random.js';
+
+/** Emulated CPUs (assembly/layout.ts MAX_CPUS). */
+export const MAX_CPUS = 8;
+/** "No CPU": the pending CPU of an undo slot that waits for no fence (assembly/cpu.ts NONE). */
+export const NONE = 0xffffffff;
+export const LINE_BYTES = 64;
+
+// Line state bits (assembly/lines.ts).
+export const LINE_DIRTY = 1; // modified in the cache: a flush has to write it back
+export const LINE_PENDING = 2; // written back (clflushopt/clwb) or NT-written, not fenced yet
+export const LINE_CACHED = 4; // present in the cache: loads and stores hit
+export const LINE_UNDO = 8; // not durable: an undo slot holds its durable contents
+
+// Flush kinds (assembly/pmem.ts FLUSH_*).
+export const FLUSH_CLFLUSH = 0;
+export const FLUSH_CLFLUSHOPT = 1;
+export const FLUSH_CLWB = 2;
+
+// Per-CPU counters, by index (assembly/cpu.ts C_*).
+export const C_LOADS = 0;
+export const C_LOAD_BYTES = 1;
+export const C_LOAD_MISSES = 2;
+export const C_STORES = 3;
+export const C_STORE_BYTES = 4;
+export const C_STORE_MISSES = 5;
+export const C_NT_STORES = 6;
+export const C_NT_LINES = 7;
+export const C_NT_BYTES = 8;
+export const C_CLFLUSH_DIRTY = 9;
+export const C_CLFLUSH_CLEAN = 10;
+export const C_CLFLUSHOPT_DIRTY = 11;
+export const C_CLFLUSHOPT_CLEAN = 12;
+export const C_CLWB_DIRTY = 13;
+export const C_CLWB_CLEAN = 14;
+export const C_SFENCES = 15;
+export const C_MFENCES = 16;
+export const C_EVICTIONS = 17;
+export const C_FENCE_WAIT_NS = 18;
+export const CPU_COUNTERS = 19;
+
+// Shared media counters, by index (assembly/cost.ts M_*).
+export const M_DIMM_BYTES_WRITTEN = 0; // 64-byte writes that reached a DIMM, in bytes
+export const M_MEDIA_BYTES_WRITTEN = 1;
+export const M_MEDIA_BYTES_READ = 2;
+export const M_BUFFER_HITS = 3;
+export const MEDIA_COUNTERS = 4;
+
+/** The core's flush queue is a ring of this many entries: maxOutstanding is capped at it. */
+const MAX_OUTSTANDING = 64;
+/** A DIMM's buffer holds at most this many media lines: bufferLines is capped at it. */
+const MAX_BUFFER_LINES = 64;
+
+export interface ModelPmemOptions {
+  /** Bytes of media (a multiple of 64; the core wants a multiple of 2 MiB). */
+  mediaBytes: number;
+  /** Undo slots: how many lines may be non-durable at once (at least 1). */
+  undoSlots: number;
+  /** The cost model, as resolveCostModel (src/presets.ts) returns it. */
+  cost: CostModel;
+  /** The seed of the eviction generator (the core's initHardware seed). */
+  seed: number;
+}
+
+/** One non-durable line, as pmUndoList reports it. */
+export interface ModelUndoRecord {
+  line: number;
+  /** The line's state byte (LINE_*). */
+  state: number;
+  /** The CPU whose fence makes it durable, or NONE. */
+  cpu: number;
+  /** The line's last durable contents (a copy of the undo slot). */
+  durable: Uint8Array;
+}
+
+interface CpuRecord {
+  now: number;
+  flushPipeFree: number;
+  ntPipeFree: number;
+  clflushDone: number;
+  /** Completion times of the write-backs and NT lines in flight, oldest first. */
+  outstanding: number[];
+  /** Undo slots waiting for this CPU's fence, head (most recently linked) first. */
+  pending: number[];
+  counters: number[];
+}
+
+interface BufferEntry {
+  mediaLine: number;
+  stamp: number;
+  /** Which 64-byte parts of the media line were written since it entered the buffer. */
+  parts: Set<number>;
+}
+
+interface DimmRecord {
+  /** Media line of this DIMM's last load miss, or null before the first. */
+  lastMissLine: number | null;
+  /** The LRU stamp source: one tick per write that reaches the DIMM. */
+  clock: number;
+  buffer: BufferEntry[];
+}
+
+/** The cost parameters as the core holds them after costAttach (assembly/cost.ts). */
+interface Params {
+  loadHitNs: number;
+  loadSeqNs: number;
+  loadRandNs: number;
+  readLineNs: number;
+  storeHitNs: number;
+  storeMissNs: number;
+  writebackNs: number;
+  clflushCleanNs: number;
+  flushIssueNs: number;
+  flushLineNs: number;
+  maxOutstanding: number;
+  ntIssueNs: number;
+  ntLatencyNs: number;
+  ntLineNs: number;
+  sfenceNs: number;
+  mfenceNs: number;
+  mediaLineBytes: number;
+  bufferLines: number;
+  dimms: number;
+  interleaveBytes: number;
+  clwbInvalidates: boolean;
+  eadr: boolean;
+}
+
+/** What costAttach derives from a CostModel: line times from rates, integers truncated, caps applied. */
+function paramsOf(cost: CostModel): Params {
+  return {
+    loadHitNs: cost.loadHitNs,
+    loadSeqNs: cost.loadSeqNs,
+    loadRandNs: cost.loadRandNs,
+    readLineNs: 64 / cost.readBytesPerNs,
+    storeHitNs: cost.storeHitNs,
+    storeMissNs: cost.storeMissNs,
+    writebackNs: cost.writebackNs,
+    clflushCleanNs: cost.clflushCleanNs,
+    flushIssueNs: cost.flushIssueNs,
+    flushLineNs: 64 / cost.flushBytesPerNs,
+    maxOutstanding: Math.trunc(Math.min(cost.maxOutstanding, MAX_OUTSTANDING)),
+    ntIssueNs: cost.ntIssueNs,
+    ntLatencyNs: cost.ntLatencyNs,
+    ntLineNs: 64 / cost.ntBytesPerNs,
+    sfenceNs: cost.sfenceNs,
+    mfenceNs: cost.mfenceNs,
+    mediaLineBytes: Math.trunc(cost.mediaLineBytes),
+    bufferLines: Math.trunc(Math.min(cost.bufferLines, MAX_BUFFER_LINES)),
+    dimms: Math.trunc(cost.dimms),
+    interleaveBytes: Math.trunc(cost.interleaveBytes),
+    clwbInvalidates: cost.clwbInvalidates,
+    eadr: cost.persistence === 'eadr',
+  };
+}
+
+function isCpu(cpu: number): boolean {
+  return Number.isInteger(cpu) && cpu >= 0 && cpu < MAX_CPUS;
+}
+
+export class ModelPmem {
+  readonly mediaBytes: number;
+  readonly undoSlots: number;
+  readonly cost: CostModel;
+  private readonly p: Params;
+  private readonly rng: Rng;
+
+  private readonly mediaData: Uint8Array;
+  private readonly lineState: Uint8Array;
+
+  private readonly slotLine: (number | null)[];
+  private readonly slotData: Uint8Array[];
+  private readonly slotCpu: number[];
+  private readonly slotOfLine = new Map<number, number>();
+  private readonly freeSlots: number[];
+
+  private readonly cpus: CpuRecord[];
+  private readonly dimms: DimmRecord[];
+  private readonly mediaCounters: number[];
+
+  constructor(options: ModelPmemOptions) {
+    const { mediaBytes, undoSlots, cost, seed } = options;
+    if (!Number.isInteger(mediaBytes) || mediaBytes < 0 || mediaBytes % LINE_BYTES !== 0) {
+      throw new PmemError('EINVAL', `mediaBytes must be a multiple of ${LINE_BYTES}, got ${mediaBytes}`);
+    }
+    // A line can only be non-durable in a slot: the model needs one at least (the core does not check).
+    if (!Number.isInteger(undoSlots) || undoSlots < 1) throw new PmemError('EINVAL', `undoSlots must be an integer >= 1, got ${undoSlots}`);
+    this.mediaBytes = mediaBytes;
+    this.undoSlots = undoSlots;
+    this.cost = cost;
+    this.p = paramsOf(cost);
+    this.rng = new Rng(seed >>> 0);
+    this.mediaData = new Uint8Array(mediaBytes);
+    this.lineState = new Uint8Array(mediaBytes / LINE_BYTES);
+    this.slotLine = new Array<number | null>(undoSlots).fill(null);
+    this.slotData = Array.from({ length: undoSlots }, () => new Uint8Array(LINE_BYTES));
+    this.slotCpu = new Array<number>(undoSlots).fill(NONE);
+    // The top of the stack is the end of the array: pop() gives slot 0 first, then 1, 2, ...
+    this.freeSlots = Array.from({ length: undoSlots }, (_, i) => undoSlots - 1 - i);
+    this.cpus = Array.from({ length: MAX_CPUS }, () => ({
+      now: 0,
+      flushPipeFree: 0,
+      ntPipeFree: 0,
+      clflushDone: 0,
+      outstanding: [],
+      pending: [],
+      counters: new Array<number>(CPU_COUNTERS).fill(0),
+    }));
+    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastMissLine: null, clock: 0, buffer: [] }));
+    this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
+  }
+
+  // ---- the instructions ----------------------------------------------------------------
+
+  /** Stores `bytes` at media address `addr` through CPU `cpu`; an NT store when `nontemporal`. */
+  pmStore(cpu: number, addr: number, bytes: Uint8Array, nontemporal = false): void {
+    this.checkRange(nontemporal ? 'ntstore' : 'store', cpu, addr, bytes.length);
+    if (bytes.length === 0) return;
+    if (nontemporal) this.ntStore(cpu, addr, bytes);
+    else this.store(cpu, addr, bytes);
+  }
+
+  /** Loads `length` bytes at media address `addr` through CPU `cpu`: the newest data. */
+  pmLoad(cpu: number, addr: number, length: number): Uint8Array {
+    this.checkRange('load', cpu, addr, length);
+    if (length === 0) return new Uint8Array(0);
+    const c = this.cpus[cpu]!;
+    let cost = 0;
+    let missed = false;
+    for (let line = this.firstLine(addr); line <= this.lastLine(addr, length); line++) {
+      const s = this.lineState[line]!;
+      if (s & LINE_CACHED) {
+        cost += this.p.loadHitNs;
+        continue;
+      }
+      cost += this.loadMissNs(line * LINE_BYTES, !missed);
+      missed = true;
+      c.counters[C_LOAD_MISSES] += 1;
+      this.lineState[line] = s | LINE_CACHED;
+    }
+    const out = this.mediaData.slice(addr, addr + length);
+    c.now = c.now + cost;
+    c.counters[C_LOADS] += 1;
+    c.counters[C_LOAD_BYTES] += length;
+    return out;
+  }
+
+  /** Flushes every line of [addr, addr + length) with `kind`: 0 clflush, 1 clflushopt, 2 clwb. */
+  pmFlush(cpu: number, kind: number, addr: number, length: number): void {
+    this.checkRange('flush', cpu, addr, length);
+    if (kind !== FLUSH_CLFLUSH && kind !== FLUSH_CLFLUSHOPT && kind !== FLUSH_CLWB) {
+      throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${kind}`);
+    }
+    if (length === 0) return;
+    const c = this.cpus[cpu]!;
+    const p = this.p;
+    for (let line = this.firstLine(addr); line <= this.lastLine(addr, length); line++) {
+      const s = this.lineState[line]!;
+      const dirty = (s & LINE_DIRTY) !== 0;
+      if (kind === FLUSH_CLFLUSH) {
+        // Serialised: starts after the previous clflush and is complete (durable) when it returns.
+        const start = Math.max(c.now, c.clflushDone);
+        const done = start + (dirty ? p.writebackNs : p.clflushCleanNs);
+        c.now = done;
+        c.clflushDone = done;
+        if (dirty) this.dimmWrite(line * LINE_BYTES);
+        if (s & LINE_UNDO) this.undoRelease(this.slotOfLine.get(line)!);
+        this.lineState[line] = this.lineState[line]! & ~(LINE_DIRTY | LINE_CACHED);
+        c.counters[dirty ? C_CLFLUSH_DIRTY : C_CLFLUSH_CLEAN] += 1;
+        continue;
+      }
+      // clflushopt / clwb: overlapped on the flush pipe, durable at this CPU's next fence.
+      const slotStart = this.pipeSlot(c, 'flushPipeFree', p.flushIssueNs, p.flushLineNs);
+      c.outstanding.push(dirty ? slotStart + p.writebackNs : slotStart);
+      let next = s;
+      if (dirty) {
+        this.dimmWrite(line * LINE_BYTES);
+        next &= ~LINE_DIRTY;
+        if (s & LINE_UNDO) {
+          const slot = this.slotOfLine.get(line)!;
+          if (this.slotCpu[slot] !== cpu) {
+            this.pendingUnlink(slot);
+            this.pendingLink(cpu, slot);
+          }
+          next |= LINE_PENDING;
+        }
+      }
+      if (kind === FLUSH_CLFLUSHOPT || p.clwbInvalidates) next &= ~LINE_CACHED;
+      this.lineState[line] = next;
+      if (kind === FLUSH_CLFLUSHOPT) c.counters[dirty ? C_CLFLUSHOPT_DIRTY : C_CLFLUSHOPT_CLEAN] += 1;
+      else c.counters[dirty ? C_CLWB_DIRTY : C_CLWB_CLEAN] += 1;
+    }
+  }
+
+  /** sfence (mfence when `full`): waits for this CPU's lines in flight; its pending lines become durable. */
+  pmFence(cpu: number, full: boolean): void {
+    if (!isCpu(cpu)) throw new PmemError('EINVAL', `fence: cpu ${cpu} does not exist`);
+    const c = this.cpus[cpu]!;
+    // The clock moves past the fence's own cost and past every line in flight.
+    const start = c.now + (full ? this.p.mfenceNs : this.p.sfenceNs);
+    let done = start;
+    for (const t of c.outstanding) done = Math.max(done, t);
+    c.counters[C_FENCE_WAIT_NS] += done - start;
+    c.now = done;
+    c.outstanding = [];
+    // Released from the head on: each slot goes back on top of the free stack in this order.
+    for (const slot of [...c.pending]) this.undoRelease(slot);
+    c.counters[full ? C_MFENCES : C_SFENCES] += 1;
+  }
+
+  // ---- read-outs -----------------------------------------------------------------------
+
+  /** CPU `cpu`'s emulated clock in ns, or -1 for a CPU that does not exist. */
+  pmNow(cpu: number): number {
+    return isCpu(cpu) ? this.cpus[cpu]!.now : -1;
+  }
+
+  /** Per-CPU counter `index` (C_*), or NaN for a bad CPU or index. */
+  pmCounter(cpu: number, index: number): number {
+    if (!isCpu(cpu) || !Number.isInteger(index) || index < 0 || index >= CPU_COUNTERS) return NaN;
+    return this.cpus[cpu]!.counters[index]!;
+  }
+
+  /** Shared media counter `index` (M_*), or NaN. */
+  pmMediaCounter(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= MEDIA_COUNTERS) return NaN;
+    return this.mediaCounters[index]!;
+  }
+
+  /** Undo slots in use: the lines that are not durable. */
+  pmUndoUsed(): number {
+    return this.slotOfLine.size;
+  }
+
+  /** Every non-durable line, in slot order (as the core lists them), with a copy of its durable contents. */
+  pmUndoList(): ModelUndoRecord[] {
+    const out: ModelUndoRecord[] = [];
+    for (let slot = 0; slot < this.undoSlots; slot++) {
+      const line = this.slotLine[slot];
+      if (line === null || line === undefined) continue;
+      out.push({ line, state: this.lineState[line]!, cpu: this.slotCpu[slot]!, durable: this.slotData[slot]!.slice() });
+    }
+    return out;
+  }
+
+  /** A line's state byte (LINE_*); EINVAL past the media. */
+  pmLineState(line: number): number {
+    if (!Number.isInteger(line) || line < 0 || line >= this.lineState.length) {
+      throw new PmemError('EINVAL', `line ${line} is outside the media`);
+    }
+    return this.lineState[line]!;
+  }
+
+  /** The media bytes: the newest data, what loads see (a live view: do not modify). */
+  media(): Uint8Array {
+    return this.mediaData;
+  }
+
+  // ---- stores --------------------------------------------------------------------------
+
+  /** A plain store: each line gets dirty and cached; under ADR it becomes non-durable. */
+  private store(cpu: number, addr: number, bytes: Uint8Array): void {
+    const c = this.cpus[cpu]!;
+    const p = this.p;
+    let cost = 0;
+    let missed = false;
+    for (let line = this.firstLine(addr); line <= this.lastLine(addr, bytes.length); line++) {
+      // Read per line: an earlier line of this store may have evicted this one.
+      const s = this.lineState[line]!;
+      if (s & LINE_CACHED) {
+        cost += p.storeHitNs;
+      } else {
+        // The first miss pays for the read for ownership; the prefetcher hides the rest.
+        cost += missed ? p.storeHitNs : p.storeMissNs;
+        missed = true;
+        c.counters[C_STORE_MISSES] += 1;
+      }
+      if (p.eadr) {
+        // Visible is durable: a pending NT write to the line is overtaken as well.
+        if (s & LINE_UNDO) this.undoRelease(this.slotOfLine.get(line)!);
+      } else if (!(s & LINE_UNDO)) {
+        this.takeUndo(cpu, line);
+      } else if (s & LINE_PENDING) {
+        // Stored again before the fence: the flush no longer covers the newest data.
+        this.pendingUnlink(this.slotOfLine.get(line)!);
+      }
+      this.lineState[line] = (this.lineState[line]! & ~LINE_PENDING) | LINE_DIRTY | LINE_CACHED;
+    }
+    // The data lands after the loop: the undo copies taken above hold the older contents.
+    this.mediaData.set(bytes, addr);
+    c.now = c.now + cost;
+    c.counters[C_STORES] += 1;
+    c.counters[C_STORE_BYTES] += bytes.length;
+  }
+
+  /** An NT store: each line goes through the NT pipe, leaves the cache, and waits for this CPU's fence. */
+  private ntStore(cpu: number, addr: number, bytes: Uint8Array): void {
+    const c = this.cpus[cpu]!;
+    const p = this.p;
+    const first = this.firstLine(addr);
+    const last = this.lastLine(addr, bytes.length);
+    for (let line = first; line <= last; line++) {
+      const slotStart = this.pipeSlot(c, 'ntPipeFree', p.ntIssueNs, p.ntLineNs);
+      c.outstanding.push(slotStart + p.ntLatencyNs);
+      if (!(this.lineState[line]! & LINE_UNDO)) this.takeUndo(cpu, line);
+      const slot = this.slotOfLine.get(line)!;
+      if (this.slotCpu[slot] !== cpu) {
+        this.pendingUnlink(slot);
+        this.pendingLink(cpu, slot);
+      }
+      this.lineState[line] = (this.lineState[line]! | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED);
+      this.dimmWrite(line * LINE_BYTES);
+    }
+    this.mediaData.set(bytes, addr);
+    c.counters[C_NT_STORES] += 1;
+    c.counters[C_NT_LINES] += last - first + 1;
+    c.counters[C_NT_BYTES] += bytes.length;
+  }
+
+  // ---- undo slots and pending lists (assembly/lines.ts) ----------------------------------
+
+  /**
+   * Makes `line` non-durable: its current (durable) contents go into a slot. With every slot
+   * taken, a random slot's line is evicted first (written back: durable, out of the cache).
+   */
+  private takeUndo(cpu: number, line: number): void {
+    let victim: number | null = null;
+    let victimDirty = false;
+    if (this.slotOfLine.size === this.undoSlots) {
+      const slot = this.randomSlot();
+      victim = this.slotLine[slot]!;
+      victimDirty = (this.lineState[victim]! & LINE_DIRTY) !== 0;
+      this.undoRelease(slot);
+      this.lineState[victim] = this.lineState[victim]! & ~(LINE_DIRTY | LINE_CACHED);
+      this.cpus[cpu]!.counters[C_EVICTIONS] += 1;
+    }
+    const slot = this.freeSlots.pop()!;
+    this.slotLine[slot] = line;
+    this.slotCpu[slot] = NONE;
+    this.slotData[slot]!.set(this.mediaData.subarray(line * LINE_BYTES, (line + 1) * LINE_BYTES));
+    this.slotOfLine.set(line, slot);
+    this.lineState[line] = this.lineState[line]! | LINE_UNDO;
+    // An evicted dirty line is written back: it reaches its DIMM.
+    if (victim !== null && victimDirty) this.dimmWrite(victim * LINE_BYTES);
+  }
+
+  /** The eviction victim's slot: the core's rngBelow, floor(u32 * n / 2^32) in exact integers. */
+  private randomSlot(): number {
+    // Rng.below computes the same in doubles, which rounds for n > 2^21; this is exact for every n.
+    return Number((BigInt(this.rng.u32()) * BigInt(this.undoSlots)) >> 32n);
+  }
+
+  /** Frees a slot: its line is durable from now on. The slot goes on top of the free stack. */
+  private undoRelease(slot: number): void {
+    const line = this.slotLine[slot]!;
+    this.pendingUnlink(slot);
+    this.slotOfLine.delete(line);
+    this.slotLine[slot] = null;
+    this.freeSlots.push(slot);
+    this.lineState[line] = this.lineState[line]! & ~(LINE_UNDO | LINE_PENDING);
+  }
+
+  /** Links a slot at the head of a CPU's pending list (it must be in none). */
+  private pendingLink(cpu: number, slot: number): void {
+    this.cpus[cpu]!.pending.unshift(slot);
+    this.slotCpu[slot] = cpu;
+  }
+
+  /** Takes a slot out of whichever CPU's pending list holds it (nothing if none). */
+  private pendingUnlink(slot: number): void {
+    const cpu = this.slotCpu[slot]!;
+    if (cpu === NONE) return;
+    const list = this.cpus[cpu]!.pending;
+    list.splice(list.indexOf(slot), 1);
+    this.slotCpu[slot] = NONE;
+  }
+
+  // ---- costs (assembly/cost.ts) ------------------------------------------------------
+
+  /**
+   * Issues one overlapped line on a pipe: with maxOutstanding lines in flight it first waits
+   * for the oldest; then now += issueNs; the line's slot starts when both the CPU and the
+   * pipe are free, and the pipe stays busy for lineNs. Returns the slot's start.
+   */
+  private pipeSlot(c: CpuRecord, pipe: 'flushPipeFree' | 'ntPipeFree', issueNs: number, lineNs: number): number {
+    if (c.outstanding.length >= this.p.maxOutstanding) {
+      const oldest = c.outstanding.shift()!;
+      if (oldest > c.now) c.now = oldest;
+    }
+    c.now = c.now + issueNs;
+    const slot = Math.max(c.now, c[pipe]);
+    c[pipe] = slot + lineNs;
+    return slot;
+  }
+
+  /** The DIMM that holds media address `addr`: (addr / interleaveBytes) mod dimms. */
+  private dimmOf(addr: number): DimmRecord {
+    return this.dimms[Math.floor(addr / this.p.interleaveBytes) % this.p.dimms]!;
+  }
+
+  /**
+   * A 64-byte line reaches its DIMM (a write-back, an NT line, an eviction). Without a buffer
+   * it goes to the media at once (a read first when the media line is wider). With one it
+   * merges into the buffer; a miss in a full buffer writes the least recently used media
+   * line to the media, reading it first unless all of its 64-byte parts were written.
+   */
+  private dimmWrite(addr: number): void {
+    const p = this.p;
+    const m = this.mediaCounters;
+    m[M_DIMM_BYTES_WRITTEN] += 64;
+    if (p.bufferLines === 0) {
+      m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
+      if (p.mediaLineBytes > 64) m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+      return;
+    }
+    const d = this.dimmOf(addr);
+    const mediaLine = Math.floor(addr / p.mediaLineBytes);
+    const part = Math.floor((addr % p.mediaLineBytes) / LINE_BYTES);
+    d.clock += 1;
+    const stamp = d.clock;
+    let e = d.buffer.find((entry) => entry.mediaLine === mediaLine);
+    if (e) {
+      m[M_BUFFER_HITS] += 1;
+    } else {
+      if (d.buffer.length < p.bufferLines) {
+        e = { mediaLine, stamp, parts: new Set() };
+        d.buffer.push(e);
+      } else {
+        // Evict the least recently used media line (the first of the oldest stamps; stamps are unique).
+        e = d.buffer[0]!;
+        for (const entry of d.buffer) if (entry.stamp < e.stamp) e = entry;
+        if (e.parts.size !== p.mediaLineBytes / LINE_BYTES) m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+        m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
+      }
+      e.mediaLine = mediaLine;
+      e.parts = new Set();
+    }
+    e.stamp = stamp;
+    e.parts.add(part);
+  }
+
+  /**
+   * What a load miss at media address `addr` costs. The media is read unless this DIMM's
+   * last miss was the same media line or its buffer holds it. Only the first miss of an
+   * access pays a latency: sequential (the same media line as this DIMM's last miss, or the
+   * next one) or random; the later misses stream at readLineNs each.
+   */
+  private loadMissNs(addr: number, first: boolean): number {
+    const p = this.p;
+    const d = this.dimmOf(addr);
+    const mediaLine = Math.floor(addr / p.mediaLineBytes);
+    const last = d.lastMissLine;
+    d.lastMissLine = mediaLine;
+    if (last !== mediaLine && !d.buffer.some((entry) => entry.mediaLine === mediaLine)) {
+      this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+    }
+    if (!first) return p.readLineNs;
+    return last !== null && (mediaLine === last || mediaLine === last + 1) ? p.loadSeqNs : p.loadRandNs;
+  }
+
+  // ---- argument checks -----------------------------------------------------------------
+
+  /** EINVAL for a CPU that does not exist, then ERANGE unless [addr, addr + length) lies in the media. */
+  private checkRange(op: string, cpu: number, addr: number, length: number): void {
+    if (!isCpu(cpu)) throw new PmemError('EINVAL', `${op}: cpu ${cpu} does not exist`);
+    if (!Number.isInteger(addr) || !Number.isInteger(length) || addr < 0 || length < 0 || addr + length > this.mediaBytes) {
+      throw new PmemError('ERANGE', `${op}: [${addr}, ${addr + length}) is outside the media`);
+    }
+  }
+
+  private firstLine(addr: number): number {
+    return Math.floor(addr / LINE_BYTES);
+  }
+
+  private lastLine(addr: number, length: number): number {
+    return Math.floor((addr + length - 1) / LINE_BYTES);
+  }
+}
