@@ -101,6 +101,20 @@ export function mediaFree(pfn: u32, count: u32): i32 {
   return 0;
 }
 
+/** Marks `count` free blocks from `pfn` allocated (rebuilding a crash image's files); -EINVAL if any is taken. */
+export function mediaReserve(pfn: u32, count: u32): i32 {
+  if (count == 0 || <u64>pfn + <u64>count > <u64>blockCount()) return -EINVAL;
+  for (let i: u32 = 0; i < count; i++) if (blockUsed(pfn + i)) return -EINVAL;
+  for (let i: u32 = 0; i < count; i++) {
+    const b = pfn + i;
+    markBlock(b, true);
+    const e = b / BLOCKS_PER_EXTENT;
+    setExtentFree(e, extentFree(e) - 1);
+  }
+  addFree(-<i32>count);
+  return 0;
+}
+
 /** 1 when block `pfn` is allocated, 0 when free, -EINVAL when out of range. */
 export function mediaBlockUsed(pfn: u32): i32 {
   if (pfn >= blockCount()) return -EINVAL;

@@ -220,6 +220,35 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
   return 0;
 }
 
+/**
+ * Flushes `lines` lines that are not on the media and not dirty (the kernel's zero page):
+ * the instruction's cost for clean lines, counted as clean flushes; no line state changes.
+ */
+export function pmFlushClean(cpu: u32, kind: u32, lines: u32): i32 {
+  if (cpu >= MAX_CPUS || kind > FLUSH_CLWB) return -EINVAL;
+  const c = cpuState(cpu);
+  for (let i: u32 = 0; i < lines; i++) {
+    if (kind == FLUSH_CLFLUSH) {
+      const done = max(cpuNow(c), load<f64>(c, CPU_CLFLUSH_DONE)) + clflushCleanNs;
+      setCpuNow(c, done);
+      store<f64>(c, done, CPU_CLFLUSH_DONE);
+      count(c, C_CLFLUSH_CLEAN, 1);
+    } else {
+      outPush(c, pipeSlot(c, FLUSH_PIPE, flushIssueNs, flushLineNs));
+      count(c, kind == FLUSH_CLFLUSHOPT ? C_CLFLUSHOPT_CLEAN : C_CLWB_CLEAN, 1);
+    }
+  }
+  return 0;
+}
+
+/** Advances a CPU's clock by `ns` (kernel work the hardware model does not see: faults). */
+export function pmAdvance(cpu: u32, ns: f64): i32 {
+  if (cpu >= MAX_CPUS || !(ns >= 0)) return -EINVAL;
+  const c = cpuState(cpu);
+  setCpuNow(c, cpuNow(c) + ns);
+  return 0;
+}
+
 /** sfence (mfence when `full`): waits for this CPU's lines in flight; they become durable. */
 export function pmFence(cpu: u32, full: bool): i32 {
   if (cpu >= MAX_CPUS) return -EINVAL;

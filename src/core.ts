@@ -32,6 +32,8 @@ interface CoreExports {
   pmNtStore(cpu: number, addr: number, src: number, len: number, more: number): number;
   pmFlush(cpu: number, kind: number, addr: number, len: number): number;
   pmFence(cpu: number, full: number): number;
+  pmFlushClean(cpu: number, kind: number, lines: number): number;
+  pmAdvance(cpu: number, ns: number): number;
   pmNow(cpu: number): number;
   pmCounter(cpu: number, index: number): number;
   pmMediaCounter(index: number): number;
@@ -44,6 +46,7 @@ interface CoreExports {
   mediaFree(pfn: number, count: number): number;
   mediaFreeBlocks(): number;
   mediaBlockUsed(pfn: number): number;
+  mediaReserve(pfn: number, count: number): number;
   daxMkEntry(pfn: number, flags: number): number;
   xaCreateTree(): number;
   xaDestroyTree(tree: number): number;
@@ -506,6 +509,16 @@ export class Core implements Forest {
     this.pm(this.x.pmFence(cpu, full ? 1 : 0), 'fence', () => `cpu ${cpu} does not exist`);
   }
 
+  /** Charges flushes of `lines` clean lines that are not on the media (the kernel's zero page). */
+  pmFlushClean(cpu: number, kind: number, lines: number): void {
+    this.pm(this.x.pmFlushClean(cpu, kind, lines), 'flush', () => `cpu ${cpu} or flush kind ${kind} is invalid`);
+  }
+
+  /** Advances CPU `cpu`'s clock by `ns` (kernel work such as a page fault). */
+  pmAdvance(cpu: number, ns: number): void {
+    this.pm(this.x.pmAdvance(cpu, ns), 'advance', () => `cpu ${cpu} or ${ns} ns is invalid`);
+  }
+
   /** CPU `cpu`'s emulated clock, ns. */
   pmNow(cpu: number): number {
     return this.x.pmNow(cpu);
@@ -598,6 +611,12 @@ export class Core implements Forest {
   free(pfn: number, count: number): void {
     if ((pfn >>> 0) !== pfn || (count >>> 0) !== count) throw new PmemError('EINVAL', `free: pfn and count must be u32 integers, got ${pfn}, ${count}`);
     this.pm(this.x.mediaFree(pfn, count), 'free', () => `blocks [${pfn}, ${pfn + count}) are not all allocated media blocks`);
+  }
+
+  /** Marks `count` free blocks from `pfn` allocated; EINVAL if any is taken already. */
+  reserve(pfn: number, count: number): void {
+    if ((pfn >>> 0) !== pfn || (count >>> 0) !== count) throw new PmemError('EINVAL', `reserve: pfn and count must be u32 integers, got ${pfn}, ${count}`);
+    this.pm(this.x.mediaReserve(pfn, count), 'reserve', () => `blocks [${pfn}, ${pfn + count}) are not all free media blocks`);
   }
 
   /** Free 4 KiB blocks left. */

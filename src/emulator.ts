@@ -10,6 +10,13 @@ import { COST_FIELDS, type CostModel } from './cost-model.js';
 import { applyCrash, checkCrashMode, type CrashMode } from './crash.js';
 import { ERRNO, PmemError } from './errors.js';
 import { DeviceMapping } from './mapping.js';
+import { newDaxCounters, type DaxCounters, type DaxHost } from './dax-context.js';
+import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
+import { FileMapping } from './file-mapping.js';
+import { kernelRules, type KernelProfile, type KernelRules } from './kernel.js';
+import { Trace, type TraceEvent } from './trace.js';
+import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
+import { PAGECACHE_TAG_DIRTY, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsValue } from './entry.js';
 import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
 import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from './stats.js';
 
@@ -27,6 +34,9 @@ export const DEFAULT_CACHE_BYTES = 32 * MiB;
 const WASM_PAGE = 65536;
 /** Room the node heap may grow into beyond the laid-out regions, in wasm pages (1 GiB). */
 const HEAP_HEADROOM_PAGES = 16384;
+/** The writeback flush instructions, in the core's kind numbering (0 clflush, 1 clflushopt, 2 clwb). */
+const FLUSH_KINDS = ['clflush', 'clflushopt', 'clwb'] as const;
+
 /** Where the flag fields go after COST_FIELDS in the core's parameter block (assembly/cost.ts). */
 const P_CLWB_INVALIDATES = 24;
 const P_EADR = 25;
@@ -44,6 +54,10 @@ export interface EmulatorOptions {
   cacheBytes?: number;
   /** Which wasm build runs the core. */
   build?: WasmBuild;
+  /** The kernel whose DAX rules apply (src/kernel.ts). Default 'linux-6.12'. */
+  kernel?: KernelProfile;
+  /** The instruction kernel writeback flushes with. Default 'clwb'. */
+  flush?: 'clwb' | 'clflushopt' | 'clflush';
 }
 
 /** The options an emulator was made with, all filled in. */
@@ -54,6 +68,8 @@ export interface ResolvedOptions {
   seed: number;
   cacheBytes: number;
   build: WasmBuild | undefined;
+  kernel: KernelProfile;
+  flush: 'clwb' | 'clflushopt' | 'clflush';
 }
 
 export interface RunResult {
@@ -118,7 +134,10 @@ function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (options.build !== undefined && options.build !== 'debug' && options.build !== 'release') {
     throw new PmemError('EINVAL', `build must be 'debug' or 'release', got ${String(options.build)}`);
   }
-  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build };
+  const kernel = kernelRules(options.kernel ?? 'linux-6.12').profile;
+  const flush = options.flush ?? 'clwb';
+  if (!FLUSH_KINDS.includes(flush)) throw new PmemError('EINVAL', `flush must be one of ${FLUSH_KINDS.join(', ')}, got ${String(flush)}`);
+  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush };
 }
 
 /** The core's parameter block: COST_FIELDS in order, then the flags. */
@@ -146,10 +165,33 @@ export class Emulator {
   readonly core: Core;
   readonly options: Readonly<ResolvedOptions>;
   private currentCpu = 0;
+  private readonly files = new Map<string, DaxFile>();
+  private readonly fileMappings = new Set<FileMapping>();
+  private readonly traces = new Set<Trace>();
+  private readonly daxCounters: DaxCounters = newDaxCounters();
+  /** Next free emulated virtual address for mappings placed by mmap. */
+  private nextAddress = 0x7f00_0000_0000;
+  /** What the DAX layer sees of this emulator. */
+  private readonly host: DaxHost;
+  private readonly rules: KernelRules;
 
   constructor(core: Core, options: ResolvedOptions) {
     this.core = core;
     this.options = Object.freeze({ ...options });
+    this.rules = kernelRules(options.kernel);
+    const emu = this;
+    this.host = {
+      core,
+      get cpu() {
+        return emu.currentCpu;
+      },
+      rules: this.rules,
+      flushKind: FLUSH_KINDS.indexOf(options.flush),
+      counters: this.daxCounters,
+      trace: (event: TraceEvent) => {
+        for (const t of emu.traces) t.record(event);
+      },
+    };
   }
 
   get capacity(): number {
@@ -188,6 +230,166 @@ export class Emulator {
     return new DeviceMapping(this, offset, length);
   }
 
+  // ---- files and mappings (DAX) ---------------------------------------------------------
+
+  /** Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written. */
+  createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): DaxFile {
+    if (typeof path !== 'string' || path.length === 0) throw new PmemError('EINVAL', 'createFile: path must be a non-empty string');
+    if (this.files.has(path)) throw new PmemError('EEXIST', `createFile: ${path} exists`);
+    const size = options.size ?? 0;
+    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${size}`);
+    const allocate = options.allocate ?? 'none';
+    if (allocate !== 'none' && allocate !== 'unwritten' && allocate !== 'written') {
+      throw new PmemError('EINVAL', `createFile: allocate must be 'none', 'unwritten' or 'written', got ${String(allocate)}`);
+    }
+    const file = new DaxFile(this.host, path, size, this.core.createTree());
+    if (allocate !== 'none') {
+      try {
+        for (let first = 0; first < file.pages; first += PMD_NR) file.allocate(first, Math.min(PMD_NR, file.pages - first), true);
+      } catch (err) {
+        for (const b of file.blocks.values()) this.core.free(b.pfn, 1);
+        this.core.destroyTree(file.tree);
+        throw err;
+      }
+      for (const b of file.blocks.values()) {
+        b.unwritten = allocate === 'unwritten';
+        b.committed = true;
+      }
+    }
+    this.files.set(path, file);
+    return file;
+  }
+
+  /** The file at `path` (ENOENT when there is none). */
+  open(path: string): DaxFile {
+    const file = this.files.get(path);
+    if (!file) throw new PmemError('ENOENT', `open: no file ${String(path)}`);
+    return file;
+  }
+
+  /** Removes the name; entries and blocks go once no mapping holds the file. */
+  unlink(path: string): void {
+    const file = this.open(path);
+    this.files.delete(path);
+    file.markUnlinked();
+    if (file.mappings.size === 0) this.core.destroyTree(file.tree);
+  }
+
+  /**
+   * Maps [offset, offset + length) of a file. `offset` page-aligned; `length` a positive
+   * multiple of 4 KiB (it may run past the end of the file: such pages SIGBUS);
+   * `address` defaults to a fresh 2 MiB-aligned address with the offset's colour.
+   * `sync` is MAP_SYNC: shared mappings only (EOPNOTSUPP otherwise).
+   */
+  mmap(file: DaxFile, options: { offset?: number; length?: number; shared?: boolean; sync?: boolean; address?: number } = {}): FileMapping {
+    if (!(file instanceof DaxFile) || file.unlinked) throw new PmemError('EBADF', 'mmap: not an open file of this emulator');
+    const offset = options.offset ?? 0;
+    const length = options.length ?? file.pages * PAGE_SIZE - offset;
+    const shared = options.shared ?? true;
+    const sync = options.sync ?? false;
+    if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${offset}`);
+    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${length}`);
+    if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
+    let address = options.address;
+    if (address === undefined) {
+      const colour = offset % (PMD_NR * PAGE_SIZE);
+      address = this.nextAddress + colour;
+      this.nextAddress += Math.ceil((colour + length) / (PMD_NR * PAGE_SIZE)) * PMD_NR * PAGE_SIZE + PMD_NR * PAGE_SIZE;
+    } else if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) {
+      throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${address}`);
+    }
+    for (const m of this.fileMappings) {
+      if (m.isMapped && address < m.address + m.length && m.address < address + length) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps a mapping`);
+    }
+    const m = new FileMapping(this.host, file, { address, offset, length, shared, sync });
+    file.mappings.add(m);
+    this.fileMappings.add(m);
+    return m;
+  }
+
+  /**
+   * msync(address, length, { sync }) over the emulated address space: one vfs_fsync_range
+   * per shared mapping it covers; ENOMEM, after the rest is done, when part of it is unmapped.
+   */
+  msync(address: number, length: number, options: { sync?: boolean } = {}): WritebackReport {
+    if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `msync: address must be page-aligned, got ${address}`);
+    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `msync: length must be a non-negative integer, got ${length}`);
+    const report = emptyReport();
+    const mappings = [...this.fileMappings].filter((m) => m.isMapped).sort((a, b) => a.address - b.address);
+    let covered = 0;
+    for (const m of mappings) {
+      const lo = Math.max(address, m.address);
+      const hi = Math.min(address + length, m.address + m.length);
+      if (hi <= lo) continue;
+      covered += hi - lo;
+      addReport(report, m.msync(lo - m.address, hi - lo, options));
+    }
+    if (covered < length) throw new PmemError('ENOMEM', `msync: part of [${address}, ${address + length}) is not mapped (the mapped parts were synced)`);
+    return report;
+  }
+
+  /** sync(2): the WB_SYNC_ALL pass over every file. */
+  sync(): WritebackReport {
+    const report = emptyReport();
+    for (const file of this.files.values()) addReport(report, vfsFsyncRange(this.host, file, 0, XA_MAX_INDEX));
+    return report;
+  }
+
+  /**
+   * Memory pressure: evicts up to `pages` clean page-cache pages. A DAX address_space of
+   * these kernels holds none (entries are not pages), so nothing is evicted, and no slot
+   * is ever turned into a shadow entry. Returns the number evicted.
+   */
+  reclaim(pages: number): number {
+    if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${pages}`);
+    return 0;
+  }
+
+  /** Starts recording fs_dax tracepoints; stop() returns them. */
+  startTrace(): Trace {
+    const trace = new Trace((t) => this.traces.delete(t));
+    this.traces.add(trace);
+    return trace;
+  }
+
+  /**
+   * Verifies every tree (the core's xaCheck), that no DAX tree holds anything but DAX
+   * entries (no shadow or page entries), nrpages, and every page table against the tree.
+   */
+  checkInvariants(): void {
+    const fail = (why: string): never => {
+      throw new PmemError('EFAULT', `checkInvariants: ${why}`);
+    };
+    for (const file of new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)])) {
+      this.core.check(file.tree);
+      let pages = 0;
+      for (const e of this.core.entries(file.tree)) {
+        if (!xaIsValue(e.word)) fail(`${file.path} index ${e.index} holds a non-DAX entry ${e.word}`);
+        if ((e.order === 9) !== daxIsPmdEntry(e.word)) fail(`${file.path} index ${e.index}: order ${e.order} against the entry's PMD flag`);
+        pages += 1 << e.order;
+      }
+      if (pages !== file.nrpages) fail(`${file.path}: nrpages ${file.nrpages}, entries cover ${pages}`);
+    }
+    for (const m of this.fileMappings) {
+      if (!m.isMapped) continue;
+      const check = (vpage: number, pfn: number, writable: boolean, zero: boolean): void => {
+        if (m.anon.has(vpage)) return;
+        const pgoff = m.pgoff + (vpage - m.vfirst);
+        const word = m.file.entryAt(pgoff);
+        if (word === 0) fail(`${m.file.path} page ${pgoff} is mapped with no entry`);
+        if (zero !== daxIsZeroEntry(word)) fail(`${m.file.path} page ${pgoff}: zero page against a ${daxIsZeroEntry(word) ? 'zero' : 'data'} entry`);
+        if (!zero) {
+          const base = daxToPfn(word) + (daxIsPmdEntry(word) ? pgoff % PMD_NR : 0);
+          if (pfn !== base) fail(`${m.file.path} page ${pgoff} maps pfn ${pfn}, the entry ${base}`);
+          if (daxIsEmptyEntry(word)) fail(`${m.file.path} page ${pgoff} is mapped over an EMPTY entry`);
+        }
+        if (writable && m.shared && !this.core.getMark(m.file.tree, pgoff, PAGECACHE_TAG_DIRTY)) fail(`${m.file.path} page ${pgoff} is writable but its entry is clean`);
+      };
+      for (const [vpage, e] of m.pt.ptes) check(vpage, e.pfn, e.writable, e.zero);
+      for (const [slot, e] of m.pt.pmds) check(slot * PMD_NR, e.pfn, e.writable, e.zero);
+    }
+  }
+
   /** sfence on the current CPU: waits for its write-backs and NT lines, which become durable. */
   sfence(): void {
     this.core.pmFence(this.currentCpu, false);
@@ -203,9 +405,11 @@ export class Emulator {
     return this.core.pmNow(this.currentCpu);
   }
 
-  /** Every counter (src/stats.ts). */
-  stats(): EmulatorStats {
-    return readStats(this.core);
+  /** Every counter (src/stats.ts), and the DAX layer's under `dax`. */
+  stats(): EmulatorStats & { dax: DaxCounters & { nrpages: number } } {
+    let nrpages = 0;
+    for (const f of this.files.values()) nrpages += f.nrpages;
+    return { ...readStats(this.core), dax: { ...this.daxCounters, nrpages } };
   }
 
   /** A builder of encoded operations for run(). */
@@ -312,6 +516,15 @@ export class Emulator {
     const media = image.core.mediaView();
     media.set(this.core.mediaView());
     applyCrash(this.core, media, mode, seed);
+    // The filesystem after the reboot: every file with its committed blocks only.
+    for (const file of this.files.values()) {
+      const copy = image.createFile(file.path, { size: file.size });
+      for (const [page, b] of file.blocks) {
+        if (!b.committed) continue;
+        image.core.reserve(b.pfn, 1);
+        copy.blocks.set(page, { ...b });
+      }
+    }
     return image;
   }
 }

@@ -6,6 +6,7 @@
 
 /** errno numbers the wasm core returns (negated, inside an XA_ERROR word), by name. */
 export const ERRNO = {
+  ENOENT: 2,
   EBADF: 9,
   ENOMEM: 12,
   EFAULT: 14,

@@ -1,0 +1,59 @@
+/**
+ * What the DAX layer (files, faults, writeback) needs from the emulator: the core, the CPU
+ * that runs kernel work, the profile's rules, the writeback flush instruction, counters,
+ * the trace, and every mapping of a file (for unmapping and write-protecting).
+ */
+import type { Core } from './core.js';
+import type { KernelRules } from './kernel.js';
+import type { TraceEvent } from './trace.js';
+
+/** DAX counters, kept on the host. */
+export interface DaxCounters {
+  faults: number;
+  pteFaults: number;
+  pmdFaults: number;
+  zeroPteFaults: number;
+  zeroPmdFaults: number;
+  mkwriteFaults: number;
+  needdsyncFaults: number;
+  fallbacks: number;
+  sigbus: number;
+  majorFaults: number;
+  writebackCalls: number;
+  writebackEntries: number;
+  writebackLines: number;
+  writebackFences: number;
+  zeroingLines: number;
+}
+
+export function newDaxCounters(): DaxCounters {
+  return {
+    faults: 0, pteFaults: 0, pmdFaults: 0, zeroPteFaults: 0, zeroPmdFaults: 0, mkwriteFaults: 0, needdsyncFaults: 0, fallbacks: 0,
+    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0,
+  };
+}
+
+/** A mapping as the DAX layer sees it (src/file-mapping.ts implements it). */
+export interface MappedRange {
+  /** File page of the mapping's first page. */
+  readonly pgoff: number;
+  /** Pages mapped. */
+  readonly pages: number;
+  readonly shared: boolean;
+  /** Write-protects the mapping's view of file pages [first, first + count). */
+  writeProtectFile(first: number, count: number): void;
+  /** Unmaps the mapping's view of file pages [first, first + count). */
+  unmapFile(first: number, count: number): void;
+}
+
+export interface DaxHost {
+  readonly core: Core;
+  /** The CPU kernel work runs on (the caller's). */
+  readonly cpu: number;
+  readonly rules: KernelRules;
+  /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
+  readonly flushKind: number;
+  readonly counters: DaxCounters;
+  /** Records a tracepoint when tracing is on. */
+  trace(event: TraceEvent): void;
+}

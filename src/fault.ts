@@ -1,0 +1,274 @@
+/**
+ * DAX page faults, as the memory manager enters them and as fs/dax.c handles them in the
+ * XArray era (SPEC-DAX.md 3.3 to 3.6): a PMD fault is tried while the 2 MiB slot of the
+ * faulting address holds neither a PTE table nor a huge entry; when it falls back, a PTE
+ * table appears there and the PTE path runs. Read faults map read-only (write-notify), so
+ * the first store takes a write fault that dirties the entry. Holes read through the zero
+ * page (ZERO entries). MAP_SYNC write faults on uncommitted metadata return NEEDDSYNC and
+ * run the in-fault fdatasync before mapping the page writable.
+ *
+ * Entry locks are taken and released within a fault: the emulator runs one fault at a
+ * time, so nobody waits on them (the waitqueue rules of SPEC-DAX.md 3.5 are not modelled).
+ */
+import type { DaxHost } from './dax-context.js';
+import {
+  DAX_EMPTY, DAX_LOCKED, DAX_PMD, DAX_ZERO_PAGE, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry,
+  daxToPfn, daxUnlockedEntry,
+} from './entry.js';
+import { PmemError } from './errors.js';
+import { FAULT_COSTS } from './kernel.js';
+import type { DaxFile } from './file.js';
+import type { PageTable } from './page-table.js';
+import { vfsFsyncRange } from './writeback.js';
+
+export type FaultKind = 'pte' | 'pmd' | 'zero-pte' | 'zero-pmd' | 'mkwrite' | 'needdsync' | 'none';
+
+/** What m.fault() reports: the fault's outcome, and whether a PMD attempt fell back first. */
+export interface FaultResult {
+  result: FaultKind;
+  fallback: boolean;
+}
+
+/** The mapping as the fault handler needs it (src/file-mapping.ts). */
+export interface FaultingMapping {
+  readonly file: DaxFile;
+  readonly pt: PageTable;
+  readonly shared: boolean;
+  readonly sync: boolean;
+  /** Virtual page of the mapping's first page, and how many it maps. */
+  readonly vfirst: number;
+  readonly pages: number;
+  readonly pgoff: number;
+  /** Private copies made by copy-on-write faults, by virtual page. */
+  readonly anon: Map<number, Uint8Array>;
+}
+
+const FALLBACK = Symbol('fallback');
+
+/** handle_mm_fault for one virtual page: PMD first while the slot is empty, then PTE. */
+export function handleFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean): FaultResult {
+  host.counters.faults++;
+  const slot = Math.floor(vpage / PMD_NR);
+  const pmd = m.pt.pmds.get(slot);
+  let fallback = false;
+  if (pmd || !m.pt.tables.has(slot)) {
+    if (pmd && (!write || pmd.writable)) return { result: 'none', fallback };
+    const r = pmdFault(host, m, vpage, write, pmd !== undefined);
+    if (r !== FALLBACK) return { result: r, fallback };
+    fallback = true;
+    if (pmd) m.pt.pmds.delete(slot); // split_huge_pmd
+    m.pt.tables.add(slot);
+  }
+  const pte = m.pt.ptes.get(vpage);
+  if (pte && (!write || pte.writable)) return { result: 'none', fallback };
+  return { result: pteFault(host, m, vpage, write, pte !== undefined && !pte.zero), fallback };
+}
+
+function flagsOf(write: boolean, mkwrite: boolean): string {
+  return write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R';
+}
+
+function sigbus(host: DaxHost, name: 'dax_pte_fault_done' | 'dax_pmd_fault_done', pgoff: number, why: string): never {
+  host.counters.sigbus++;
+  host.trace({ name, pgoff, result: 'SIGBUS' });
+  throw new PmemError('SIGBUS', why);
+}
+
+/** dax_insert_entry's dirty rule for this profile. */
+function dirtyRule(host: DaxHost, write: boolean, sync: boolean): boolean {
+  return (write || host.rules.dirtyOnEveryFault) && !sync;
+}
+
+function charge(host: DaxHost, major: boolean): void {
+  host.core.pmAdvance(host.cpu, FAULT_COSTS.faultNs + (major ? FAULT_COSTS.allocateNs : 0));
+  if (major) host.counters.majorFaults++;
+}
+
+/** dax_iomap_pte_fault. */
+function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
+  const { file, core } = { file: m.file, core: host.core };
+  const pgoff = m.pgoff + (vpage - m.vfirst);
+  host.trace({ name: 'dax_pte_fault', pgoff, flags: flagsOf(write, mkwrite), address: vpage * 4096 });
+  if (pgoff >= file.pages) sigbus(host, 'dax_pte_fault_done', pgoff, `page ${pgoff} is beyond the end of ${file.path} (${file.size} bytes)`);
+
+  if (write && !m.shared) {
+    // Copy-on-write into an anonymous page: the tree is not involved.
+    const copy = new Uint8Array(4096);
+    const b = file.blocks.get(pgoff);
+    if (b && !b.unwritten) copy.set(core.pmLoad(host.cpu, b.pfn * 4096, 4096));
+    m.anon.set(vpage, copy);
+    m.pt.ptes.set(vpage, { pfn: 0, writable: true, zero: false });
+    charge(host, false);
+    host.counters.pteFaults++;
+    host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
+    return 'pte';
+  }
+
+  // grab_mapping_entry(order 0): a ZERO or EMPTY PMD entry is downgraded; a DATA-PMD is kept.
+  let entry = file.entryAt(pgoff);
+  if (entry !== 0 && daxIsPmdEntry(entry) && (daxIsZeroEntry(entry) || daxIsEmptyEntry(entry))) {
+    file.deleteEntry(pgoff);
+    entry = 0;
+  }
+  const inserted = entry === 0;
+  if (inserted) file.insertEntry(pgoff, daxMkEntry(0, DAX_EMPTY | DAX_LOCKED));
+  else file.replaceEntry(pgoff, daxLockedEntry(entry));
+
+  let major = false;
+  try {
+    if (write) major = file.allocate(pgoff, 1, false) || file.convertUnwritten(pgoff, 1);
+  } catch (err) {
+    // The fault fails and nothing else changes.
+    if (inserted) file.deleteEntry(pgoff);
+    else file.replaceEntry(pgoff, entry);
+    throw err;
+  }
+  const block = file.blocks.get(pgoff);
+
+  if (!write && (!block || block.unwritten)) {
+    // dax_load_hole: a ZERO entry, the zero page mapped read-only.
+    host.trace({ name: 'dax_load_hole', pgoff });
+    const zero = daxMkEntry(0, DAX_ZERO_PAGE);
+    if (entry === 0 || daxIsEmptyEntry(entry)) file.replaceEntry(pgoff, zero);
+    else file.replaceEntry(pgoff, daxUnlockedEntry(entry));
+    if (dirtyRule(host, false, false)) core.setMark(file.tree, pgoff, PAGECACHE_TAG_DIRTY);
+    m.pt.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
+    charge(host, false);
+    host.counters.zeroPteFaults++;
+    host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
+    return 'zero-pte';
+  }
+
+  const current = file.entryAt(pgoff);
+  const pmdKept = daxIsPmdEntry(current) && !daxIsZeroEntry(current) && !daxIsEmptyEntry(current);
+  const pfn = pmdKept ? daxToPfn(current) + (pgoff % PMD_NR) : block!.pfn;
+  const sync = m.sync && write && file.metadataDirty(pgoff, 1);
+  // dax_insert_entry: ZERO or EMPTY becomes DATA (the zero page unmapped first); DATA stays.
+  const wasZero = daxIsZeroEntry(current);
+  if (wasZero) for (const other of file.mappings) other.unmapFile(pgoff, 1);
+  const data = wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, 0) : daxUnlockedEntry(current);
+  file.replaceEntry(pgoff, data);
+  if (dirtyRule(host, write, sync)) core.setMark(file.tree, pgoff, PAGECACHE_TAG_DIRTY);
+  charge(host, major);
+  if (sync) {
+    host.counters.needdsyncFaults++;
+    host.trace({ name: 'dax_pte_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });
+    finishSyncFault(host, m, vpage, pgoff, 0, pfn);
+    return 'needdsync';
+  }
+  m.pt.ptes.set(vpage, { pfn, writable: write, zero: false });
+  if (mkwrite) host.counters.mkwriteFaults++;
+  else host.counters.pteFaults++;
+  host.trace({ name: 'dax_pte_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
+  return mkwrite ? 'mkwrite' : 'pte';
+}
+
+/**
+ * dax_finish_sync_fault: fdatasync the fault's range (the entry is not DIRTY yet, so it
+ * costs no flush), then dax_insert_pfn_mkwrite: DIRTY, and the page mapped writable.
+ */
+function finishSyncFault(host: DaxHost, m: FaultingMapping, vpage: number, pgoff: number, order: number, pfn: number): void {
+  const first = pgoff - (pgoff % (1 << order));
+  vfsFsyncRange(host, m.file, first, first + (1 << order) - 1);
+  const entry = m.file.entryAt(pgoff);
+  if (entry === 0) {
+    host.trace({ name: 'dax_insert_pfn_mkwrite_no_entry', pgoff });
+    return;
+  }
+  host.trace({ name: 'dax_insert_pfn_mkwrite', pgoff, result: 'NOPAGE' });
+  host.core.setMark(m.file.tree, pgoff, PAGECACHE_TAG_DIRTY);
+  if (order === 0) m.pt.ptes.set(vpage, { pfn, writable: true, zero: false });
+  else m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: true, zero: false });
+}
+
+/** dax_iomap_pmd_fault; FALLBACK sends the caller down the PTE path. */
+function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, present: boolean): FaultKind | typeof FALLBACK {
+  const { file, core } = { file: m.file, core: host.core };
+  const pgoff = m.pgoff + (vpage - m.vfirst);
+  const aligned = pgoff - (pgoff % PMD_NR);
+  const vslot = vpage - (vpage % PMD_NR);
+  host.trace({ name: 'dax_pmd_fault', pgoff, flags: flagsOf(write, present), address: vpage * 4096 });
+  const fallback = (): typeof FALLBACK => {
+    host.counters.fallbacks++;
+    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'FALLBACK' });
+    return FALLBACK;
+  };
+  if (aligned >= file.pages) sigbus(host, 'dax_pmd_fault_done', pgoff, `page ${pgoff} is beyond the end of ${file.path} (${file.size} bytes)`);
+  // dax_fault_check_fallback: colour, COW write, VMA bounds, end of file.
+  if (pgoff % PMD_NR !== vpage % PMD_NR) return fallback();
+  if (write && !m.shared) return fallback();
+  if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return fallback();
+  if (aligned + PMD_NR - 1 >= file.pages) return fallback();
+
+  // grab_mapping_entry(order 9): a PTE entry in the range is a conflict.
+  const found = core.findPresent(file.tree, aligned, aligned + PMD_NR - 1);
+  if (found && found.order === 0) return fallback();
+  const entry = found ? found.word : 0;
+  if (entry === 0) file.insertEntry(aligned, daxMkEntry(0, DAX_EMPTY | DAX_PMD | DAX_LOCKED));
+  else file.replaceEntry(aligned, daxLockedEntry(entry));
+  const unlock = (): void => {
+    const now = file.entryAt(aligned);
+    if (now !== 0) file.replaceEntry(aligned, daxUnlockedEntry(now));
+  };
+
+  // iomap_begin over the 2 MiB: all holes, all unwritten, or one aligned extent; else short.
+  const blocks = Array.from({ length: PMD_NR }, (_, i) => file.blocks.get(aligned + i));
+  const holes = blocks.every((b) => b === undefined);
+  const unwritten = blocks.every((b) => b?.unwritten === true);
+  const extent = blocks.every((b, i) => b !== undefined && b.pfn === blocks[0]!.pfn + i) && blocks[0]!.pfn % PMD_NR === 0;
+  if (!holes && !extent) {
+    unlock(); // the EMPTY-PMD entry stays in the tree, as in the kernel
+    return fallback();
+  }
+  if (!write && (holes || unwritten)) {
+    // dax_pmd_load_hole: a ZERO-PMD entry and the huge zero page, read-only.
+    host.trace({ name: 'dax_pmd_load_hole', pgoff });
+    file.replaceEntry(aligned, daxMkEntry(0, DAX_ZERO_PAGE | DAX_PMD));
+    if (dirtyRule(host, false, false)) core.setMark(file.tree, aligned, PAGECACHE_TAG_DIRTY);
+    m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn: 0, writable: false, zero: true });
+    charge(host, false);
+    host.counters.zeroPmdFaults++;
+    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'NOPAGE' });
+    return 'zero-pmd';
+  }
+  let major = false;
+  if (holes) {
+    if (!tryAllocateExtent(file, aligned)) {
+      unlock();
+      return fallback();
+    }
+    major = true;
+  } else if (unwritten) {
+    major = file.convertUnwritten(aligned, PMD_NR);
+  }
+  const pfn = file.blocks.get(aligned)!.pfn;
+  const sync = m.sync && write && file.metadataDirty(aligned, PMD_NR);
+  const current = file.entryAt(aligned);
+  const wasZero = daxIsZeroEntry(current);
+  if (wasZero) for (const other of file.mappings) other.unmapFile(aligned, PMD_NR);
+  const data = wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, DAX_PMD) : daxUnlockedEntry(current);
+  file.replaceEntry(aligned, data);
+  if (dirtyRule(host, write, sync)) core.setMark(file.tree, aligned, PAGECACHE_TAG_DIRTY);
+  charge(host, major);
+  if (sync) {
+    host.counters.needdsyncFaults++;
+    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });
+    finishSyncFault(host, m, vpage, pgoff, 9, pfn);
+    return 'needdsync';
+  }
+  m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: write, zero: false });
+  if (present) host.counters.mkwriteFaults++;
+  else host.counters.pmdFaults++;
+  host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
+  return present && !wasZero ? 'mkwrite' : 'pmd';
+}
+
+/** Allocates a whole 2 MiB extent for file pages [aligned, aligned + 511]; false when none is free. */
+function tryAllocateExtent(file: DaxFile, aligned: number): boolean {
+  try {
+    return file.allocate(aligned, PMD_NR, true) && file.blocks.get(aligned)!.pfn % PMD_NR === 0;
+  } catch (err) {
+    if (err instanceof PmemError && err.code === 'ENOSPC') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * A file mapping (mmap of a DAX file): loads and stores go through its page tables and
+ * fault like an MMU's would; m.fault() faults explicitly, as an MMU-driving simulator needs.
+ * Offsets are relative to the mapping; the mapping's virtual address decides the PMD
+ * colour (a PMD fault needs (pgoff & 511) == (virtual page & 511)).
+ */
+import type { DaxHost, MappedRange } from './dax-context.js';
+import { PmemError } from './errors.js';
+import { handleFault, type FaultingMapping, type FaultResult } from './fault.js';
+import type { DaxFile } from './file.js';
+import { PageTable } from './page-table.js';
+import { emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
+
+const PAGE = 4096;
+
+export class FileMapping implements MappedRange, FaultingMapping {
+  readonly file: DaxFile;
+  /** Emulated virtual address of the first byte. */
+  readonly address: number;
+  /** File byte offset of the first byte. */
+  readonly offset: number;
+  readonly length: number;
+  readonly shared: boolean;
+  readonly sync: boolean;
+  readonly pt = new PageTable();
+  readonly anon = new Map<number, Uint8Array>();
+  private readonly host: DaxHost;
+  private mapped = true;
+
+  constructor(host: DaxHost, file: DaxFile, options: { address: number; offset: number; length: number; shared: boolean; sync: boolean }) {
+    this.host = host;
+    this.file = file;
+    this.address = options.address;
+    this.offset = options.offset;
+    this.length = options.length;
+    this.shared = options.shared;
+    this.sync = options.sync;
+  }
+
+  get vfirst(): number {
+    return this.address / PAGE;
+  }
+
+  get pages(): number {
+    return this.length / PAGE;
+  }
+
+  get pgoff(): number {
+    return this.offset / PAGE;
+  }
+
+  get isMapped(): boolean {
+    return this.mapped;
+  }
+
+  /** The virtual pages of this mapping that show file pages [first, first + count), or null. */
+  private clip(first: number, count: number): [number, number] | null {
+    const lo = Math.max(first, this.pgoff);
+    const hi = Math.min(first + count, this.pgoff + this.pages);
+    return hi > lo ? [this.vfirst + (lo - this.pgoff), hi - lo] : null;
+  }
+
+  writeProtectFile(first: number, count: number): void {
+    const r = this.clip(first, count);
+    if (r) this.pt.writeProtect(r[0], r[1]);
+  }
+
+  unmapFile(first: number, count: number): void {
+    const r = this.clip(first, count);
+    if (!r) return;
+    this.pt.unmap(r[0], r[1]);
+    for (let v = r[0]; v < r[0] + r[1]; v++) this.anon.delete(v);
+  }
+
+  private check(op: string, off: number, len: number): void {
+    if (!this.mapped) throw new PmemError('EINVAL', `${op}: the mapping was unmapped`);
+    if (!Number.isInteger(off) || off < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${off}`);
+    if (!Number.isInteger(len) || len < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${len}`);
+    if (off + len > this.length) throw new PmemError('EFAULT', `${op}: [${off}, ${off + len}) is outside the ${this.length}-byte mapping`);
+  }
+
+  /** Faults the page holding `off` for a read or a write; reports what happened. */
+  fault(off: number, kind: 'read' | 'write'): FaultResult {
+    this.check('fault', off, 1);
+    if (kind !== 'read' && kind !== 'write') throw new PmemError('EINVAL', `fault: kind must be 'read' or 'write', got ${String(kind)}`);
+    return handleFault(this.host, this, this.vfirst + Math.floor(off / PAGE), kind === 'write');
+  }
+
+  /** The page-table entry for virtual page `vpage`, faulting it in as an access would. */
+  private translate(vpage: number, write: boolean): { media: number; zero: boolean; anon?: Uint8Array } {
+    let e = this.pt.lookup(vpage);
+    if (!e || (write && !e.writable)) {
+      handleFault(this.host, this, vpage, write);
+      e = this.pt.lookup(vpage);
+      if (!e || (write && !e.writable)) throw new PmemError('EFAULT', `the fault at virtual page ${vpage} did not map it`);
+    }
+    const anon = this.anon.get(vpage);
+    return { media: e.pfn * PAGE, zero: e.zero, anon };
+  }
+
+  /** Loads `len` bytes at `off`, faulting pages in as needed. */
+  load(off: number, len: number): Uint8Array {
+    this.check('load', off, len);
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const at = off + done;
+      const vpage = this.vfirst + Math.floor(at / PAGE);
+      const from = at % PAGE;
+      const n = Math.min(PAGE - from, len - done);
+      const t = this.translate(vpage, false);
+      if (t.anon) out.set(t.anon.subarray(from, from + n), done);
+      else if (!t.zero) out.set(this.host.core.pmLoad(this.host.cpu, t.media + from, n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Stores bytes at `off`, faulting pages in (write faults dirty the tree entries). */
+  store(off: number, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', 'store: bytes must be a Uint8Array');
+    this.check('store', off, bytes.length);
+    let done = 0;
+    while (done < bytes.length) {
+      const at = off + done;
+      const vpage = this.vfirst + Math.floor(at / PAGE);
+      const from = at % PAGE;
+      const n = Math.min(PAGE - from, bytes.length - done);
+      const t = this.translate(vpage, true);
+      if (t.anon) t.anon.set(bytes.subarray(done, done + n), from);
+      else this.host.core.pmStore(this.host.cpu, t.media + from, bytes.subarray(done, done + n));
+      done += n;
+    }
+  }
+
+  /** Flushes the lines under [off, off + len) with `kind` (user-space flushing, MAP_SYNC style). */
+  flush(off: number, len: number, kind: 0 | 1 | 2): void {
+    this.check('flush', off, len);
+    let done = 0;
+    while (done < len) {
+      const at = off + done;
+      const vpage = this.vfirst + Math.floor(at / PAGE);
+      const from = at % PAGE;
+      const n = Math.min(PAGE - from, len - done);
+      const e = this.pt.lookup(vpage);
+      if (e && !e.zero && !this.anon.has(vpage)) this.host.core.pmFlush(this.host.cpu, kind, e.pfn * PAGE + from, n);
+      done += n;
+    }
+  }
+
+  clwb(off: number, len: number): void {
+    this.flush(off, len, 2);
+  }
+
+  clflushopt(off: number, len: number): void {
+    this.flush(off, len, 1);
+  }
+
+  clflush(off: number, len: number): void {
+    this.flush(off, len, 0);
+  }
+
+  /** msync over [off, off + len) of this mapping: one vfs_fsync_range (MS_ASYNC and private mappings do nothing). */
+  msync(off: number, len: number, options: { sync?: boolean } = {}): WritebackReport {
+    this.check('msync', off, len);
+    if (options.sync === false || !this.shared || len === 0) return emptyReport();
+    const first = this.pgoff + Math.floor(off / PAGE);
+    const last = this.pgoff + Math.floor((off + len - 1) / PAGE);
+    return vfsFsyncRange(this.host, this.file, first, last);
+  }
+
+  /** Unmaps: later calls fail with EINVAL. */
+  munmap(): void {
+    if (!this.mapped) throw new PmemError('EINVAL', 'munmap: the mapping was unmapped already');
+    this.mapped = false;
+    this.pt.clear();
+    this.anon.clear();
+    this.file.mappings.delete(this);
+    this.file.evictIfUnused();
+  }
+}

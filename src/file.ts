@@ -1,0 +1,322 @@
+/**
+ * A file on the emulated DAX filesystem: its size, its block map and its address_space
+ * tree, and the read/write/truncate/punch/fsync paths that do not go through a mapping.
+ *
+ * Block map: per file page a block (pfn), allocated (written) or unwritten (fallocated,
+ * reads as zeros until written), and committed or not: an allocation becomes durable
+ * metadata only when an fsync, fdatasync or msync covering it (or a MAP_SYNC fault)
+ * commits it; a crash image drops uncommitted blocks, so the file shows a hole there.
+ * A 2 MiB-aligned run of file pages gets a 2 MiB-aligned extent when the allocator has
+ * one; otherwise pages get single 4 KiB blocks.
+ *
+ * Simplifications, against ext4/xfs: sizes are durable at once; a truncate does not zero
+ * the tail of its last page; every allocation is zeroed with non-temporal stores and a
+ * fence (counted as zeroing lines, apart from writeback lines).
+ */
+import type { DaxHost, MappedRange } from './dax-context.js';
+import {
+  PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, XA_MAX_INDEX, daxEntryOrder, daxIsEmptyEntry, daxIsLocked, daxIsZeroEntry, daxToPfn,
+} from './entry.js';
+import { PmemError } from './errors.js';
+import { vfsFsyncRange, type WritebackReport } from './writeback.js';
+
+export const PAGE_SIZE = 4096;
+const LINES_PER_PAGE = PAGE_SIZE / 64;
+
+export type Allocate = 'none' | 'unwritten' | 'written';
+
+export interface Block {
+  pfn: number;
+  unwritten: boolean;
+  committed: boolean;
+}
+
+/** One entry of f.entries(). */
+export interface FileEntry {
+  index: number;
+  order: number;
+  kind: 'data' | 'zero' | 'empty' | 'holepage';
+  dirty: boolean;
+  towrite: boolean;
+  locked: boolean;
+  pfn: number;
+}
+
+export class DaxFile {
+  readonly path: string;
+  /** The address_space tree in the core. */
+  readonly tree: number;
+  readonly blocks = new Map<number, Block>();
+  readonly mappings = new Set<MappedRange>();
+  /** Pages the tree's entries cover (nrpages: 1 per PTE entry, 512 per PMD entry). */
+  nrpages = 0;
+  private bytes: number;
+  private readonly host: DaxHost;
+  private removed = false;
+
+  constructor(host: DaxHost, path: string, size: number, tree: number) {
+    this.host = host;
+    this.path = path;
+    this.bytes = size;
+    this.tree = tree;
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Pages up to the end of the file (max_pgoff). */
+  get pages(): number {
+    return Math.ceil(this.bytes / PAGE_SIZE);
+  }
+
+  get unlinked(): boolean {
+    return this.removed;
+  }
+
+  private live(op: string): void {
+    if (this.removed && this.mappings.size === 0) throw new PmemError('EBADF', `${op}: ${this.path} was unlinked`);
+  }
+
+  // ---- blocks -------------------------------------------------------------------------
+
+  /**
+   * Allocates and zeroes blocks for the holes among file pages [first, first + count): a
+   * 2 MiB extent when the run is 2 MiB-aligned and whole and one is free, else 4 KiB
+   * blocks. Returns whether anything was allocated (IOMAP_F_NEW). ENOSPC leaves nothing
+   * allocated.
+   */
+  allocate(first: number, count: number, extent: boolean): boolean {
+    const holes: number[] = [];
+    for (let p = first; p < first + count; p++) if (!this.blocks.has(p)) holes.push(p);
+    if (holes.length === 0) return false;
+    const core = this.host.core;
+    if (extent && count === PMD_NR && first % PMD_NR === 0 && holes.length === PMD_NR) {
+      const pfn = core.allocate(true);
+      this.zero(pfn, PMD_NR);
+      for (let i = 0; i < PMD_NR; i++) this.blocks.set(first + i, { pfn: pfn + i, unwritten: false, committed: false });
+      return true;
+    }
+    const got: number[] = [];
+    try {
+      for (let i = 0; i < holes.length; i++) got.push(core.allocate(false));
+    } catch (err) {
+      for (const pfn of got) core.free(pfn, 1);
+      throw err;
+    }
+    holes.forEach((p, i) => {
+      this.zero(got[i]!, 1);
+      this.blocks.set(p, { pfn: got[i]!, unwritten: false, committed: false });
+    });
+    return true;
+  }
+
+  /** Zeroes `count` blocks from `pfn` with non-temporal stores and a fence (zeroing lines). */
+  zero(pfn: number, count: number): void {
+    this.host.core.pmStore(this.host.cpu, pfn * PAGE_SIZE, new Uint8Array(count * PAGE_SIZE), true);
+    this.host.core.pmFence(this.host.cpu, false);
+    this.host.counters.zeroingLines += count * LINES_PER_PAGE;
+  }
+
+  /** Turns unwritten blocks of [first, first + count) into zeroed, written ones; whether any was. */
+  convertUnwritten(first: number, count: number): boolean {
+    let any = false;
+    for (let p = first; p < first + count; p++) {
+      const b = this.blocks.get(p);
+      if (b?.unwritten) {
+        this.zero(b.pfn, 1);
+        b.unwritten = false;
+        b.committed = false; // the conversion is metadata, too
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /** Marks the allocations of file pages [start, end] durable. */
+  commitBlocks(start: number, end: number): void {
+    for (const [page, b] of this.blocks) if (page >= start && page <= end) b.committed = true;
+  }
+
+  /** Whether any block of [first, first + count) has uncommitted metadata (IOMAP_F_DIRTY). */
+  metadataDirty(first: number, count: number): boolean {
+    for (let p = first; p < first + count; p++) if (this.blocks.get(p)?.committed === false) return true;
+    return false;
+  }
+
+  // ---- the tree -----------------------------------------------------------------------
+
+  /** The entry covering file page `page`, or 0. */
+  entryAt(page: number): number {
+    return this.host.core.load(this.tree, page);
+  }
+
+  /** Inserts a new entry (it must not be there) and counts its pages. */
+  insertEntry(page: number, word: number): void {
+    const order = daxEntryOrder(word);
+    this.host.core.store(this.tree, page, order, word);
+    this.nrpages += 1 << order;
+  }
+
+  /** Replaces the word of the entry covering `page` (marks kept). */
+  replaceEntry(page: number, word: number): void {
+    this.host.core.store(this.tree, page, 0, word);
+  }
+
+  /** Deletes the entry covering `page`, unmapping it from every mapping. */
+  deleteEntry(page: number): void {
+    const word = this.entryAt(page);
+    if (word === 0) return;
+    const order = daxEntryOrder(word);
+    const first = page - (page % (1 << order));
+    for (const m of this.mappings) m.unmapFile(first, 1 << order);
+    this.host.core.erase(this.tree, page);
+    this.nrpages -= 1 << order;
+  }
+
+  /** dax_delete_mapping_range: every entry covering [first, last] goes, dirty or not. */
+  deleteEntries(first: number, last: number): void {
+    for (;;) {
+      const found = this.host.core.findPresent(this.tree, first, last);
+      if (!found) return;
+      this.deleteEntry(found.index);
+    }
+  }
+
+  /** invalidate_inode_pages2_range for DAX: clean entries (no DIRTY, no TOWRITE) go and their range is unmapped. */
+  invalidateClean(first: number, last: number): void {
+    const core = this.host.core;
+    let next = first;
+    while (next <= last) {
+      const found = core.findPresent(this.tree, next, last);
+      if (!found) break;
+      next = found.index + (1 << found.order);
+      if ((found.marks & ((1 << PAGECACHE_TAG_DIRTY) | (1 << PAGECACHE_TAG_TOWRITE))) === 0) this.deleteEntry(found.index);
+    }
+    for (const m of this.mappings) m.unmapFile(first, last - first + 1);
+  }
+
+  /** The tree in index order: each entry once, at its first index. */
+  entries(): FileEntry[] {
+    return this.host.core.entries(this.tree).map(({ index, order, word, marks }) => ({
+      index,
+      order,
+      kind: daxIsZeroEntry(word) ? 'zero' : daxIsEmptyEntry(word) ? 'empty' : 'data',
+      dirty: (marks & (1 << PAGECACHE_TAG_DIRTY)) !== 0,
+      towrite: (marks & (1 << PAGECACHE_TAG_TOWRITE)) !== 0,
+      locked: daxIsLocked(word),
+      pfn: daxToPfn(word),
+    }));
+  }
+
+  // ---- read and write -----------------------------------------------------------------
+
+  private checkRange(op: string, offset: number, length: number): void {
+    if (!Number.isInteger(offset) || offset < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${offset}`);
+    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${length}`);
+  }
+
+  /**
+   * write(2) through the DAX path: allocates holes (and zeroes them), converts unwritten
+   * blocks, copies with non-temporal stores and a fence, so the data is durable when it
+   * returns (its allocation is not, until committed). Creates and dirties no tree entry,
+   * but deletes the clean entries over newly allocated blocks and unmaps them: a zero page
+   * must not keep showing through after the write (SPEC-DAX.md S15, bug B8).
+   */
+  pwrite(offset: number, bytes: Uint8Array): number {
+    this.live('pwrite');
+    if (!(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', 'pwrite: bytes must be a Uint8Array');
+    this.checkRange('pwrite', offset, bytes.length);
+    if (bytes.length === 0) return 0;
+    const first = Math.floor(offset / PAGE_SIZE);
+    const last = Math.floor((offset + bytes.length - 1) / PAGE_SIZE);
+    const fresh = this.allocate(first, last - first + 1, false);
+    const converted = this.convertUnwritten(first, last - first + 1);
+    if (fresh || converted) this.invalidateClean(first, last);
+    const core = this.host.core;
+    let done = 0;
+    for (let p = first; p <= last; p++) {
+      const from = p === first ? offset % PAGE_SIZE : 0;
+      const n = Math.min(PAGE_SIZE - from, bytes.length - done);
+      core.pmStore(this.host.cpu, this.blocks.get(p)!.pfn * PAGE_SIZE + from, bytes.subarray(done, done + n), true);
+      done += n;
+    }
+    core.pmFence(this.host.cpu, false);
+    this.bytes = Math.max(this.bytes, offset + bytes.length);
+    return bytes.length;
+  }
+
+  /** read(2) through the DAX path: holes and unwritten blocks read as zeros; stops at EOF. */
+  pread(offset: number, length: number): Uint8Array {
+    this.live('pread');
+    this.checkRange('pread', offset, length);
+    const n = Math.max(0, Math.min(length, this.bytes - offset));
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const at = offset + done;
+      const page = Math.floor(at / PAGE_SIZE);
+      const from = at % PAGE_SIZE;
+      const len = Math.min(PAGE_SIZE - from, n - done);
+      const b = this.blocks.get(page);
+      if (b && !b.unwritten) out.set(this.host.core.pmLoad(this.host.cpu, b.pfn * PAGE_SIZE + from, len), done);
+      done += len;
+    }
+    return out;
+  }
+
+  // ---- size, holes, sync --------------------------------------------------------------
+
+  /** ftruncate: shrinking deletes the entries past the new end (dirty or not), unmaps them and frees their blocks. */
+  truncate(size: number): void {
+    this.live('truncate');
+    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `truncate: size must be a non-negative integer, got ${size}`);
+    const keep = Math.ceil(size / PAGE_SIZE);
+    if (keep < this.pages) this.release(keep, XA_MAX_INDEX);
+    this.bytes = size;
+  }
+
+  /** fallocate(PUNCH_HOLE | KEEP_SIZE) over whole pages of [offset, offset + length). */
+  punchHole(offset: number, length: number): void {
+    this.live('punchHole');
+    this.checkRange('punchHole', offset, length);
+    const first = Math.ceil(offset / PAGE_SIZE);
+    const end = Math.floor((offset + length) / PAGE_SIZE); // exclusive
+    if (end > first) this.release(first, end - 1);
+  }
+
+  /** Deletes entries, unmaps, and frees the blocks of file pages [first, last]. */
+  private release(first: number, last: number): void {
+    this.deleteEntries(first, last);
+    for (const m of this.mappings) m.unmapFile(first, last - first + 1);
+    for (const [page, b] of [...this.blocks]) {
+      if (page < first || page > last) continue;
+      this.host.core.free(b.pfn, 1);
+      this.blocks.delete(page);
+    }
+  }
+
+  /** fsync: the whole file's data and metadata. */
+  fsync(): WritebackReport {
+    this.live('fsync');
+    return vfsFsyncRange(this.host, this, 0, XA_MAX_INDEX);
+  }
+
+  /** fdatasync: for DAX the same writeback as fsync. */
+  fdatasync(): WritebackReport {
+    this.live('fdatasync');
+    return vfsFsyncRange(this.host, this, 0, XA_MAX_INDEX);
+  }
+
+  /** Called by unlink: the name goes; the entries and blocks go when no mapping is left. */
+  markUnlinked(): void {
+    this.removed = true;
+    this.evictIfUnused();
+  }
+
+  /** truncate_inode_pages_final once the file is unlinked and unmapped (S27). */
+  evictIfUnused(): void {
+    if (!this.removed || this.mappings.size > 0) return;
+    this.release(0, XA_MAX_INDEX);
+  }
+}

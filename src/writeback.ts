@@ -1,0 +1,132 @@
+/**
+ * DAX writeback, as fs/dax.c's dax_writeback_mapping_range and dax_writeback_one do it in
+ * the XArray era (SPEC-DAX.md 4.4): take the TOWRITE snapshot of the DIRTY entries in the
+ * range, then for each TOWRITE entry in ascending order: lock it, clear TOWRITE,
+ * write-protect every mapping of the entry's whole index range (pfn_mkclean_range), flush
+ * every 64-byte line it covers (64 for a PTE entry, 32768 for a PMD entry), unlock, clear
+ * DIRTY. DAX itself issues no fence; the filesystem's device flush does, once per
+ * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
+ */
+import type { DaxHost } from './dax-context.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry } from './entry.js';
+import type { DaxFile } from './file.js';
+
+/** What one writeback call did. */
+export interface WritebackReport {
+  /** Entries written back, of which PTE and PMD entries. */
+  entries: number;
+  pteEntries: number;
+  pmdEntries: number;
+  /** Cache lines flushed, of which dirty (a write-back) and clean (wasted). */
+  lines: number;
+  dirtyLines: number;
+  cleanLines: number;
+  fences: number;
+  /** Emulated ns the call took on the calling CPU. */
+  ns: number;
+}
+
+export function emptyReport(): WritebackReport {
+  return { entries: 0, pteEntries: 0, pmdEntries: 0, lines: 0, dirtyLines: 0, cleanLines: 0, fences: 0, ns: 0 };
+}
+
+/** Adds `b` into `a`. */
+export function addReport(a: WritebackReport, b: WritebackReport): void {
+  a.entries += b.entries;
+  a.pteEntries += b.pteEntries;
+  a.pmdEntries += b.pmdEntries;
+  a.lines += b.lines;
+  a.dirtyLines += b.dirtyLines;
+  a.cleanLines += b.cleanLines;
+  a.fences += b.fences;
+  a.ns += b.ns;
+}
+
+const LINES_PER_PAGE = 4096 / 64;
+/** Hardware counters (assembly/cpu.ts) whose change tells dirty from clean flushed lines. */
+const C_CLFLUSH_DIRTY = 9;
+const C_CLFLUSHOPT_DIRTY = 11;
+const C_CLWB_DIRTY = 13;
+
+function dirtyFlushes(host: DaxHost): number {
+  const c = host.core;
+  return c.pmCounter(host.cpu, C_CLFLUSH_DIRTY) + c.pmCounter(host.cpu, C_CLFLUSHOPT_DIRTY) + c.pmCounter(host.cpu, C_CLWB_DIRTY);
+}
+
+/** dax_writeback_mapping_range over file pages [start, end]; no fence (the caller adds it). */
+export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+  const report = emptyReport();
+  const { core } = host;
+  const t0 = core.pmNow(host.cpu);
+  host.trace({ name: 'dax_writeback_range', pgoff: start, start, end });
+  let next = start;
+  if (file.nrpages > 0) {
+    core.tagTowrite(file.tree, start, end);
+    for (;;) {
+      const found = next <= end ? core.findMarked(file.tree, next, end, PAGECACHE_TAG_TOWRITE) : null;
+      if (!found) break;
+      const { index, order, word } = found;
+      const count = 1 << order;
+      next = index + count;
+      if (daxIsZeroEntry(word) || daxIsEmptyEntry(word)) {
+        // Only the 6.1 rule dirties these: the kernel then flushes the zero page itself.
+        writebackZero(host, file, index, count, report);
+        continue;
+      }
+      // Lock the entry, clear TOWRITE, write-protect every mapping of its pages, flush.
+      core.store(file.tree, index, order, daxLockedEntry(word));
+      core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
+      for (const m of file.mappings) if (m.shared) m.writeProtectFile(index, count);
+      const before = dirtyFlushes(host);
+      core.pmFlush(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
+      const dirty = dirtyFlushes(host) - before;
+      // After the flush the dirty mark can go: the mappings are write-protected, so new
+      // stores fault and wait for the entry lock (fs/dax.c).
+      core.store(file.tree, index, order, daxUnlockedEntry(word));
+      core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+      host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
+      countEntry(report, count, dirty);
+    }
+  }
+  host.trace({ name: 'dax_writeback_range_done', pgoff: next, start: next, end });
+  report.ns = core.pmNow(host.cpu) - t0;
+  host.counters.writebackEntries += report.entries;
+  host.counters.writebackLines += report.lines;
+  return report;
+}
+
+function countEntry(report: WritebackReport, pages: number, dirtyLines: number): void {
+  const lines = pages * LINES_PER_PAGE;
+  report.entries++;
+  if (pages === PMD_NR) report.pmdEntries++;
+  else report.pteEntries++;
+  report.lines += lines;
+  report.dirtyLines += dirtyLines;
+  report.cleanLines += lines - dirtyLines;
+}
+
+/** A DIRTY zero entry (linux-6.1): the zero page's lines are flushed, all clean, none on the media. */
+function writebackZero(host: DaxHost, file: DaxFile, index: number, pages: number, report: WritebackReport): void {
+  host.core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
+  host.core.pmFlushClean(host.cpu, host.flushKind, pages * LINES_PER_PAGE);
+  host.core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+  host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: pages });
+  countEntry(report, pages, 0);
+}
+
+/**
+ * vfs_fsync_range(file, start, end, datasync): commits the allocations of the range (the
+ * metadata fdatasync must write), writes the DAX entries back, and counts the filesystem's
+ * one device-flush fence.
+ */
+export function vfsFsyncRange(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+  const t0 = host.core.pmNow(host.cpu);
+  host.counters.writebackCalls++;
+  file.commitBlocks(start, end);
+  const report = daxWritebackRange(host, file, start, end);
+  host.core.pmFence(host.cpu, false);
+  report.fences++;
+  host.counters.writebackFences++;
+  report.ns = host.core.pmNow(host.cpu) - t0;
+  return report;
+}
