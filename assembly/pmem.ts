@@ -66,6 +66,14 @@ export const FLUSH_CLWB: u32 = 2;
   }
 }
 
+/** Puts a non-durable line on `cpu`'s pending list (moving it from another CPU's): its next fence makes it durable. */
+function pendOn(cpu: u32, line: u32): void {
+  const slot = undoFind(line);
+  if (undoPendingCpu(slot) == cpu) return;
+  pendingUnlink(slot);
+  pendingLink(cpu, slot);
+}
+
 /** Makes a line non-durable (ADR): its current contents go to an undo slot first. */
 function takeUndo(cpu: u32, line: u32): void {
   const victim = undoTake(cpu, line);
@@ -157,11 +165,7 @@ export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool)
     const slotStart = pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs);
     outPush(c, slotStart + ntLatencyNs);
     if ((lineState(line) & LINE_UNDO) == 0) takeUndo(cpu, line);
-    const slot = undoFind(line);
-    if (undoPendingCpu(slot) != cpu) {
-      pendingUnlink(slot);
-      pendingLink(cpu, slot);
-    }
+    pendOn(cpu, line);
     setLineState(line, (lineState(line) | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
     dimmWrite(line << 6);
   }
@@ -204,11 +208,7 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
       next &= ~LINE_DIRTY;
       if ((s & LINE_UNDO) != 0) {
         // Written back, not yet fenced: durable at this CPU's fence.
-        const slot = undoFind(line);
-        if (undoPendingCpu(slot) != cpu) {
-          pendingUnlink(slot);
-          pendingLink(cpu, slot);
-        }
+        pendOn(cpu, line);
         next |= LINE_PENDING;
       }
     }

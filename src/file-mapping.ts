@@ -98,21 +98,27 @@ export class FileMapping implements MappedRange, FaultingMapping {
     return { media: e.pfn * PAGE, zero: e.zero, anon };
   }
 
+  /** Calls `visit` for each page piece of [off, off + len): its virtual page, offset in the page, length, and bytes done before it. */
+  private eachPage(off: number, len: number, visit: (vpage: number, from: number, n: number, done: number) => void): void {
+    let done = 0;
+    while (done < len) {
+      const at = off + done;
+      const from = at % PAGE;
+      const n = Math.min(PAGE - from, len - done);
+      visit(this.vfirst + Math.floor(at / PAGE), from, n, done);
+      done += n;
+    }
+  }
+
   /** Loads `len` bytes at `off`, faulting pages in as needed. */
   load(off: number, len: number): Uint8Array {
     this.check('load', off, len);
     const out = new Uint8Array(len);
-    let done = 0;
-    while (done < len) {
-      const at = off + done;
-      const vpage = this.vfirst + Math.floor(at / PAGE);
-      const from = at % PAGE;
-      const n = Math.min(PAGE - from, len - done);
+    this.eachPage(off, len, (vpage, from, n, done) => {
       const t = this.translate(vpage, false);
       if (t.anon) out.set(t.anon.subarray(from, from + n), done);
       else if (!t.zero) out.set(this.host.core.pmLoad(this.host.cpu, t.media + from, n), done);
-      done += n;
-    }
+    });
     return out;
   }
 
@@ -120,32 +126,20 @@ export class FileMapping implements MappedRange, FaultingMapping {
   store(off: number, bytes: Uint8Array): void {
     if (!(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', 'store: bytes must be a Uint8Array');
     this.check('store', off, bytes.length);
-    let done = 0;
-    while (done < bytes.length) {
-      const at = off + done;
-      const vpage = this.vfirst + Math.floor(at / PAGE);
-      const from = at % PAGE;
-      const n = Math.min(PAGE - from, bytes.length - done);
+    this.eachPage(off, bytes.length, (vpage, from, n, done) => {
       const t = this.translate(vpage, true);
       if (t.anon) t.anon.set(bytes.subarray(done, done + n), from);
       else this.host.core.pmStore(this.host.cpu, t.media + from, bytes.subarray(done, done + n));
-      done += n;
-    }
+    });
   }
 
   /** Flushes the lines under [off, off + len) with `kind` (user-space flushing, MAP_SYNC style). */
   flush(off: number, len: number, kind: 0 | 1 | 2): void {
     this.check('flush', off, len);
-    let done = 0;
-    while (done < len) {
-      const at = off + done;
-      const vpage = this.vfirst + Math.floor(at / PAGE);
-      const from = at % PAGE;
-      const n = Math.min(PAGE - from, len - done);
+    this.eachPage(off, len, (vpage, from, n) => {
       const e = this.pt.lookup(vpage);
       if (e && !e.zero && !this.anon.has(vpage)) this.host.core.pmFlush(this.host.cpu, kind, e.pfn * PAGE + from, n);
-      done += n;
-    }
+    });
   }
 
   clwb(off: number, len: number): void {

@@ -5,6 +5,7 @@ import { createEmulator, type Emulator } from '../src/emulator.js';
 import type { KernelProfile } from '../src/kernel.js';
 import { PmemError } from '../src/errors.js';
 import { Rng } from '../src/random.js';
+import { expectCode } from './helpers.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
@@ -17,16 +18,6 @@ function make(kernel: KernelProfile, capacity = 64 * MiB): Promise<Emulator> {
 const short = (entries: { index: number; order: number; kind: string; dirty: boolean; towrite: boolean }[]): string[] =>
   entries.map((e) => `${e.index}${e.order ? '..' + (e.index + 511) : ''}:${e.kind}${e.order ? '-pmd' : '-pte'}{${e.dirty ? 'D' : ''}${e.towrite ? 'T' : ''}}`);
 
-function expectCode(run: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a PmemError').toBeInstanceOf(PmemError);
-  expect((caught as PmemError).code).toBe(code);
-}
 
 describe.each(PROFILES)('DAX scenarios (%s)', (kernel) => {
   const readDirties = kernel === 'linux-6.1';

@@ -3,9 +3,8 @@
 // command buffer, the block allocator and bad input.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../src/emulator.js';
-import { PmemError } from '../src/errors.js';
 import { PRESETS } from '../src/presets.js';
-import { BUILDS } from './helpers.js';
+import { BUILDS, expectCode } from './helpers.js';
 
 const MiB = 1 << 20;
 const line = (fill: number): Uint8Array => new Uint8Array(64).fill(fill);
@@ -16,16 +15,6 @@ async function survives(emu: Emulator, off: number, len: number, mode: 'guarante
   return image.mmapDevice().load(off, len);
 }
 
-function expectCode(run: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a PmemError').toBeInstanceOf(PmemError);
-  expect((caught as PmemError).code).toBe(code);
-}
 
 describe.each(BUILDS)('durability rules (%s build)', (build) => {
   const make = (options: EmulatorOptions = {}): Promise<Emulator> => createEmulator({ capacity: 4 * MiB, cacheBytes: 64 * 1024, build, ...options });

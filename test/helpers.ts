@@ -1,5 +1,7 @@
 /** Shared test helpers: the two wasm builds, and workload generators. */
+import { expect } from 'vitest';
 import { Core, type WasmBuild } from '../src/core.js';
+import { PmemError } from '../src/errors.js';
 import { daxMkEntry, PMD_NR } from '../src/entry.js';
 import type { Rng } from '../src/random.js';
 
@@ -23,4 +25,16 @@ export function pickIndex(rng: Rng): number {
   if (rng.chance(0.1)) return rng.u32();
   const base = rng.pick(HOT_BASES);
   return Math.min(0xffffffff, base + rng.below(3 * PMD_NR));
+}
+
+/** Asserts that `run` throws a PmemError with `code`. */
+export function expectCode(run: () => unknown, code: string): void {
+  let caught: unknown;
+  try {
+    run();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'expected a PmemError').toBeInstanceOf(PmemError);
+  expect((caught as PmemError).code).toBe(code);
 }
