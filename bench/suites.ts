@@ -1,9 +1,11 @@
 /** The registry of benchmark suites by name: add a suite here and `--suite NAME` runs it. */
 import type { SuiteRunner } from './suite.js';
+import { runDaxSuite } from './dax.js';
 import { runHardwareSuite } from './hardware.js';
 import { runXarraySuite } from './xarray.js';
 
 export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRunner>([
   ['xarray', runXarraySuite],
   ['hardware', runHardwareSuite],
+  ['dax', runDaxSuite],
 ]);

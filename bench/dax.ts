@@ -1,0 +1,59 @@
+/**
+ * The dax suite: write-fault throughput (PTE and PMD), msync cost as the share of dirty
+ * entries varies over 256 MiB mapped, and a clean msync over 1 GiB against 2 MiB mapped
+ * (its cost must not grow with the mapped size: writeback walks the DIRTY summaries).
+ * Rates are wall-clock operations per second of the emulator; costs are emulated ns.
+ */
+import { createEmulator } from '../src/emulator.js';
+import { metric, type MetricCase } from './case.js';
+import type { SuiteOptions } from './suite.js';
+
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+
+/** Wall-clock faults per second for `pages` first-touch stores through one mapping. */
+async function faultRate(pmd: boolean, pages: number): Promise<number> {
+  const emu = await createEmulator({ capacity: 2 * pages * 4096 + 64 * MiB, cacheBytes: 4 * MiB });
+  const f = emu.createFile('/f', { size: pages * 4096 });
+  // A 4 KiB colour offset turns every PMD attempt into a fallback: PTE faults only.
+  const m = emu.mmap(f, pmd ? {} : { address: 0x7e00_0000_1000 });
+  const byte = new Uint8Array([1]);
+  const step = pmd ? 512 : 1;
+  const start = performance.now();
+  for (let p = 0; p < pages; p += step) m.store(p * 4096, byte);
+  const faults = emu.stats().dax.faults;
+  return faults / ((performance.now() - start) / 1000);
+}
+
+/** Emulated ns of one msync over `mapped` bytes with `dirtyShare` of its 4 KiB entries dirty. */
+async function msyncCost(mapped: number, dirtyShare: number, quick: boolean): Promise<number> {
+  const emu = await createEmulator({ capacity: Math.min(3840 * MiB, mapped + 64 * MiB), cacheBytes: 8 * MiB, preset: 'optane-g1' });
+  const f = emu.createFile('/f', { size: mapped, allocate: 'written' });
+  const m = emu.mmap(f, { address: 0x7e00_0000_1000 }); // PTE entries
+  const pages = mapped / 4096;
+  // Every page gets an entry; then the measured share is dirtied again after a clean msync.
+  const touch = quick ? Math.min(pages, 4096) : pages;
+  for (let p = 0; p < touch; p++) m.load(p * 4096, 1);
+  m.msync(0, mapped, { sync: true });
+  const every = dirtyShare > 0 ? Math.round(1 / dirtyShare) : 0;
+  if (every > 0) for (let p = 0; p < touch; p += every) m.store(p * 4096, new Uint8Array([2]));
+  return m.msync(0, mapped, { sync: true }).ns;
+}
+
+export async function runDaxSuite(options: SuiteOptions): Promise<MetricCase[]> {
+  const cases: MetricCase[] = [];
+  const pages = options.quick ? 4096 : 65536;
+  options.progress('write faults');
+  cases.push(metric('PTE write faults (first touch)', await faultRate(false, pages), 'faults/s'));
+  cases.push(metric('PMD write faults (first touch)', await faultRate(true, pages * 4), 'faults/s'));
+  const mapped = options.quick ? 16 * MiB : 256 * MiB;
+  for (const share of [0.01, 0.1, 1]) {
+    options.progress(`msync, ${share * 100} % dirty`);
+    cases.push(metric(`msync over ${mapped / MiB} MiB, ${share * 100} % of PTE entries dirty`, (await msyncCost(mapped, share, options.quick)) / 1000, 'us emulated'));
+  }
+  options.progress('clean msync, small and large');
+  const small = await msyncCost(2 * MiB, 0, options.quick);
+  const large = await msyncCost(options.quick ? 64 * MiB : 1 * GiB, 0, options.quick);
+  cases.push(metric('clean msync, 1 GiB mapped / 2 MiB mapped', large / small, 'ratio', { atMost: 2 }));
+  return cases;
+}
