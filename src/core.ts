@@ -171,7 +171,8 @@ export class Core implements Forest {
     this.memory = memory;
     this.cpu = cpu;
     this.x = instance.exports as unknown as CoreExports;
-    const g = (name: string): number => (this.x[name] as WebAssembly.Global).value as number;
+    // Layout globals are u32: offsets and sizes past 2 GiB come out of wasm negative.
+    const g = (name: string): number => ((this.x[name] as WebAssembly.Global).value as number) >>> 0;
     this.foundWord = this.x.xaFoundWord as WebAssembly.Global;
     this.foundOrder = this.x.xaFoundOrder as WebAssembly.Global;
     this.foundMarks = this.x.xaFoundMarks as WebAssembly.Global;
@@ -190,7 +191,7 @@ export class Core implements Forest {
       undoSlots: g('UNDO_SLOTS'),
       scratchDataSize: g('SCRATCH_DATA_SIZE'),
       heapOffset: g('HEAP_OFFSET'),
-      heapLimit: g('HEAP_LIMIT') >>> 0,
+      heapLimit: g('HEAP_LIMIT'),
       nodeSize: g('NODE_SIZE'),
     };
     this.u32view = new Uint32Array(memory.buffer);

@@ -295,3 +295,15 @@ describe('argument checks at the wasm boundary', () => {
     expect(emu.stats().stores).toBe(0);
   });
 });
+
+describe('large media', () => {
+  it('a capacity above 2 GiB is laid out and addressed as unsigned: the last line of the media stores and loads', async () => {
+    const emu = await createEmulator({ capacity: 2304 * MiB, cacheBytes: 1 * MiB });
+    expect(emu.core.layout.mediaSize).toBe(2304 * MiB);
+    const m = emu.mmapDevice();
+    m.store(2304 * MiB - 64, line(9));
+    expect(m.load(2304 * MiB - 64, 64)).toEqual(line(9));
+    const block = emu.allocate(true);
+    expect(block).toBeGreaterThanOrEqual(0);
+  });
+});
