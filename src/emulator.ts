@@ -16,7 +16,7 @@ import { FileMapping } from './file-mapping.js';
 import { kernelRules, type KernelProfile, type KernelRules } from './kernel.js';
 import { Trace, type TraceEvent } from './trace.js';
 import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
-import { PAGECACHE_TAG_DIRTY, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsValue } from './entry.js';
+import { PAGECACHE_TAG_DIRTY, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from './entry.js';
 import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
 import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from './stats.js';
 
@@ -336,13 +336,24 @@ export class Emulator {
   }
 
   /**
-   * Memory pressure: evicts up to `pages` clean page-cache pages. A DAX address_space of
-   * these kernels holds none (entries are not pages), so nothing is evicted, and no slot
-   * is ever turned into a shadow entry. Returns the number evicted.
+   * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many.
+   * The only page-cache pages a DAX address_space ever holds are linux-4.5's hole pages;
+   * an evicted one leaves its slot empty, never a shadow entry (SPEC-DAX.md 5.3, 5.4). In
+   * the XArray era DAX entries are not pages, so nothing is evicted.
    */
   reclaim(pages: number): number {
     if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${pages}`);
-    return 0;
+    let evicted = 0;
+    if (!this.rules.p45) return evicted;
+    for (const file of this.files.values()) {
+      for (const e of this.core.entries(file.tree)) {
+        if (evicted === pages) return evicted;
+        if (!xaIsPointer(e.word)) continue;
+        file.deleteEntry(e.index);
+        evicted++;
+      }
+    }
+    return evicted;
   }
 
   /** Starts recording fs_dax tracepoints; stop() returns them. */
@@ -360,34 +371,65 @@ export class Emulator {
     const fail = (why: string): never => {
       throw new PmemError('EFAULT', `checkInvariants: ${why}`);
     };
+    const p45 = this.rules.p45;
     for (const file of new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)])) {
       this.core.check(file.tree);
       let pages = 0;
+      let holePages = 0;
+      let entries = 0;
       for (const e of this.core.entries(file.tree)) {
+        if (xaIsPointer(e.word)) {
+          // A page in the tree: only linux-4.5's hole pages may be there.
+          if (!p45) fail(`${file.path} index ${e.index} holds a page, not a DAX entry`);
+          if (e.marks !== 0) fail(`${file.path} index ${e.index}: a hole page carries marks`);
+          holePages++;
+          continue;
+        }
         if (!xaIsValue(e.word)) fail(`${file.path} index ${e.index} holds a non-DAX entry ${e.word}`);
-        if ((e.order === 9) !== daxIsPmdEntry(e.word)) fail(`${file.path} index ${e.index}: order ${e.order} against the entry's PMD flag`);
+        if (!p45 && (e.order === 9) !== daxIsPmdEntry(e.word)) fail(`${file.path} index ${e.index}: order ${e.order} against the entry's PMD flag`);
+        if (p45 && (daxIsZeroEntry(e.word) || daxIsEmptyEntry(e.word))) fail(`${file.path} index ${e.index}: linux-4.5 has no ZERO or EMPTY entries`);
         pages += 1 << e.order;
+        entries++;
       }
-      if (pages !== file.nrpages) fail(`${file.path}: nrpages ${file.nrpages}, entries cover ${pages}`);
+      if (p45 ? holePages !== file.nrpages || entries !== file.nrexceptional : pages !== file.nrpages) {
+        fail(`${file.path}: counted nrpages ${file.nrpages} / nrexceptional ${file.nrexceptional}, the tree holds ${p45 ? `${holePages} / ${entries}` : pages}`);
+      }
     }
     for (const m of this.fileMappings) {
       if (!m.isMapped) continue;
-      const check = (vpage: number, pfn: number, writable: boolean, zero: boolean): void => {
+      const check = (vpage: number, pfn: number, writable: boolean, zero: boolean, huge: boolean): void => {
         if (m.anon.has(vpage)) return;
         const pgoff = m.pgoff + (vpage - m.vfirst);
-        const word = m.file.entryAt(pgoff);
+        const { word, index } = this.coveringEntry(m.file, pgoff);
+        // linux-4.5 maps the huge zero page, and reads PMDs, with no entry at all.
+        if (p45 && huge && (zero || !writable) && word === 0) return;
         if (word === 0) fail(`${m.file.path} page ${pgoff} is mapped with no entry`);
-        if (zero !== daxIsZeroEntry(word)) fail(`${m.file.path} page ${pgoff}: zero page against a ${daxIsZeroEntry(word) ? 'zero' : 'data'} entry`);
+        const zeroEntry = p45 ? xaIsPointer(word) : daxIsZeroEntry(word);
+        if (zero !== zeroEntry) fail(`${m.file.path} page ${pgoff}: zero page against a ${zeroEntry ? 'zero' : 'data'} entry`);
         if (!zero) {
-          const base = daxToPfn(word) + (daxIsPmdEntry(word) ? pgoff % PMD_NR : 0);
+          const base = daxToPfn(word) + (daxIsPmdEntry(word) ? pgoff - index : 0);
           if (pfn !== base) fail(`${m.file.path} page ${pgoff} maps pfn ${pfn}, the entry ${base}`);
           if (daxIsEmptyEntry(word)) fail(`${m.file.path} page ${pgoff} is mapped over an EMPTY entry`);
         }
-        if (writable && m.shared && !this.core.getMark(m.file.tree, pgoff, PAGECACHE_TAG_DIRTY)) fail(`${m.file.path} page ${pgoff} is writable but its entry is clean`);
+        if (writable && m.shared && !this.core.getMark(m.file.tree, index, PAGECACHE_TAG_DIRTY)) fail(`${m.file.path} page ${pgoff} is writable but its entry is clean`);
       };
-      for (const [vpage, e] of m.pt.ptes) check(vpage, e.pfn, e.writable, e.zero);
-      for (const [slot, e] of m.pt.pmds) check(slot * PMD_NR, e.pfn, e.writable, e.zero);
+      for (const [vpage, e] of m.pt.ptes) check(vpage, e.pfn, e.writable, e.zero, false);
+      for (const [slot, e] of m.pt.pmds) check(slot * PMD_NR, e.pfn, e.writable, e.zero, true);
     }
+  }
+
+  /**
+   * The entry standing for file page `pgoff`, and its index. linux-4.5 keeps a PMD entry at
+   * the aligned index only, and dax_radix_entry looks there first: a PMD entry speaks for
+   * its whole range even where PTE entries sit beside it.
+   */
+  private coveringEntry(file: DaxFile, pgoff: number): { word: number; index: number } {
+    const word = file.entryAt(pgoff);
+    if (!this.rules.p45) return { word, index: pgoff - (daxIsPmdEntry(word) && word !== 0 ? pgoff % PMD_NR : 0) };
+    const aligned = pgoff - (pgoff % PMD_NR);
+    const pmd = file.entryAt(aligned);
+    if (pmd !== 0 && !xaIsPointer(pmd) && daxIsPmdEntry(pmd)) return { word: pmd, index: aligned };
+    return { word, index: pgoff };
   }
 
   /** sfence on the current CPU: waits for its write-backs and NT lines, which become durable. */
@@ -406,10 +448,14 @@ export class Emulator {
   }
 
   /** Every counter (src/stats.ts), and the DAX layer's under `dax`. */
-  stats(): EmulatorStats & { dax: DaxCounters & { nrpages: number } } {
+  stats(): EmulatorStats & { dax: DaxCounters & { nrpages: number; nrexceptional: number } } {
     let nrpages = 0;
-    for (const f of this.files.values()) nrpages += f.nrpages;
-    return { ...readStats(this.core), dax: { ...this.daxCounters, nrpages } };
+    let nrexceptional = 0;
+    for (const f of this.files.values()) {
+      nrpages += f.nrpages;
+      nrexceptional += f.nrexceptional;
+    }
+    return { ...readStats(this.core), dax: { ...this.daxCounters, nrpages, nrexceptional } };
   }
 
   /** A builder of encoded operations for run(). */

@@ -20,6 +20,7 @@ import { FAULT_COSTS } from './kernel.js';
 import type { DaxFile } from './file.js';
 import type { PageTable } from './page-table.js';
 import { vfsFsyncRange } from './writeback.js';
+import { FALLBACK_P45, pmdFaultP45, pteFaultP45 } from './fault-p45.js';
 
 export type FaultKind = 'pte' | 'pmd' | 'zero-pte' | 'zero-pmd' | 'mkwrite' | 'needdsync' | 'none';
 
@@ -51,17 +52,19 @@ export function handleFault(host: DaxHost, m: FaultingMapping, vpage: number, wr
   const slot = Math.floor(vpage / PMD_NR);
   const pmd = m.pt.pmds.get(slot);
   let fallback = false;
+  const p45 = host.rules.p45;
   if (pmd || !m.pt.tables.has(slot)) {
     if (pmd && (!write || pmd.writable)) return { result: 'none', fallback };
-    const r = pmdFault(host, m, vpage, write, pmd !== undefined);
-    if (r !== FALLBACK) return { result: r, fallback };
+    const r = p45 ? pmdFaultP45(host, m, vpage, write, pmd !== undefined && !pmd.zero) : pmdFault(host, m, vpage, write, pmd !== undefined);
+    if (r !== FALLBACK && r !== FALLBACK_P45) return { result: r, fallback };
     fallback = true;
     if (pmd) m.pt.pmds.delete(slot); // split_huge_pmd
     m.pt.tables.add(slot);
   }
   const pte = m.pt.ptes.get(vpage);
   if (pte && (!write || pte.writable)) return { result: 'none', fallback };
-  return { result: pteFault(host, m, vpage, write, pte !== undefined && !pte.zero), fallback };
+  const mkwrite = pte !== undefined && !pte.zero;
+  return { result: p45 ? pteFaultP45(host, m, vpage, write, mkwrite) : pteFault(host, m, vpage, write, mkwrite), fallback };
 }
 
 function flagsOf(write: boolean, mkwrite: boolean): string {

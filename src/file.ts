@@ -16,6 +16,7 @@
 import type { DaxHost, MappedRange } from './dax-context.js';
 import {
   PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, XA_MAX_INDEX, daxEntryOrder, daxIsEmptyEntry, daxIsLocked, daxIsZeroEntry, daxToPfn,
+  xaIsPointer,
 } from './entry.js';
 import { PmemError } from './errors.js';
 import { vfsFsyncRange, type WritebackReport } from './writeback.js';
@@ -48,8 +49,13 @@ export class DaxFile {
   readonly tree: number;
   readonly blocks = new Map<number, Block>();
   readonly mappings = new Set<MappedRange>();
-  /** Pages the tree's entries cover (nrpages: 1 per PTE entry, 512 per PMD entry). */
+  /**
+   * nrpages: in the XArray era, the pages DAX entries cover (1 per PTE entry, 512 per PMD
+   * entry); in linux-4.5, the page-cache hole pages only.
+   */
   nrpages = 0;
+  /** linux-4.5's nrexceptional: DAX entries, one each, PMD included (0 in the XArray era). */
+  nrexceptional = 0;
   private bytes: number;
   private readonly host: DaxHost;
   private removed = false;
@@ -151,11 +157,27 @@ export class DaxFile {
     return this.host.core.load(this.tree, page);
   }
 
-  /** Inserts a new entry (it must not be there) and counts its pages. */
+  /** The tree order of an entry: linux-4.5 keeps a PMD entry in one slot. */
+  private orderOf(word: number): number {
+    return this.host.rules.p45 || xaIsPointer(word) ? 0 : daxEntryOrder(word);
+  }
+
+  /** The file pages an entry stands for (512 for a PMD entry in either era). */
+  pagesOf(word: number): number {
+    return xaIsPointer(word) ? 1 : 1 << daxEntryOrder(word);
+  }
+
+  /** Counts an entry in or out of nrpages / nrexceptional. */
+  private account(word: number, sign: 1 | -1): void {
+    if (!this.host.rules.p45) this.nrpages += sign * this.pagesOf(word);
+    else if (xaIsPointer(word)) this.nrpages += sign;
+    else this.nrexceptional += sign;
+  }
+
+  /** Inserts a new entry (it must not be there) and counts it. */
   insertEntry(page: number, word: number): void {
-    const order = daxEntryOrder(word);
-    this.host.core.store(this.tree, page, order, word);
-    this.nrpages += 1 << order;
+    this.host.core.store(this.tree, page, this.orderOf(word), word);
+    this.account(word, 1);
   }
 
   /** Replaces the word of the entry covering `page` (marks kept). */
@@ -163,15 +185,15 @@ export class DaxFile {
     this.host.core.store(this.tree, page, 0, word);
   }
 
-  /** Deletes the entry covering `page`, unmapping it from every mapping. */
+  /** Deletes the entry covering `page`, unmapping it from every mapping; no shadow is left. */
   deleteEntry(page: number): void {
     const word = this.entryAt(page);
     if (word === 0) return;
-    const order = daxEntryOrder(word);
-    const first = page - (page % (1 << order));
-    for (const m of this.mappings) m.unmapFile(first, 1 << order);
+    const pages = this.pagesOf(word);
+    const first = page - (page % pages);
+    for (const m of this.mappings) m.unmapFile(first, pages);
     this.host.core.erase(this.tree, page);
-    this.nrpages -= 1 << order;
+    this.account(word, -1);
   }
 
   /** dax_delete_mapping_range: every entry covering [first, last] goes, dirty or not. */
@@ -198,14 +220,14 @@ export class DaxFile {
 
   /** The tree in index order: each entry once, at its first index. */
   entries(): FileEntry[] {
-    return this.host.core.entries(this.tree).map(({ index, order, word, marks }) => ({
+    return this.host.core.entries(this.tree).map(({ index, word, marks }) => ({
       index,
-      order,
-      kind: daxIsZeroEntry(word) ? 'zero' : daxIsEmptyEntry(word) ? 'empty' : 'data',
+      order: xaIsPointer(word) ? 0 : daxEntryOrder(word),
+      kind: xaIsPointer(word) ? 'holepage' : daxIsZeroEntry(word) ? 'zero' : daxIsEmptyEntry(word) ? 'empty' : 'data',
       dirty: (marks & (1 << PAGECACHE_TAG_DIRTY)) !== 0,
       towrite: (marks & (1 << PAGECACHE_TAG_TOWRITE)) !== 0,
       locked: daxIsLocked(word),
-      pfn: daxToPfn(word),
+      pfn: xaIsPointer(word) ? 0 : daxToPfn(word),
     }));
   }
 

@@ -5,8 +5,12 @@
  *   linux-6.1   as 6.12, except that dax_insert_entry marks an entry DIRTY on every fault
  *               that is not synchronous, read faults and hole loads included
  *               (`dirty = !sync` where 6.12 has `dirty = write && !sync`).
- *   linux-4.5   profile P45, the era of the series that introduced dirty DAX entries: not
- *               built yet (see the issue notes); asking for it is refused.
+ *   linux-4.5   profile P45, the era of the series that introduced dirty DAX entries:
+ *               writeback clears TOWRITE but never DIRTY and never write-protects; a PMD
+ *               entry is one slot at the aligned index, and PTE entries may sit beside it in
+ *               its range; hole reads use page-cache hole pages (pointer entries); one
+ *               wmb_pmem fence per writeback call that passes the early checks, none when it
+ *               returns early (SPEC-DAX.md 3.1, 4.2).
  */
 import { PmemError } from './errors.js';
 
@@ -18,6 +22,8 @@ export interface KernelRules {
   profile: KernelProfile;
   /** dax_insert_entry's dirty rule: true for `!sync` (6.1), false for `write && !sync` (6.12). */
   dirtyOnEveryFault: boolean;
+  /** The v4.5 radix-tree era (profile P45) instead of the XArray era. */
+  p45: boolean;
 }
 
 /** Resolves the `kernel` option. */
@@ -25,8 +31,7 @@ export function kernelRules(profile: unknown = 'linux-6.12'): KernelRules {
   if (!KERNEL_PROFILES.includes(profile as KernelProfile)) {
     throw new PmemError('EINVAL', `kernel must be one of ${KERNEL_PROFILES.join(', ')}, got ${String(profile)}`);
   }
-  if (profile === 'linux-4.5') throw new PmemError('EOPNOTSUPP', 'kernel profile linux-4.5 is not built yet; use linux-6.12 or linux-6.1');
-  return { profile: profile as KernelProfile, dirtyOnEveryFault: profile === 'linux-6.1' };
+  return { profile: profile as KernelProfile, dirtyOnEveryFault: profile === 'linux-6.1', p45: profile === 'linux-4.5' };
 }
 
 /** Kernel work the hardware model does not price, per COST-MODEL.md 2.8 ([S11]: MAP_SYNC v4 cover letter, 512 faults over ramdisk, averages). */

@@ -8,7 +8,7 @@
  * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
  */
 import type { DaxHost } from './dax-context.js';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry } from './entry.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from './entry.js';
 import type { DaxFile } from './file.js';
 
 /** What one writeback call did. */
@@ -51,6 +51,43 @@ const C_CLWB_DIRTY = 13;
 function dirtyFlushes(host: DaxHost): number {
   const c = host.core;
   return c.pmCounter(host.cpu, C_CLFLUSH_DIRTY) + c.pmCounter(host.cpu, C_CLFLUSHOPT_DIRTY) + c.pmCounter(host.cpu, C_CLWB_DIRTY);
+}
+
+/**
+ * linux-4.5's dax_writeback_mapping_range (SPEC-DAX.md 4.2): nothing at all, fence
+ * included, when the file has no DAX entry; otherwise the TOWRITE snapshot (from the PMD
+ * index when a PMD entry covers `start`), each TOWRITE entry flushed whole with TOWRITE
+ * cleared but DIRTY kept and no mapping write-protected, and one wmb_pmem fence.
+ */
+function writebackP45(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+  const report = emptyReport();
+  const { core } = host;
+  const t0 = core.pmNow(host.cpu);
+  if (file.nrexceptional === 0) return report;
+  host.trace({ name: 'dax_writeback_range', pgoff: start, start, end });
+  const aligned = start - (start % PMD_NR);
+  const atAligned = file.entryAt(aligned);
+  let next = atAligned !== 0 && !xaIsPointer(atAligned) && daxIsPmdEntry(atAligned) ? aligned : start;
+  core.tagTowrite(file.tree, next, end);
+  for (;;) {
+    const found = next <= end ? core.findMarked(file.tree, next, end, PAGECACHE_TAG_TOWRITE) : null;
+    if (!found) break;
+    next = found.index + 1;
+    const pages = daxIsPmdEntry(found.word) ? PMD_NR : 1;
+    const before = dirtyFlushes(host);
+    core.pmFlush(host.cpu, host.flushKind, daxToPfn(found.word) * 4096, pages * 4096);
+    core.clearMark(file.tree, found.index, PAGECACHE_TAG_TOWRITE); // DIRTY is not cleared
+    host.trace({ name: 'dax_writeback_one', pgoff: found.index, pglen: pages });
+    countEntry(report, pages, dirtyFlushes(host) - before);
+  }
+  core.pmFence(host.cpu, false); // wmb_pmem
+  report.fences = 1;
+  host.trace({ name: 'dax_writeback_range_done', pgoff: next, start: next, end });
+  report.ns = core.pmNow(host.cpu) - t0;
+  host.counters.writebackEntries += report.entries;
+  host.counters.writebackLines += report.lines;
+  host.counters.writebackFences += report.fences;
+  return report;
 }
 
 /** dax_writeback_mapping_range over file pages [start, end]; no fence (the caller adds it). */
@@ -123,6 +160,12 @@ export function vfsFsyncRange(host: DaxHost, file: DaxFile, start: number, end: 
   const t0 = host.core.pmNow(host.cpu);
   host.counters.writebackCalls++;
   file.commitBlocks(start, end);
+  if (host.rules.p45) {
+    // The fence is DAX's own wmb_pmem, counted by the writeback (none on its early return).
+    const early = writebackP45(host, file, start, end);
+    early.ns = host.core.pmNow(host.cpu) - t0;
+    return early;
+  }
   const report = daxWritebackRange(host, file, start, end);
   host.core.pmFence(host.cpu, false);
   report.fences++;

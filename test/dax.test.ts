@@ -339,7 +339,7 @@ describe('bad input on the DAX paths', () => {
   });
 });
 
-describe.each(PROFILES)('the durability promise (%s)', (kernel) => {
+describe.each([...PROFILES, 'linux-4.5'] as KernelProfile[])('the durability promise (%s)', (kernel) => {
   it.each([1, 2, 3])('seed %i: every store made before an msync that covered it survives a guaranteed crash', async (seed) => {
     const emu = await createEmulator({ capacity: 16 * MiB, kernel, cacheBytes: 64 * KiB, seed });
     const rng = new Rng(seed);
