@@ -7,6 +7,7 @@
 //     0 u32 lastMiss   media line of the last load miss, + 1 (0: none yet)
 //     4 u32 clock      LRU stamp source
 //     8 u32 used       buffer entries in use
+//    12 u32 lastFound  the entry bufferFind found last (a search hint only)
 //    64 entries[64]    { u32 media line, u32 stamp, u64 mask of 64-byte parts written }
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
@@ -50,6 +51,7 @@ export const COSTS_COUNTERS: u32 = 512;
 const D_LAST_MISS: u32 = 0;
 const D_CLOCK: u32 = 4;
 const D_USED: u32 = 8;
+const D_LAST_FOUND: u32 = 12;
 const D_ENTRIES: u32 = 64;
 
 // The parameters, as this instance's globals.
@@ -129,12 +131,20 @@ export function mediaCounter(i: u32): f64 {
   return <usize>DIMMS_OFFSET + COSTS_SIZE + <usize>((addr / interleaveBytes) % dimms) * DIMM_STATE_SIZE;
 }
 
-/** The buffer entry holding media line `ml` in DIMM `d`, or 0. */
+/**
+ * The buffer entry holding media line `ml` in DIMM `d`, or 0. The entry found last is
+ * tried first: sequential writes hit it three times out of four.
+ */
 function bufferFind(d: usize, ml: u32): usize {
   const used = load<u32>(d, D_USED);
+  const last = load<u32>(d, D_LAST_FOUND);
+  if (last < used && load<u32>(d + D_ENTRIES + (<usize>last << 4)) == ml) return d + D_ENTRIES + (<usize>last << 4);
   for (let i: u32 = 0; i < used; i++) {
     const e = d + D_ENTRIES + (<usize>i << 4);
-    if (load<u32>(e) == ml) return e;
+    if (load<u32>(e) == ml) {
+      store<u32>(d, i, D_LAST_FOUND);
+      return e;
+    }
   }
   return 0;
 }

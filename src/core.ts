@@ -34,6 +34,7 @@ interface CoreExports {
   pmFence(cpu: number, full: number): number;
   pmFlushClean(cpu: number, kind: number, lines: number): number;
   pmAdvance(cpu: number, ns: number): number;
+  pmZeroDurable(cpu: number, addr: number, len: number): number;
   pmNow(cpu: number): number;
   pmCounter(cpu: number, index: number): number;
   pmMediaCounter(index: number): number;
@@ -513,6 +514,12 @@ export class Core implements Forest {
   /** Charges flushes of `lines` clean lines that are not on the media (the kernel's zero page). */
   pmFlushClean(cpu: number, kind: number, lines: number): void {
     this.pm(this.x.pmFlushClean(cpu, kind, lines), 'flush', () => `cpu ${cpu} or flush kind ${kind} is invalid`);
+  }
+
+  /** Zeroes [addr, addr + length) as NT stores of zeros and an sfence would, in one pass (fresh blocks). */
+  pmZeroDurable(cpu: number, addr: number, length: number): void {
+    this.pmCheck('zero', cpu, addr, length);
+    this.pm(this.x.pmZeroDurable(cpu, addr, length), 'zero', () => `[${addr}, ${addr + length}) is outside the media`);
   }
 
   /** Advances CPU `cpu`'s clock by `ns` (kernel work such as a page fault). */

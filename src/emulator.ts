@@ -251,10 +251,8 @@ export class Emulator {
         this.core.destroyTree(file.tree);
         throw err;
       }
-      for (const b of file.blocks.values()) {
-        b.unwritten = allocate === 'unwritten';
-        b.committed = true;
-      }
+      for (const b of file.blocks.values()) b.unwritten = allocate === 'unwritten';
+      file.commitAll();
     }
     this.files.set(path, file);
     return file;
@@ -570,6 +568,7 @@ export class Emulator {
         image.core.reserve(b.pfn, 1);
         copy.blocks.set(page, { ...b });
       }
+      copy.commitAll();
     }
     return image;
   }

@@ -307,3 +307,23 @@ describe('large media', () => {
     expect(block).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe.each(BUILDS)('zeroing in one pass (%s build)', (build) => {
+  it('pmZeroDurable leaves the same media, counters and clock as non-temporal zero stores and an sfence', async () => {
+    const a = await createEmulator({ capacity: 4 * MiB, cacheBytes: 1 * MiB, build, seed: 3 });
+    const b = await createEmulator({ capacity: 4 * MiB, cacheBytes: 1 * MiB, build, seed: 3 });
+    for (const emu of [a, b]) {
+      const m = emu.mmapDevice();
+      m.store(100, new Uint8Array(300).fill(7)); // dirty lines inside the range
+      m.store(70_000, line(1)); // and one outside it
+      m.clwb(100, 64);
+    }
+    a.core.pmStore(0, 0, new Uint8Array(64 * 1024), true);
+    a.sfence();
+    b.core.pmZeroDurable(0, 0, 64 * 1024);
+    expect(b.now()).toBe(a.now());
+    expect(b.stats()).toEqual(a.stats());
+    expect(b.mmapDevice().load(0, 128 * 1024)).toEqual(a.mmapDevice().load(0, 128 * 1024));
+    expect(b.stats().nonDurableLines).toBe(2); // the two lines the store at 70000 spans, outside the range
+  });
+});
