@@ -354,6 +354,24 @@ export class Emulator {
     return evicted;
   }
 
+  /**
+   * drop_caches (or POSIX_FADV_DONTNEED on every file): invalidate_mapping_pages over each
+   * file. linux-4.5 deletes every DAX entry this way, dirty ones included, so a later fsync
+   * flushes nothing (bug B4, SPEC-DAX.md 5.1, S13); the XArray-era kernels leave DAX entries
+   * alone. Returns the entries deleted.
+   */
+  dropCaches(): number {
+    let dropped = 0;
+    if (!this.rules.p45) return dropped;
+    for (const file of this.files.values()) {
+      for (const e of this.core.entries(file.tree)) {
+        file.deleteEntry(e.index);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Starts recording fs_dax tracepoints; stop() returns them. */
   startTrace(): Trace {
     const trace = new Trace((t) => this.traces.delete(t));

@@ -364,3 +364,57 @@ describe.each([...PROFILES, 'linux-4.5'] as KernelProfile[])('the durability pro
     }
   });
 });
+
+describe('S13: drop_caches with dirty entries (B4)', () => {
+  it.each([
+    ['linux-4.5', 4, 0, 0],
+    ['linux-6.12', 0, 256, 1],
+    ['linux-6.1', 0, 256, 1],
+  ] as const)('%s: drops %i entries; fsync then flushes %i lines with %i fences', async (kernel, dropped, lines, fences) => {
+    const emu = await createEmulator({ capacity: 16 * MiB, kernel });
+    const f = emu.createFile('/f', { size: 16 * KiB, allocate: 'written' });
+    const m = emu.mmap(f);
+    for (let p = 0; p < 4; p++) m.store(p * 4096, new Uint8Array([1]));
+    expect(emu.dropCaches()).toBe(dropped);
+    expect(f.fsync()).toMatchObject({ lines, fences });
+    emu.checkInvariants();
+  });
+});
+
+describe('S29: the ndctl dax-pmd acceptance (linux-6.12)', () => {
+  it('PMD faults on a fallocated file through aligned mappings succeed: at least 10 dax_pmd_fault_done NOPAGE', async () => {
+    const emu = await createEmulator({ capacity: 64 * MiB });
+    const f = emu.createFile('/f', { size: 32 * MiB, allocate: 'unwritten' });
+    const m = emu.mmap(f);
+    const t = emu.startTrace();
+    for (let slot = 0; slot < 16; slot++) {
+      if (slot % 2 === 0) m.load(slot * 2 * MiB, 1);
+      else m.store(slot * 2 * MiB, new Uint8Array([1]));
+    }
+    const done = t.stop().filter((e) => e.name === 'dax_pmd_fault_done');
+    expect(done.filter((e) => e.result?.endsWith('NOPAGE')).length).toBeGreaterThanOrEqual(10);
+    expect(done.some((e) => e.result === 'FALLBACK')).toBe(false);
+    expect(f.entries().filter((e) => e.order === 9).map((e) => e.kind)).toEqual(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? 'zero' : 'data')));
+    emu.checkInvariants();
+  });
+});
+
+describe('S30: private PMD reads and copy-on-write PTE writes on one range (generic/437)', () => {
+  it('a private write after a private PMD read splits to PTEs; the tree keeps only the shared DATA-PMD and gains no DIRTY', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB });
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const shared = emu.mmap(f);
+    shared.store(0, new Uint8Array(2 * MiB).fill(1));
+    f.fsync();
+    for (let round = 0; round < 5; round++) {
+      const p = emu.mmap(f, { shared: false });
+      expect(p.fault(0, 'read')).toEqual({ result: 'pmd', fallback: false }); // the clean DATA-PMD, mapped read-only
+      expect(p.fault(4096 * round, 'write')).toEqual({ result: 'pte', fallback: true }); // COW: the PMD splits, a private PTE
+      p.store(4096 * round, new Uint8Array([9]));
+      expect(p.load(4096 * round, 1)[0]).toBe(9);
+      expect(short(f.entries())).toEqual(['0..511:data-pmd{}']);
+      p.munmap();
+    }
+    emu.checkInvariants();
+  });
+});
