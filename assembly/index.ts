@@ -15,8 +15,8 @@ export { mediaAllocBlock, mediaAllocExtent, mediaFree, mediaFreeBlocks, mediaBlo
 export { daxMkEntry, XA_RETRY_ENTRY, DAX_SHIFT, DAX_PFN_MAX } from './entry';
 export { NODE_SIZE } from './node';
 export {
-  xaCreateTree, xaDestroyTree, xaLoad, xaStore, xaErase, xaSetMark, xaClearMark, xaGetMark, xaFindMarked, xaFindPresent, xaTagTowrite,
-  xaCount, xaTreeNodes, xaFoundWord, xaFoundOrder, xaFoundMarks,
+  xaCreateTree, xaDestroyTree, xaLoad, xaStore, xaErase, xaSetMark, xaClearMark, xaGetMark, xaFindMarked, xaFindNextMarked, xaFindPresent, xaTagTowrite,
+  xaCount, xaTreeNodes, xaFoundWord, xaFoundOrder, xaFoundMarks, xaStopIndex,
 } from './xarray';
 export { xaRunBatch } from './batch';
 export { xaCheck, xaCheckHeap, xaCheckNode, xaCheckSlot } from './check';

@@ -11,11 +11,13 @@ import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, PMD_ORDER, XA_CHUNK
 import { getMarks, getSlot, heapReserve, maxIndexOfShift, nodeShift, setMarks } from './node';
 import { liveTree, setTreeMark, treeCount, treeCreate, treeHead, treeMarked, treeRelease, setTreeHead, treeNodes } from './tree';
 import {
-  PMD_NODE_SHIFT, RANGE_CONFLICT, RANGE_SAME, XA_PRESENT, xasCreate, xasEntryOrder, xasEraseAt, xasFind, xasFindNext, xasFreeSubtree, xasInsertAt,
-  xasNode, xasNodesNeeded, xasOffset, xasRangeState, xasReplaceAt, xasSetMarkAt, xasClearMarkAt, xasWalk, xasWalkTouching,
+  PMD_NODE_SHIFT, RANGE_CONFLICT, RANGE_SAME, XA_PRESENT, xasCreate, xasEntryOrder, xasEraseAt, xasFind, xasFindAfter, xasFindNext, xasFreeSubtree, xasInsertAt,
+  xasNode, xasNodesNeeded, xasOffset, xasStopIndex, xasRangeState, xasReplaceAt, xasSetMarkAt, xasClearMarkAt, xasWalk, xasWalkTouching,
 } from './xas';
 
-// What the last xaFindMarked / xaFindPresent found (per thread; the host reads them).
+// What the last xaFindMarked / xaFindPresent found (per thread; the host reads them), or
+// where it stopped when it found nothing (xaStopIndex, an f64 since it can reach 2^36).
+export let xaStopIndex: f64 = 0;
 export let xaFoundWord: u32 = 0;
 export let xaFoundOrder: u32 = 0;
 export let xaFoundMarks: u32 = 0;
@@ -128,7 +130,10 @@ function marksAt(node: usize, off: u32): u32 {
 
 /** Publishes what xasFind found in the xaFound* globals; -1 when nothing. */
 function foundAt(index: i64): f64 {
-  if (index < 0) return -1;
+  if (index < 0) {
+    xaStopIndex = <f64>xasStopIndex;
+    return -1;
+  }
   xaFoundWord = getSlot(xasNode, xasOffset);
   xaFoundOrder = xasEntryOrder(xasNode);
   xaFoundMarks = marksAt(xasNode, xasOffset);
@@ -144,6 +149,18 @@ export function xaFindMarked(tree: u32, start: u32, end: u32, mark: u32): f64 {
   if (t == 0) return -1 - EBADF;
   if (badMark(mark)) return -1 - EINVAL;
   return foundAt(xasFind(t, start, end, mark));
+}
+
+/**
+ * The next entry with `mark` after the entry covering `prev`, up to `end`, walking on from
+ * that entry's node as xas_for_each_marked does (so that where a fruitless walk stops,
+ * xaStopIndex, is where the kernel's stops). -1 when none, -1 - errno on bad arguments.
+ */
+export function xaFindNextMarked(tree: u32, prev: u32, end: u32, mark: u32): f64 {
+  const t = liveTree(tree);
+  if (t == 0) return -1 - EBADF;
+  if (badMark(mark)) return -1 - EINVAL;
+  return foundAt(xasFindAfter(t, prev, end, mark));
 }
 
 /** As xaFindMarked, for any entry. */

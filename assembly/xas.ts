@@ -26,6 +26,17 @@ export let xasNode: usize = 0;
 export let xasOffset: u32 = 0;
 /** The first index of the entry the last xasFind or xasFindNext returned. */
 export let xasIndex: u64 = 0;
+/**
+ * Where the last xasFind or xasFindNext that found nothing stopped: the end of the last
+ * node it walked off, or the first index past `end` it reached. xas_find_marked leaves
+ * xa_index there, and fs/dax.c prints it in dax_writeback_range_done.
+ */
+export let xasStopIndex: u64 = 0;
+
+@inline function stopAt(index: u64): i64 {
+  xasStopIndex = index;
+  return -1;
+}
 
 /** The order of an entry held in `node`: order 9 in shift-6 nodes, 0 in leaves. */
 @inline export function xasEntryOrder(node: usize): u32 {
@@ -262,28 +273,37 @@ function nextSlot(node: usize, off: u32, mark: u32): u32 {
  * when `start` falls inside an order-9 entry) and leaves the cursor on it, or -1.
  */
 export function xasFind(t: usize, start: u64, end: u64, mark: u32): i64 {
-  if (start > end) return -1;
+  if (start > end) return stopAt(start);
   const head = treeHead(t);
-  if (head == 0) return -1;
-  if (mark < XA_MAX_MARKS && !treeMarked(t, mark)) return -1;
-  if (start > maxIndexOfShift(xaNodeShift(head))) return -1;
+  if (head == 0) return stopAt(start);
+  if (start > maxIndexOfShift(xaNodeShift(head))) return stopAt(start);
+  // No mark anywhere: the walk runs off the end of the top node.
+  if (mark < XA_MAX_MARKS && !treeMarked(t, mark)) return stopAt(maxIndexOfShift(xaNodeShift(head)) + 1);
   return findFrom(xaToNode(head), start, end, mark);
 }
 
 /**
  * Continues a search after the entry the cursor is on (xasIndex), from index `from`:
  * it climbs only as far as needed instead of starting again at the top, as
- * xas_for_each_marked does. The cursor must come from an xasFind on the same tree.
+ * xas_for_each_marked does. The cursor must come from an xasFind on the same tree. A
+ * `from` past `end` still scans on to where xas_find_marked would stop (xasStopIndex).
  */
 export function xasFindNext(from: u64, end: u64, mark: u32): i64 {
-  if (from > end) return -1;
   let node = xasNode;
   // Climb until `from` lies inside the node's range.
   while (from > nodeBase(xasIndex, nodeShift(node)) + maxIndexOfShift(nodeShift(node))) {
     node = nodeParent(node);
-    if (node == 0) return -1;
+    if (node == 0) return stopAt(from);
   }
   return findFrom(node, from, end, mark);
+}
+
+/** xasFindNext after the entry covering `prev` (found again first); a plain search from prev + 1 if it is gone. */
+export function xasFindAfter(t: usize, prev: u32, end: u64, mark: u32): i64 {
+  if (!xasWalk(t, prev)) return xasFind(t, <u64>prev + 1, end, mark);
+  const shift = nodeShift(xasNode);
+  xasIndex = nodeBase(<u64>prev, shift) | (<u64>xasOffset << shift);
+  return xasFindNext(xasIndex + (<u64>1 << xasEntryOrder(xasNode)), end, mark);
 }
 
 /** The search loop of xasFind, from any node whose range holds `index`. */
@@ -302,9 +322,10 @@ function findFrom(node: usize, index: u64, end: u64, mark: u32): i64 {
     const next = nextSlot(node, off, mark);
     if (next == XA_CHUNK_SIZE) {
       // Nothing left here: go on after this node, in the nearest ancestor with slots left.
+      const past = nodeBase(index, shift) + (<u64>XA_CHUNK_SIZE << shift);
       while (true) {
         const parent = nodeParent(node);
-        if (parent == 0) return -1;
+        if (parent == 0) return stopAt(past);
         const nextOff = nodeOffset(node) + 1;
         node = parent;
         if (nextOff < XA_CHUNK_SIZE) {
@@ -312,13 +333,12 @@ function findFrom(node: usize, index: u64, end: u64, mark: u32): i64 {
           break;
         }
       }
-      if (index > end) return -1;
+      if (index > end) return stopAt(index);
       continue;
     }
-    if (next != off) {
-      index = nodeBase(index, shift) | (<u64>next << shift);
-      if (index > end) return -1;
-    }
+    if (next != off) index = nodeBase(index, shift) | (<u64>next << shift);
+    // Past `end` (a continued walk may start there): xas_find_marked stops at this index.
+    if (index > end) return stopAt(index);
     // Leaves hold only entries; only inner nodes need their slot read to tell.
     if (shift != 0) {
       const e = getSlot(node, next);

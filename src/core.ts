@@ -59,6 +59,7 @@ interface CoreExports {
   xaGetMark(tree: number, index: number, mark: number): number;
   xaFindMarked(tree: number, start: number, end: number, mark: number): number;
   xaFindPresent(tree: number, start: number, end: number): number;
+  xaFindNextMarked(tree: number, prev: number, end: number, mark: number): number;
   xaTagTowrite(tree: number, start: number, end: number): number;
   xaCount(tree: number): number;
   xaTreeNodes(tree: number): number;
@@ -370,6 +371,27 @@ export class Core implements Forest {
     checkRange('findMarked', start, end);
     checkMark('findMarked', mark);
     return this.found(this.x.xaFindMarked(tree, start, end, mark), 'findMarked', tree, mark);
+  }
+
+  /**
+   * The next entry with `mark` after the entry covering `prev`, up to `end`, continuing the
+   * walk from that entry's node as xas_for_each_marked does; null when none (see
+   * lastStopIndex for where the walk stopped).
+   */
+  findNextMarked(tree: number, prev: number, end: number, mark: number): FoundEntry | null {
+    checkTree('findNextMarked', tree);
+    checkRange('findNextMarked', prev, end);
+    checkMark('findNextMarked', mark);
+    return this.found(this.x.xaFindNextMarked(tree, prev, end, mark), 'findNextMarked', tree, mark);
+  }
+
+  /**
+   * Where the last findMarked / findPresent that found nothing stopped: the end of the last
+   * node it walked off, or the first index past `end` it reached (xas_find_marked's
+   * xa_index, which dax_writeback_range_done prints).
+   */
+  lastStopIndex(): number {
+    return (this.x.xaStopIndex as WebAssembly.Global).value as number;
   }
 
   findPresent(tree: number, start: number, end: number): FoundEntry | null {

@@ -99,12 +99,11 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
   let next = start;
   if (file.nrpages > 0) {
     core.tagTowrite(file.tree, start, end);
-    for (;;) {
-      const found = next <= end ? core.findMarked(file.tree, next, end, PAGECACHE_TAG_TOWRITE) : null;
-      if (!found) break;
+    // xas_for_each_marked: each step walks on from the last entry's node.
+    let found = core.findMarked(file.tree, start, end, PAGECACHE_TAG_TOWRITE);
+    for (; found; found = core.findNextMarked(file.tree, found.index, end, PAGECACHE_TAG_TOWRITE)) {
       const { index, order, word } = found;
       const count = 1 << order;
-      next = index + count;
       if (daxIsZeroEntry(word) || daxIsEmptyEntry(word)) {
         // Only the 6.1 rule dirties these: the kernel then flushes the zero page itself.
         writebackZero(host, file, index, count, report);
@@ -124,6 +123,7 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
       host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
       countEntry(report, count, dirty);
     }
+    next = core.lastStopIndex(); // where xas_find_marked left xa_index
   }
   host.trace({ name: 'dax_writeback_range_done', pgoff: next, start: next, end });
   report.ns = core.pmNow(host.cpu) - t0;

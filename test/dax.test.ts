@@ -114,6 +114,8 @@ describe.each(PROFILES)('DAX scenarios (%s)', (kernel) => {
     expect(ev.filter((e) => e.name === 'dax_pmd_fault_done').map((e) => e.result)).toEqual(['MAJOR|NOPAGE', 'MAJOR|NOPAGE']);
     expect(ev.filter((e) => e.name === 'dax_writeback_one').map((e) => [e.pgoff, e.pglen])).toEqual([[0, 512], [512, 512]]);
     expect(ev.filter((e) => e.name === 'dax_writeback_range').map((e) => [e.start, e.end])).toEqual([[0, 1023]]);
+    // range_done prints where the walk stopped: off the end of the shift-6 top node, 0x1000.
+    expect(ev.filter((e) => e.name === 'dax_writeback_range_done').map((e) => [e.start, e.end])).toEqual([[0x1000, 1023]]);
     expect(r).toMatchObject({ pmdEntries: 2, lines: 65536, dirtyLines: 1024 });
   });
 
