@@ -1,0 +1,62 @@
+/**
+ * The shapes of the strategy matrix's results (src/matrix.ts makes them; src/report/ writes
+ * them as JSON, CSV, Markdown and SVG charts; the daxemu command prints them).
+ */
+
+/** One cell: a workload run under one strategy, preset, kernel profile and page size. */
+export interface CellResult {
+  workload: string;
+  strategy: string;
+  preset: string;
+  kernel: string;
+  /** 'pte': mappings whose PMD faults fall back (4 KiB entries); 'pmd': 2 MiB-aligned mappings. */
+  pageSize: 'pte' | 'pmd';
+  /** Workload operations (stores of one record or update) and sync points. */
+  ops: number;
+  syncs: number;
+  /** Bytes the workload asked to make durable. */
+  bytesSynced: number;
+  /** Emulated time: total, per operation, per synced byte. */
+  ns: number;
+  nsPerOp: number;
+  nsPerSyncedByte: number;
+  /** Cache lines flushed per sync point, of which dirty (useful) and clean (wasted). */
+  linesPerSync: number;
+  dirtyLinesPerSync: number;
+  cleanLinesPerSync: number;
+  /** Non-temporal lines and fences per sync point. */
+  ntLinesPerSync: number;
+  fencesPerSync: number;
+  faults: { pte: number; pmd: number; mkwrite: number; needdsync: number; fallback: number; total: number };
+  mediaBytesWritten: number;
+  writeAmplification: number;
+  /** A guaranteed crash image at every checked sync point held every acknowledged write. */
+  durable: boolean;
+  /** How many sync points the durability check looked at. */
+  durabilityChecks: number;
+}
+
+/** One row of the flush-cost table: one msync (or user flush) of one entry with `dirtyLines` dirty lines. */
+export interface FlushCostRow {
+  preset: string;
+  kernel: string;
+  instruction: 'clwb' | 'clflushopt' | 'clflush';
+  pageSize: 'pte' | 'pmd';
+  strategy: 'msync' | 'msync-dirty-lines' | 'user-flush';
+  dirtyLines: number;
+  /** Lines flushed and the emulated ns of the flush itself (sync call or user flush + fence). */
+  lines: number;
+  ns: number;
+  /** Emulated ns of the write-protect faults that re-dirtying the entry costs afterwards. */
+  refaultNs: number;
+}
+
+export interface MatrixReport {
+  tool: 'daxemu';
+  version: string;
+  seed: number;
+  cells: CellResult[];
+  flushCost: FlushCostRow[];
+  /** Wall-clock milliseconds the run took. */
+  wallMs: number;
+}
