@@ -6,7 +6,7 @@ export {
   SCRATCH_DATA_SIZE, ALLOC_OFFSET, UNDO_OFFSET, UNDO_SLOTS,
 } from './layout';
 export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmUndoNext, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
-export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable } from './pmem';
+export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable, pmFlushDirty } from './pmem';
 export { CPUS_OFFSET, CPU_STATE_SIZE, DIMMS_OFFSET } from './layout';
 export { CPU_COUNTERS_OFF, CPU_COUNTERS, CPU_NOW } from './cpu';
 export { COSTS_COUNTERS, MEDIA_COUNTERS } from './cost';

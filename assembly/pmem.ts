@@ -221,6 +221,22 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
 }
 
 /**
+ * Flushes only the dirty lines of [addr, addr + len): what an ideal kernel that tracked
+ * dirty lines instead of dirty pages would do at writeback. Clean lines cost nothing.
+ */
+export function pmFlushDirty(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
+  const bad = checkRange(cpu, addr, len);
+  if (bad != 0) return bad;
+  if (kind > FLUSH_CLWB) return -EINVAL;
+  if (len == 0) return 0;
+  const last = (addr + len - 1) >> 6;
+  for (let line = addr >> 6; line <= last; line++) {
+    if ((lineState(line) & LINE_DIRTY) != 0) pmFlush(cpu, kind, line << 6, 64);
+  }
+  return 0;
+}
+
+/**
  * Zeroes [addr, addr + len) as non-temporal stores of zeros followed by an sfence would,
  * in one pass: the same costs, counters and media traffic, and every line of the range
  * durable, clean and uncached at the end, without taking an undo copy on the way (nothing

@@ -35,6 +35,7 @@ interface CoreExports {
   pmFlushClean(cpu: number, kind: number, lines: number): number;
   pmAdvance(cpu: number, ns: number): number;
   pmZeroDurable(cpu: number, addr: number, len: number): number;
+  pmFlushDirty(cpu: number, kind: number, addr: number, len: number): number;
   pmNow(cpu: number): number;
   pmCounter(cpu: number, index: number): number;
   pmMediaCounter(index: number): number;
@@ -525,6 +526,12 @@ export class Core implements Forest {
     this.pmCheck('flush', cpu, addr, length);
     if (kind !== 0 && kind !== 1 && kind !== 2) throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${kind}`);
     this.pm(this.x.pmFlush(cpu, kind, addr, length), 'flush', () => `[${addr}, ${addr + length}) is outside the media`);
+  }
+
+  /** Flushes only the dirty lines of [addr, addr + length) (an ideal, line-tracking writeback). */
+  pmFlushDirty(cpu: number, kind: number, addr: number, length: number): void {
+    this.pmCheck('flush', cpu, addr, length);
+    this.pm(this.x.pmFlushDirty(cpu, kind, addr, length), 'flush', () => `flush kind ${kind} is invalid`);
   }
 
   /** sfence, or mfence when `full`. */

@@ -53,6 +53,8 @@ export interface DaxHost {
   readonly rules: KernelRules;
   /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
   readonly flushKind: number;
+  /** Writeback flushes only the dirty lines of an entry (an ideal kernel), not all of them. */
+  readonly dirtyLinesOnly: boolean;
   readonly counters: DaxCounters;
   /** Records a tracepoint when tracing is on. */
   trace(event: TraceEvent): void;

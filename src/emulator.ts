@@ -58,6 +58,11 @@ export interface EmulatorOptions {
   kernel?: KernelProfile;
   /** The instruction kernel writeback flushes with. Default 'clwb'. */
   flush?: 'clwb' | 'clflushopt' | 'clflush';
+  /**
+   * 'kernel' (default): writeback flushes every line of a dirty entry, as the kernel does.
+   * 'dirty-lines': an ideal kernel that flushes only the entry's dirty lines (a lower bound).
+   */
+  writeback?: 'kernel' | 'dirty-lines';
 }
 
 /** The options an emulator was made with, all filled in. */
@@ -70,6 +75,7 @@ export interface ResolvedOptions {
   build: WasmBuild | undefined;
   kernel: KernelProfile;
   flush: 'clwb' | 'clflushopt' | 'clflush';
+  writeback: 'kernel' | 'dirty-lines';
 }
 
 export interface RunResult {
@@ -137,7 +143,9 @@ function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   const kernel = kernelRules(options.kernel ?? 'linux-6.12').profile;
   const flush = options.flush ?? 'clwb';
   if (!FLUSH_KINDS.includes(flush)) throw new PmemError('EINVAL', `flush must be one of ${FLUSH_KINDS.join(', ')}, got ${String(flush)}`);
-  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush };
+  const writeback = options.writeback ?? 'kernel';
+  if (writeback !== 'kernel' && writeback !== 'dirty-lines') throw new PmemError('EINVAL', `writeback must be 'kernel' or 'dirty-lines', got ${String(writeback)}`);
+  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback };
 }
 
 /** The core's parameter block: COST_FIELDS in order, then the flags. */
@@ -187,6 +195,7 @@ export class Emulator {
       },
       rules: this.rules,
       flushKind: FLUSH_KINDS.indexOf(options.flush),
+      dirtyLinesOnly: options.writeback === 'dirty-lines',
       counters: this.daxCounters,
       trace: (event: TraceEvent) => {
         for (const t of emu.traces) t.record(event);
@@ -252,7 +261,7 @@ export class Emulator {
         throw err;
       }
       for (const b of file.blocks.values()) b.unwritten = allocate === 'unwritten';
-      file.commitAll();
+      file.commitMetadata();
     }
     this.files.set(path, file);
     return file;
@@ -586,7 +595,7 @@ export class Emulator {
         image.core.reserve(b.pfn, 1);
         copy.blocks.set(page, { ...b });
       }
-      copy.commitAll();
+      copy.commitMetadata();
     }
     return image;
   }

@@ -133,6 +133,17 @@ export class FileMapping implements MappedRange, FaultingMapping {
     });
   }
 
+  /** Non-temporal store at `off` (faulting pages in): bypasses the cache, durable at the next fence. */
+  ntstore(off: number, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', 'ntstore: bytes must be a Uint8Array');
+    this.check('ntstore', off, bytes.length);
+    this.eachPage(off, bytes.length, (vpage, from, n, done) => {
+      const t = this.translate(vpage, true);
+      if (t.anon) t.anon.set(bytes.subarray(done, done + n), from);
+      else this.host.core.pmStore(this.host.cpu, t.media + from, bytes.subarray(done, done + n), true);
+    });
+  }
+
   /** Flushes the lines under [off, off + len) with `kind` (user-space flushing, MAP_SYNC style). */
   flush(off: number, len: number, kind: 0 | 1 | 2): void {
     this.check('flush', off, len);

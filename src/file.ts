@@ -4,7 +4,7 @@
  *
  * Block map: per file page a block (pfn), allocated (written) or unwritten (fallocated,
  * reads as zeros until written), and committed or not: an allocation becomes durable
- * metadata only when an fsync, fdatasync or msync covering it (or a MAP_SYNC fault)
+ * metadata only when an fsync, fdatasync or msync of the file (or a MAP_SYNC fault)
  * commits it; a crash image drops uncommitted blocks, so the file shows a hole there.
  * A 2 MiB-aligned run of file pages gets a 2 MiB-aligned extent when the allocator has
  * one; otherwise pages get single 4 KiB blocks.
@@ -145,19 +145,19 @@ export class DaxFile {
     return any;
   }
 
-  /** Marks the allocations of file pages [start, end] durable. */
-  commitBlocks(start: number, end: number): void {
-    for (const page of this.uncommitted) {
-      if (page < start || page > end) continue;
-      this.blocks.get(page)!.committed = true;
-      this.uncommitted.delete(page);
-    }
+  /**
+   * Makes every allocation of the file durable metadata: an fsync or fdatasync, whatever
+   * its range, forces the filesystem's journal commit, and that carries all of the inode's
+   * allocations (a PMD fault's whole 2 MiB extent with them).
+   */
+  commitMetadata(): void {
+    for (const page of this.uncommitted) this.blocks.get(page)!.committed = true;
+    this.uncommitted.clear();
   }
 
-  /** Marks every block committed (a file created with its blocks, or rebuilt after a crash). */
-  commitAll(): void {
-    for (const b of this.blocks.values()) b.committed = true;
-    this.uncommitted.clear();
+  /** Whether any allocation of the file is not durable metadata yet. */
+  hasUncommitted(): boolean {
+    return this.uncommitted.size > 0;
   }
 
   /** Whether any block of [first, first + count) has uncommitted metadata (IOMAP_F_DIRTY). */

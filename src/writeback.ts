@@ -114,14 +114,15 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
       core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
       for (const m of file.mappings) if (m.shared) m.writeProtectFile(index, count);
       const before = dirtyFlushes(host);
-      core.pmFlush(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
+      if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
+      else core.pmFlush(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
       const dirty = dirtyFlushes(host) - before;
       // After the flush the dirty mark can go: the mappings are write-protected, so new
       // stores fault and wait for the entry lock (fs/dax.c).
       core.store(file.tree, index, order, daxUnlockedEntry(word));
       core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
       host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
-      countEntry(report, count, dirty);
+      countEntry(report, count, dirty, host.dirtyLinesOnly);
     }
     next = core.lastStopIndex(); // where xas_find_marked left xa_index
   }
@@ -132,8 +133,8 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
   return report;
 }
 
-function countEntry(report: WritebackReport, pages: number, dirtyLines: number): void {
-  const lines = pages * LINES_PER_PAGE;
+function countEntry(report: WritebackReport, pages: number, dirtyLines: number, onlyDirty = false): void {
+  const lines = onlyDirty ? dirtyLines : pages * LINES_PER_PAGE;
   report.entries++;
   if (pages === PMD_NR) report.pmdEntries++;
   else report.pteEntries++;
@@ -159,7 +160,7 @@ function writebackZero(host: DaxHost, file: DaxFile, index: number, pages: numbe
 export function vfsFsyncRange(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
   const t0 = host.core.pmNow(host.cpu);
   host.counters.writebackCalls++;
-  file.commitBlocks(start, end);
+  file.commitMetadata();
   if (host.rules.p45) {
     // The fence is DAX's own wmb_pmem, counted by the writeback (none on its early return).
     const early = writebackP45(host, file, start, end);

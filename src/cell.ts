@@ -1,0 +1,103 @@
+/**
+ * One cell of the strategy matrix: a workload run under one strategy, preset, kernel
+ * profile and page size on a fresh emulator, with its counters turned into per-operation
+ * and per-sync figures, and its durability checked:
+ *   - at every sync point, nothing the workload stored may still be non-durable (no undo
+ *     copy left) and no block allocation may be uncommitted;
+ *   - at the last sync point, a guaranteed crash image must hold every acknowledged byte.
+ */
+import { createEmulator } from './emulator.js';
+import type { KernelProfile } from './kernel.js';
+import type { CellResult } from './matrix-types.js';
+import type { PresetName } from './presets.js';
+import { Rng } from './random.js';
+import { startStrategy, strategySetup, type FlushInstruction, type StrategyName } from './strategies.js';
+import { workloadByName, type Workload, type WorkloadName, type WorkloadSize } from './workloads/index.js';
+
+const MiB = 1 << 20;
+/** A mapping address 4 KiB past a 2 MiB boundary: every PMD attempt falls back, so entries are PTEs. */
+const COLOUR_OFF_ADDRESS = 0x7e00_0000_1000;
+
+export interface CellSpec {
+  workload: WorkloadName;
+  strategy: StrategyName;
+  preset: PresetName;
+  kernel: KernelProfile;
+  pageSize: 'pte' | 'pmd';
+  instruction: FlushInstruction;
+  size: WorkloadSize;
+  seed: number;
+}
+
+/** Runs one cell. */
+export async function runCell(spec: CellSpec, workload: Workload = workloadByName(spec.workload, spec.size)): Promise<CellResult> {
+  const setup = strategySetup(spec.strategy);
+  const capacity = Math.ceil((workload.fileBytes + 8 * MiB) / (2 * MiB)) * 2 * MiB;
+  const emu = await createEmulator({
+    capacity,
+    preset: spec.preset,
+    kernel: spec.kernel,
+    flush: spec.instruction,
+    seed: spec.seed,
+    cacheBytes: 8 * MiB,
+    ...setup.emulator,
+  });
+  const file = emu.createFile('/data', { size: workload.fileBytes });
+  const m = emu.mmap(file, { sync: setup.mapSync, address: spec.pageSize === 'pte' ? COLOUR_OFF_ADDRESS : undefined });
+  const run = startStrategy(spec.strategy, emu, m, spec.instruction);
+  const rng = new Rng(spec.seed);
+  const steps = workload.steps(rng);
+  const expected = new Uint8Array(workload.fileBytes);
+  let ops = 0;
+  let syncs = 0;
+  let bytesSynced = 0;
+  let pending = 0;
+  let durable = true;
+  for (const step of steps) {
+    if (step.kind === 'store') {
+      const value = (ops % 255) + 1;
+      const bytes = new Uint8Array(step.length).fill(value);
+      run.store(step.offset, bytes);
+      expected.fill(value, step.offset, step.offset + step.length);
+      pending += step.length;
+      ops++;
+      continue;
+    }
+    run.sync();
+    syncs++;
+    bytesSynced += pending;
+    pending = 0;
+    // Right after a sync point every store is durable, and so is every allocation.
+    if (emu.stats().nonDurableLines !== 0 || file.hasUncommitted()) durable = false;
+  }
+  const image = (await emu.crash({ mode: 'guaranteed' })).open('/data').pread(0, workload.fileBytes);
+  for (let i = 0; i < expected.length && durable; i++) if (expected[i] !== 0 && image[i] !== expected[i]) durable = false;
+
+  const s = emu.stats();
+  const ns = emu.now();
+  const per = (n: number): number => (syncs === 0 ? 0 : n / syncs);
+  const d = s.dax;
+  return {
+    workload: workload.name,
+    strategy: spec.strategy,
+    preset: spec.preset,
+    kernel: spec.kernel,
+    pageSize: spec.pageSize,
+    ops,
+    syncs,
+    bytesSynced,
+    ns,
+    nsPerOp: ops === 0 ? 0 : ns / ops,
+    nsPerSyncedByte: bytesSynced === 0 ? 0 : ns / bytesSynced,
+    linesPerSync: per(s.linesFlushed),
+    dirtyLinesPerSync: per(s.dirtyLinesFlushed),
+    cleanLinesPerSync: per(s.cleanLinesFlushed),
+    ntLinesPerSync: per(s.ntLines - d.zeroingLines),
+    fencesPerSync: per(s.fences),
+    faults: { pte: d.pteFaults + d.zeroPteFaults, pmd: d.pmdFaults + d.zeroPmdFaults, mkwrite: d.mkwriteFaults, needdsync: d.needdsyncFaults, fallback: d.fallbacks, total: d.faults },
+    mediaBytesWritten: s.mediaBytesWritten,
+    writeAmplification: s.writeAmplification,
+    durable,
+    durabilityChecks: syncs + 1,
+  };
+}

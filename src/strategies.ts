@@ -1,0 +1,124 @@
+/**
+ * Writeback strategies (../shared/DESIGN.md section 5): how a workload makes its stores
+ * durable. Each is decided once per run and carried out by a small object with two verbs,
+ * store and sync.
+ *   msync              kernel writeback of the profile (every line of each dirty entry)
+ *   msync-dirty-lines  an ideal kernel that flushes only dirty lines (a lower bound)
+ *   user-flush         MAP_SYNC; the application flushes exactly the lines it wrote, then
+ *                      fences (PMDK's pmem_persist); clflush needs no fence
+ *   user-ntstore       MAP_SYNC; copies of 256 bytes or more go non-temporal, smaller ones
+ *                      are stored and flushed (PMDK's memcpy threshold), then one fence
+ *   eadr               MAP_SYNC on an eADR platform: stores are durable when visible; the
+ *                      sync point keeps PMDK's sfence
+ * MAP_SYNC came with Linux 4.15, so the three MAP_SYNC strategies do not run on linux-4.5.
+ * 'page-cache' (a non-DAX file) is reserved for a later issue.
+ */
+import type { EmulatorOptions } from './emulator.js';
+import type { FileMapping } from './file-mapping.js';
+import type { Emulator } from './emulator.js';
+import type { KernelProfile } from './kernel.js';
+
+export const STRATEGY_NAMES = ['msync', 'msync-dirty-lines', 'user-flush', 'user-ntstore', 'eadr'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export type FlushInstruction = 'clwb' | 'clflushopt' | 'clflush';
+
+/** PMDK's MOVNT_THRESHOLD: copies this long or longer use non-temporal stores. */
+export const MOVNT_THRESHOLD = 256;
+const FLUSH_KIND: Record<FlushInstruction, 0 | 1 | 2> = { clflush: 0, clflushopt: 1, clwb: 2 };
+
+/** What a strategy needs from the emulator and the mapping. */
+export interface StrategySetup {
+  emulator: Pick<EmulatorOptions, 'persistence' | 'writeback'>;
+  mapSync: boolean;
+}
+
+/** Carries a workload's stores and sync points out. */
+export interface StrategyRun {
+  store(offset: number, bytes: Uint8Array): void;
+  sync(): void;
+}
+
+/** Whether the strategy can run on this kernel profile. */
+export function strategyRuns(strategy: StrategyName, kernel: KernelProfile): boolean {
+  return kernel !== 'linux-4.5' || strategy === 'msync' || strategy === 'msync-dirty-lines';
+}
+
+/** The emulator options and mapping a strategy needs. */
+export function strategySetup(strategy: StrategyName): StrategySetup {
+  return {
+    emulator: { persistence: strategy === 'eadr' ? 'eadr' : undefined, writeback: strategy === 'msync-dirty-lines' ? 'dirty-lines' : 'kernel' },
+    mapSync: strategy === 'user-flush' || strategy === 'user-ntstore' || strategy === 'eadr',
+  };
+}
+
+/** The store/sync pair of a strategy on a mapping. */
+export function startStrategy(strategy: StrategyName, emu: Emulator, m: FileMapping, instruction: FlushInstruction): StrategyRun {
+  // Written ranges since the last sync point, merged when they touch.
+  const ranges: [number, number][] = [];
+  const remember = (offset: number, length: number): void => {
+    const last = ranges[ranges.length - 1];
+    if (last && offset >= last[0] && offset <= last[1]) last[1] = Math.max(last[1], offset + length);
+    else ranges.push([offset, offset + length]);
+  };
+  const kind = FLUSH_KIND[instruction];
+  const fence = (): void => {
+    if (instruction !== 'clflush') emu.sfence();
+  };
+  switch (strategy) {
+    case 'msync':
+    case 'msync-dirty-lines':
+      return {
+        store: (offset, bytes) => {
+          m.store(offset, bytes);
+          remember(offset, bytes.length);
+        },
+        sync: () => {
+          // msync over the pages written since the last sync point.
+          let lo = Infinity;
+          let hi = 0;
+          for (const [a, b] of ranges) {
+            lo = Math.min(lo, a);
+            hi = Math.max(hi, b);
+          }
+          ranges.length = 0;
+          if (hi > lo) {
+            const first = Math.floor(lo / 4096) * 4096;
+            m.msync(first, Math.ceil(hi / 4096) * 4096 - first, { sync: true });
+          }
+        },
+      };
+    case 'user-flush':
+      return {
+        store: (offset, bytes) => {
+          m.store(offset, bytes);
+          remember(offset, bytes.length);
+        },
+        sync: () => {
+          for (const [a, b] of ranges) m.flush(a, b - a, kind);
+          ranges.length = 0;
+          fence();
+        },
+      };
+    case 'user-ntstore':
+      return {
+        store: (offset, bytes) => {
+          if (bytes.length >= MOVNT_THRESHOLD) {
+            m.ntstore(offset, bytes);
+          } else {
+            m.store(offset, bytes);
+            remember(offset, bytes.length);
+          }
+        },
+        sync: () => {
+          for (const [a, b] of ranges) m.flush(a, b - a, kind);
+          ranges.length = 0;
+          emu.sfence(); // non-temporal stores need the fence whatever the flush instruction
+        },
+      };
+    case 'eadr':
+      return {
+        store: (offset, bytes) => m.store(offset, bytes),
+        sync: () => emu.sfence(),
+      };
+  }
+}

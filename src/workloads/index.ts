@@ -1,0 +1,22 @@
+// The workloads (an export list), and the built-in ones by name.
+import { kvUpdate } from './kv-update.js';
+import { logAppend } from './log-append.js';
+import { pageRewrite } from './page-rewrite.js';
+import { sparseUpdate } from './sparse.js';
+import type { Workload, WorkloadSize } from './workload.js';
+
+export type { Workload, WorkloadSize, WorkloadStep } from './workload.js';
+export { parseTrace, traceWorkload } from './trace.js';
+
+export const WORKLOAD_NAMES = ['log-append', 'kv-update', 'page-rewrite', 'sparse'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** A built-in workload of the given size. */
+export function workloadByName(name: WorkloadName, size: WorkloadSize): Workload {
+  switch (name) {
+    case 'log-append': return logAppend(size);
+    case 'kv-update': return kvUpdate(size);
+    case 'page-rewrite': return pageRewrite(size);
+    case 'sparse': return sparseUpdate(size);
+  }
+}
