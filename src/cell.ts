@@ -93,7 +93,7 @@ export async function runCell(spec: CellSpec, workload: Workload = workloadByNam
     dirtyLinesPerSync: per(s.dirtyLinesFlushed),
     cleanLinesPerSync: per(s.cleanLinesFlushed),
     ntLinesPerSync: per(s.ntLines - d.zeroingLines),
-    fencesPerSync: per(s.fences),
+    fencesPerSync: per(s.fences - d.zeroingFences),
     faults: { pte: d.pteFaults + d.zeroPteFaults, pmd: d.pmdFaults + d.zeroPmdFaults, mkwrite: d.mkwriteFaults, needdsync: d.needdsyncFaults, fallback: d.fallbacks, total: d.faults },
     mediaBytesWritten: s.mediaBytesWritten,
     writeAmplification: s.writeAmplification,

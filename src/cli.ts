@@ -1,30 +1,159 @@
 #!/usr/bin/env node
-// The daxemu command. This foundation release knows --help and --version only; the
-// `bench` and `flush-cost` commands arrive with the strategy-matrix work (see README).
+// The daxemu command: the writeback-strategy matrix (bench) and the flush cost of one PTE
+// or PMD entry (flush-cost), as a table, as JSON, or as a report directory with charts.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { PmemError } from './errors.js';
+import { DEFAULT_DIRTY_COUNTS, runFlushCost } from './flush-cost.js';
+import { KERNEL_PROFILES, type KernelProfile } from './kernel.js';
+import { runMatrix, type MatrixOptions } from './matrix.js';
+import type { MatrixReport } from './matrix-types.js';
+import { PRESET_NAMES, type PresetName } from './presets.js';
+import { formatCellTable, formatFlushCostTable } from './report/table.js';
+import { writeReport } from './report/write.js';
+import { STRATEGY_NAMES, type FlushInstruction } from './strategies.js';
+import { WORKLOAD_NAMES } from './workloads/index.js';
+import { ProgressBar } from './progress.js';
 
-const HELP = `usage: daxemu [--help] [--version]
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const INSTRUCTIONS: readonly FlushInstruction[] = ['clwb', 'clflushopt', 'clflush'];
+const PAGE_SIZES = ['pte', 'pmd'] as const;
 
-daxemu emulates persistent memory and Linux DAX writeback.
-The 'bench' and 'flush-cost' commands are not built yet: this release holds the
-wasm core (the packed radix tree) and its benchmarks (npm run bench).`;
+const HELP = `usage: daxemu <command> [options]
 
-function main(argv: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { help: { type: 'boolean' }, version: { type: 'boolean' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`daxemu: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (values.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
-    return 0;
-  }
-  process.stdout.write(`${HELP}\n`);
-  return values.help ? 0 : 2;
+Emulates persistent memory and Linux DAX writeback, and prices every flush and fence.
+
+commands:
+  bench        run the writeback-strategy matrix (workloads x strategies x presets x
+               kernel profiles x page sizes) and print what each strategy costs
+  flush-cost   the cost of one msync of one PTE or PMD entry against its dirty lines
+
+options (bench):
+  --workloads LIST    ${WORKLOAD_NAMES.join(', ')} (default: all)
+  --strategies LIST   ${STRATEGY_NAMES.join(', ')} (default: all)
+  --presets LIST      ${PRESET_NAMES.join(', ')} (default: optane-g1)
+  --kernels LIST      ${KERNEL_PROFILES.join(', ')} (default: linux-6.12,linux-4.5)
+  --page-sizes LIST   pte, pmd (default: both)
+  --instruction NAME  ${INSTRUCTIONS.join(', ')}: the flush kernel writeback and user-flush use (default: clwb)
+  --ops N             stores per workload run (default: 1000; --quick: 200)
+  --threads N         worker threads (default: the machine's cores)
+options (flush-cost):
+  --presets LIST, --kernels LIST, --instructions LIST (default: clwb,clflushopt,clflush)
+common:
+  --seed N            drives every random choice (default: 1)
+  --quick             a small run (CI)
+  --json              print one JSON object instead of the table
+  --out DIR           also write results.json, results.csv, report.md and SVG charts to DIR
+  --help, --version`;
+
+/** A flag error: one line on stderr, exit code 2. */
+class UsageError extends Error {}
+
+function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T[]): T[] {
+  if (value === undefined) return fallback;
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const item of items) if (!allowed.includes(item as T)) throw new UsageError(`--${flag}: unknown '${item}' (choose from ${allowed.join(', ')})`);
+  if (items.length === 0) throw new UsageError(`--${flag}: the list is empty`);
+  return items as T[];
 }
 
-process.exitCode = main(process.argv.slice(2));
+function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag}: expected an integer in [${min}, ${max}], got '${value}'`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean' }, version: { type: 'boolean' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
+        out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
+        workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
+        'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    // node:util's messages run on with advice over several lines: its first sentence is the point.
+    process.stderr.write(`daxemu: ${(err as Error).message.split(/\.\s|\n/)[0]} (see --help)\n`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (v.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  try {
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+    const seed = integer('seed', v.seed, 1, 0, 0xffffffff);
+    const quick = v.quick ?? false;
+    const progress = new ProgressBar(process.stderr, command ?? '');
+    const started = performance.now();
+    if (command === 'bench') {
+      const options: MatrixOptions = {
+        workloads: list('workloads', v.workloads, WORKLOAD_NAMES, [...WORKLOAD_NAMES]),
+        strategies: list('strategies', v.strategies, STRATEGY_NAMES, [...STRATEGY_NAMES]),
+        presets: list('presets', v.presets, PRESET_NAMES, ['optane-g1'] as PresetName[]),
+        kernels: list('kernels', v.kernels, KERNEL_PROFILES, (quick ? ['linux-6.12'] : ['linux-6.12', 'linux-4.5']) as KernelProfile[]),
+        pageSizes: list('page-sizes', v['page-sizes'], PAGE_SIZES, [...PAGE_SIZES]),
+        instruction: list('instruction', v.instruction, INSTRUCTIONS, ['clwb'])[0]!,
+        ops: integer('ops', v.ops, quick ? 200 : 1000, 1, 1_000_000),
+        seed,
+        threads: integer('threads', v.threads, availableParallelism(), 1, 64),
+      };
+      const cells = await runMatrix(options, (done, total) => progress.update(done, total));
+      progress.done();
+      const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost: [], wallMs: performance.now() - started };
+      return await finish(report, v.json ?? false, v.out, () => formatCellTable(cells));
+    }
+    if (command === 'flush-cost') {
+      const rows = await runFlushCost(
+        {
+          presets: list('presets', v.presets, PRESET_NAMES, ['optane-g1'] as PresetName[]),
+          kernels: list('kernels', v.kernels, KERNEL_PROFILES, ['linux-6.12', 'linux-4.5'] as KernelProfile[]),
+          instructions: list('instructions', v.instructions, INSTRUCTIONS, quick ? ['clwb'] : [...INSTRUCTIONS]),
+          dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS,
+          seed,
+        },
+        (done, total) => progress.update(done, total),
+      );
+      progress.done();
+      const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells: [], flushCost: rows, wallMs: performance.now() - started };
+      return await finish(report, v.json ?? false, v.out, () => formatFlushCostTable(rows));
+    }
+    throw new UsageError(command === undefined ? 'a command is needed: bench or flush-cost (see --help)' : `unknown command '${command}' (see --help)`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`daxemu: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof PmemError) {
+      process.stderr.write(`daxemu: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+/** Prints the table or the JSON, and writes the report directory when asked. */
+async function finish(report: MatrixReport, json: boolean, out: string | undefined, table: () => string): Promise<number> {
+  process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${table()}\n`);
+  if (out !== undefined) {
+    const files = await writeReport(out, report);
+    if (!json) process.stdout.write(`\nwrote ${files.join(', ')}\n`);
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -24,12 +24,14 @@ export interface DaxCounters {
   writebackLines: number;
   writebackFences: number;
   zeroingLines: number;
+  /** Fences the zeroing of new blocks issued (apart from writeback's and the application's). */
+  zeroingFences: number;
 }
 
 export function newDaxCounters(): DaxCounters {
   return {
     faults: 0, pteFaults: 0, pmdFaults: 0, zeroPteFaults: 0, zeroPmdFaults: 0, mkwriteFaults: 0, needdsyncFaults: 0, fallbacks: 0,
-    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0,
+    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0, zeroingFences: 0,
   };
 }
 

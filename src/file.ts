@@ -127,6 +127,7 @@ export class DaxFile {
   zero(pfn: number, count: number): void {
     this.host.core.pmZeroDurable(this.host.cpu, pfn * PAGE_SIZE, count * PAGE_SIZE);
     this.host.counters.zeroingLines += count * LINES_PER_PAGE;
+    this.host.counters.zeroingFences++;
   }
 
   /** Turns unwritten blocks of [first, first + count) into zeroed, written ones; whether any was. */

@@ -67,24 +67,12 @@ export function startStrategy(strategy: StrategyName, emu: Emulator, m: FileMapp
   switch (strategy) {
     case 'msync':
     case 'msync-dirty-lines':
+      // msync of the whole mapping, as an application that calls fdatasync does: the
+      // profile decides what gets flushed (linux-4.5 re-flushes every entry ever written).
       return {
-        store: (offset, bytes) => {
-          m.store(offset, bytes);
-          remember(offset, bytes.length);
-        },
+        store: (offset, bytes) => m.store(offset, bytes),
         sync: () => {
-          // msync over the pages written since the last sync point.
-          let lo = Infinity;
-          let hi = 0;
-          for (const [a, b] of ranges) {
-            lo = Math.min(lo, a);
-            hi = Math.max(hi, b);
-          }
-          ranges.length = 0;
-          if (hi > lo) {
-            const first = Math.floor(lo / 4096) * 4096;
-            m.msync(first, Math.ceil(hi / 4096) * 4096 - first, { sync: true });
-          }
+          m.msync(0, m.length, { sync: true });
         },
       };
     case 'user-flush':

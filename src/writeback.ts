@@ -75,10 +75,11 @@ function writebackP45(host: DaxHost, file: DaxFile, start: number, end: number):
     next = found.index + 1;
     const pages = daxIsPmdEntry(found.word) ? PMD_NR : 1;
     const before = dirtyFlushes(host);
-    core.pmFlush(host.cpu, host.flushKind, daxToPfn(found.word) * 4096, pages * 4096);
+    if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(found.word) * 4096, pages * 4096);
+    else core.pmFlush(host.cpu, host.flushKind, daxToPfn(found.word) * 4096, pages * 4096);
     core.clearMark(file.tree, found.index, PAGECACHE_TAG_TOWRITE); // DIRTY is not cleared
     host.trace({ name: 'dax_writeback_one', pgoff: found.index, pglen: pages });
-    countEntry(report, pages, dirtyFlushes(host) - before);
+    countEntry(report, pages, dirtyFlushes(host) - before, host.dirtyLinesOnly);
   }
   core.pmFence(host.cpu, false); // wmb_pmem
   report.fences = 1;

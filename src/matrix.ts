@@ -1,0 +1,79 @@
+/**
+ * The strategy matrix: workloads x strategies x presets x kernel profiles x page sizes,
+ * one fresh emulator per cell (src/cell.ts). Cells run on worker threads when there are
+ * several and the compiled worker is at hand (dist/matrix-worker.js); results come back
+ * in plan order whatever the threads did, so a seed gives the same report.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { runCell, type CellSpec } from './cell.js';
+import type { KernelProfile } from './kernel.js';
+import type { CellResult } from './matrix-types.js';
+import type { PresetName } from './presets.js';
+import { strategyRuns, type FlushInstruction, type StrategyName } from './strategies.js';
+import type { WorkloadName } from './workloads/index.js';
+
+export interface MatrixOptions {
+  workloads: WorkloadName[];
+  strategies: StrategyName[];
+  presets: PresetName[];
+  kernels: KernelProfile[];
+  pageSizes: ('pte' | 'pmd')[];
+  instruction: FlushInstruction;
+  /** Stores per workload run. */
+  ops: number;
+  seed: number;
+  /** Worker threads; 1 runs every cell here. */
+  threads: number;
+}
+
+/** Sync points per store of each workload (page rewrites sync every page). */
+const OPS_PER_SYNC: Record<WorkloadName, number> = { 'log-append': 1, 'kv-update': 8, 'page-rewrite': 1, sparse: 8 };
+
+/** The cells to run, in report order; MAP_SYNC strategies are left out on linux-4.5. */
+export function planCells(o: MatrixOptions): CellSpec[] {
+  const cells: CellSpec[] = [];
+  for (const workload of o.workloads)
+    for (const strategy of o.strategies)
+      for (const preset of o.presets)
+        for (const kernel of o.kernels)
+          for (const pageSize of o.pageSizes) {
+            if (!strategyRuns(strategy, kernel)) continue;
+            cells.push({ workload, strategy, preset, kernel, pageSize, instruction: o.instruction, size: { ops: o.ops, opsPerSync: OPS_PER_SYNC[workload] }, seed: o.seed });
+          }
+  return cells;
+}
+
+const WORKER = new URL('./matrix-worker.js', import.meta.url);
+
+/** Runs the matrix; `progress` hears of each finished cell. */
+export async function runMatrix(o: MatrixOptions, progress?: (done: number, total: number) => void): Promise<CellResult[]> {
+  const cells = planCells(o);
+  const threads = Math.max(1, Math.min(o.threads, cells.length));
+  if (threads === 1 || !existsSync(fileURLToPath(WORKER))) {
+    const results: CellResult[] = [];
+    for (const spec of cells) {
+      results.push(await runCell(spec));
+      progress?.(results.length, cells.length);
+    }
+    return results;
+  }
+  const results = new Array<CellResult>(cells.length);
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: threads }, (_, t) => {
+      const mine = cells.map((spec, index) => ({ spec, index })).filter(({ index }) => index % threads === t);
+      return new Promise<void>((resolve, reject) => {
+        const worker = new Worker(WORKER, { workerData: mine });
+        worker.on('message', ({ index, result }: { index: number; result: CellResult }) => {
+          results[index] = result;
+          progress?.(++done, cells.length);
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`matrix worker ${t} exited with code ${code}`))));
+      });
+    }),
+  );
+  return results;
+}
