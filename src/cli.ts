@@ -113,8 +113,10 @@ async function main(argv: string[]): Promise<number> {
         threads: integer('threads', v.threads, availableParallelism(), 1, 64),
       };
       const cells = await runMatrix(options, (done, total) => progress.update(done, total));
+      // The report's second chart: flush cost per PTE and PMD with the same presets, kernels and instruction.
+      const flushCost = await runFlushCost({ presets: options.presets, kernels: options.kernels, instructions: [options.instruction], dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS, seed });
       progress.done();
-      const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost: [], wallMs: performance.now() - started };
+      const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost, wallMs: performance.now() - started };
       return await finish(report, v.json ?? false, v.out, () => formatCellTable(cells));
     }
     if (command === 'flush-cost') {

@@ -80,12 +80,13 @@ export function strategyChartSpec(cells: readonly CellResult[]): TopLevelSpec {
       column: { field: 'workload', type: 'nominal', title: 'workload', sort: distinct(values.map((v) => v.workload)) },
     },
     spec: {
-      width: grouped ? { step: 18 * Math.max(strategies.length, 1) + 12 } : { step: 36 },
+      // A fixed panel width: a step-based width multiplies out across the offset bands.
+      width: grouped ? 40 * Math.max(strategies.length, 1) * configs.length : { step: 36 },
       height: 220,
       mark: { type: 'bar' },
       encoding: {
         x: grouped
-          ? { field: 'config', type: 'nominal', title: 'preset / kernel', sort: configs, axis: { labelAngle: -30 } }
+          ? { field: 'config', type: 'nominal', title: 'preset / kernel', sort: configs, axis: { labelAngle: -30, labelLimit: 240 } }
           : { field: 'strategy', type: 'nominal', title: 'strategy', sort: strategies, axis: { labelAngle: -30 } },
         ...(grouped ? { xOffset: { field: 'strategy', type: 'nominal', sort: strategies, scale: strategyScale } } : {}),
         y: {
