@@ -2,10 +2,12 @@
 import type { SuiteRunner } from './suite.js';
 import { runDaxSuite } from './dax.js';
 import { runHardwareSuite } from './hardware.js';
+import { runMatrixSuite } from './matrix.js';
 import { runXarraySuite } from './xarray.js';
 
 export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRunner>([
   ['xarray', runXarraySuite],
   ['hardware', runHardwareSuite],
   ['dax', runDaxSuite],
+  ['matrix', runMatrixSuite],
 ]);

@@ -1,7 +1,7 @@
 /**
  * The strategy matrix: workloads x strategies x presets x kernel profiles x page sizes,
  * one fresh emulator per cell (src/cell.ts). Cells run on worker threads when there are
- * several and the compiled worker is at hand (dist/matrix-worker.js); results come back
+ * several (dist/matrix-worker.js, or its source under tsx); results come back
  * in plan order whatever the threads did, so a seed gives the same report.
  */
 import { existsSync } from 'node:fs';
@@ -45,13 +45,35 @@ export function planCells(o: MatrixOptions): CellSpec[] {
   return cells;
 }
 
-const WORKER = new URL('./matrix-worker.js', import.meta.url);
+/**
+ * The worker's file: the build's .js, or the source's .ts when running under a loader
+ * (tsx), which workers inherit through execArgv.
+ */
+function workerFile(): URL | null {
+  for (const name of ['./matrix-worker.js', './matrix-worker.ts']) {
+    const url = new URL(name, import.meta.url);
+    if (existsSync(fileURLToPath(url)) && (name.endsWith('.js') || process.execArgv.some((a) => a.includes('tsx')))) return url;
+  }
+  return null;
+}
+
+/**
+ * Starts a worker on `file`. A .ts worker (running from source) first registers tsx inside
+ * the thread: Node 20 does not hand its parent's --import loader to workers.
+ */
+function startWorker(file: URL, workerData: unknown): Worker {
+  if (!file.pathname.endsWith('.ts')) return new Worker(file, { workerData });
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 /** Runs the matrix; `progress` hears of each finished cell. */
 export async function runMatrix(o: MatrixOptions, progress?: (done: number, total: number) => void): Promise<CellResult[]> {
   const cells = planCells(o);
   const threads = Math.max(1, Math.min(o.threads, cells.length));
-  if (threads === 1 || !existsSync(fileURLToPath(WORKER))) {
+  const worker = threads > 1 ? workerFile() : null;
+  if (worker === null) {
     const results: CellResult[] = [];
     for (const spec of cells) {
       results.push(await runCell(spec));
@@ -65,13 +87,13 @@ export async function runMatrix(o: MatrixOptions, progress?: (done: number, tota
     Array.from({ length: threads }, (_, t) => {
       const mine = cells.map((spec, index) => ({ spec, index })).filter(({ index }) => index % threads === t);
       return new Promise<void>((resolve, reject) => {
-        const worker = new Worker(WORKER, { workerData: mine });
-        worker.on('message', ({ index, result }: { index: number; result: CellResult }) => {
+        const thread = startWorker(worker, mine);
+        thread.on('message', ({ index, result }: { index: number; result: CellResult }) => {
           results[index] = result;
           progress?.(++done, cells.length);
         });
-        worker.on('error', reject);
-        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`matrix worker ${t} exited with code ${code}`))));
+        thread.on('error', reject);
+        thread.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`matrix worker ${t} exited with code ${code}`))));
       });
     }),
   );
