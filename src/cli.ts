@@ -45,6 +45,8 @@ common:
   --quick             a small run (CI)
   --json              print one JSON object instead of the table
   --out DIR           also write results.json, results.csv, report.md and SVG charts to DIR
+                      (bench: default ./daxemu-report; --no-report to skip)
+  --no-report         bench: write no report directory
   --help, --version`;
 
 /** A flag error: one line on stderr, exit code 2. */
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
         out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
         workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
         'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
+        'no-report': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -117,7 +120,10 @@ async function main(argv: string[]): Promise<number> {
       const flushCost = await runFlushCost({ presets: options.presets, kernels: options.kernels, instructions: [options.instruction], dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS, seed });
       progress.done();
       const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost, wallMs: performance.now() - started };
-      return await finish(report, v.json ?? false, v.out, () => formatCellTable(cells));
+      // The report with its charts is what a bench run is for: written unless asked not to.
+      if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
+      const out = v['no-report'] ? undefined : (v.out ?? 'daxemu-report');
+      return await finish(report, v.json ?? false, out, () => formatCellTable(cells));
     }
     if (command === 'flush-cost') {
       const rows = await runFlushCost(

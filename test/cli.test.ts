@@ -47,7 +47,7 @@ describe('daxemu', () => {
   });
 
   it('bad flags give one line on stderr and exit code 2', async () => {
-    for (const args of [['bench', '--bogus'], ['bench', '--strategies', 'nope'], ['bench', '--ops', '-3'], ['frobnicate'], []]) {
+    for (const args of [['bench', '--bogus'], ['bench', '--strategies', 'nope'], ['bench', '--ops', '-3'], ['bench', '--out', 'x', '--no-report'], ['frobnicate'], []]) {
       const r = await daxemu(...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -56,7 +56,7 @@ describe('daxemu', () => {
   });
 
   it('bench --json prints one JSON report whose cells follow the plan, the same for the same seed', async () => {
-    const a = await daxemu('bench', ...SMALL, '--json', '--seed', '3');
+    const a = await daxemu('bench', ...SMALL, '--json', '--seed', '3', '--no-report');
     expect(a.code).toBe(0);
     const report = JSON.parse(a.stdout);
     expect(report).toMatchObject({ tool: 'daxemu', seed: 3 });
@@ -66,7 +66,7 @@ describe('daxemu', () => {
       expect(Object.keys(c)).toEqual(expect.arrayContaining(['workload', 'strategy', 'preset', 'kernel', 'pageSize', 'nsPerOp', 'linesPerSync', 'dirtyLinesPerSync', 'cleanLinesPerSync', 'fencesPerSync', 'faults', 'mediaBytesWritten', 'writeAmplification', 'durable']));
       expect(c.durable).toBe(true);
     }
-    const b = await daxemu('bench', ...SMALL, '--json', '--seed', '3');
+    const b = await daxemu('bench', ...SMALL, '--json', '--seed', '3', '--no-report');
     expect(JSON.parse(b.stdout).cells).toEqual(report.cells);
   });
 
