@@ -15,7 +15,7 @@
  */
 import type { DaxHost } from './dax-context.js';
 import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from './entry.js';
-import { FAULT_COSTS } from './kernel.js';
+import { chargeFault, copyOnWrite, faultSigbus } from './fault-common.js';
 import type { FaultKind, FaultingMapping } from './fault.js';
 import { PmemError } from './errors.js';
 
@@ -26,17 +26,6 @@ let nextHolePage = 1;
 function holePageWord(): number {
   nextHolePage = (nextHolePage % 0x3fffffff) + 1;
   return (nextHolePage << 2) >>> 0;
-}
-
-function charge(host: DaxHost, major: boolean): void {
-  host.core.pmAdvance(host.cpu, FAULT_COSTS.faultNs + (major ? FAULT_COSTS.allocateNs : 0));
-  if (major) host.counters.majorFaults++;
-}
-
-function sigbus(host: DaxHost, name: 'dax_pte_fault_done' | 'dax_pmd_fault_done', pgoff: number, size: number): never {
-  host.counters.sigbus++;
-  host.trace({ name, pgoff, result: 'SIGBUS' });
-  throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of the file (${size} bytes)`);
 }
 
 /** dax_radix_entry(index, pfn, pmd, dirty): insert or reuse, then maybe tag DIRTY. */
@@ -62,24 +51,14 @@ export function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
   const file = m.file;
   const pgoff = m.pgoff + (vpage - m.vfirst);
   host.trace({ name: 'dax_pte_fault', pgoff, flags: write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R', address: vpage * 4096 });
-  if (pgoff >= file.pages) sigbus(host, 'dax_pte_fault_done', pgoff, file.size);
-  if (write && !m.shared) {
-    const copy = new Uint8Array(4096);
-    const b = file.blocks.get(pgoff);
-    if (b && !b.unwritten) copy.set(host.core.pmLoad(host.cpu, b.pfn * 4096, 4096));
-    m.anon.set(vpage, copy);
-    m.pt.ptes.set(vpage, { pfn: 0, writable: true, zero: false });
-    charge(host, false);
-    host.counters.pteFaults++;
-    host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
-    return 'pte';
-  }
+  if (pgoff >= file.pages) faultSigbus(host, 'dax_pte_fault_done', pgoff, m);
+  if (write && !m.shared) return copyOnWrite(host, m, vpage, pgoff);
   const pte = m.pt.ptes.get(vpage);
   if (mkwrite && pte && !pte.zero) {
     // dax_pfn_mkwrite: tag the existing entry (or the PMD at the aligned index) DIRTY.
     radixEntry(host, m, pgoff, pte.pfn, false, true);
     pte.writable = true;
-    charge(host, false);
+    chargeFault(host, false);
     host.counters.mkwriteFaults++;
     host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
     return 'mkwrite';
@@ -90,7 +69,7 @@ export function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
     host.trace({ name: 'dax_load_hole', pgoff });
     if (file.entryAt(pgoff) === 0) file.insertEntry(pgoff, holePageWord());
     m.pt.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
-    charge(host, false);
+    chargeFault(host, false);
     host.counters.zeroPteFaults++;
     host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
     return 'zero-pte';
@@ -102,7 +81,7 @@ export function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
   const pfn = file.blocks.get(pgoff)!.pfn;
   radixEntry(host, m, pgoff, pfn, false, write);
   m.pt.ptes.set(vpage, { pfn, writable: write, zero: false });
-  charge(host, major);
+  chargeFault(host, major);
   host.counters.pteFaults++;
   host.trace({ name: 'dax_pte_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
   return 'pte';
@@ -121,7 +100,7 @@ export function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
   };
   if (write && !m.shared) return fallback();
   if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return fallback();
-  if (pgoff >= file.pages) sigbus(host, 'dax_pmd_fault_done', pgoff, file.size);
+  if (pgoff >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m);
   if (pgoff + PMD_NR - 1 >= file.pages) return fallback();
   // v4.5 checks no colour; a misaligned file offset shows up as a block run that cannot
   // be one 2 MiB-aligned extent, which falls back below.
@@ -135,7 +114,7 @@ export function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
     // The huge zero page, no radix entry.
     host.trace({ name: 'dax_pmd_load_hole', pgoff });
     m.pt.pmds.set(slot, { pfn: 0, writable: false, zero: true });
-    charge(host, false);
+    chargeFault(host, false);
     host.counters.zeroPmdFaults++;
     host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'NOPAGE' });
     return 'zero-pmd';
@@ -162,7 +141,7 @@ export function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
   const pfn = file.blocks.get(pgoff)!.pfn;
   if (write) radixEntry(host, m, pgoff, pfn, true, true); // only writes insert PMD entries, dirty
   m.pt.pmds.set(slot, { pfn, writable: write, zero: false });
-  charge(host, major);
+  chargeFault(host, major);
   if (present) host.counters.mkwriteFaults++;
   else host.counters.pmdFaults++;
   host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });

@@ -16,7 +16,7 @@ import {
   daxToPfn, daxUnlockedEntry,
 } from './entry.js';
 import { PmemError } from './errors.js';
-import { FAULT_COSTS } from './kernel.js';
+import { chargeFault, copyOnWrite, faultSigbus } from './fault-common.js';
 import type { DaxFile } from './file.js';
 import type { PageTable } from './page-table.js';
 import { vfsFsyncRange } from './writeback.js';
@@ -71,41 +71,19 @@ function flagsOf(write: boolean, mkwrite: boolean): string {
   return write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R';
 }
 
-function sigbus(host: DaxHost, name: 'dax_pte_fault_done' | 'dax_pmd_fault_done', pgoff: number, why: string): never {
-  host.counters.sigbus++;
-  host.trace({ name, pgoff, result: 'SIGBUS' });
-  throw new PmemError('SIGBUS', why);
-}
-
 /** dax_insert_entry's dirty rule for this profile. */
 function dirtyRule(host: DaxHost, write: boolean, sync: boolean): boolean {
   return (write || host.rules.dirtyOnEveryFault) && !sync;
 }
 
-function charge(host: DaxHost, major: boolean): void {
-  host.core.pmAdvance(host.cpu, FAULT_COSTS.faultNs + (major ? FAULT_COSTS.allocateNs : 0));
-  if (major) host.counters.majorFaults++;
-}
-
 /** dax_iomap_pte_fault. */
 function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
-  const { file, core } = { file: m.file, core: host.core };
+  const file = m.file;
+  const core = host.core;
   const pgoff = m.pgoff + (vpage - m.vfirst);
   host.trace({ name: 'dax_pte_fault', pgoff, flags: flagsOf(write, mkwrite), address: vpage * 4096 });
-  if (pgoff >= file.pages) sigbus(host, 'dax_pte_fault_done', pgoff, `page ${pgoff} is beyond the end of ${file.path} (${file.size} bytes)`);
-
-  if (write && !m.shared) {
-    // Copy-on-write into an anonymous page: the tree is not involved.
-    const copy = new Uint8Array(4096);
-    const b = file.blocks.get(pgoff);
-    if (b && !b.unwritten) copy.set(core.pmLoad(host.cpu, b.pfn * 4096, 4096));
-    m.anon.set(vpage, copy);
-    m.pt.ptes.set(vpage, { pfn: 0, writable: true, zero: false });
-    charge(host, false);
-    host.counters.pteFaults++;
-    host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
-    return 'pte';
-  }
+  if (pgoff >= file.pages) faultSigbus(host, 'dax_pte_fault_done', pgoff, m);
+  if (write && !m.shared) return copyOnWrite(host, m, vpage, pgoff);
 
   // grab_mapping_entry(order 0): a ZERO or EMPTY PMD entry is downgraded; a DATA-PMD is kept.
   let entry = file.entryAt(pgoff);
@@ -136,7 +114,7 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
     else file.replaceEntry(pgoff, daxUnlockedEntry(entry));
     if (dirtyRule(host, false, false)) core.setMark(file.tree, pgoff, PAGECACHE_TAG_DIRTY);
     m.pt.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
-    charge(host, false);
+    chargeFault(host, false);
     host.counters.zeroPteFaults++;
     host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
     return 'zero-pte';
@@ -152,7 +130,7 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const data = wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, 0) : daxUnlockedEntry(current);
   file.replaceEntry(pgoff, data);
   if (dirtyRule(host, write, sync)) core.setMark(file.tree, pgoff, PAGECACHE_TAG_DIRTY);
-  charge(host, major);
+  chargeFault(host, major);
   if (sync) {
     host.counters.needdsyncFaults++;
     host.trace({ name: 'dax_pte_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });
@@ -186,7 +164,8 @@ function finishSyncFault(host: DaxHost, m: FaultingMapping, vpage: number, pgoff
 
 /** dax_iomap_pmd_fault; FALLBACK sends the caller down the PTE path. */
 function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, present: boolean): FaultKind | typeof FALLBACK {
-  const { file, core } = { file: m.file, core: host.core };
+  const file = m.file;
+  const core = host.core;
   const pgoff = m.pgoff + (vpage - m.vfirst);
   const aligned = pgoff - (pgoff % PMD_NR);
   const vslot = vpage - (vpage % PMD_NR);
@@ -196,7 +175,7 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
     host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'FALLBACK' });
     return FALLBACK;
   };
-  if (aligned >= file.pages) sigbus(host, 'dax_pmd_fault_done', pgoff, `page ${pgoff} is beyond the end of ${file.path} (${file.size} bytes)`);
+  if (aligned >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m);
   // dax_fault_check_fallback: colour, COW write, VMA bounds, end of file.
   if (pgoff % PMD_NR !== vpage % PMD_NR) return fallback();
   if (write && !m.shared) return fallback();
@@ -229,7 +208,7 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
     file.replaceEntry(aligned, daxMkEntry(0, DAX_ZERO_PAGE | DAX_PMD));
     if (dirtyRule(host, false, false)) core.setMark(file.tree, aligned, PAGECACHE_TAG_DIRTY);
     m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn: 0, writable: false, zero: true });
-    charge(host, false);
+    chargeFault(host, false);
     host.counters.zeroPmdFaults++;
     host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'NOPAGE' });
     return 'zero-pmd';
@@ -252,7 +231,7 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const data = wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, DAX_PMD) : daxUnlockedEntry(current);
   file.replaceEntry(aligned, data);
   if (dirtyRule(host, write, sync)) core.setMark(file.tree, aligned, PAGECACHE_TAG_DIRTY);
-  charge(host, major);
+  chargeFault(host, major);
   if (sync) {
     host.counters.needdsyncFaults++;
     host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });

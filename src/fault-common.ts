@@ -1,0 +1,34 @@
+/**
+ * Fault steps both kernel eras share (src/fault.ts, src/fault-p45.ts): the price of a
+ * fault, SIGBUS beyond the end of the file, and a private mapping's copy-on-write.
+ */
+import type { DaxHost } from './dax-context.js';
+import { PmemError } from './errors.js';
+import type { FaultingMapping } from './fault.js';
+import { FAULT_COSTS } from './kernel.js';
+
+/** Charges a fault to the CPU's clock, more when it allocated (MAJOR). */
+export function chargeFault(host: DaxHost, major: boolean): void {
+  host.core.pmAdvance(host.cpu, FAULT_COSTS.faultNs + (major ? FAULT_COSTS.allocateNs : 0));
+  if (major) host.counters.majorFaults++;
+}
+
+/** Ends a fault beyond the end of the file: counted, traced, thrown as SIGBUS. */
+export function faultSigbus(host: DaxHost, name: 'dax_pte_fault_done' | 'dax_pmd_fault_done', pgoff: number, m: FaultingMapping): never {
+  host.counters.sigbus++;
+  host.trace({ name, pgoff, result: 'SIGBUS' });
+  throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${m.file.path} (${m.file.size} bytes)`);
+}
+
+/** A write to a private mapping: the page is copied to an anonymous page; the tree is not involved. */
+export function copyOnWrite(host: DaxHost, m: FaultingMapping, vpage: number, pgoff: number): 'pte' {
+  const copy = new Uint8Array(4096);
+  const b = m.file.blocks.get(pgoff);
+  if (b && !b.unwritten) copy.set(host.core.pmLoad(host.cpu, b.pfn * 4096, 4096));
+  m.anon.set(vpage, copy);
+  m.pt.ptes.set(vpage, { pfn: 0, writable: true, zero: false });
+  chargeFault(host, false);
+  host.counters.pteFaults++;
+  host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
+  return 'pte';
+}
