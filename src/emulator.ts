@@ -15,8 +15,8 @@ import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
 import { kernelRules, type KernelProfile, type KernelRules } from './kernel.js';
 import { Trace, type TraceEvent } from './trace.js';
-import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
-import { PAGECACHE_TAG_DIRTY, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from './entry.js';
+import { addReport, emptyReport, vfsFsyncRange, vfsFsyncSteps, type TaskYield, type WritebackReport } from './writeback.js';
+import { PAGECACHE_TAG_DIRTY, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from './entry.js';
 import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
 import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from './stats.js';
 
@@ -77,6 +77,11 @@ export interface ResolvedOptions {
   flush: 'clwb' | 'clflushopt' | 'clflush';
   writeback: 'kernel' | 'dirty-lines';
 }
+
+/** A task for runConcurrently: an fsync of a file, or a store through a mapping; on `cpu` if given. */
+export type ConcurrentTask =
+  | { fsync: DaxFile; cpu?: number }
+  | { store: { mapping: FileMapping; offset: number; bytes: Uint8Array }; cpu?: number };
 
 export interface RunResult {
   /** Counters the run changed (after − before; flattened names such as clwb.dirty). */
@@ -379,6 +384,59 @@ export class Emulator {
       }
     }
     return dropped;
+  }
+
+  /**
+   * Runs tasks as if on concurrent threads, deterministically: an fsync of a file, or a
+   * store through a mapping, each on its own CPU (default: the current one). Tasks take
+   * turns at the points where the kernel could be preempted (src/writeback.ts): first in
+   * the order `schedule` lists task numbers, then round robin. A store waits while the
+   * entry of its page is locked, then faults and stores as usual. This is how two fsyncs
+   * meet (S20) and a fault meets a writeback (S22). Returns each task's result (a
+   * WritebackReport for an fsync). EBUSY when every task left is waiting.
+   */
+  runConcurrently(tasks: ConcurrentTask[], options: { schedule?: number[] } = {}): (WritebackReport | undefined)[] {
+    const running = tasks.map((task, i): { cpu: number; steps: Generator<TaskYield, WritebackReport | undefined> } => {
+      const cpu = task.cpu ?? this.currentCpu;
+      if ('fsync' in task) return { cpu, steps: vfsFsyncSteps(this.host, task.fsync, 0, XA_MAX_INDEX) };
+      if ('store' in task) return { cpu, steps: this.storeSteps(task.store.mapping, task.store.offset, task.store.bytes) };
+      throw new PmemError('EINVAL', `runConcurrently: task ${i} is neither { fsync } nor { store }`);
+    });
+    const results: (WritebackReport | undefined)[] = new Array(tasks.length);
+    const finished = new Set<number>();
+    const schedule = [...(options.schedule ?? [])];
+    const saved = this.currentCpu;
+    let turn = 0;
+    let waitingInARow = 0;
+    try {
+      while (finished.size < running.length) {
+        let i = schedule.length > 0 ? schedule.shift()! : turn++ % running.length;
+        if (!Number.isInteger(i) || i < 0 || i >= running.length) throw new PmemError('EINVAL', `runConcurrently: schedule names task ${i}`);
+        if (finished.has(i)) continue;
+        this.currentCpu = running[i]!.cpu;
+        const r = running[i]!.steps.next();
+        if (r.done) {
+          results[i] = r.value;
+          finished.add(i);
+          waitingInARow = 0;
+        } else if (r.value === 'wait') {
+          if (++waitingInARow > running.length * 2) throw new PmemError('EBUSY', 'runConcurrently: every task left waits on an entry lock');
+        } else {
+          waitingInARow = 0;
+        }
+      }
+    } finally {
+      this.currentCpu = saved;
+    }
+    return results;
+  }
+
+  /** A store as a task: it waits while the entry of its page is locked. */
+  private *storeSteps(m: FileMapping, offset: number, bytes: Uint8Array): Generator<TaskYield, undefined> {
+    const pgoff = m.pgoff + Math.floor(offset / PAGE_SIZE);
+    while (daxIsLocked(m.file.entryAt(pgoff))) yield 'wait';
+    m.store(offset, bytes);
+    return undefined;
   }
 
   /** Starts recording fs_dax tracepoints; stop() returns them. */

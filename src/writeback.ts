@@ -8,7 +8,7 @@
  * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
  */
 import type { DaxHost } from './dax-context.js';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from './entry.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from './entry.js';
 import type { DaxFile } from './file.js';
 
 /** What one writeback call did. */
@@ -91,8 +91,34 @@ function writebackP45(host: DaxHost, file: DaxFile, start: number, end: number):
   return report;
 }
 
+/**
+ * Where a writeback (or another concurrent task) gives way: 'step' lets another task run;
+ * 'wait' says it is blocked on an entry lock and must be run again later.
+ */
+export type TaskYield = 'step' | 'wait';
+
+/** Runs a task alone to its end; alone, nothing can hold a lock it waits for. */
+export function runAlone<T>(task: Generator<TaskYield, T>): T {
+  for (;;) {
+    const r = task.next();
+    if (r.done) return r.value;
+    if (r.value === 'wait') throw new Error('a task running alone waited on an entry lock');
+  }
+}
+
 /** dax_writeback_mapping_range over file pages [start, end]; no fence (the caller adds it). */
 export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+  return runAlone(daxWritebackSteps(host, file, start, end));
+}
+
+/**
+ * dax_writeback_mapping_range as a task that other tasks can interleave with: it gives way
+ * after the TOWRITE snapshot, while an entry is locked for its flush, and after each entry;
+ * it waits while another task holds the lock of the entry it needs, and skips an entry
+ * whose TOWRITE another fsync cleared meanwhile ("Another fsync thread may have already
+ * done this entry", fs/dax.c).
+ */
+export function* daxWritebackSteps(host: DaxHost, file: DaxFile, start: number, end: number): Generator<TaskYield, WritebackReport> {
   const report = emptyReport();
   const { core } = host;
   const t0 = core.pmNow(host.cpu);
@@ -100,11 +126,18 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
   let next = start;
   if (file.nrpages > 0) {
     core.tagTowrite(file.tree, start, end);
+    yield 'step';
     // xas_for_each_marked: each step walks on from the last entry's node.
     let found = core.findMarked(file.tree, start, end, PAGECACHE_TAG_TOWRITE);
     for (; found; found = core.findNextMarked(file.tree, found.index, end, PAGECACHE_TAG_TOWRITE)) {
-      const { index, order, word } = found;
+      const { index, order } = found;
       const count = 1 << order;
+      let word = found.word;
+      while (word !== 0 && daxIsLocked(word)) {
+        yield 'wait';
+        word = file.entryAt(index);
+      }
+      if (word === 0 || daxToPfn(word) !== daxToPfn(found.word) || !core.getMark(file.tree, index, PAGECACHE_TAG_TOWRITE)) continue;
       if (daxIsZeroEntry(word) || daxIsEmptyEntry(word)) {
         // Only the 6.1 rule dirties these: the kernel then flushes the zero page itself.
         writebackZero(host, file, index, count, report);
@@ -114,6 +147,7 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
       core.store(file.tree, index, order, daxLockedEntry(word));
       core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
       for (const m of file.mappings) if (m.shared) m.writeProtectFile(index, count);
+      yield 'step';
       const before = dirtyFlushes(host);
       if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
       else core.pmFlush(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
@@ -124,6 +158,7 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
       core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
       host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
       countEntry(report, count, dirty, host.dirtyLinesOnly);
+      yield 'step';
     }
     next = core.lastStopIndex(); // where xas_find_marked left xa_index
   }
@@ -159,6 +194,11 @@ function writebackZero(host: DaxHost, file: DaxFile, index: number, pages: numbe
  * one device-flush fence.
  */
 export function vfsFsyncRange(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+  return runAlone(vfsFsyncSteps(host, file, start, end));
+}
+
+/** vfsFsyncRange as an interleavable task (linux-4.5's writeback runs in one step). */
+export function* vfsFsyncSteps(host: DaxHost, file: DaxFile, start: number, end: number): Generator<TaskYield, WritebackReport> {
   const t0 = host.core.pmNow(host.cpu);
   host.counters.writebackCalls++;
   file.commitMetadata();
@@ -168,7 +208,7 @@ export function vfsFsyncRange(host: DaxHost, file: DaxFile, start: number, end: 
     early.ns = host.core.pmNow(host.cpu) - t0;
     return early;
   }
-  const report = daxWritebackRange(host, file, start, end);
+  const report = yield* daxWritebackSteps(host, file, start, end);
   host.core.pmFence(host.cpu, false);
   report.fences++;
   host.counters.writebackFences++;

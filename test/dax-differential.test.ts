@@ -80,7 +80,7 @@ interface Side {
 const report = (r: Report): Report => ({ entries: r.entries, pteEntries: r.pteEntries, pmdEntries: r.pmdEntries, lines: r.lines, fences: r.fences });
 
 class EmuSide implements Side {
-  private readonly maps: FileMapping[] = [];
+  private readonly maps: (FileMapping | undefined)[] = [];
   /** Mappings go at fresh 2 MiB-aligned addresses, below where emu.mmap places its own. */
   private nextAddress = 0x7e00_0000_0000;
 
@@ -95,9 +95,13 @@ class EmuSide implements Side {
     const pages = o.length / PAGE;
     const colour = (pgoff + (o.colourOff ? 1 : 0)) % PMD;
     const address = this.nextAddress + colour * PAGE;
-    const m = this.emu.mmap(this.emu.open(path), { offset: o.offset, length: o.length, shared: o.shared, sync: o.sync, address });
     this.nextAddress += (Math.ceil((colour + pages) / PMD) + 1) * 2 * MiB;
-    return this.maps.push(m) - 1;
+    try {
+      return this.maps.push(this.emu.mmap(this.emu.open(path), { offset: o.offset, length: o.length, shared: o.shared, sync: o.sync, address })) - 1;
+    } catch (err) {
+      this.maps.push(undefined); // a failed mmap still takes its number, on both sides
+      throw err;
+    }
   }
 
   munmap(map: number): void {
@@ -173,7 +177,7 @@ class EmuSide implements Side {
 }
 
 class ModelSide implements Side {
-  private readonly maps: ModelMapping[] = [];
+  private readonly maps: (ModelMapping | undefined)[] = [];
 
   constructor(readonly model: ModelDax) {}
 
@@ -182,7 +186,12 @@ class ModelSide implements Side {
   }
 
   mmap(path: string, o: MapOptions): number {
-    return this.maps.push(this.model.mmap(path, o)) - 1;
+    try {
+      return this.maps.push(this.model.mmap(path, o)) - 1;
+    } catch (err) {
+      this.maps.push(undefined);
+      throw err;
+    }
   }
 
   munmap(map: number): void {
@@ -297,6 +306,8 @@ interface Op {
 
 const SIZE_PAGES = [4, 16, 100, 511, 512, 513, 1024, 1030, 1536];
 const MAX_FILE_PAGES = 1536; // 6 MiB
+/** File pages most operations meet at: the first pages of the first three 2 MiB ranges. */
+const HOT_PAGES = [0, 1, 511, 512, 513, 1024];
 
 class Generator {
   readonly files: GenFile[] = [];
@@ -334,9 +345,12 @@ class Generator {
     if (this.rng.chance(0.3)) length = this.rng.between(1, length); // a partial range
     if (this.rng.chance(0.15)) length += this.rng.between(1, 8); // past the end of the file
     const shared = this.rng.chance(0.75);
-    const o: MapOptions = { offset: pgoff * PAGE, length: length * PAGE, shared, sync: shared && this.rng.chance(0.25), colourOff: this.rng.chance(0.3) };
+    return this.mmapOpWith(path, { offset: pgoff * PAGE, length: length * PAGE, shared, sync: shared && this.rng.chance(0.25), colourOff: this.rng.chance(0.3) });
+  }
+
+  private mmapOpWith(path: string, o: MapOptions): Op {
     const id = this.maps.length;
-    this.maps.push({ id, path, pgoff, pages: length, shared, live: true });
+    this.maps.push({ id, path, pgoff: o.offset / PAGE, pages: o.length / PAGE, shared: o.shared, live: true });
     return {
       name: `mmap#${id}(${path}, ${JSON.stringify(o)})`,
       run: (s) => {
@@ -348,14 +362,18 @@ class Generator {
     };
   }
 
-  /** An offset in mapping `m`: anywhere, near a 2 MiB boundary of the file, near EOF, or at 0. */
+  /**
+   * An offset in mapping `m`: anywhere, near a 2 MiB boundary of the file, one of a few hot
+   * file pages (so that mappings collide on the same page and entry), near EOF, or at 0.
+   */
   private offsetIn(m: GenMap): number {
     const clamp = (p: number): number => Math.min(m.pages - 1, Math.max(0, p));
-    const r = this.rng.below(10);
+    const r = this.rng.below(20);
     let page: number;
-    if (r < 4) page = this.rng.below(m.pages);
-    else if (r < 7) page = clamp(PMD * this.rng.between(0, 3) - m.pgoff + this.rng.between(-2, 2));
-    else if (r < 9) page = clamp(this.pagesOf(m.path) - m.pgoff + this.rng.between(-3, 1));
+    if (r < 7) page = this.rng.below(m.pages);
+    else if (r < 11) page = clamp(PMD * this.rng.between(0, 3) - m.pgoff + this.rng.between(-2, 2));
+    else if (r < 15) page = clamp(this.rng.pick(HOT_PAGES) - m.pgoff);
+    else if (r < 18) page = clamp(this.pagesOf(m.path) - m.pgoff + this.rng.between(-3, 1));
     else page = 0;
     return page * PAGE + this.rng.below(PAGE);
   }
@@ -370,6 +388,40 @@ class Generator {
     return this.files.find((f) => f.path === path)!.frozen;
   }
 
+  /**
+   * An episode around one 2 MiB range: punch it whole, map it with a fresh aligned shared
+   * mapping (no PTE table yet), maybe touch a page through another mapping, store there
+   * through the new mapping (a PMD write unless a PTE entry is in the way), then fault the
+   * page through the other mapping: PMD against PTE entries, MAP_SYNC inside a DATA-PMD,
+   * v4.5's PTE entry absorbed by a PMD entry.
+   */
+  private episode(path: string): Op | null {
+    const pmds = Math.floor(this.pagesOf(path) / PMD);
+    if (pmds === 0 || this.frozen(path)) return null;
+    const first = PMD * this.rng.below(pmds);
+    const page = first + this.rng.pick([0, 0, 1, 5, 511]);
+    const others = this.maps.filter((x) => x.live && x.path === path && page >= x.pgoff && page < x.pgoff + x.pages);
+    const mapA = this.mmapOpWith(path, { offset: first * PAGE, length: PMD * PAGE, shared: true, sync: false, colourOff: false });
+    const mapB = others.length && this.rng.chance(0.5) ? null : this.mmapOpWith(path, { offset: first * PAGE, length: PMD * PAGE, shared: true, sync: this.rng.chance(0.6), colourOff: true });
+    const a = this.maps[this.maps.length - (mapB ? 2 : 1)]!;
+    const b = mapB ? this.maps[this.maps.length - 1]! : this.rng.pick(others);
+    const offA = (page - a.pgoff) * PAGE + this.rng.below(PAGE);
+    const offB = (page - b.pgoff) * PAGE + this.rng.below(PAGE);
+    const touch = this.rng.chance(0.5);
+    const kind = this.rng.chance(0.7) ? 'write' : 'read';
+    return {
+      name: `episode(punch ${path} [${first}, ${first + 511}], ${mapA.name}, ${mapB ? mapB.name : `#${b.id}`}, ${touch ? `load#${b.id}(${offB}), ` : ''}store#${a.id}(${offA}), fault#${b.id}(${offB}, ${kind}))`,
+      run: (s) => [
+        attempt(() => s.punchHole(path, first * PAGE, PMD * PAGE)),
+        attempt(() => mapA.run(s)),
+        attempt(() => mapB?.run(s)),
+        touch ? attempt(() => s.load(b.id, offB, 1)) : null,
+        attempt(() => s.store(a.id, offA, new Uint8Array([7]))),
+        attempt(() => s.fault(b.id, offB, kind)),
+      ],
+    };
+  }
+
   next(): Op {
     const rng = this.rng;
     const live = this.maps.filter((m) => m.live);
@@ -382,6 +434,10 @@ class Generator {
         return { name: `munmap#${m.id}`, run: (s) => s.munmap(m.id) };
       }
       return this.mmapOp(file);
+    }
+    if (roll < 30) {
+      const op = this.episode(file);
+      if (op) return op;
     }
     const m = rng.pick(live);
     const noWrite = m.shared && this.frozen(m.path);
@@ -401,6 +457,22 @@ class Generator {
       const off = this.offsetIn(m);
       const kind = noWrite || rng.chance(0.5) ? 'read' : 'write';
       return { name: `fault#${m.id}(${off}, ${kind})`, run: (s) => s.fault(m.id, off, kind) };
+    }
+    if (roll < 730) {
+      // Two mappings of one file meet at one file page: a store through one, then a fault
+      // through the other (PMD against PTE entries, zero pages, MAP_SYNC, private copies).
+      const page = rng.pick(HOT_PAGES);
+      const both = live.filter((x) => x.path === m.path && page >= x.pgoff && page < x.pgoff + x.pages);
+      const a = rng.pick(both.length ? both : [m]);
+      const b = rng.pick(both.length ? both : [m]);
+      const offA = page >= a.pgoff && page < a.pgoff + a.pages ? (page - a.pgoff) * PAGE + rng.below(PAGE) : this.offsetIn(a);
+      const offB = page >= b.pgoff && page < b.pgoff + b.pages ? (page - b.pgoff) * PAGE + rng.below(PAGE) : this.offsetIn(b);
+      const kind = (b.shared && this.frozen(b.path)) || rng.chance(0.3) ? 'read' : 'write';
+      const first = a.shared && this.frozen(a.path) ? 'load' : 'store';
+      return {
+        name: `pair(${first}#${a.id}(${offA}), fault#${b.id}(${offB}, ${kind}))`,
+        run: (s) => [attempt(() => (first === 'load' ? s.load(a.id, offA, 1) : s.store(a.id, offA, new Uint8Array([page & 255 || 1])))), s.fault(b.id, offB, kind)],
+      };
     }
     if (roll < 790) {
       const off = rng.chance(0.5) ? 0 : rng.below(m.pages * PAGE);

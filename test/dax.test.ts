@@ -2,6 +2,7 @@
 // release covers, for both XArray-era profiles (PMOD). Each test names its scenario and rule.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator.js';
+import type { WritebackReport } from '../src/writeback.js';
 import type { KernelProfile } from '../src/kernel.js';
 import { PmemError } from '../src/errors.js';
 import { Rng } from '../src/random.js';
@@ -418,5 +419,51 @@ describe('S30: private PMD reads and copy-on-write PTE writes on one range (gene
       p.munmap();
     }
     emu.checkInvariants();
+  });
+});
+
+describe('concurrent tasks (linux-6.12)', () => {
+  it('S20: two concurrent fsyncs flush each entry exactly once between them; two fences; every entry ends clean', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB });
+    const f = emu.createFile('/f', { size: 32 * KiB, allocate: 'written' });
+    const m = emu.mmap(f);
+    for (let p = 0; p < 8; p++) m.store(p * 4096, new Uint8Array([p + 1]));
+    const [a, b] = emu.runConcurrently([{ fsync: f, cpu: 0 }, { fsync: f, cpu: 1 }]) as WritebackReport[];
+    expect(a!.lines + b!.lines).toBe(64 * 8);
+    expect(a!.entries > 0 && b!.entries > 0).toBe(true); // they really shared the work
+    expect(a!.fences + b!.fences).toBe(2);
+    expect(short(f.entries())).toEqual(Array.from({ length: 8 }, (_, p) => `${p}:data-pte{}`));
+    emu.checkInvariants();
+  });
+
+  it('S22: a store racing the writeback of its entry waits for the entry lock, then faults and re-dirties it; the next fsync flushes it again', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB });
+    const f = emu.createFile('/f', { size: 32 * KiB, allocate: 'written' });
+    const m = emu.mmap(f);
+    m.store(5 * 4096, new Uint8Array([1]));
+    expect(short(f.entries())).toEqual(['5:data-pte{D}']);
+    const t = emu.startTrace();
+    // The fsync tags, then locks entry 5 and starts its flush; only then does the store run.
+    const [report] = emu.runConcurrently(
+      [{ fsync: f, cpu: 0 }, { store: { mapping: m, offset: 5 * 4096 + 8, bytes: new Uint8Array([2]) }, cpu: 1 }],
+      { schedule: [0, 0, 1] },
+    ) as WritebackReport[];
+    const ev = t.stop().map((e) => e.name);
+    expect(report!.lines).toBe(64);
+    // The store's fault came after the writeback of entry 5 had finished.
+    expect(ev.indexOf('dax_writeback_one')).toBeLessThan(ev.indexOf('dax_pte_fault'));
+    expect(short(f.entries())).toEqual(['5:data-pte{D}']);
+    expect(m.fault(5 * 4096, 'write').result).toBe('none'); // already writable again
+    expect(f.fsync()).toMatchObject({ lines: 64 });
+    expect(m.load(5 * 4096 + 8, 1)[0]).toBe(2);
+    emu.checkInvariants();
+  });
+
+  it('a schedule naming no task is refused with EINVAL', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB });
+    const f = emu.createFile('/f', { size: 8 * KiB, allocate: 'written' });
+    const m = emu.mmap(f);
+    m.store(0, new Uint8Array([1]));
+    expect(() => emu.runConcurrently([{ fsync: f }], { schedule: [3] })).toThrowError(expect.objectContaining({ code: 'EINVAL' }));
   });
 });
