@@ -15,8 +15,10 @@ import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
 import { kernelRules, type KernelProfile, type KernelRules } from './kernel.js';
 import { Trace, type TraceEvent } from './trace.js';
-import { addReport, emptyReport, vfsFsyncRange, vfsFsyncSteps, type TaskYield, type WritebackReport } from './writeback.js';
-import { PAGECACHE_TAG_DIRTY, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from './entry.js';
+import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
+import { runTasks, type ConcurrentTask } from './concurrency.js';
+import { checkDaxInvariants } from './invariants.js';
+import { PMD_NR, XA_MAX_INDEX, xaIsPointer } from './entry.js';
 import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
 import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from './stats.js';
 
@@ -77,11 +79,6 @@ export interface ResolvedOptions {
   flush: 'clwb' | 'clflushopt' | 'clflush';
   writeback: 'kernel' | 'dirty-lines';
 }
-
-/** A task for runConcurrently: an fsync of a file, or a store through a mapping; on `cpu` if given. */
-export type ConcurrentTask =
-  | { fsync: DaxFile; cpu?: number }
-  | { store: { mapping: FileMapping; offset: number; bytes: Uint8Array }; cpu?: number };
 
 export interface RunResult {
   /** Counters the run changed (after − before; flattened names such as clwb.dirty). */
@@ -387,56 +384,19 @@ export class Emulator {
   }
 
   /**
-   * Runs tasks as if on concurrent threads, deterministically: an fsync of a file, or a
-   * store through a mapping, each on its own CPU (default: the current one). Tasks take
-   * turns at the points where the kernel could be preempted (src/writeback.ts): first in
-   * the order `schedule` lists task numbers, then round robin. A store waits while the
-   * entry of its page is locked, then faults and stores as usual. This is how two fsyncs
-   * meet (S20) and a fault meets a writeback (S22). Returns each task's result (a
-   * WritebackReport for an fsync). EBUSY when every task left is waiting.
+   * Runs fsyncs and stores as if on concurrent threads, deterministically (src/concurrency.ts):
+   * each task on its own CPU, taking turns at the kernel's preemption points, first in the
+   * order `schedule` lists task numbers, then round robin. Returns each task's result.
    */
   runConcurrently(tasks: ConcurrentTask[], options: { schedule?: number[] } = {}): (WritebackReport | undefined)[] {
-    const running = tasks.map((task, i): { cpu: number; steps: Generator<TaskYield, WritebackReport | undefined> } => {
-      const cpu = task.cpu ?? this.currentCpu;
-      if ('fsync' in task) return { cpu, steps: vfsFsyncSteps(this.host, task.fsync, 0, XA_MAX_INDEX) };
-      if ('store' in task) return { cpu, steps: this.storeSteps(task.store.mapping, task.store.offset, task.store.bytes) };
-      throw new PmemError('EINVAL', `runConcurrently: task ${i} is neither { fsync } nor { store }`);
-    });
-    const results: (WritebackReport | undefined)[] = new Array(tasks.length);
-    const finished = new Set<number>();
-    const schedule = [...(options.schedule ?? [])];
     const saved = this.currentCpu;
-    let turn = 0;
-    let waitingInARow = 0;
     try {
-      while (finished.size < running.length) {
-        let i = schedule.length > 0 ? schedule.shift()! : turn++ % running.length;
-        if (!Number.isInteger(i) || i < 0 || i >= running.length) throw new PmemError('EINVAL', `runConcurrently: schedule names task ${i}`);
-        if (finished.has(i)) continue;
-        this.currentCpu = running[i]!.cpu;
-        const r = running[i]!.steps.next();
-        if (r.done) {
-          results[i] = r.value;
-          finished.add(i);
-          waitingInARow = 0;
-        } else if (r.value === 'wait') {
-          if (++waitingInARow > running.length * 2) throw new PmemError('EBUSY', 'runConcurrently: every task left waits on an entry lock');
-        } else {
-          waitingInARow = 0;
-        }
-      }
+      return runTasks(this.host, tasks, options.schedule ?? [], (cpu) => {
+        this.currentCpu = cpu ?? saved;
+      });
     } finally {
       this.currentCpu = saved;
     }
-    return results;
-  }
-
-  /** A store as a task: it waits while the entry of its page is locked. */
-  private *storeSteps(m: FileMapping, offset: number, bytes: Uint8Array): Generator<TaskYield, undefined> {
-    const pgoff = m.pgoff + Math.floor(offset / PAGE_SIZE);
-    while (daxIsLocked(m.file.entryAt(pgoff))) yield 'wait';
-    m.store(offset, bytes);
-    return undefined;
   }
 
   /** Starts recording fs_dax tracepoints; stop() returns them. */
@@ -448,71 +408,11 @@ export class Emulator {
 
   /**
    * Verifies every tree (the core's xaCheck), that no DAX tree holds anything but DAX
-   * entries (no shadow or page entries), nrpages, and every page table against the tree.
+   * entries (no shadow or page entries), nrpages, and every page table against the tree
+   * (src/invariants.ts). Throws PmemError EFAULT naming what is broken.
    */
   checkInvariants(): void {
-    const fail = (why: string): never => {
-      throw new PmemError('EFAULT', `checkInvariants: ${why}`);
-    };
-    const p45 = this.rules.p45;
-    for (const file of new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)])) {
-      this.core.check(file.tree);
-      let pages = 0;
-      let holePages = 0;
-      let entries = 0;
-      for (const e of this.core.entries(file.tree)) {
-        if (xaIsPointer(e.word)) {
-          // A page in the tree: only linux-4.5's hole pages may be there.
-          if (!p45) fail(`${file.path} index ${e.index} holds a page, not a DAX entry`);
-          if (e.marks !== 0) fail(`${file.path} index ${e.index}: a hole page carries marks`);
-          holePages++;
-          continue;
-        }
-        if (!xaIsValue(e.word)) fail(`${file.path} index ${e.index} holds a non-DAX entry ${e.word}`);
-        if (!p45 && (e.order === 9) !== daxIsPmdEntry(e.word)) fail(`${file.path} index ${e.index}: order ${e.order} against the entry's PMD flag`);
-        if (p45 && (daxIsZeroEntry(e.word) || daxIsEmptyEntry(e.word))) fail(`${file.path} index ${e.index}: linux-4.5 has no ZERO or EMPTY entries`);
-        pages += 1 << e.order;
-        entries++;
-      }
-      if (p45 ? holePages !== file.nrpages || entries !== file.nrexceptional : pages !== file.nrpages) {
-        fail(`${file.path}: counted nrpages ${file.nrpages} / nrexceptional ${file.nrexceptional}, the tree holds ${p45 ? `${holePages} / ${entries}` : pages}`);
-      }
-    }
-    for (const m of this.fileMappings) {
-      if (!m.isMapped) continue;
-      const check = (vpage: number, pfn: number, writable: boolean, zero: boolean, huge: boolean): void => {
-        if (m.anon.has(vpage)) return;
-        const pgoff = m.pgoff + (vpage - m.vfirst);
-        const { word, index } = this.coveringEntry(m.file, pgoff);
-        // linux-4.5 maps the huge zero page, and reads PMDs, with no entry at all.
-        if (p45 && huge && (zero || !writable) && word === 0) return;
-        if (word === 0) fail(`${m.file.path} page ${pgoff} is mapped with no entry`);
-        const zeroEntry = p45 ? xaIsPointer(word) : daxIsZeroEntry(word);
-        if (zero !== zeroEntry) fail(`${m.file.path} page ${pgoff}: zero page against a ${zeroEntry ? 'zero' : 'data'} entry`);
-        if (!zero) {
-          const base = daxToPfn(word) + (daxIsPmdEntry(word) ? pgoff - index : 0);
-          if (pfn !== base) fail(`${m.file.path} page ${pgoff} maps pfn ${pfn}, the entry ${base}`);
-          if (daxIsEmptyEntry(word)) fail(`${m.file.path} page ${pgoff} is mapped over an EMPTY entry`);
-        }
-        if (writable && m.shared && !this.core.getMark(m.file.tree, index, PAGECACHE_TAG_DIRTY)) fail(`${m.file.path} page ${pgoff} is writable but its entry is clean`);
-      };
-      for (const [vpage, e] of m.pt.ptes) check(vpage, e.pfn, e.writable, e.zero, false);
-      for (const [slot, e] of m.pt.pmds) check(slot * PMD_NR, e.pfn, e.writable, e.zero, true);
-    }
-  }
-
-  /**
-   * The entry standing for file page `pgoff`, and its index. linux-4.5 keeps a PMD entry at
-   * the aligned index only, and dax_radix_entry looks there first: a PMD entry speaks for
-   * its whole range even where PTE entries sit beside it.
-   */
-  private coveringEntry(file: DaxFile, pgoff: number): { word: number; index: number } {
-    const word = file.entryAt(pgoff);
-    if (!this.rules.p45) return { word, index: pgoff - (daxIsPmdEntry(word) && word !== 0 ? pgoff % PMD_NR : 0) };
-    const aligned = pgoff - (pgoff % PMD_NR);
-    const pmd = file.entryAt(aligned);
-    if (pmd !== 0 && !xaIsPointer(pmd) && daxIsPmdEntry(pmd)) return { word: pmd, index: aligned };
-    return { word, index: pgoff };
+    checkDaxInvariants(this.core, this.rules, new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)]), this.fileMappings);
   }
 
   /** sfence on the current CPU: waits for its write-backs and NT lines, which become durable. */

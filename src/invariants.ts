@@ -1,0 +1,78 @@
+/**
+ * checkInvariants: every tree is sound (the core's xaCheck); a DAX tree holds DAX entries
+ * only, never a shadow entry (linux-4.5's hole pages aside); nrpages and nrexceptional
+ * match the tree; and every page-table entry agrees with the tree: the zero page over a
+ * zero entry (or hole page), a pfn the entry gives, a writable page over a DIRTY entry.
+ */
+import type { Core } from './core.js';
+import { PAGECACHE_TAG_DIRTY, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from './entry.js';
+import { PmemError } from './errors.js';
+import type { DaxFile } from './file.js';
+import type { FileMapping } from './file-mapping.js';
+import type { KernelRules } from './kernel.js';
+
+/** Checks the files' trees and the mappings' page tables; throws PmemError EFAULT naming the first broken invariant. */
+export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<DaxFile>, mappings: Set<FileMapping>): void {
+  const fail = (why: string): never => {
+    throw new PmemError('EFAULT', `checkInvariants: ${why}`);
+  };
+  const p45 = rules.p45;
+  for (const file of files) {
+    core.check(file.tree);
+    let pages = 0;
+    let holePages = 0;
+    let entries = 0;
+    for (const e of core.entries(file.tree)) {
+      if (xaIsPointer(e.word)) {
+        // A page in the tree: only linux-4.5's hole pages may be there.
+        if (!p45) fail(`${file.path} index ${e.index} holds a page, not a DAX entry`);
+        if (e.marks !== 0) fail(`${file.path} index ${e.index}: a hole page carries marks`);
+        holePages++;
+        continue;
+      }
+      if (!xaIsValue(e.word)) fail(`${file.path} index ${e.index} holds a non-DAX entry ${e.word}`);
+      if (!p45 && (e.order === 9) !== daxIsPmdEntry(e.word)) fail(`${file.path} index ${e.index}: order ${e.order} against the entry's PMD flag`);
+      if (p45 && (daxIsZeroEntry(e.word) || daxIsEmptyEntry(e.word))) fail(`${file.path} index ${e.index}: linux-4.5 has no ZERO or EMPTY entries`);
+      pages += 1 << e.order;
+      entries++;
+    }
+    if (p45 ? holePages !== file.nrpages || entries !== file.nrexceptional : pages !== file.nrpages) {
+      fail(`${file.path}: counted nrpages ${file.nrpages} / nrexceptional ${file.nrexceptional}, the tree holds ${p45 ? `${holePages} / ${entries}` : pages}`);
+    }
+  }
+  for (const m of mappings) {
+    if (!m.isMapped) continue;
+    const check = (vpage: number, pfn: number, writable: boolean, zero: boolean, huge: boolean): void => {
+      if (m.anon.has(vpage)) return;
+      const pgoff = m.pgoff + (vpage - m.vfirst);
+      const { word, index } = coveringEntry(m.file, pgoff, p45);
+      // linux-4.5 maps the huge zero page, and reads PMDs, with no entry at all.
+      if (p45 && huge && (zero || !writable) && word === 0) return;
+      if (word === 0) fail(`${m.file.path} page ${pgoff} is mapped with no entry`);
+      const zeroEntry = p45 ? xaIsPointer(word) : daxIsZeroEntry(word);
+      if (zero !== zeroEntry) fail(`${m.file.path} page ${pgoff}: zero page against a ${zeroEntry ? 'zero' : 'data'} entry`);
+      if (!zero) {
+        const base = daxToPfn(word) + (daxIsPmdEntry(word) ? pgoff - index : 0);
+        if (pfn !== base) fail(`${m.file.path} page ${pgoff} maps pfn ${pfn}, the entry ${base}`);
+        if (daxIsEmptyEntry(word)) fail(`${m.file.path} page ${pgoff} is mapped over an EMPTY entry`);
+      }
+      if (writable && m.shared && !core.getMark(m.file.tree, index, PAGECACHE_TAG_DIRTY)) fail(`${m.file.path} page ${pgoff} is writable but its entry is clean`);
+    };
+    for (const [vpage, e] of m.pt.ptes) check(vpage, e.pfn, e.writable, e.zero, false);
+    for (const [slot, e] of m.pt.pmds) check(slot * PMD_NR, e.pfn, e.writable, e.zero, true);
+  }
+}
+
+/**
+ * The entry standing for file page `pgoff`, and its index. linux-4.5 keeps a PMD entry at
+ * the aligned index only, and dax_radix_entry looks there first: a PMD entry speaks for
+ * its whole range even where PTE entries sit beside it.
+ */
+function coveringEntry(file: DaxFile, pgoff: number, p45: boolean): { word: number; index: number } {
+  const word = file.entryAt(pgoff);
+  if (!p45) return { word, index: pgoff - (daxIsPmdEntry(word) && word !== 0 ? pgoff % PMD_NR : 0) };
+  const aligned = pgoff - (pgoff % PMD_NR);
+  const pmd = file.entryAt(aligned);
+  if (pmd !== 0 && !xaIsPointer(pmd) && daxIsPmdEntry(pmd)) return { word: pmd, index: aligned };
+  return { word, index: pgoff };
+}
