@@ -32,8 +32,15 @@
  *                synchronous marks its entry DIRTY), the one rule the spec does not state.
  *
  * Where the spec is silent the model decides as the emulator does; those places say
- * SPEC-SILENT. The block allocator follows assembly/media.ts (same pfns in the same order),
- * so that PMD faults find or miss whole free extents exactly when the emulator does.
+ * SPEC-SILENT: a PTE table takes a 2 MiB slot when a PMD attempt there falls back (even if
+ * the PTE fault then fails); deleting an entry unmaps its whole range (a PMD entry only
+ * partly truncated included, §5.2); a failed allocation (ENOSPC) undoes the fault's new
+ * EMPTY entry; files are created extent by extent; sync(2) is one vfs_fsync_range per file
+ * (PMOD: one fence each); v4.5 checks no PMD colour (an unaligned file offset falls back),
+ * and its reads map unwritten blocks zeroed (§3.1 step 7) and written from then on; reclaim
+ * takes hole pages file by file in index order; drop_caches unmaps what it deletes. The
+ * block allocator follows assembly/media.ts (same pfns in the same order), so that PMD
+ * faults find or miss whole free extents exactly when the emulator does.
  *
  * Quirks. Where the emulator and the spec disagree, the model follows the spec unless the
  * matching quirk is switched on, in which case it does what the emulator does. Each quirk
@@ -81,10 +88,11 @@ export type DaxQuirk =
    */
   | 'p45PmdInsertUnmapsPte'
   /**
-   * Every unmap also drops private copy-on-write pages, and every entry deletion unmaps the
-   * entry's range. Only truncate and hole punch unmap private copies in the kernel
+   * Every unmap also drops private copy-on-write pages, and so does every entry deletion
+   * over the entry's range. Only truncate and hole punch unmap private copies in the kernel
    * (even_cows); the other unmaps (a ZERO entry replaced, a PMD downgraded, write(2)
-   * invalidation, reclaim) leave a MAP_PRIVATE copy alone, as MAP_PRIVATE requires.
+   * invalidation, reclaim, drop_caches) leave a MAP_PRIVATE copy alone, as MAP_PRIVATE
+   * requires: with the quirk, a private mapping's own bytes are lost.
    */
   | 'unmapDropsCowPages'
   /**
@@ -376,14 +384,14 @@ export class ModelDax {
 
   /**
    * Deletes the entry keyed at `key`. `unmap` is what the kernel unmaps with it (null:
-   * nothing); with the unmapDropsCowPages quirk the entry's whole range is unmapped, private
-   * copies included, as the emulator's deleteEntry does.
+   * nothing). With the unmapDropsCowPages quirk the private copies in the entry's range go
+   * too, as the emulator's deleteEntry unmaps that range, copies included.
    */
   private deleteEntry(f: ModelFile, key: number, unmap: { first: number; count: number; evenCows: boolean } | null): void {
     const e = f.tree.get(key);
     if (!e) return;
-    if (this.quirk('unmapDropsCowPages')) this.unmap(f, key, e.order ? PMD_NR : 1, true);
-    else if (unmap) this.unmap(f, unmap.first, unmap.count, unmap.evenCows);
+    if (unmap) this.unmap(f, unmap.first, unmap.count, unmap.evenCows);
+    if (this.quirk('unmapDropsCowPages')) this.dropCows(f, key, e.order ? PMD_NR : 1);
     f.tree.delete(key);
   }
 
@@ -413,27 +421,40 @@ export class ModelDax {
   }
 
   /**
-   * P45 PMD entries that a truncate or hole punch split (§5.1 deletes only the slots in its
-   * range, so the single-slot PMD entry at the aligned index stays, §2.2): some page of the
-   * entry's 2 MiB no longer has the entry's block. A later PTE fault there dirties the stale
-   * PMD entry only (§3.1 step 3) or puts a hole page beside it, and writeback flushes the old
-   * blocks: v4.5's durability hole. Counted over every file.
+   * States the v4.5 rules reach (§2.2, §3.1, §5.1) that later kernels cannot, each named:
+   *  - a PMD entry split by a truncate or hole punch: §5.1 deletes only the slots in its
+   *    range, so the single-slot PMD entry at the aligned index stays while some page of its
+   *    2 MiB no longer has its block; a later PTE fault there dirties the stale entry only
+   *    (§3.1 step 3) or puts a hole page beside it, and writeback flushes the old blocks;
+   *  - a huge zero page left mapped over a range that has blocks now: a PMD read of a hole
+   *    creates no entry (§3.1 step 8), and a PTE write fault elsewhere unmaps only a hole
+   *    page at its own index (§3.1 step 6), so the stale zero view stays.
    */
-  splitP45PmdEntries(): number {
-    if (!this.p45) return 0;
-    let n = 0;
+  p45Anomalies(): string[] {
+    if (!this.p45) return [];
+    const out: string[] = [];
     for (const f of this.files.values()) {
       for (const [key, e] of f.tree) {
         if (e.kind !== 'data' || e.order !== 9) continue;
         for (let i = 0; i < PMD_NR; i++) {
-          if (f.blocks.get(key + i)?.pfn !== e.pfn + i) {
-            n++;
+          if (f.blocks.get(key + i)?.pfn === e.pfn + i) continue;
+          out.push(`${f.path}: the PMD entry at ${key} lost page ${key + i}`);
+          break;
+        }
+      }
+      for (const m of f.mappings) {
+        for (const [slot, pmd] of m.pmds) {
+          if (!pmd.zero) continue;
+          const first = m.pgoff + (slot * PMD_NR - m.vfirst);
+          for (let i = 0; i < PMD_NR; i++) {
+            if (!f.blocks.has(first + i)) continue;
+            out.push(`${f.path}: a huge zero page still maps [${first}, ${first + 511}], where page ${first + i} has a block`);
             break;
           }
         }
       }
     }
-    return n;
+    return out;
   }
 
   /** The tree in index order, in the shape of the emulator's f.entries(). */
@@ -467,6 +488,15 @@ export class ModelDax {
         if (pte && (!pte.anon || dropCows)) m.ptes.delete(v);
       }
       for (let slot = Math.floor(v0 / PMD_NR); slot <= Math.floor((v0 + n - 1) / PMD_NR); slot++) m.pmds.delete(slot);
+    }
+  }
+
+  /** Drops the private copy-on-write pages over file pages [first, first + count). */
+  private dropCows(f: ModelFile, first: number, count: number): void {
+    for (const m of f.mappings) {
+      const r = this.clip(m, first, count);
+      if (!r) continue;
+      for (let v = r[0]; v < r[0] + r[1]; v++) if (m.ptes.get(v)?.anon) m.ptes.delete(v);
     }
   }
 
