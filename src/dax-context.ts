@@ -44,8 +44,11 @@ export interface MappedRange {
   readonly shared: boolean;
   /** Write-protects the mapping's view of file pages [first, first + count). */
   writeProtectFile(first: number, count: number): void;
-  /** Unmaps the mapping's view of file pages [first, first + count). */
-  unmapFile(first: number, count: number): void;
+  /**
+   * Unmaps the mapping's view of file pages [first, first + count). Private copy-on-write
+   * pages stay unless `evenCows` (unmap_mapping_range's even_cows: truncate, not hole punch).
+   */
+  unmapFile(first: number, count: number, evenCows?: boolean): void;
 }
 
 export interface DaxHost {

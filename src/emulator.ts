@@ -299,6 +299,7 @@ export class Emulator {
     if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${offset}`);
     if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${length}`);
     if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
+    if (sync && this.rules.p45) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC came with Linux 4.15; linux-4.5 does not know it');
     let address = options.address;
     if (address === undefined) {
       const colour = offset % (PMD_NR * PAGE_SIZE);

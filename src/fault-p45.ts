@@ -39,7 +39,7 @@ function radixEntry(host: DaxHost, m: FaultingMapping, index: number, pfn: numbe
   } else {
     const here = file.entryAt(index);
     if (here !== 0 && !xaIsPointer(here) && pmd && !daxIsPmdEntry(here)) {
-      file.deleteEntry(index); // a PMD request over a PTE entry at the aligned index: its tags are lost
+      file.dropEntry(index); // a PMD request over a PTE entry at the aligned index: its tags are lost, its mappings stay
     }
     if (file.entryAt(index) === 0) file.insertEntry(index, daxMkEntry(pfn, pmd ? DAX_PMD : 0));
   }
@@ -108,7 +108,9 @@ export function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
   const blocks = Array.from({ length: PMD_NR }, (_, i) => file.blocks.get(pgoff + i));
   const holes = blocks.every((b) => b === undefined);
   const extent = blocks.every((b, i) => b !== undefined && b.pfn === blocks[0]!.pfn + i) && blocks[0]!.pfn % PMD_NR === 0;
-  if (!holes && !extent) return fallback();
+  // §3.1 step 5: get_block maps one kind of extent, so written and unwritten blocks mixed give a short buffer.
+  const oneKind = blocks.every((b) => b?.unwritten === true) || blocks.every((b) => b !== undefined && !b.unwritten);
+  if (!holes && (!extent || !oneKind)) return fallback();
   const slot = Math.floor(vpage / PMD_NR);
   if (holes && !write) {
     // The huge zero page, no radix entry.

@@ -83,7 +83,6 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const pgoff = m.pgoff + (vpage - m.vfirst);
   host.trace({ name: 'dax_pte_fault', pgoff, flags: flagsOf(write, mkwrite), address: vpage * 4096 });
   if (pgoff >= file.pages) faultSigbus(host, 'dax_pte_fault_done', pgoff, m);
-  if (write && !m.shared) return copyOnWrite(host, m, vpage, pgoff);
 
   // grab_mapping_entry(order 0): a ZERO or EMPTY PMD entry is downgraded; a DATA-PMD is kept.
   let entry = file.entryAt(pgoff);
@@ -94,6 +93,12 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const inserted = entry === 0;
   if (inserted) file.insertEntry(pgoff, daxMkEntry(0, DAX_EMPTY | DAX_LOCKED));
   else file.replaceEntry(pgoff, daxLockedEntry(entry));
+  if (write && !m.shared) {
+    // Copy-on-write comes after grab_mapping_entry: the (EMPTY) entry it took stays.
+    const r = copyOnWrite(host, m, vpage, pgoff);
+    file.replaceEntry(pgoff, daxUnlockedEntry(file.entryAt(pgoff)));
+    return r;
+  }
 
   let major = false;
   try {
@@ -123,7 +128,8 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const current = file.entryAt(pgoff);
   const pmdKept = daxIsPmdEntry(current) && !daxIsZeroEntry(current) && !daxIsEmptyEntry(current);
   const pfn = pmdKept ? daxToPfn(current) + (pgoff % PMD_NR) : block!.pfn;
-  const sync = m.sync && write && file.metadataDirty(pgoff, 1);
+  // IOMAP_F_DIRTY: the inode has metadata fdatasync would write (not only this range).
+  const sync = m.sync && write && file.hasUncommitted();
   // dax_insert_entry: ZERO or EMPTY becomes DATA (the zero page unmapped first); DATA stays.
   const wasZero = daxIsZeroEntry(current);
   if (wasZero) for (const other of file.mappings) other.unmapFile(pgoff, 1);
@@ -152,7 +158,8 @@ function finishSyncFault(host: DaxHost, m: FaultingMapping, vpage: number, pgoff
   const first = pgoff - (pgoff % (1 << order));
   vfsFsyncRange(host, m.file, first, first + (1 << order) - 1);
   const entry = m.file.entryAt(pgoff);
-  if (entry === 0) {
+  // Gone, or a PMD entry where a PTE was expected: NOPAGE, and the access faults again.
+  if (entry === 0 || (order === 0 && daxIsPmdEntry(entry))) {
     host.trace({ name: 'dax_insert_pfn_mkwrite_no_entry', pgoff });
     return;
   }
@@ -198,7 +205,9 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const holes = blocks.every((b) => b === undefined);
   const unwritten = blocks.every((b) => b?.unwritten === true);
   const extent = blocks.every((b, i) => b !== undefined && b.pfn === blocks[0]!.pfn + i) && blocks[0]!.pfn % PMD_NR === 0;
-  if (!holes && !extent) {
+  // One iomap covers one kind of extent: written and unwritten blocks mixed make it short.
+  const oneKind = unwritten || blocks.every((b) => b !== undefined && !b.unwritten);
+  if (!holes && (!extent || !oneKind)) {
     unlock(); // the EMPTY-PMD entry stays in the tree, as in the kernel
     return fallback();
   }
@@ -224,7 +233,7 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
     major = file.convertUnwritten(aligned, PMD_NR);
   }
   const pfn = file.blocks.get(aligned)!.pfn;
-  const sync = m.sync && write && file.metadataDirty(aligned, PMD_NR);
+  const sync = m.sync && write && file.hasUncommitted();
   const current = file.entryAt(aligned);
   const wasZero = daxIsZeroEntry(current);
   if (wasZero) for (const other of file.mappings) other.unmapFile(aligned, PMD_NR);

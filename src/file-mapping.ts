@@ -65,11 +65,16 @@ export class FileMapping implements MappedRange, FaultingMapping {
     if (r) this.pt.writeProtect(r[0], r[1]);
   }
 
-  unmapFile(first: number, count: number): void {
+  unmapFile(first: number, count: number, evenCows = false): void {
     const r = this.clip(first, count);
     if (!r) return;
-    this.pt.unmap(r[0], r[1]);
-    for (let v = r[0]; v < r[0] + r[1]; v++) this.anon.delete(v);
+    if (evenCows) {
+      this.pt.unmap(r[0], r[1]);
+      for (let v = r[0]; v < r[0] + r[1]; v++) this.anon.delete(v);
+    } else {
+      // A private copy is the process's own page, not the file's: it stays mapped.
+      this.pt.unmap(r[0], r[1], (v) => this.anon.has(v));
+    }
   }
 
   private check(op: string, off: number, len: number): void {
@@ -89,10 +94,12 @@ export class FileMapping implements MappedRange, FaultingMapping {
   /** The page-table entry for virtual page `vpage`, faulting it in as an access would. */
   private translate(vpage: number, write: boolean): { media: number; zero: boolean; anon?: Uint8Array } {
     let e = this.pt.lookup(vpage);
-    if (!e || (write && !e.writable)) {
+    // A fault may end in NOPAGE without mapping the page (a retry): the access faults again,
+    // as the CPU would. A few rounds always suffice; more would be a bug.
+    for (let attempt = 0; !e || (write && !e.writable); attempt++) {
+      if (attempt === 3) throw new PmemError('EFAULT', `three faults at virtual page ${vpage} did not map it`);
       handleFault(this.host, this, vpage, write);
       e = this.pt.lookup(vpage);
-      if (!e || (write && !e.writable)) throw new PmemError('EFAULT', `the fault at virtual page ${vpage} did not map it`);
     }
     const anon = this.anon.get(vpage);
     return { media: e.pfn * PAGE, zero: e.zero, anon };

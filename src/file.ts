@@ -156,15 +156,9 @@ export class DaxFile {
     this.uncommitted.clear();
   }
 
-  /** Whether any allocation of the file is not durable metadata yet. */
+  /** Whether any allocation of the file is not durable metadata yet (IOMAP_F_DIRTY). */
   hasUncommitted(): boolean {
     return this.uncommitted.size > 0;
-  }
-
-  /** Whether any block of [first, first + count) has uncommitted metadata (IOMAP_F_DIRTY). */
-  metadataDirty(first: number, count: number): boolean {
-    for (let p = first; p < first + count; p++) if (this.blocks.get(p)?.committed === false) return true;
-    return false;
   }
 
   // ---- the tree -----------------------------------------------------------------------
@@ -213,6 +207,14 @@ export class DaxFile {
     this.account(word, -1);
   }
 
+  /** Takes the entry covering `page` out of the tree only, leaving mappings alone (v4.5's radix_tree_delete in dax_radix_entry). */
+  dropEntry(page: number): void {
+    const word = this.entryAt(page);
+    if (word === 0) return;
+    this.host.core.erase(this.tree, page);
+    this.account(word, -1);
+  }
+
   /** dax_delete_mapping_range: every entry covering [first, last] goes, dirty or not. */
   deleteEntries(first: number, last: number): void {
     for (;;) {
@@ -222,15 +224,19 @@ export class DaxFile {
     }
   }
 
-  /** invalidate_inode_pages2_range for DAX: clean entries (no DIRTY, no TOWRITE) go and their range is unmapped. */
-  invalidateClean(first: number, last: number): void {
+  /**
+   * invalidate_inode_pages2_range for DAX: clean entries (no DIRTY, no TOWRITE) go and the
+   * range is unmapped; before v4.10 every entry went, dirty ones too (bug B4, SPEC-DAX.md 5.1).
+   */
+  invalidateRange(first: number, last: number): void {
     const core = this.host.core;
     let next = first;
     while (next <= last) {
       const found = core.findPresent(this.tree, next, last);
       if (!found) break;
       next = found.index + (1 << found.order);
-      if ((found.marks & ((1 << PAGECACHE_TAG_DIRTY) | (1 << PAGECACHE_TAG_TOWRITE))) === 0) this.deleteEntry(found.index);
+      const clean = (found.marks & ((1 << PAGECACHE_TAG_DIRTY) | (1 << PAGECACHE_TAG_TOWRITE))) === 0;
+      if (clean || this.host.rules.p45) this.deleteEntry(found.index);
     }
     for (const m of this.mappings) m.unmapFile(first, last - first + 1);
   }
@@ -271,7 +277,7 @@ export class DaxFile {
     const last = Math.floor((offset + bytes.length - 1) / PAGE_SIZE);
     const fresh = this.allocate(first, last - first + 1, false);
     const converted = this.convertUnwritten(first, last - first + 1);
-    if (fresh || converted) this.invalidateClean(first, last);
+    if (fresh || converted) this.invalidateRange(first, last);
     const core = this.host.core;
     let done = 0;
     for (let p = first; p <= last; p++) {
@@ -311,7 +317,8 @@ export class DaxFile {
     this.live('truncate');
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `truncate: size must be a non-negative integer, got ${size}`);
     const keep = Math.ceil(size / PAGE_SIZE);
-    if (keep < this.pages) this.release(keep, XA_MAX_INDEX);
+    // truncate_pagecache: private copies past the new end go too (even_cows).
+    if (keep < this.pages) this.release(keep, XA_MAX_INDEX, true);
     this.bytes = size;
   }
 
@@ -321,13 +328,14 @@ export class DaxFile {
     this.checkRange('punchHole', offset, length);
     const first = Math.ceil(offset / PAGE_SIZE);
     const end = Math.floor((offset + length) / PAGE_SIZE); // exclusive
-    if (end > first) this.release(first, end - 1);
+    // truncate_pagecache_range: "hole-punching should not remove private COWed pages" (mm/truncate.c).
+    if (end > first) this.release(first, end - 1, false);
   }
 
   /** Deletes entries, unmaps, and frees the blocks of file pages [first, last]. */
-  private release(first: number, last: number): void {
+  private release(first: number, last: number, evenCows: boolean): void {
     this.deleteEntries(first, last);
-    for (const m of this.mappings) m.unmapFile(first, last - first + 1);
+    for (const m of this.mappings) m.unmapFile(first, last - first + 1, evenCows);
     for (const [page, b] of [...this.blocks]) {
       if (page < first || page > last) continue;
       this.host.core.free(b.pfn, 1);
@@ -357,6 +365,6 @@ export class DaxFile {
   /** truncate_inode_pages_final once the file is unlinked and unmapped (S27). */
   evictIfUnused(): void {
     if (!this.removed || this.mappings.size > 0) return;
-    this.release(0, XA_MAX_INDEX);
+    this.release(0, XA_MAX_INDEX, true);
   }
 }

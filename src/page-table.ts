@@ -29,9 +29,9 @@ export class PageTable {
     return pte ? { ...pte, huge: false } : undefined;
   }
 
-  /** Removes whatever maps virtual pages [first, first + count): PTEs, and PMDs overlapping. */
-  unmap(first: number, count: number): void {
-    for (let v = first; v < first + count; v++) this.ptes.delete(v);
+  /** Removes whatever maps virtual pages [first, first + count): PTEs (but those `keep` says), and PMDs overlapping. */
+  unmap(first: number, count: number, keep?: (vpage: number) => boolean): void {
+    for (let v = first; v < first + count; v++) if (!keep?.(v)) this.ptes.delete(v);
     for (let slot = Math.floor(first / 512); slot <= Math.floor((first + count - 1) / 512); slot++) this.pmds.delete(slot);
   }
 

@@ -11,23 +11,18 @@
 // afresh, PMD write, fault through another mapping): PMD against PTE entries, MAP_SYNC in a
 // DATA-PMD, private copies, v4.5's single-slot PMD entries.
 //
-// The model follows SPEC-DAX.md; where the emulator disagrees with the spec, the model has a
-// quirk that copies the emulator (src/model/dax.ts, DaxQuirk). The random runs switch every
-// quirk on, so they test everything else (each quirk is needed: drop one and some seeds
-// fail); the "known disagreements" block pins each quirk with a minimal sequence. Two more
-// findings shape the runs: XArray-era fallocated files of 2 MiB or more take no shared
-// write (quirk mixedExtentMapsPmd leads to states checkInvariants rightly rejects), and
-// checkInvariants is skipped, comparisons kept, while a linux-4.5 state the v4.5 rules reach
-// but the checker rejects exists (ModelDax.p45Anomalies). Replay a failure with
+// The model follows SPEC-DAX.md. Its first runs found eight places where the emulator did
+// not; they were fixed in the emulator, and the "regressions" block at the end keeps the
+// minimal sequence of each. Replay a failure with
 //   DAX_DIFF_KERNEL=<kernel> DAX_DIFF_SEED=<seed> npx vitest run test/dax-differential.test.ts
-// (DAX_DIFF_STEPS=<n> to change the length, DAX_DIFF_SPEC=1 to run against the pure spec).
+// (DAX_DIFF_STEPS=<n> to change the length).
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator.js';
 import { PmemError } from '../src/errors.js';
 import type { Allocate } from '../src/file.js';
 import type { FileMapping } from '../src/file-mapping.js';
 import type { KernelProfile } from '../src/kernel.js';
-import { ALL_QUIRKS, ModelDax, type DaxQuirk, type FaultResult, type ModelEntry, type ModelMapping } from '../src/model/dax.js';
+import { ModelDax, type FaultResult, type ModelEntry, type ModelMapping } from '../src/model/dax.js';
 import { Rng } from '../src/random.js';
 
 const KiB = 1024;
@@ -295,8 +290,6 @@ function short(entries: ModelEntry[]): string[] {
 
 interface GenFile {
   path: string;
-  /** PMOD only: a fallocated file of 2 MiB or more takes no shared write (see quirk mixedExtentMapsPmd). */
-  frozen: boolean;
 }
 
 interface GenMap {
@@ -341,7 +334,7 @@ class Generator {
     const pages = this.randomPages();
     const size = pages * PAGE - (this.rng.chance(0.2) ? this.rng.below(PAGE) : 0);
     const allocate = this.rng.pick<Allocate>(['none', 'none', 'unwritten', 'written']);
-    this.files.push({ path, frozen: !this.p45 && allocate === 'unwritten' && pages >= PMD });
+    this.files.push({ path });
     return { name: `createFile(${path}, ${size}, ${allocate})`, run: (s) => s.createFile(path, size, allocate) };
   }
 
@@ -393,10 +386,6 @@ class Generator {
     return out;
   }
 
-  private frozen(path: string): boolean {
-    return this.files.find((f) => f.path === path)!.frozen;
-  }
-
   /**
    * An episode around one 2 MiB range: punch it whole (linux-4.5: or drop every entry, so
    * that an extent stays without entries), map it with a fresh aligned shared mapping (no
@@ -407,12 +396,13 @@ class Generator {
    */
   private episode(path: string): Op | null {
     const pmds = Math.floor(this.pagesOf(path) / PMD);
-    if (pmds === 0 || this.frozen(path)) return null;
+    if (pmds === 0) return null;
     const first = PMD * this.rng.below(pmds);
     const page = first + this.rng.pick([0, 0, 1, 5, 511]);
     const others = this.maps.filter((x) => x.live && x.path === path && page >= x.pgoff && page < x.pgoff + x.pages);
     const mapA = this.mmapOpWith(path, { offset: first * PAGE, length: PMD * PAGE, shared: true, sync: false, colourOff: false });
-    const mapB = others.length && this.rng.chance(0.5) ? null : this.mmapOpWith(path, { offset: first * PAGE, length: PMD * PAGE, shared: true, sync: this.rng.chance(0.6), colourOff: true });
+    // linux-4.5 refuses MAP_SYNC (§3.6), and the episode needs its mapping: no sync there.
+    const mapB = others.length && this.rng.chance(0.5) ? null : this.mmapOpWith(path, { offset: first * PAGE, length: PMD * PAGE, shared: true, sync: this.rng.chance(0.6) && !this.p45, colourOff: true });
     const a = this.maps[this.maps.length - (mapB ? 2 : 1)]!;
     const b = mapB ? this.maps[this.maps.length - 1]! : this.rng.pick(others);
     const offA = (page - a.pgoff) * PAGE + this.rng.below(PAGE);
@@ -451,11 +441,9 @@ class Generator {
       if (op) return op;
     }
     const m = rng.pick(live);
-    const noWrite = m.shared && this.frozen(m.path);
     if (roll < 330) {
       const off = this.offsetIn(m);
       const len = Math.min(m.pages * PAGE - off, rng.chance(0.1) ? rng.between(1, 3 * PAGE) : rng.between(1, 64));
-      if (noWrite) return { name: `load#${m.id}(${off}, ${len})`, run: (s) => s.load(m.id, off, len) };
       const data = this.bytes(len);
       return { name: `store#${m.id}(${off}, ${len})`, run: (s) => s.store(m.id, off, data) };
     }
@@ -466,7 +454,7 @@ class Generator {
     }
     if (roll < 700) {
       const off = this.offsetIn(m);
-      const kind = noWrite || rng.chance(0.5) ? 'read' : 'write';
+      const kind = rng.chance(0.5) ? 'read' : 'write';
       return { name: `fault#${m.id}(${off}, ${kind})`, run: (s) => s.fault(m.id, off, kind) };
     }
     if (roll < 730) {
@@ -478,11 +466,10 @@ class Generator {
       const b = rng.pick(both.length ? both : [m]);
       const offA = page >= a.pgoff && page < a.pgoff + a.pages ? (page - a.pgoff) * PAGE + rng.below(PAGE) : this.offsetIn(a);
       const offB = page >= b.pgoff && page < b.pgoff + b.pages ? (page - b.pgoff) * PAGE + rng.below(PAGE) : this.offsetIn(b);
-      const kind = (b.shared && this.frozen(b.path)) || rng.chance(0.3) ? 'read' : 'write';
-      const first = a.shared && this.frozen(a.path) ? 'load' : 'store';
+      const kind = rng.chance(0.3) ? 'read' : 'write';
       return {
-        name: `pair(${first}#${a.id}(${offA}), fault#${b.id}(${offB}, ${kind}))`,
-        run: (s) => [attempt(() => (first === 'load' ? s.load(a.id, offA, 1) : s.store(a.id, offA, new Uint8Array([page & 255 || 1])))), s.fault(b.id, offB, kind)],
+        name: `pair(store#${a.id}(${offA}), fault#${b.id}(${offB}, ${kind}))`,
+        run: (s) => [attempt(() => s.store(a.id, offA, new Uint8Array([page & 255 || 1]))), s.fault(b.id, offB, kind)],
       };
     }
     if (roll < 790) {
@@ -506,7 +493,6 @@ class Generator {
       return { name: `punchHole(${file}, ${off}, ${len})`, run: (s) => s.punchHole(file, off, len) };
     }
     if (roll < 960) {
-      if (this.frozen(file)) return { name: `fsync(${file})`, run: (s) => s.fsync(file) };
       const pages = this.pagesOf(file);
       const off = Math.min((MAX_FILE_PAGES - 3) * PAGE, rng.chance(0.5) ? rng.below(pages + 2) * PAGE : rng.below((pages + 2) * PAGE));
       const data = this.bytes(rng.chance(0.2) ? rng.between(1, 3 * PAGE) : rng.between(1, 100));
@@ -521,12 +507,10 @@ class Generator {
 }
 
 /**
- * Compares everything the two sides can be asked about, and runs the emulator's invariants,
- * except while the model sees a linux-4.5 state that the spec's v4.5 rules reach and
- * checkInvariants rejects (ModelDax.p45Anomalies: a PMD entry split by a truncate or punch,
- * a huge zero page left over blocks); emulator and model still have to agree on it.
+ * Compares everything the two sides can be asked about, and runs the emulator's invariants
+ * (which tolerate linux-4.5's stale PMD entries and huge zero pages, src/invariants.ts).
  */
-function compareState(emu: Side, model: Side, files: GenFile[], rng: Rng, where: string, p45Anomaly: boolean): void {
+function compareState(emu: Side, model: Side, files: GenFile[], rng: Rng, where: string): void {
   for (const { path } of files) {
     expect(emu.state(path), `${where}: state of ${path}`).toEqual(model.state(path));
     const size = model.state(path).size;
@@ -535,14 +519,14 @@ function compareState(emu: Side, model: Side, files: GenFile[], rng: Rng, where:
   }
   expect(emu.freeBlocks(), `${where}: free blocks`).toBe(model.freeBlocks());
   expect(emu.totals(), `${where}: writeback totals`).toEqual(model.totals());
-  if (!p45Anomaly) emu.checkInvariants();
+  emu.checkInvariants();
 }
 
-async function runDifferential(kernel: KernelProfile, seed: number, steps: number, quirks: readonly DaxQuirk[]): Promise<void> {
+async function runDifferential(kernel: KernelProfile, seed: number, steps: number): Promise<void> {
   const rng = new Rng(seed);
   const capacity = seed % 4 === 0 ? 12 * MiB : 32 * MiB; // a small media now and then: ENOSPC and no whole extent
   const emu = new EmuSide(await createEmulator({ capacity, kernel, seed }));
-  const modelDax = new ModelDax({ kernel, capacityPages: capacity / PAGE, quirks });
+  const modelDax = new ModelDax({ kernel, capacityPages: capacity / PAGE });
   const model = new ModelSide(modelDax);
   const gen = new Generator(rng, modelDax, kernel === 'linux-4.5');
   const checkRng = new Rng(seed ^ 0x5eed5eed); // the checks' own stream: the operations do not depend on how often they run
@@ -563,12 +547,12 @@ async function runDifferential(kernel: KernelProfile, seed: number, steps: numbe
     for (let i = 0; i < steps; i++) {
       const where = `${kernel} seed ${seed} step ${i}`;
       step(gen.next(), where);
-      if (i % EVERY === EVERY - 1 || i === steps - 1) compareState(emu, model, gen.files, checkRng, where, modelDax.p45Anomalies().length > 0);
+      if (i % EVERY === EVERY - 1 || i === steps - 1) compareState(emu, model, gen.files, checkRng, where);
     }
   } catch (err) {
     console.error(
       `DAX differential failure: kernel ${kernel}, seed ${seed}. Last operations:\n  ${recent.join('\n  ')}\n` +
-        `replay: ${quirks.length ? '' : 'DAX_DIFF_SPEC=1 '}DAX_DIFF_KERNEL=${kernel} DAX_DIFF_SEED=${seed} npx vitest run test/dax-differential.test.ts`,
+        `replay: DAX_DIFF_KERNEL=${kernel} DAX_DIFF_SEED=${seed} npx vitest run test/dax-differential.test.ts`,
     );
     throw err;
   }
@@ -580,17 +564,16 @@ const STEPS = process.env.DAX_DIFF_STEPS ? Number(process.env.DAX_DIFF_STEPS) : 
 /** Full comparisons every EVERY steps (DAX_DIFF_EVERY=1 when hunting a failure). */
 const EVERY = process.env.DAX_DIFF_EVERY ? Number(process.env.DAX_DIFF_EVERY) : 10;
 const SEEDS = envSeed !== undefined ? [envSeed] : [1, 2, 3, 4, 5, 6, 7, 8];
-const RUN_QUIRKS: readonly DaxQuirk[] = process.env.DAX_DIFF_SPEC ? [] : ALL_QUIRKS;
 
 describe.each(envKernel ? [envKernel] : KERNELS)('DAX differential: emulator against the reference model (%s)', (kernel) => {
   it.each(SEEDS)(`seed %i: ${STEPS} random operations give the same results, trees, counters and bytes`, async (seed) => {
-    await runDifferential(kernel, seed, STEPS, RUN_QUIRKS);
+    await runDifferential(kernel, seed, STEPS);
   });
 });
 
 // ---- the model against the spec's scenarios ---------------------------------------------
 
-/** A spec-only model (no quirks) on a 64 MiB media. */
+/** A model on a 64 MiB media. */
 const specModel = (kernel: KernelProfile): ModelSide => new ModelSide(new ModelDax({ kernel, capacityPages: (64 * MiB) / PAGE }));
 const whole = (size: number, o: Partial<MapOptions> = {}): MapOptions => ({ offset: 0, length: size, shared: true, sync: false, colourOff: false, ...o });
 
@@ -730,25 +713,22 @@ describe('the reference model reproduces the SPEC-DAX.md section 7 scenarios', (
   });
 });
 
-// ---- known disagreements between the emulator and the spec ------------------------------
+// ---- regressions: the emulator's former departures from the spec -------------------------
 //
-// Each test runs a minimal sequence on the emulator, on the model with the matching quirk,
-// and on the spec model. The emulator must equal the quirk model and differ from the spec,
-// whose outcome the test states. When the emulator is fixed the test fails: delete it and
-// the quirk (src/model/dax.ts).
+// Each test runs the minimal sequence that showed one departure, on the emulator and on the
+// model; both must give the spec's outcome, which the test states.
 
 type Script = (s: Side) => unknown[];
 
-async function sides(kernel: KernelProfile, quirk: DaxQuirk): Promise<{ emu: Side; quirked: Side; spec: Side }> {
+async function sides(kernel: KernelProfile): Promise<{ emu: Side; spec: Side }> {
   const capacity = 16 * MiB;
   return {
     emu: new EmuSide(await createEmulator({ capacity, kernel })),
-    quirked: new ModelSide(new ModelDax({ kernel, capacityPages: capacity / PAGE, quirks: [quirk] })),
     spec: new ModelSide(new ModelDax({ kernel, capacityPages: capacity / PAGE })),
   };
 }
 
-const disagreements: [string, KernelProfile, DaxQuirk, Script, unknown[]][] = [
+const disagreements: [string, KernelProfile, string, Script, unknown[]][] = [
   [
     '§3.3: a copy-on-write fault grabs the entry first, so a private write to a hole leaves an EMPTY-PTE entry (nrpages 1)',
     'linux-6.12', 'cowSkipsGrab',
@@ -861,13 +841,11 @@ const disagreements: [string, KernelProfile, DaxQuirk, Script, unknown[]][] = [
   ],
 ];
 
-describe('known disagreements: the emulator against SPEC-DAX.md (each pinned to its model quirk)', () => {
-  it.each(disagreements)('%s (%s, quirk %s)', async (_, kernel, quirk, script, specOutcome) => {
-    const { emu, quirked, spec } = await sides(kernel, quirk);
+describe('regressions: the emulator follows SPEC-DAX.md where it once did not', () => {
+  it.each(disagreements)('%s (%s, formerly %s)', async (_, kernel, _formerly, script, specOutcome) => {
+    const { emu, spec } = await sides(kernel);
     const run = (s: Side): unknown => attempt(() => script(s));
-    const got = run(emu);
-    expect(got, 'the emulator does what the quirk says').toEqual(run(quirked));
-    expect(run(spec), 'the spec model gives the spec outcome').toEqual({ value: specOutcome });
-    expect(got, 'the emulator disagrees with the spec').not.toEqual({ value: specOutcome });
+    expect(run(spec), 'the model gives the spec outcome').toEqual({ value: specOutcome });
+    expect(run(emu), 'the emulator gives the spec outcome').toEqual({ value: specOutcome });
   });
 });

@@ -42,9 +42,8 @@
  * block allocator follows assembly/media.ts (same pfns in the same order), so that PMD
  * faults find or miss whole free extents exactly when the emulator does.
  *
- * Quirks. Where the emulator and the spec disagree, the model follows the spec unless the
- * matching quirk is switched on, in which case it does what the emulator does. Each quirk
- * is one reported disagreement (see DaxQuirk).
+ * The model follows the spec. Eight disagreements its first runs found were emulator bugs,
+ * fixed there (see git history: "Fix the emulator's departures from SPEC-DAX.md").
  */
 import { PmemError } from '../errors.js';
 import type { KernelProfile } from '../kernel.js';
@@ -54,59 +53,6 @@ export const PMD_NR = 512;
 const LINES_PER_PAGE = PAGE_SIZE / 64;
 /** The last file page index writeback ranges may name (fsync covers [0, MAX_INDEX]). */
 export const MAX_INDEX = 0xffffffff;
-
-/** The emulator's behaviours that disagree with the spec; the model copies each only on request. */
-export type DaxQuirk =
-  /**
-   * PMOD: a copy-on-write fault never calls grab_mapping_entry. The spec (§3.3 pseudocode)
-   * grabs the entry before the cow branch: a hole gets an EMPTY-PTE entry that stays
-   * (nrpages + 1), and a ZERO or EMPTY PMD entry over the page is downgraded.
-   */
-  | 'cowSkipsGrab'
-  /**
-   * PMOD: dax_insert_pfn_mkwrite after a MAP_SYNC PTE fault dirties and maps the page even
-   * when the entry is a PMD entry. The spec (§3.6) returns NOPAGE then: no DIRTY, no PTE.
-   */
-  | 'syncMkwriteOverPmd'
-  /**
-   * IOMAP_F_DIRTY looks only at the blocks of the faulting range. The spec (§3.6) sets it
-   * when the inode's metadata is not durable ("the same test as whether fdatasync() has
-   * metadata to write"), so a MAP_SYNC write fault syncs while any allocation of the file
-   * is uncommitted.
-   */
-  | 'iomapDirtyPerRange'
-  /** linux-4.5 accepts MAP_SYNC (and ignores it). MAP_SYNC is v4.15+ (§3.6): P45 has none. */
-  | 'p45AcceptsMapSync'
-  /**
-   * linux-4.5: the invalidation of write(2) keeps DIRTY and TOWRITE entries (the v4.10 rule).
-   * In v4.5 invalidate_inode_pages2_range deletes DAX entries regardless (§5.1, B4).
-   */
-  | 'p45InvalidateKeepsDirty'
-  /**
-   * linux-4.5: when a PMD write absorbs the PTE entry at the aligned index, the page is
-   * unmapped from every mapping. dax_radix_entry only deletes the tree item (§3.1 step 4).
-   */
-  | 'p45PmdInsertUnmapsPte'
-  /**
-   * Every unmap also drops private copy-on-write pages, and so does every entry deletion
-   * over the entry's range. Only truncate and hole punch unmap private copies in the kernel
-   * (even_cows); the other unmaps (a ZERO entry replaced, a PMD downgraded, write(2)
-   * invalidation, reclaim, drop_caches) leave a MAP_PRIVATE copy alone, as MAP_PRIVATE
-   * requires: with the quirk, a private mapping's own bytes are lost.
-   */
-  | 'unmapDropsCowPages'
-  /**
-   * A 2 MiB range whose blocks are one aligned physical extent but mix unwritten and written
-   * blocks is treated as one mapped extent by PMD faults (PMOD: without converting the
-   * unwritten blocks). An iomap (or a v4.5 buffer_head) describes one kind of extent, so the
-   * mapping found is shorter than 2 MiB: FALLBACK (§3.0, §3.4 condition 6, §3.1 step 5).
-   */
-  | 'mixedExtentMapsPmd';
-
-export const ALL_QUIRKS: readonly DaxQuirk[] = [
-  'cowSkipsGrab', 'syncMkwriteOverPmd', 'iomapDirtyPerRange', 'p45AcceptsMapSync', 'p45InvalidateKeepsDirty',
-  'p45PmdInsertUnmapsPte', 'unmapDropsCowPages', 'mixedExtentMapsPmd',
-];
 
 export type EntryKind = 'data' | 'zero' | 'empty' | 'holepage';
 
@@ -318,8 +264,6 @@ export class ModelMapping {
 export interface ModelOptions {
   kernel: KernelProfile;
   capacityPages: number;
-  /** The emulator behaviours to copy where they disagree with the spec; none by default. */
-  quirks?: Iterable<DaxQuirk>;
 }
 
 // ---- the model ----------------------------------------------------------------------
@@ -329,7 +273,6 @@ export class ModelDax {
   readonly p45: boolean;
   readonly media: ModelMedia;
   readonly counters: ModelCounters = { writebackEntries: 0, writebackLines: 0, writebackFences: 0 };
-  private readonly quirks: Set<DaxQuirk>;
   private readonly files = new Map<string, ModelFile>();
   /** The next free 2 MiB virtual slot for a mapping. */
   private nextSlot = 1;
@@ -338,12 +281,8 @@ export class ModelDax {
     this.kernel = options.kernel;
     this.p45 = options.kernel === 'linux-4.5';
     this.media = new ModelMedia(options.capacityPages * PAGE_SIZE);
-    this.quirks = new Set(options.quirks ?? []);
   }
 
-  private quirk(q: DaxQuirk): boolean {
-    return this.quirks.has(q);
-  }
 
   open(path: string): ModelFile {
     const f = this.files.get(path);
@@ -382,27 +321,23 @@ export class ModelDax {
     return { kind, order, pfn, dirty: false, towrite: false };
   }
 
-  /**
-   * Deletes the entry keyed at `key`. `unmap` is what the kernel unmaps with it (null:
-   * nothing). With the unmapDropsCowPages quirk the private copies in the entry's range go
-   * too, as the emulator's deleteEntry unmaps that range, copies included.
-   */
+  /** Deletes the entry keyed at `key`. `unmap` is what the kernel unmaps with it (null: nothing). */
   private deleteEntry(f: ModelFile, key: number, unmap: { first: number; count: number; evenCows: boolean } | null): void {
     const e = f.tree.get(key);
     if (!e) return;
     if (unmap) this.unmap(f, unmap.first, unmap.count, unmap.evenCows);
-    if (this.quirk('unmapDropsCowPages')) this.dropCows(f, key, e.order ? PMD_NR : 1);
     f.tree.delete(key);
   }
 
   /**
-   * Truncation deletes an entry and unmaps its whole range, private copies included.
+   * Truncation deletes an entry and unmaps its whole range; private copies go only inside
+   * the released range (release: even_cows is truncate_pagecache's, from holebegin on).
    * SPEC-SILENT for a PMD entry only partly inside the truncated range (§5.2 says not to rely
    * on it): like the emulator, the whole 2 MiB goes, so no page stays mapped without an entry.
    */
   private truncateEntry(f: ModelFile, key: number): void {
     const e = f.tree.get(key)!;
-    this.deleteEntry(f, key, { first: key, count: e.order ? PMD_NR : 1, evenCows: true });
+    this.deleteEntry(f, key, { first: key, count: e.order ? PMD_NR : 1, evenCows: false });
   }
 
   nrpages(path: string): number {
@@ -418,43 +353,6 @@ export class ModelDax {
   nrexceptional(path: string): number {
     if (!this.p45) return 0;
     return [...this.open(path).tree.values()].filter((e) => e.kind !== 'holepage').length;
-  }
-
-  /**
-   * States the v4.5 rules reach (§2.2, §3.1, §5.1) that later kernels cannot, each named:
-   *  - a PMD entry split by a truncate or hole punch: §5.1 deletes only the slots in its
-   *    range, so the single-slot PMD entry at the aligned index stays while some page of its
-   *    2 MiB no longer has its block; a later PTE fault there dirties the stale entry only
-   *    (§3.1 step 3) or puts a hole page beside it, and writeback flushes the old blocks;
-   *  - a huge zero page left mapped over a range that has blocks now: a PMD read of a hole
-   *    creates no entry (§3.1 step 8), and a PTE write fault elsewhere unmaps only a hole
-   *    page at its own index (§3.1 step 6), so the stale zero view stays.
-   */
-  p45Anomalies(): string[] {
-    if (!this.p45) return [];
-    const out: string[] = [];
-    for (const f of this.files.values()) {
-      for (const [key, e] of f.tree) {
-        if (e.kind !== 'data' || e.order !== 9) continue;
-        for (let i = 0; i < PMD_NR; i++) {
-          if (f.blocks.get(key + i)?.pfn === e.pfn + i) continue;
-          out.push(`${f.path}: the PMD entry at ${key} lost page ${key + i}`);
-          break;
-        }
-      }
-      for (const m of f.mappings) {
-        for (const [slot, pmd] of m.pmds) {
-          if (!pmd.zero) continue;
-          const first = m.pgoff + (slot * PMD_NR - m.vfirst);
-          for (let i = 0; i < PMD_NR; i++) {
-            if (!f.blocks.has(first + i)) continue;
-            out.push(`${f.path}: a huge zero page still maps [${first}, ${first + 511}], where page ${first + i} has a block`);
-            break;
-          }
-        }
-      }
-    }
-    return out;
   }
 
   /** The tree in index order, in the shape of the emulator's f.entries(). */
@@ -478,27 +376,18 @@ export class ModelDax {
    * range and PMDs overlapping it. Private copies stay unless `evenCows`.
    */
   private unmap(f: ModelFile, first: number, count: number, evenCows: boolean): void {
-    const dropCows = evenCows || this.quirk('unmapDropsCowPages');
     for (const m of f.mappings) {
       const r = this.clip(m, first, count);
       if (!r) continue;
       const [v0, n] = r;
       for (let v = v0; v < v0 + n; v++) {
         const pte = m.ptes.get(v);
-        if (pte && (!pte.anon || dropCows)) m.ptes.delete(v);
+        if (pte && (!pte.anon || evenCows)) m.ptes.delete(v);
       }
       for (let slot = Math.floor(v0 / PMD_NR); slot <= Math.floor((v0 + n - 1) / PMD_NR); slot++) m.pmds.delete(slot);
     }
   }
 
-  /** Drops the private copy-on-write pages over file pages [first, first + count). */
-  private dropCows(f: ModelFile, first: number, count: number): void {
-    for (const m of f.mappings) {
-      const r = this.clip(m, first, count);
-      if (!r) continue;
-      for (let v = r[0]; v < r[0] + r[1]; v++) if (m.ptes.get(v)?.anon) m.ptes.delete(v);
-    }
-  }
 
   /** pfn_mkclean_range: write-protect the shared mappings' view of [first, first + count). */
   private writeProtect(f: ModelFile, first: number, count: number): void {
@@ -563,15 +452,9 @@ export class ModelDax {
     return any;
   }
 
-  /**
-   * IOMAP_F_DIRTY: the inode has metadata an fdatasync would write (§3.6). With the
-   * iomapDirtyPerRange quirk, only the blocks of the faulting range count.
-   */
-  private metadataDirty(f: ModelFile, first: number, count: number): boolean {
-    for (const [page, b] of f.blocks) {
-      if (b.committed) continue;
-      if (!this.quirk('iomapDirtyPerRange') || (page >= first && page < first + count)) return true;
-    }
+  /** IOMAP_F_DIRTY: the inode has metadata an fdatasync would write (§3.6). */
+  private metadataDirty(f: ModelFile): boolean {
+    for (const b of f.blocks.values()) if (!b.committed) return true;
     return false;
   }
 
@@ -590,7 +473,7 @@ export class ModelDax {
     if (run.every((b) => b!.unwritten)) return 'unwritten';
     if (run.every((b) => !b!.unwritten)) return 'mapped';
     // One physical extent, part unwritten: two kinds of extent, so the mapping is shorter.
-    return this.quirk('mixedExtentMapsPmd') ? 'mapped' : 'short';
+    return 'short';
   }
 
   // ---- files and mappings -------------------------------------------------------------
@@ -630,7 +513,7 @@ export class ModelDax {
     if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', 'mmap: offset must be page-aligned');
     if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', 'mmap: length must be a positive multiple of 4096');
     if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
-    if (sync && this.p45 && !this.quirk('p45AcceptsMapSync')) throw new PmemError('EOPNOTSUPP', 'mmap: linux-4.5 has no MAP_SYNC');
+    if (sync && this.p45) throw new PmemError('EOPNOTSUPP', 'mmap: linux-4.5 has no MAP_SYNC');
     const pgoff = offset / PAGE_SIZE;
     const pages = length / PAGE_SIZE;
     const colour = (pgoff + (o.colourOff ? 1 : 0)) % PMD_NR;
@@ -767,10 +650,6 @@ export class ModelDax {
     const pgoff = m.pgoff + (vpage - m.vfirst);
     if (pgoff >= f.pages) throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${f.path}`);
     const cow = write && !m.shared;
-    if (cow && this.quirk('cowSkipsGrab')) {
-      this.cowPage(m, vpage, pgoff);
-      return 'pte';
-    }
     const { entry, inserted } = this.grabPte(f, pgoff);
     if (cow) {
       // DONE_COW: the entry grabbed (maybe a new EMPTY one) is unlocked and stays.
@@ -798,7 +677,7 @@ export class ModelDax {
     // A DATA-PMD entry covering the page is kept: "PTE writes will simply dirty the entire PMD entry".
     const pmdKept = entry.order === 9 && entry.kind === 'data';
     const pfn = pmdKept ? entry.pfn + (pgoff % PMD_NR) : block!.pfn;
-    const sync = m.sync && write && this.metadataDirty(f, pgoff, 1);
+    const sync = m.sync && write && this.metadataDirty(f);
     // dax_insert_entry: a ZERO entry is unmapped (4 KiB) and, like EMPTY, replaced by DATA; DATA stays.
     if (entry.kind === 'zero') this.unmap(f, pgoff, 1, false);
     if (entry.kind === 'zero' || entry.kind === 'empty') {
@@ -824,7 +703,7 @@ export class ModelDax {
     this.vfsFsyncRange(m.file, first, first + (1 << order) - 1);
     const e = this.covering(m.file, pgoff);
     if (!e) return;
-    if (order === 0 && e.order === 9 && !this.quirk('syncMkwriteOverPmd')) return;
+    if (order === 0 && e.order === 9) return;
     e.dirty = true;
     if (order === 0) m.ptes.set(vpage, { pfn, writable: true, zero: false });
     else m.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: true, zero: false });
@@ -869,7 +748,7 @@ export class ModelDax {
       this.convertUnwritten(f, aligned, PMD_NR);
     }
     const pfn = f.blocks.get(aligned)!.pfn;
-    const sync = m.sync && write && this.metadataDirty(f, aligned, PMD_NR);
+    const sync = m.sync && write && this.metadataDirty(f);
     const wasZero = entry.kind === 'zero';
     if (wasZero) this.unmap(f, aligned, PMD_NR, false);
     if (entry.kind === 'zero' || entry.kind === 'empty') {
@@ -902,7 +781,7 @@ export class ModelDax {
     } else {
       let here = this.slot(f, index);
       if (here && here.kind === 'data' && pmd && here.order === 0) {
-        this.deleteEntry(f, index, this.quirk('p45PmdInsertUnmapsPte') ? { first: index, count: 1, evenCows: false } : null);
+        this.deleteEntry(f, index, null);
         here = undefined;
       }
       if (!here) {
@@ -974,11 +853,12 @@ export class ModelDax {
         if (err instanceof PmemError && err.code === 'ENOSPC') return FALLBACK;
         throw err;
       }
-      // truncate_pagecache_range over the 2 MiB: hole pages and DAX PTE entries go, all unmapped.
+      // truncate_pagecache_range over the 2 MiB (§3.1 step 6): hole pages and DAX PTE entries
+      // go, all unmapped; without even_cows, so private copies stay.
       for (const [key, e] of this.entriesIn(f, pgoff, pgoff + PMD_NR - 1)) {
         if (e.kind === 'holepage' || e.order === 0) this.deleteEntry(f, key, null);
       }
-      this.unmap(f, pgoff, PMD_NR, true);
+      this.unmap(f, pgoff, PMD_NR, false);
     } else {
       this.convertUnwritten(f, pgoff, PMD_NR); // clear_pmem of new or unwritten blocks
     }
@@ -1084,7 +964,7 @@ export class ModelDax {
     const fresh = this.allocate(f, first, last - first + 1, false);
     const converted = this.convertUnwritten(f, first, last - first + 1);
     if (fresh || converted) {
-      const keepDirty = !this.p45 || this.quirk('p45InvalidateKeepsDirty');
+      const keepDirty = !this.p45;
       for (const [key, e] of this.entriesIn(f, first, last)) {
         if (keepDirty && (e.dirty || e.towrite)) continue;
         // SPEC-SILENT: as the emulator, the deleted entry's whole range is unmapped.
@@ -1119,9 +999,9 @@ export class ModelDax {
   }
 
   /** Truncate and punch (§5.1, §5.2): entries of [first, last] go whatever their tags, the range is unmapped, blocks freed. */
-  private release(f: ModelFile, first: number, last: number): void {
+  private release(f: ModelFile, first: number, last: number, evenCows: boolean): void {
     for (const [key] of this.entriesIn(f, first, last)) this.truncateEntry(f, key);
-    this.unmap(f, first, Math.min(last, MAX_INDEX) - first + 1, true);
+    this.unmap(f, first, Math.min(last, MAX_INDEX) - first + 1, evenCows);
     for (const [page, b] of [...f.blocks]) {
       if (page < first || page > last) continue;
       this.media.free(b.pfn);
@@ -1134,7 +1014,7 @@ export class ModelDax {
     const f = this.open(path);
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', 'truncate: bad size');
     const keep = Math.ceil(size / PAGE_SIZE);
-    if (keep < f.pages) this.release(f, keep, MAX_INDEX);
+    if (keep < f.pages) this.release(f, keep, MAX_INDEX, true); // truncate_pagecache: even_cows
     f.size = size;
   }
 
@@ -1143,7 +1023,7 @@ export class ModelDax {
     const f = this.open(path);
     const first = Math.ceil(offset / PAGE_SIZE);
     const end = Math.floor((offset + length) / PAGE_SIZE);
-    if (end > first) this.release(f, first, end - 1);
+    if (end > first) this.release(f, first, end - 1, false); // punching keeps private copies (mm/truncate.c)
   }
 
   /**
