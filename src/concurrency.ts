@@ -1,60 +1,121 @@
 /**
- * Concurrent tasks, run deterministically: fsyncs and stores, each on its own emulated CPU,
- * taking turns at the points where the kernel could be preempted (src/writeback.ts's
- * TaskYield). A store waits while the entry of its page is locked, then faults and stores
- * as usual. This is how two fsyncs meet (SPEC-DAX.md S20) and a fault meets a writeback
- * (S22). Waiters poll; the kernel's waitqueue hashing and wake modes (S28) are not modelled.
+ * Concurrent tasks, run deterministically: fsyncs, stores and entry-lock holders, each on
+ * its own emulated CPU, taking turns at the points where the kernel could be preempted
+ * (src/writeback.ts's TaskYield). A task that finds an entry locked sleeps on the entry's
+ * waitqueue (src/wait-queue.ts) and is not run until an unlock wakes it (WAKE_NEXT) or a
+ * deletion does (WAKE_ALL); then it looks again. This is how two fsyncs meet (SPEC-DAX.md
+ * S20), a fault meets a writeback (S22) and waiters meet a lock holder (S28).
  */
 import type { DaxHost } from './dax-context.js';
-import { XA_MAX_INDEX, daxIsLocked } from './entry.js';
+import { XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from './entry.js';
 import { PmemError } from './errors.js';
 import type { DaxFile } from './file.js';
 import type { FileMapping } from './file-mapping.js';
+import { EntryWaitTable, entryKey, type WaitEvent } from './wait-queue.js';
 import { vfsFsyncSteps, type TaskYield, type WritebackReport } from './writeback.js';
 
-/** A task: an fsync of a file, or a store through a mapping; on `cpu` if given. */
+/**
+ * A task: an fsync of a file; a store through a mapping; or a holder that locks the entry
+ * of a file page (as a fault or truncate does midway), keeps it for `steps` turns, then
+ * unlocks it ('unlock', WAKE_NEXT) or punches the entry's pages out of the file ('punch',
+ * WAKE_ALL). Each runs on `cpu` if given.
+ */
 export type ConcurrentTask =
   | { fsync: DaxFile; cpu?: number }
-  | { store: { mapping: FileMapping; offset: number; bytes: Uint8Array }; cpu?: number };
+  | { store: { mapping: FileMapping; offset: number; bytes: Uint8Array }; cpu?: number }
+  | { holdEntry: { file: DaxFile; pgoff: number; steps?: number; then: 'unlock' | 'punch' }; cpu?: number };
 
-/** A store as a task: it waits while the entry of its page is locked. */
+/**
+ * A store as a task. Through a writable page-table entry it takes no lock; otherwise its
+ * fault sleeps while the page's entry is locked, then faults and stores.
+ */
 function* storeSteps(m: FileMapping, offset: number, bytes: Uint8Array): Generator<TaskYield, undefined> {
   const pgoff = m.pgoff + Math.floor(offset / 4096);
-  while (daxIsLocked(m.file.entryAt(pgoff))) yield 'wait';
+  let slept = false;
+  for (let word = m.file.entryAt(pgoff); daxIsLocked(word) && m.storeWouldFault(offset); word = m.file.entryAt(pgoff)) {
+    slept = true;
+    yield { sleep: entryKey(m.file.tree, pgoff, word) };
+  }
   m.store(offset, bytes);
+  // The fault's dax_unlock_entry passes the wake on to the next sleeper of the entry.
+  const now = m.file.entryAt(pgoff);
+  if (slept && now !== 0) yield { wake: entryKey(m.file.tree, pgoff, now), mode: 'next' };
   return undefined;
 }
 
+/** A holder as a task: locks the entry of `pgoff` (sleeping while another holds it), keeps it, then unlocks or punches it. */
+function* holdEntrySteps(file: DaxFile, pgoff: number, steps: number, then: 'unlock' | 'punch'): Generator<TaskYield, undefined> {
+  let word = file.entryAt(pgoff);
+  while (daxIsLocked(word)) {
+    yield { sleep: entryKey(file.tree, pgoff, word) };
+    word = file.entryAt(pgoff);
+  }
+  if (word === 0) return undefined; // deleted while this task slept: nothing left to hold
+  const key = entryKey(file.tree, pgoff, word);
+  file.replaceEntry(key.entryStart, daxLockedEntry(word));
+  for (let i = 0; i < steps; i++) yield 'step';
+  file.replaceEntry(key.entryStart, daxUnlockedEntry(file.entryAt(key.entryStart)));
+  if (then === 'unlock') {
+    yield { wake: key, mode: 'next' };
+    return undefined;
+  }
+  // Deleting the entry and waking everyone are one step: no sleeper sees it unlocked first.
+  file.punchHole(key.entryStart * 4096, file.pagesOf(word) * 4096);
+  yield { wake: key, mode: 'all' };
+  return undefined;
+}
+
+function startTask(host: DaxHost, task: ConcurrentTask, i: number): Generator<TaskYield, WritebackReport | undefined> {
+  if ('fsync' in task) return vfsFsyncSteps(host, task.fsync, 0, XA_MAX_INDEX);
+  if ('store' in task) return storeSteps(task.store.mapping, task.store.offset, task.store.bytes);
+  if ('holdEntry' in task) {
+    const { file, pgoff, steps = 1, then } = task.holdEntry;
+    if (!Number.isInteger(pgoff) || pgoff < 0) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.pgoff must be a non-negative integer, got ${pgoff}`);
+    if (!Number.isInteger(steps) || steps < 0) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.steps must be a non-negative integer, got ${steps}`);
+    if (then !== 'unlock' && then !== 'punch') throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.then must be 'unlock' or 'punch', got ${String(then)}`);
+    if (host.rules.p45) throw new PmemError('EOPNOTSUPP', `runConcurrently: task ${i} holdEntry: linux-4.5 predates DAX entry locks`);
+    if (file.entryAt(pgoff) === 0) throw new PmemError('ENOENT', `runConcurrently: task ${i} holdEntry: file page ${pgoff} of ${file.path} has no entry to lock`);
+    return holdEntrySteps(file, pgoff, steps, then);
+  }
+  throw new PmemError('EINVAL', `runConcurrently: task ${i} is neither { fsync }, { store } nor { holdEntry }`);
+}
+
 /**
- * Steps the tasks to their ends: first in `schedule` order, then round robin; `onCpu`
- * switches the emulator to a task's CPU before each of its steps. EBUSY when every task
- * left only waits.
+ * Steps the tasks to their ends: first in `schedule` order, then round robin, skipping
+ * sleepers; `onCpu` switches the emulator to a task's CPU before each of its steps. Sleeps
+ * and wakes are appended to `waitLog` if given. EBUSY when every task left sleeps (a lost
+ * wake-up).
  */
-export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: number[], onCpu: (cpu: number | undefined) => void): (WritebackReport | undefined)[] {
-  const running = tasks.map((task, i): { cpu: number | undefined; steps: Generator<TaskYield, WritebackReport | undefined> } => {
-    if ('fsync' in task) return { cpu: task.cpu, steps: vfsFsyncSteps(host, task.fsync, 0, XA_MAX_INDEX) };
-    if ('store' in task) return { cpu: task.cpu, steps: storeSteps(task.store.mapping, task.store.offset, task.store.bytes) };
-    throw new PmemError('EINVAL', `runConcurrently: task ${i} is neither { fsync } nor { store }`);
-  });
+export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: number[], onCpu: (cpu: number | undefined) => void, waitLog?: WaitEvent[]): (WritebackReport | undefined)[] {
+  const running = tasks.map((task, i) => ({ cpu: task.cpu, steps: startTask(host, task, i) }));
+  for (const i of schedule) {
+    if (!Number.isInteger(i) || i < 0 || i >= running.length) throw new PmemError('EINVAL', `runConcurrently: schedule names task ${i}`);
+  }
+  const waits = new EntryWaitTable(waitLog);
   const results: (WritebackReport | undefined)[] = new Array(tasks.length);
   const finished = new Set<number>();
   const order = [...schedule];
   let turn = 0;
-  let waitingInARow = 0;
   while (finished.size < running.length) {
+    const runnable = running.some((_, t) => !finished.has(t) && !waits.isAsleep(t));
+    if (!runnable) throw new PmemError('EBUSY', 'runConcurrently: every task left sleeps on an entry lock that nobody will wake');
     const i = order.length > 0 ? order.shift()! : turn++ % running.length;
-    if (!Number.isInteger(i) || i < 0 || i >= running.length) throw new PmemError('EINVAL', `runConcurrently: schedule names task ${i}`);
-    if (finished.has(i)) continue;
+    if (finished.has(i) || waits.isAsleep(i)) continue;
     onCpu(running[i]!.cpu);
-    const r = running[i]!.steps.next();
-    if (r.done) {
-      results[i] = r.value;
-      finished.add(i);
-      waitingInARow = 0;
-    } else if (r.value === 'wait') {
-      if (++waitingInARow > running.length * 2) throw new PmemError('EBUSY', 'runConcurrently: every task left waits on an entry lock');
-    } else {
-      waitingInARow = 0;
+    // A wake does not give way: the task goes on in the same turn.
+    for (;;) {
+      const r = running[i]!.steps.next();
+      if (r.done) {
+        results[i] = r.value;
+        finished.add(i);
+        break;
+      }
+      if (r.value === 'step') break;
+      if ('sleep' in r.value) {
+        waits.sleep(i, r.value.sleep);
+        break;
+      }
+      waits.wake(r.value.wake, r.value.mode, i);
     }
   }
   return results;

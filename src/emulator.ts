@@ -21,6 +21,7 @@ import { checkDaxInvariants } from './invariants.js';
 import { PMD_NR, XA_MAX_INDEX, xaIsPointer } from './entry.js';
 import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
 import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from './stats.js';
+import type { WaitEvent } from './wait-queue.js';
 
 const MiB = 1 << 20;
 /** Capacity and every region of the media are counted in 2 MiB extents. */
@@ -385,16 +386,18 @@ export class Emulator {
   }
 
   /**
-   * Runs fsyncs and stores as if on concurrent threads, deterministically (src/concurrency.ts):
-   * each task on its own CPU, taking turns at the kernel's preemption points, first in the
-   * order `schedule` lists task numbers, then round robin. Returns each task's result.
+   * Runs fsyncs, stores and entry-lock holders as if on concurrent threads, deterministically
+   * (src/concurrency.ts): each task on its own CPU, taking turns at the kernel's preemption
+   * points, first in the order `schedule` lists task numbers, then round robin; a task that
+   * finds an entry locked sleeps on its waitqueue until woken (each sleep and wake is
+   * appended to `waitLog`). Returns each fsync's report.
    */
-  runConcurrently(tasks: ConcurrentTask[], options: { schedule?: number[] } = {}): (WritebackReport | undefined)[] {
+  runConcurrently(tasks: ConcurrentTask[], options: { schedule?: number[]; waitLog?: WaitEvent[] } = {}): (WritebackReport | undefined)[] {
     const saved = this.currentCpu;
     try {
       return runTasks(this.host, tasks, options.schedule ?? [], (cpu) => {
         this.currentCpu = cpu ?? saved;
-      });
+      }, options.waitLog);
     } finally {
       this.currentCpu = saved;
     }

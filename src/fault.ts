@@ -7,8 +7,9 @@
  * page (ZERO entries). MAP_SYNC write faults on uncommitted metadata return NEEDDSYNC and
  * run the in-fault fdatasync before mapping the page writable.
  *
- * Entry locks are taken and released within a fault: the emulator runs one fault at a
- * time, so nobody waits on them (the waitqueue rules of SPEC-DAX.md 3.5 are not modelled).
+ * Entry locks are taken and released within a fault: the emulator runs a fault within one
+ * turn, so nobody sleeps on them; waiting on another task's lock, and the wake that the
+ * fault's unlock passes on, are modelled around the fault (src/concurrency.ts).
  */
 import type { DaxHost } from './dax-context.js';
 import {

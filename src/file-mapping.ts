@@ -91,6 +91,13 @@ export class FileMapping implements MappedRange, FaultingMapping {
     return handleFault(this.host, this, this.vfirst + Math.floor(off / PAGE), kind === 'write');
   }
 
+  /** Whether a store at `off` would fault (no writable page-table entry), and so take the entry lock. */
+  storeWouldFault(off: number): boolean {
+    this.check('storeWouldFault', off, 1);
+    const e = this.pt.lookup(this.vfirst + Math.floor(off / PAGE));
+    return !e || !e.writable;
+  }
+
   /** The page-table entry for virtual page `vpage`, faulting it in as an access would. */
   private translate(vpage: number, write: boolean): { media: number; zero: boolean; anon?: Uint8Array } {
     let e = this.pt.lookup(vpage);

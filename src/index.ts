@@ -18,3 +18,6 @@ export * as batchOps from './batch.js';
 export type { Forest, TreeEntry, FoundEntry } from './tree.js';
 export { ModelForest } from './model/xarray.js';
 export { Rng } from './random.js';
+export type { ConcurrentTask } from './concurrency.js';
+export { DAX_WAIT_TABLE_BITS, entryKey, waitBucket } from './wait-queue.js';
+export type { EntryKey, WaitEvent, WakeMode } from './wait-queue.js';

@@ -10,6 +10,7 @@
 import type { DaxHost } from './dax-context.js';
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from './entry.js';
 import type { DaxFile } from './file.js';
+import { entryKey, type EntryKey, type WakeMode } from './wait-queue.js';
 
 /** What one writeback call did. */
 export interface WritebackReport {
@@ -92,17 +93,18 @@ function writebackP45(host: DaxHost, file: DaxFile, start: number, end: number):
 }
 
 /**
- * Where a writeback (or another concurrent task) gives way: 'step' lets another task run;
- * 'wait' says it is blocked on an entry lock and must be run again later.
+ * What a writeback (or another concurrent task) tells the scheduler (src/concurrency.ts):
+ * 'step' lets another task run; { sleep } puts it on the entry's waitqueue until a wake;
+ * { wake } wakes sleepers of an entry it unlocked (the task goes on at once).
  */
-export type TaskYield = 'step' | 'wait';
+export type TaskYield = 'step' | { sleep: EntryKey } | { wake: EntryKey; mode: WakeMode };
 
-/** Runs a task alone to its end; alone, nothing can hold a lock it waits for. */
+/** Runs a task alone to its end; alone, nothing can hold a lock it waits for, nobody sleeps. */
 export function runAlone<T>(task: Generator<TaskYield, T>): T {
   for (;;) {
     const r = task.next();
     if (r.done) return r.value;
-    if (r.value === 'wait') throw new Error('a task running alone waited on an entry lock');
+    if (typeof r.value === 'object' && 'sleep' in r.value) throw new Error('a task running alone waited on an entry lock');
   }
 }
 
@@ -134,13 +136,19 @@ export function* daxWritebackSteps(host: DaxHost, file: DaxFile, start: number, 
       const count = 1 << order;
       let word = found.word;
       while (word !== 0 && daxIsLocked(word)) {
-        yield 'wait';
+        yield { sleep: entryKey(file.tree, index, word) };
         word = file.entryAt(index);
       }
-      if (word === 0 || daxToPfn(word) !== daxToPfn(found.word) || !core.getMark(file.tree, index, PAGECACHE_TAG_TOWRITE)) continue;
+      if (word === 0) continue;
+      if (daxToPfn(word) !== daxToPfn(found.word) || !core.getMark(file.tree, index, PAGECACHE_TAG_TOWRITE)) {
+        // put_unlocked_entry: a wake this task got but does not use goes to the next sleeper.
+        yield { wake: entryKey(file.tree, index, word), mode: 'next' };
+        continue;
+      }
       if (daxIsZeroEntry(word) || daxIsEmptyEntry(word)) {
         // Only the 6.1 rule dirties these: the kernel then flushes the zero page itself.
         writebackZero(host, file, index, count, report);
+        yield { wake: entryKey(file.tree, index, word), mode: 'next' };
         continue;
       }
       // Lock the entry, clear TOWRITE, write-protect every mapping of its pages, flush.
@@ -158,6 +166,7 @@ export function* daxWritebackSteps(host: DaxHost, file: DaxFile, start: number, 
       core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
       host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
       countEntry(report, count, dirty, host.dirtyLinesOnly);
+      yield { wake: entryKey(file.tree, index, word), mode: 'next' }; // dax_unlock_entry
       yield 'step';
     }
     next = core.lastStopIndex(); // where xas_find_marked left xa_index
