@@ -36,10 +36,16 @@ function* storeSteps(m: FileMapping, offset: number, bytes: Uint8Array): Generat
     slept = true;
     yield { sleep: entryKey(m.file.tree, pgoff, word) };
   }
-  m.store(offset, bytes);
-  // The fault's dax_unlock_entry passes the wake on to the next sleeper of the entry.
+  let failure: { error: unknown } | undefined;
+  try {
+    m.store(offset, bytes);
+  } catch (error) {
+    failure = { error };
+  }
+  // The fault's unlock passes the wake on to the next sleeper, whether or not it succeeded.
   const now = m.file.entryAt(pgoff);
   if (slept && now !== 0) yield { wake: entryKey(m.file.tree, pgoff, now), mode: 'next' };
+  if (failure) throw failure.error;
   return undefined;
 }
 
@@ -84,7 +90,8 @@ function startTask(host: DaxHost, task: ConcurrentTask, i: number): Generator<Ta
  * Steps the tasks to their ends: first in `schedule` order, then round robin, skipping
  * sleepers; `onCpu` switches the emulator to a task's CPU before each of its steps. Sleeps
  * and wakes are appended to `waitLog` if given. EBUSY when every task left sleeps (a lost
- * wake-up).
+ * wake-up). A task that throws ends there; the rest run to their ends, then the first
+ * error is thrown.
  */
 export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: number[], onCpu: (cpu: number | undefined) => void, waitLog?: WaitEvent[]): (WritebackReport | undefined)[] {
   const running = tasks.map((task, i) => ({ cpu: task.cpu, steps: startTask(host, task, i) }));
@@ -96,6 +103,7 @@ export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: numbe
   const finished = new Set<number>();
   const order = [...schedule];
   let turn = 0;
+  let failure: { error: unknown } | undefined;
   while (finished.size < running.length) {
     const runnable = running.some((_, t) => !finished.has(t) && !waits.isAsleep(t));
     if (!runnable) throw new PmemError('EBUSY', 'runConcurrently: every task left sleeps on an entry lock that nobody will wake');
@@ -104,7 +112,16 @@ export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: numbe
     onCpu(running[i]!.cpu);
     // A wake does not give way: the task goes on in the same turn.
     for (;;) {
-      const r = running[i]!.steps.next();
+      let r: IteratorResult<TaskYield, WritebackReport | undefined>;
+      try {
+        r = running[i]!.steps.next();
+      } catch (error) {
+        // Like a thread that took a signal, the task ends; the others run on, so that no
+        // entry stays locked, and the first failure is thrown when they are done.
+        failure ??= { error };
+        finished.add(i);
+        break;
+      }
       if (r.done) {
         results[i] = r.value;
         finished.add(i);
@@ -118,5 +135,6 @@ export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: numbe
       waits.wake(r.value.wake, r.value.mode, i);
     }
   }
+  if (failure) throw failure.error;
   return results;
 }

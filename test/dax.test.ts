@@ -459,6 +459,22 @@ describe('concurrent tasks (linux-6.12)', () => {
     emu.checkInvariants();
   });
 
+  it('a task that fails (SIGBUS past EOF) ends alone: the fsync holding an entry lock runs on and unlocks it, then the error is thrown', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB });
+    const f = emu.createFile('/f', { size: 32 * KiB, allocate: 'written' });
+    const m = emu.mmap(f, { length: 64 * KiB });
+    for (let p = 0; p < 8; p++) m.store(p * 4096, new Uint8Array([p + 1]));
+    // The fsync tags and locks entry 0, then the store past EOF takes SIGBUS mid-run.
+    const run = () => emu.runConcurrently(
+      [{ fsync: f, cpu: 0 }, { store: { mapping: m, offset: 40 * KiB, bytes: new Uint8Array([1]) }, cpu: 1 }],
+      { schedule: [0, 0, 1] },
+    );
+    expectCode(run, 'SIGBUS');
+    expect(f.entries().filter((e) => e.locked || e.dirty)).toEqual([]);
+    expect(f.fsync()).toMatchObject({ lines: 0 });
+    emu.checkInvariants();
+  });
+
   it('a schedule naming no task is refused with EINVAL', async () => {
     const emu = await createEmulator({ capacity: 16 * MiB });
     const f = emu.createFile('/f', { size: 8 * KiB, allocate: 'written' });
