@@ -24,6 +24,7 @@ import type { FileMapping } from '../src/file-mapping.js';
 import type { KernelProfile } from '../src/kernel.js';
 import { ModelDax, type FaultResult, type ModelEntry, type ModelMapping } from '../src/model/dax.js';
 import { Rng } from '../src/random.js';
+import { attempt } from './helpers.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
@@ -265,17 +266,6 @@ class ModelSide implements Side {
   }
 
   checkInvariants(): void {}
-}
-
-type Outcome = { value: unknown } | { error: string };
-
-function attempt(run: () => unknown): Outcome {
-  try {
-    return { value: run() };
-  } catch (err) {
-    if (err instanceof PmemError) return { error: err.code };
-    throw err;
-  }
 }
 
 /** `0..511:data-pmd{DT}`, `3:zero-pte{}`, `7:holepage{}`. */

@@ -6,22 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../src/batch.js';
 import type { Core } from '../src/core.js';
 import { daxMkEntry, PMD_NR, XA_MAX_INDEX } from '../src/entry.js';
-import { PmemError } from '../src/errors.js';
 import { ModelForest } from '../src/model/xarray.js';
 import { Rng } from '../src/random.js';
 import type { Forest } from '../src/tree.js';
-import { BUILDS, makeCore, pickIndex } from './helpers.js';
-
-type Outcome = { value: unknown } | { error: string };
-
-function attempt(run: () => unknown): Outcome {
-  try {
-    return { value: run() };
-  } catch (err) {
-    if (err instanceof PmemError) return { error: err.code };
-    throw err;
-  }
-}
+import { attempt, BUILDS, makeCore, pickIndex } from './helpers.js';
 
 function randomWord(rng: Rng): number {
   if (rng.chance(0.05)) return (rng.u32() & ~3) >>> 0 || 4; // a pointer entry (a page)

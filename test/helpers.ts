@@ -38,3 +38,16 @@ export function expectCode(run: () => unknown, code: string): void {
   expect(caught, 'expected a PmemError').toBeInstanceOf(PmemError);
   expect((caught as PmemError).code).toBe(code);
 }
+
+/** What an operation gave: its value, or the code of the PmemError it threw (other errors propagate). */
+export type Outcome = { value: unknown } | { error: string };
+
+/** Runs `run` and records its outcome, so that two implementations can be compared. */
+export function attempt(run: () => unknown): Outcome {
+  try {
+    return { value: run() };
+  } catch (err) {
+    if (err instanceof PmemError) return { error: err.code };
+    throw err;
+  }
+}
