@@ -51,3 +51,17 @@ export function attempt(run: () => unknown): Outcome {
     throw err;
   }
 }
+
+/**
+ * FAST'20 (Yang et al.) Fig. 12, as COST-MODEL.md §5.7 reads it: ns to persist `size`
+ * bytes of lines not in the cache, one thread, with store + clwb + sfence and with
+ * ntstore + sfence.
+ */
+export const FIG12_PERSIST_NS = [
+  { size: 64, ntstore: 124.7, clwb: 116.4 },
+  { size: 128, ntstore: 134.7, clwb: 133.7 },
+  { size: 256, ntstore: 212.0, clwb: 192.5 },
+  { size: 512, ntstore: 304.7, clwb: 327.9 },
+  { size: 1024, ntstore: 484.0, clwb: 601.0 },
+  { size: 4096, ntstore: 1550.6, clwb: 1774.2 },
+] as const;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { COST_FIELDS, type CostModel } from '../src/cost-model.js';
 import { PmemError } from '../src/errors.js';
 import { describePresets, PRESET_NAMES, PRESETS, resolveCostModel } from '../src/presets.js';
+import { FIG12_PERSIST_NS } from './helpers.js';
 
 const LINE = 64;
 
@@ -28,16 +29,6 @@ function coldPersistNs(m: CostModel, n: number): number {
 function coldNtPersistNs(m: CostModel, n: number): number {
   return m.ntIssueNs + (n - 1) * Math.max(m.ntIssueNs, LINE / m.ntBytesPerNs) + m.ntLatencyNs;
 }
-
-/** COST-MODEL.md §5.7: [S1] Fig.12 latency (ns) by access size, store+clwb and ntstore. */
-const FIG12 = [
-  { bytes: 64, clwb: 116.4, nt: 124.7 },
-  { bytes: 128, clwb: 133.7, nt: 134.7 },
-  { bytes: 256, clwb: 192.5, nt: 212.0 },
-  { bytes: 512, clwb: 327.9, nt: 304.7 },
-  { bytes: 1024, clwb: 601.0, nt: 484.0 },
-  { bytes: 4096, clwb: 1774.2, nt: 1550.6 },
-];
 
 function relativeError(model: number, target: number): number {
   return (model - target) / target;
@@ -86,7 +77,7 @@ describe('cost presets', () => {
 
   it('optane-g1 matches [S1] Fig.12 latency vs access size on cold lines within 25 % (COST-MODEL.md §5.7)', () => {
     const m = PRESETS['optane-g1'];
-    const table = FIG12.map(({ bytes, clwb, nt }) => {
+    const table = FIG12_PERSIST_NS.map(({ size: bytes, clwb, ntstore: nt }) => {
       const n = bytes / LINE;
       const modelClwb = coldPersistNs(m, n);
       const modelNt = coldNtPersistNs(m, n);

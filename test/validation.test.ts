@@ -4,6 +4,7 @@
 // parameters; these tests check that the results land within the stated tolerances.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator.js';
+import { FIG12_PERSIST_NS } from './helpers.js';
 
 const MiB = 1 << 20;
 const within = (got: number, want: number, tolerance: number): void => {
@@ -44,16 +45,6 @@ describe('optane-g1 against FAST\'20 Fig. 2 (best-case latency, idle, one thread
   });
 });
 
-// Fig. 12: latency to persist `size` bytes of lines not in the cache, one thread.
-const FIG12 = [
-  { size: 64, ntstore: 124.7, clwb: 116.4 },
-  { size: 128, ntstore: 134.7, clwb: 133.7 },
-  { size: 256, ntstore: 212.0, clwb: 192.5 },
-  { size: 512, ntstore: 304.7, clwb: 327.9 },
-  { size: 1024, ntstore: 484.0, clwb: 601.0 },
-  { size: 4096, ntstore: 1550.6, clwb: 1774.2 },
-];
-
 async function persistLatency(kind: 'ntstore' | 'clwb', size: number): Promise<number> {
   const emu = await optane();
   const m = emu.mmapDevice();
@@ -67,7 +58,7 @@ async function persistLatency(kind: 'ntstore' | 'clwb', size: number): Promise<n
 }
 
 describe('optane-g1 against FAST\'20 Fig. 12 (persist latency by access size), within 25 %', () => {
-  it.each(FIG12)('$size B: store + clwb + sfence and ntstore + sfence', async ({ size, ntstore, clwb }) => {
+  it.each(FIG12_PERSIST_NS)('$size B: store + clwb + sfence and ntstore + sfence', async ({ size, ntstore, clwb }) => {
     within(await persistLatency('clwb', size), clwb, 0.25);
     within(await persistLatency('ntstore', size), ntstore, 0.25);
   });
