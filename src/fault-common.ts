@@ -1,6 +1,7 @@
 /**
  * Fault steps both kernel eras share (src/fault.ts, src/fault-p45.ts): the price of a
- * fault, SIGBUS beyond the end of the file, and a private mapping's copy-on-write.
+ * fault, SIGBUS beyond the end of the file, a hole read through the zero page, and a
+ * private mapping's copy-on-write.
  */
 import type { DaxHost } from './dax-context.js';
 import { PmemError } from './errors.js';
@@ -18,6 +19,15 @@ export function faultSigbus(host: DaxHost, name: 'dax_pte_fault_done' | 'dax_pmd
   host.counters.sigbus++;
   host.trace({ name, pgoff, result: 'SIGBUS' });
   throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${m.file.path} (${m.file.size} bytes)`);
+}
+
+/** Ends a PTE read fault on a hole: the zero page mapped read-only at `vpage`. */
+export function mapZeroPte(host: DaxHost, m: FaultingMapping, vpage: number, pgoff: number): 'zero-pte' {
+  m.pt.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
+  chargeFault(host, false);
+  host.counters.zeroPteFaults++;
+  host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
+  return 'zero-pte';
 }
 
 /** A write to a private mapping: the page is copied to an anonymous page; the tree is not involved. */

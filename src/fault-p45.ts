@@ -15,7 +15,7 @@
  */
 import type { DaxHost } from './dax-context.js';
 import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from './entry.js';
-import { chargeFault, copyOnWrite, faultSigbus } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultSigbus, mapZeroPte } from './fault-common.js';
 import type { FaultKind, FaultingMapping } from './fault.js';
 import { PmemError } from './errors.js';
 
@@ -68,11 +68,7 @@ export function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
     // dax_load_hole: a zero-filled page-cache page, mapped read-only; no DAX entry.
     host.trace({ name: 'dax_load_hole', pgoff });
     if (file.entryAt(pgoff) === 0) file.insertEntry(pgoff, holePageWord());
-    m.pt.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
-    chargeFault(host, false);
-    host.counters.zeroPteFaults++;
-    host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
-    return 'zero-pte';
+    return mapZeroPte(host, m, vpage, pgoff);
   }
   // A write over a hole page: unmap it and take it out of the page cache (no shadow).
   const here = file.entryAt(pgoff);

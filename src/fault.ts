@@ -13,11 +13,11 @@
  */
 import type { DaxHost } from './dax-context.js';
 import {
-  DAX_EMPTY, DAX_LOCKED, DAX_PMD, DAX_ZERO_PAGE, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry,
+  DAX_EMPTY, DAX_LOCKED, DAX_PMD, DAX_ZERO_PAGE, PAGECACHE_TAG_DIRTY, PMD_NR, PMD_ORDER, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry,
   daxToPfn, daxUnlockedEntry,
 } from './entry.js';
 import { PmemError } from './errors.js';
-import { chargeFault, copyOnWrite, faultSigbus } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultSigbus, mapZeroPte } from './fault-common.js';
 import type { DaxFile } from './file.js';
 import type { PageTable } from './page-table.js';
 import { vfsFsyncRange } from './writeback.js';
@@ -77,6 +77,21 @@ function dirtyRule(host: DaxHost, write: boolean, sync: boolean): boolean {
   return (write || host.rules.dirtyOnEveryFault) && !sync;
 }
 
+/**
+ * dax_insert_entry for a data mapping of `pfn` at `index` (`order` 0 for a PTE, 9 for a
+ * PMD): a ZERO or EMPTY entry becomes DATA, the zero page unmapped from every mapping
+ * first; a DATA entry stays, unlocked; DIRTY by the profile's rule. True when it replaced
+ * a ZERO entry.
+ */
+function insertDataEntry(host: DaxHost, file: DaxFile, index: number, order: number, pfn: number, write: boolean, sync: boolean): boolean {
+  const current = file.entryAt(index);
+  const wasZero = daxIsZeroEntry(current);
+  if (wasZero) for (const other of file.mappings) other.unmapFile(index, 1 << order);
+  file.replaceEntry(index, wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, order === 0 ? 0 : DAX_PMD) : daxUnlockedEntry(current));
+  if (dirtyRule(host, write, sync)) host.core.setMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+  return wasZero;
+}
+
 /** dax_iomap_pte_fault. */
 function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
   const file = m.file;
@@ -119,11 +134,7 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
     if (entry === 0 || daxIsEmptyEntry(entry)) file.replaceEntry(pgoff, zero);
     else file.replaceEntry(pgoff, daxUnlockedEntry(entry));
     if (dirtyRule(host, false, false)) core.setMark(file.tree, pgoff, PAGECACHE_TAG_DIRTY);
-    m.pt.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
-    chargeFault(host, false);
-    host.counters.zeroPteFaults++;
-    host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
-    return 'zero-pte';
+    return mapZeroPte(host, m, vpage, pgoff);
   }
 
   const current = file.entryAt(pgoff);
@@ -131,12 +142,7 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const pfn = pmdKept ? daxToPfn(current) + (pgoff % PMD_NR) : block!.pfn;
   // IOMAP_F_DIRTY: the inode has metadata fdatasync would write (not only this range).
   const sync = m.sync && write && file.hasUncommitted();
-  // dax_insert_entry: ZERO or EMPTY becomes DATA (the zero page unmapped first); DATA stays.
-  const wasZero = daxIsZeroEntry(current);
-  if (wasZero) for (const other of file.mappings) other.unmapFile(pgoff, 1);
-  const data = wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, 0) : daxUnlockedEntry(current);
-  file.replaceEntry(pgoff, data);
-  if (dirtyRule(host, write, sync)) core.setMark(file.tree, pgoff, PAGECACHE_TAG_DIRTY);
+  insertDataEntry(host, file, pgoff, 0, pfn, write, sync);
   chargeFault(host, major);
   if (sync) {
     host.counters.needdsyncFaults++;
@@ -235,17 +241,12 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   }
   const pfn = file.blocks.get(aligned)!.pfn;
   const sync = m.sync && write && file.hasUncommitted();
-  const current = file.entryAt(aligned);
-  const wasZero = daxIsZeroEntry(current);
-  if (wasZero) for (const other of file.mappings) other.unmapFile(aligned, PMD_NR);
-  const data = wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, DAX_PMD) : daxUnlockedEntry(current);
-  file.replaceEntry(aligned, data);
-  if (dirtyRule(host, write, sync)) core.setMark(file.tree, aligned, PAGECACHE_TAG_DIRTY);
+  const wasZero = insertDataEntry(host, file, aligned, PMD_ORDER, pfn, write, sync);
   chargeFault(host, major);
   if (sync) {
     host.counters.needdsyncFaults++;
     host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });
-    finishSyncFault(host, m, vpage, pgoff, 9, pfn);
+    finishSyncFault(host, m, vpage, pgoff, PMD_ORDER, pfn);
     return 'needdsync';
   }
   m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: write, zero: false });
