@@ -8,7 +8,10 @@
 //     4 u32 clock      LRU stamp source
 //     8 u32 used       buffer entries in use
 //    12 u32 lastFound  the entry bufferFind found last (a search hint only)
+//    16 u32 wpqHead    the oldest slot of the write-queue ring
+//    24 f64 mediaFree  when the media finishes the work queued so far (the DIMM's timeline)
 //    64 entries[64]    { u32 media line, u32 stamp, u64 mask of 64-byte parts written }
+//  1088 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
 import { C_FENCE_WAIT_NS, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
@@ -36,6 +39,7 @@ export const P_DIMMS: u32 = 18;
 export const P_INTERLEAVE: u32 = 19;
 export const P_MEDIA_READ_BW: u32 = 20;
 export const P_MEDIA_WRITE_BW: u32 = 21;
+export const P_WPQ_LINES: u32 = 22;
 export const P_CLWB_INVALIDATES: u32 = 24;
 export const P_EADR: u32 = 25;
 export const COST_PARAMS: u32 = 32;
@@ -52,7 +56,12 @@ const D_LAST_MISS: u32 = 0;
 const D_CLOCK: u32 = 4;
 const D_USED: u32 = 8;
 const D_LAST_FOUND: u32 = 12;
+const D_WPQ_HEAD: u32 = 16;
+const D_MEDIA_FREE: u32 = 24;
 const D_ENTRIES: u32 = 64;
+const D_WPQ: u32 = 1088;
+/** The deepest write queue a DIMM may have (src/presets.ts checks wpqLines against it). */
+export const MAX_WPQ_LINES: u32 = 64;
 
 // The parameters, as this instance's globals.
 export let loadHitNs: f64 = 0;
@@ -75,6 +84,9 @@ export let mediaLineBytes: u32 = 64;
 export let bufferLines: u32 = 0;
 export let dimms: u32 = 1;
 export let interleaveBytes: u32 = 4096;
+export let mediaReadNs: f64 = 0; // mediaLineBytes / mediaReadBytesPerNs
+export let mediaWriteNs: f64 = 0; // mediaLineBytes / mediaWriteBytesPerNs
+export let wpqLines: u32 = 0; // 0: no media timeline
 export let clwbInvalidates: bool = false;
 export let eadr: bool = false;
 
@@ -107,6 +119,9 @@ export function costAttach(): void {
   bufferLines = <u32>min(param(P_BUFFER_LINES), 64);
   dimms = <u32>param(P_DIMMS);
   interleaveBytes = <u32>param(P_INTERLEAVE);
+  mediaReadNs = <f64>mediaLineBytes / param(P_MEDIA_READ_BW);
+  mediaWriteNs = <f64>mediaLineBytes / param(P_MEDIA_WRITE_BW);
+  wpqLines = <u32>min(param(P_WPQ_LINES), <f64>MAX_WPQ_LINES);
   clwbInvalidates = param(P_CLWB_INVALIDATES) != 0;
   eadr = param(P_EADR) != 0;
 }
@@ -150,24 +165,45 @@ function bufferFind(d: usize, ml: u32): usize {
 }
 
 /**
- * A 64-byte line reaches the DIMM holding media address `addr` (a write-back, an NT line,
- * an eviction): it merges into the DIMM's buffer; a buffer miss evicts the least recently
- * used media line, which is written to the media, after a read when it was only partly
- * written (read-modify-write). Without a buffer every write goes to the media at once.
+ * The DIMM's timeline (when wpqLines > 0): a write waits in the memory controller's write
+ * queue, which holds wpqLines writes per DIMM; it is accepted (durable under ADR) once the
+ * write wpqLines before it has left the queue, and leaves when the media has done the work
+ * queued before it plus its own. Every CPU shares it, so CPUs writing one DIMM share its
+ * bandwidth. Returns the acceptance time.
  */
-export function dimmWrite(addr: u32): void {
+function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
+  if (wpqLines == 0) return arrive;
+  const head = load<u32>(d, D_WPQ_HEAD);
+  const slot = d + D_WPQ + (<usize>head << 3);
+  const accepted = max(arrive, load<f64>(slot));
+  const leaves = max(accepted, load<f64>(d, D_MEDIA_FREE)) + work;
+  store<f64>(d, leaves, D_MEDIA_FREE);
+  store<f64>(slot, leaves);
+  store<u32>(d, (head + 1) % wpqLines, D_WPQ_HEAD);
+  return accepted;
+}
+
+/**
+ * A 64-byte line reaches the DIMM holding media address `addr` at time `arrive` (a
+ * write-back, an NT line, an eviction): it merges into the DIMM's buffer; a buffer miss
+ * evicts the least recently used media line, which is written to the media, after a read
+ * when it was only partly written (read-modify-write). Without a buffer every write goes to
+ * the media at once. Returns when the write is accepted (dimmQueue).
+ */
+export function dimmWrite(addr: u32, arrive: f64): f64 {
   mediaCount(M_DIMM_BYTES_WRITTEN, 64);
   const lineBytes = <f64>mediaLineBytes;
+  const d = dimm(addr);
   if (bufferLines == 0) {
     mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
     if (mediaLineBytes > 64) mediaCount(M_MEDIA_BYTES_READ, lineBytes);
-    return;
+    return dimmQueue(d, arrive, mediaLineBytes > 64 ? mediaReadNs + mediaWriteNs : mediaWriteNs);
   }
-  const d = dimm(addr);
   const ml = addr / mediaLineBytes;
   const part = <u64>1 << (<u64>((addr % mediaLineBytes) >> 6));
   const stamp = load<u32>(d, D_CLOCK) + 1;
   store<u32>(d, stamp, D_CLOCK);
+  let work: f64 = 0;
   let e = bufferFind(d, ml);
   if (e != 0) {
     mediaCount(M_BUFFER_HITS, 1);
@@ -184,26 +220,48 @@ export function dimmWrite(addr: u32): void {
         if (load<u32>(c, 4) < load<u32>(e, 4)) e = c;
       }
       const full = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
-      if (load<u64>(e, 8) != full) mediaCount(M_MEDIA_BYTES_READ, lineBytes);
+      if (load<u64>(e, 8) != full) {
+        mediaCount(M_MEDIA_BYTES_READ, lineBytes);
+        work = mediaReadNs;
+      }
       mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
+      work += mediaWriteNs;
     }
     store<u32>(e, ml, 0);
     store<u64>(e, 0, 8);
   }
   store<u32>(e, stamp, 4);
   store<u64>(e, load<u64>(e, 8) | part, 8);
+  return dimmQueue(d, arrive, work);
 }
 
-/** What a load miss at media address `addr` costs: the first miss of an access by locality. */
-export function loadMissNs(addr: u32, first: bool): f64 {
+/**
+ * A read of the line at media address `addr` reaches its DIMM at time `at` (a load miss or
+ * a store's read for ownership). The media is read unless this DIMM's last read was the same
+ * media line or its buffer holds it; the read then queues behind the media's work. Returns
+ * how long the read waited. Sets lastReadWasSequential for loadMissNs.
+ */
+let lastReadWasSequential = false;
+export function dimmRead(addr: u32, at: f64): f64 {
   const d = dimm(addr);
   const ml = addr / mediaLineBytes;
   const last = load<u32>(d, D_LAST_MISS);
   store<u32>(d, ml + 1, D_LAST_MISS);
-  if (last != ml + 1 && bufferFind(d, ml) == 0) mediaCount(M_MEDIA_BYTES_READ, <f64>mediaLineBytes);
-  if (!first) return readLineNs;
-  // Sequential: the same media line as this DIMM's previous miss, or the next one.
-  return last != 0 && (ml + 1 == last || ml == last) ? loadSeqNs : loadRandNs;
+  // Sequential: the same media line as this DIMM's previous read, or the next one.
+  lastReadWasSequential = last != 0 && (ml + 1 == last || ml == last);
+  if (last == ml + 1 || bufferFind(d, ml) != 0) return 0;
+  mediaCount(M_MEDIA_BYTES_READ, <f64>mediaLineBytes);
+  if (wpqLines == 0) return 0;
+  const start = max(at, load<f64>(d, D_MEDIA_FREE));
+  store<f64>(d, start + mediaReadNs, D_MEDIA_FREE);
+  return start - at;
+}
+
+/** What a load miss at media address `addr`, reaching its DIMM at `at`, costs: the first miss of an access by locality. */
+export function loadMissNs(addr: u32, first: bool, at: f64): f64 {
+  const wait = dimmRead(addr, at);
+  if (!first) return wait + readLineNs;
+  return wait + (lastReadWasSequential ? loadSeqNs : loadRandNs);
 }
 
 /** Makes room in the CPU's flush queue: with maxOutstanding in flight, wait for the oldest. */

@@ -22,7 +22,7 @@ import {
   cpuNow, cpuState, setCpuNow,
 } from './cpu';
 import {
-  FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmWrite, eadr, fenceWait, flushIssueNs, flushLineNs, loadHitNs, loadMissNs, mfenceNs,
+  FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmRead, dimmWrite, eadr, fenceWait, flushIssueNs, flushLineNs, loadHitNs, loadMissNs, mfenceNs,
   ntIssueNs, ntLatencyNs, ntLineNs, outPush, pipeSlot, sfenceNs, storeHitNs, storeMissNs, writebackNs,
 } from './cost';
 import { MAX_CPUS, MEDIA_OFFSET, MEDIA_SIZE } from './layout';
@@ -78,7 +78,7 @@ function pendOn(cpu: u32, line: u32): void {
 function takeUndo(cpu: u32, line: u32): void {
   const victim = undoTake(cpu, line);
   // An evicted dirty line is written back: it reaches its DIMM.
-  if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6);
+  if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6, cpuNow(cpuState(cpu)));
 }
 
 /**
@@ -99,8 +99,9 @@ export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): 
     if ((s & LINE_CACHED) != 0) {
       cost += storeHitNs;
     } else {
-      // The first miss pays for the read for ownership; the prefetcher hides the rest.
-      cost += missed ? storeHitNs : storeMissNs;
+      // The first miss pays for the read for ownership; the prefetcher hides the rest. Each
+      // read still takes its DIMM's media time, and waits when the media is busy.
+      cost += dimmRead(line << 6, cpuNow(c) + cost) + (missed ? storeHitNs : storeMissNs);
       missed = true;
       count(c, C_STORE_MISSES, 1);
     }
@@ -138,7 +139,7 @@ export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i
       cost += loadHitNs;
       continue;
     }
-    cost += loadMissNs(line << 6, !missed);
+    cost += loadMissNs(line << 6, !missed, cpuNow(c) + cost);
     missed = true;
     count(c, C_LOAD_MISSES, 1);
     setLineState(line, s | LINE_CACHED);
@@ -163,11 +164,10 @@ export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool)
   const last = (addr + len - 1) >> 6;
   for (let line = first; line <= last; line++) {
     const slotStart = pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs);
-    outPush(c, slotStart + ntLatencyNs);
     if ((lineState(line) & LINE_UNDO) == 0) takeUndo(cpu, line);
     pendOn(cpu, line);
     setLineState(line, (lineState(line) | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
-    dimmWrite(line << 6);
+    outPush(c, dimmWrite(line << 6, slotStart + ntLatencyNs));
   }
   copyBytes(<usize>MEDIA_OFFSET + addr, src, len);
   if (!more) count(c, C_NT_STORES, 1);
@@ -191,20 +191,18 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
     if (kind == FLUSH_CLFLUSH) {
       // Serialised: starts after the previous clflush, and is complete when it returns.
       const start = max(cpuNow(c), load<f64>(c, CPU_CLFLUSH_DONE));
-      const done = start + (dirty ? writebackNs : clflushCleanNs);
+      const done = dirty ? dimmWrite(line << 6, start + writebackNs) : start + clflushCleanNs;
       setCpuNow(c, done);
       store<f64>(c, done, CPU_CLFLUSH_DONE);
-      if (dirty) dimmWrite(line << 6);
       if ((s & LINE_UNDO) != 0) undoRelease(undoFind(line));
       setLineState(line, lineState(line) & ~(LINE_DIRTY | LINE_CACHED));
       count(c, dirty ? C_CLFLUSH_DIRTY : C_CLFLUSH_CLEAN, 1);
       continue;
     }
     const slotStart = pipeSlot(c, FLUSH_PIPE, flushIssueNs, flushLineNs);
-    outPush(c, dirty ? slotStart + writebackNs : slotStart);
+    outPush(c, dirty ? dimmWrite(line << 6, slotStart + writebackNs) : slotStart);
     let next = s;
     if (dirty) {
-      dimmWrite(line << 6);
       next &= ~LINE_DIRTY;
       if ((s & LINE_UNDO) != 0) {
         // Written back, not yet fenced: durable at this CPU's fence.
@@ -250,10 +248,9 @@ export function pmZeroDurable(cpu: u32, addr: u32, len: u32): i32 {
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
   for (let line = first; line <= last; line++) {
-    outPush(c, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs);
+    outPush(c, dimmWrite(line << 6, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs));
     if ((lineState(line) & LINE_UNDO) != 0) undoRelease(undoFind(line));
     setLineState(line, 0);
-    dimmWrite(line << 6);
   }
   memory.fill(<usize>MEDIA_OFFSET + addr, 0, len);
   count(c, C_NT_STORES, 1);

@@ -24,6 +24,19 @@
  * merges into its buffer of bufferLines media lines; a miss evicts the least recently used
  * (a media write of mediaLineBytes) and, since one 64-byte write never fills a 256-byte
  * media line, reads it first (a read-modify-write). DIMM = (address / interleaveBytes) mod dimms.
+ * The DIMM's timeline (COST-MODEL.md 2.5 "media time per DIMM"; on when wpqLines > 0), one
+ * per DIMM and shared by every CPU:
+ *   media work:        an eviction costs mediaLineBytes / mediaWriteBytesPerNs, plus
+ *                      mediaLineBytes / mediaReadBytesPerNs for its read-modify-write; a
+ *                      read that misses the buffer (a load miss, a store's read for
+ *                      ownership) costs mediaLineBytes / mediaReadBytesPerNs. Work is done in
+ *                      arrival order: mediaFree = max(start, mediaFree) + work.
+ *   write acceptance:  the memory controller's write queue holds wpqLines writes per DIMM. A
+ *                      write arriving at t (the done time above) is accepted, and durable under
+ *                      ADR, at max(t, when the write wpqLines before it left the queue for the
+ *                      media); fences wait for acceptance. A read waits until mediaFree.
+ * So one DIMM's media bandwidth bounds what all CPUs together write to it, while a CPU alone
+ * below that bandwidth sees the latencies above unchanged.
  */
 export interface CostModel {
   /** The preset's name, or the caller's for a custom model. */
@@ -60,6 +73,8 @@ export interface CostModel {
   interleaveBytes: number;
   mediaReadBytesPerNs: number;
   mediaWriteBytesPerNs: number;
+  /** Writes the memory controller queues per DIMM; 0 turns the DIMM timeline off (the default for a custom model without it). */
+  wpqLines: number;
 }
 
 /** Every numeric field of CostModel, in the order the core stores them (assembly/cost.ts). */
@@ -70,4 +85,5 @@ export const COST_FIELDS = [
   'ntIssueNs', 'ntLatencyNs', 'ntBytesPerNs',
   'sfenceNs', 'mfenceNs',
   'mediaLineBytes', 'bufferLines', 'dimms', 'interleaveBytes', 'mediaReadBytesPerNs', 'mediaWriteBytesPerNs',
+  'wpqLines',
 ] as const satisfies readonly (keyof CostModel)[];

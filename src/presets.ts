@@ -83,6 +83,7 @@ const OPTANE_G1: CostModel = {
   interleaveBytes: 4096, // C: [S4] stride_mapping(4096); no effect with one DIMM
   mediaReadBytesPerNs: 6.6, // P: [S2] max read bandwidth per DIMM
   mediaWriteBytesPerNs: 2.3, // P: [S2] max write bandwidth per DIMM
+  wpqLines: 4, // C: [S4] vans_6dimm_interleaved.cfg, a WPQ of 4 entries in its iMC model (COST-MODEL.md §4.5)
 };
 
 /** Volatile DDR4-2666 DRAM on the same Cascade Lake machine, used as pmem (ADR semantics). */
@@ -115,6 +116,7 @@ const DRAM: CostModel = {
   interleaveBytes: 4096,
   mediaReadBytesPerNs: 105.6 / 6, // D: [S1] Fig.4 DRAM read peak 105.6 GB/s over 6 channels = 17.6
   mediaWriteBytesPerNs: 76.8 / 6, // D: [S1] Fig.4 DRAM ntstore 76.8 GB/s at 24 threads over 6 channels = 12.8
+  wpqLines: 4, // TBD for DRAM; placeholder = optane-g1's, the same iMC ([S4])
 };
 
 /** Added latency of a direct-attached CXL link: [S13] (secondary) DRAM + 70–90 ns, midpoint 80. */
@@ -143,6 +145,7 @@ const CXL: CostModel = {
   interleaveBytes: 4096, // no effect with one device
   mediaReadBytesPerNs: 32, // TBD; placeholder D: PCIe 5.0 x8 raw, 32 GT/s × 8 lanes / 8 bits = 32 GB/s per direction
   mediaWriteBytesPerNs: 32, // TBD; same placeholder, the link's other direction
+  wpqLines: 4, // TBD; placeholder = optane-g1's ([S4])
 };
 
 /**
@@ -207,6 +210,9 @@ function checkField(field: (typeof COST_FIELDS)[number], value: unknown): void {
     case 'bufferLines':
       if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
       break;
+    case 'wpqLines':
+      if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
+      break;
     case 'dimms':
       if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${value}`);
       break;
@@ -240,8 +246,10 @@ function checkCustomModel(custom: object): CostModel {
     clwbInvalidates: fields.clwbInvalidates,
   };
   for (const field of COST_FIELDS) {
-    checkField(field, fields[field]);
-    copy[field] = fields[field];
+    // wpqLines came later: a model written without it keeps its old meaning (no DIMM timeline).
+    const value = field === 'wpqLines' && fields[field] === undefined ? 0 : fields[field];
+    checkField(field, value);
+    copy[field] = value;
   }
   return copy as unknown as CostModel;
 }

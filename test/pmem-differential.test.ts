@@ -49,6 +49,19 @@ const CORNERS = resolveCostModel({
   interleaveBytes: 4096,
 });
 
+/** A congested DIMM timeline: slow media behind a one-write queue, so nearly every write and read waits. */
+const CONGESTED = resolveCostModel({
+  ...resolveCostModel('optane-g1'),
+  name: 'congested',
+  mediaReadBytesPerNs: 1,
+  mediaWriteBytesPerNs: 0.5,
+  wpqLines: 1,
+  dimms: 2,
+});
+
+/** The timeline off (wpqLines 0): what a custom model written before it gets. */
+const NO_TIMELINE = resolveCostModel({ ...resolveCostModel('optane-g1-6dimm'), name: 'no-timeline', wpqLines: 0 });
+
 interface Config {
   label: string;
   cost: CostModel;
@@ -63,6 +76,8 @@ const CONFIGS: Config[] = [
   { label: 'cxl adr', cost: resolveCostModel('cxl'), seeds: [8] }, // clwb keeps the line cached
   { label: 'optane-g1-6dimm adr', cost: resolveCostModel('optane-g1-6dimm'), seeds: [9] },
   { label: 'corners adr', cost: CORNERS, seeds: [10] },
+  { label: 'congested adr', cost: CONGESTED, seeds: [11] },
+  { label: 'no-timeline adr', cost: NO_TIMELINE, seeds: [12] },
 ];
 
 const fixedSeed = process.env.PMEM_DIFF_SEED ? Number(process.env.PMEM_DIFF_SEED) : undefined;
@@ -365,6 +380,18 @@ const ROUND: CostModel = resolveCostModel({
   mediaWriteBytesPerNs: 2.3,
 });
 
+/** Round numbers for the DIMM timeline: 64-byte media lines without a buffer, 128 ns of media per line, 2 DIMMs. */
+const TIMELINE: CostModel = resolveCostModel({
+  ...ROUND,
+  name: 'round-timeline',
+  mediaLineBytes: 64,
+  bufferLines: 0,
+  dimms: 2,
+  mediaReadBytesPerNs: 1,
+  mediaWriteBytesPerNs: 0.5,
+  wpqLines: 2,
+});
+
 const OPTANE = resolveCostModel('optane-g1');
 const OPTANE_EADR = resolveCostModel('optane-g1', 'eadr');
 const TARGETS: (WasmBuild | 'model')[] = [...BUILDS, 'model'];
@@ -569,20 +596,61 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
 
   it('the XPBuffer merges writes to a buffered media line; a miss in a full buffer writes back the least recently used one, reading it first unless all its 64-byte parts were written', async () => {
     const pm = await hw(target, ROUND); // 256-byte media lines, 4 buffer entries
-    const writeBack = (line: number): void => {
+    /** Stores a byte (its read for ownership is not counted here), then clflushes it: the media bytes the write-back read. */
+    const writeBack = (line: number): number => {
       pm.pmStore(0, line * 64, bytes(1, 1));
+      const before = pm.pmMediaCounter(M_MEDIA_BYTES_READ);
       pm.pmFlush(0, FLUSH_CLFLUSH, line * 64, 1);
+      return pm.pmMediaCounter(M_MEDIA_BYTES_READ) - before;
     };
-    for (const line of [0, 1, 2, 3, 4, 8, 12]) writeBack(line); // media line 0 whole, 1..3 one part each
+    for (const line of [0, 1, 2, 3, 4, 8, 12]) expect(writeBack(line)).toBe(0); // media line 0 whole, 1..3 one part each
     expect(pm.pmMediaCounter(M_BUFFER_HITS)).toBe(3);
     expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(0);
-    writeBack(16); // evicts media line 0: whole, no read
+    expect(writeBack(16)).toBe(0); // evicts media line 0: whole, no read
     expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(256);
-    expect(pm.pmMediaCounter(M_MEDIA_BYTES_READ)).toBe(0);
-    writeBack(20); // evicts media line 1: one part of four, read-modify-write
+    expect(writeBack(20)).toBe(256); // evicts media line 1: one part of four, read-modify-write
     expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(512);
-    expect(pm.pmMediaCounter(M_MEDIA_BYTES_READ)).toBe(256);
     expect(pm.pmMediaCounter(M_DIMM_BYTES_WRITTEN)).toBe(9 * 64);
+  });
+
+  it('the DIMM timeline: a write queue of wpqLines per DIMM accepts a write once the write wpqLines before it has left for the media', async () => {
+    const pm = await hw(target, TIMELINE); // 128 ns of media per line, a 2-write queue
+    pm.pmStore(0, 0, bytes(256, 1), true); // 4 NT lines, slots at 1, 9, 17, 25, arriving 80 ns later
+    pm.pmFence(0, false);
+    // Accepted at 81 and 89 (queue free); the third waits for the first to leave (81 + 128),
+    // the fourth for the second (209 + 128); the fence waits for the last acceptance.
+    expect(pm.pmNow(0)).toBe(337);
+  });
+
+  it('the DIMM timeline is shared: two CPUs writing one DIMM queue behind each other, two DIMMs do not', async () => {
+    const one = await hw(target, { ...TIMELINE, wpqLines: 1 });
+    one.pmStore(0, 0, bytes(64, 1), true);
+    one.pmStore(1, 64, bytes(64, 1), true); // the same DIMM
+    one.pmFence(0, false);
+    one.pmFence(1, false);
+    expect(one.pmNow(0)).toBe(81);
+    expect(one.pmNow(1)).toBe(81 + 128); // accepted when CPU 0's write left the queue
+    const two = await hw(target, { ...TIMELINE, wpqLines: 1 });
+    two.pmStore(0, 0, bytes(64, 1), true);
+    two.pmStore(1, 4096, bytes(64, 1), true); // the next DIMM (4 KiB interleave)
+    two.pmFence(1, false);
+    expect(two.pmNow(1)).toBe(81);
+  });
+
+  it("the DIMM timeline: a read that misses waits for the media's queued work, then takes its own", async () => {
+    const pm = await hw(target, TIMELINE);
+    pm.pmStore(0, 0, bytes(128, 1), true); // media busy until 81 + 128 + 128 = 337
+    pm.pmFence(0, false); // now 89
+    pm.pmLoad(0, 8192, 64); // DIMM (8192 / 4096) mod 2 = 0, the one the NT lines went to
+    expect(pm.pmNow(0)).toBe(337 + TIMELINE.loadRandNs);
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_READ)).toBe(64);
+  });
+
+  it('wpqLines 0 turns the DIMM timeline off: writes are accepted when they arrive', async () => {
+    const pm = await hw(target, { ...TIMELINE, wpqLines: 0 });
+    pm.pmStore(0, 0, bytes(256, 1), true);
+    pm.pmFence(0, false);
+    expect(pm.pmNow(0)).toBe(25 + 80);
   });
 
   it('a call with a bad CPU or flush kind throws EINVAL, one past the media ERANGE (the CPU checked first, the kind last), and changes nothing', async () => {

@@ -145,6 +145,9 @@ describe('cost presets', () => {
     ['non-integer buffer', { bufferLines: 1.5 }, 'bufferLines', '1.5'],
     ['more lines in flight than the core keeps', { maxOutstanding: 65 }, 'maxOutstanding', '65'],
     ['more buffer lines than the core keeps', { bufferLines: 65 }, 'bufferLines', '65'],
+    ['a write queue deeper than the core keeps', { wpqLines: 65 }, 'wpqLines', '65'],
+    ['a fractional write queue', { wpqLines: 1.5 }, 'wpqLines', '1.5'],
+    ['a negative write queue', { wpqLines: -1 }, 'wpqLines', '-1'],
     ['zero dimms', { dimms: 0 }, 'dimms', '0'],
     ['65 dimms', { dimms: 65 }, 'dimms', '65'],
     ['mediaLineBytes 100', { mediaLineBytes: 100 }, 'mediaLineBytes', '100'],
@@ -158,6 +161,12 @@ describe('cost presets', () => {
   ])('a custom model with %s is EINVAL naming the field and value', (_what, changes, field, value) => {
     expectEinval(() => resolveCostModel(customModel(changes)), field);
     expectEinval(() => resolveCostModel(customModel(changes)), value);
+  });
+
+  it('a custom model written before wpqLines existed is accepted with the DIMM timeline off (wpqLines 0)', () => {
+    const old: Record<string, unknown> = { ...customModel() };
+    delete old.wpqLines;
+    expect(resolveCostModel(old as unknown as CostModel).wpqLines).toBe(0);
   });
 
   it('a bad persistence argument is EINVAL', () => {

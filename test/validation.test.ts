@@ -4,11 +4,12 @@
 // parameters; these tests check that the results land within the stated tolerances.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator.js';
+import { PRESETS } from '../src/presets.js';
 import { FIG12_PERSIST_NS } from './helpers.js';
 
 const MiB = 1 << 20;
 const within = (got: number, want: number, tolerance: number): void => {
-  expect(Math.abs(got - want) / want, `${got.toFixed(1)} ns against ${want} ns`).toBeLessThanOrEqual(tolerance);
+  expect(Math.abs(got - want) / want, `${got.toFixed(2)} against ${want}`).toBeLessThanOrEqual(tolerance);
 };
 
 async function optane(): Promise<Emulator> {
@@ -66,5 +67,66 @@ describe('optane-g1 against FAST\'20 Fig. 12 (persist latency by access size), w
   it('non-temporal stores become the faster way between 256 and 512 bytes', async () => {
     expect(await persistLatency('clwb', 256)).toBeLessThan(await persistLatency('ntstore', 256));
     expect(await persistLatency('ntstore', 512)).toBeLessThan(await persistLatency('clwb', 512));
+  });
+});
+
+/**
+ * Bandwidth of `cpus` emulated CPUs, each writing its own region sequentially in accesses of
+ * `size` bytes (ntstore, or store + clwb) with an sfence after each: the CPU with the
+ * smallest clock goes next, so the DIMM timelines see requests in time order. GB/s = bytes/ns.
+ */
+async function streamBandwidth(preset: 'optane-g1' | 'optane-g1-6dimm', cpus: number, kind: 'ntstore' | 'clwb', size: number): Promise<number> {
+  const emu = await createEmulator({ capacity: 1024 * MiB, preset });
+  const m = emu.mmapDevice();
+  const bytes = new Uint8Array(size).fill(0x5a);
+  const accesses = Math.floor((8 * MiB) / cpus / size);
+  // Regions 64 MiB apart, each starting on a different DIMM of the 4 KiB interleave.
+  const next = Array.from({ length: cpus }, (_, cpu) => cpu * 64 * MiB + cpu * 5 * 4096);
+  const done = new Array<number>(cpus).fill(0);
+  const clock = (cpu: number): number => {
+    emu.cpu = cpu;
+    return emu.now();
+  };
+  for (let left = accesses * cpus; left > 0; left--) {
+    let cpu = -1;
+    for (let c = 0; c < cpus; c++) if (done[c]! < accesses && (cpu < 0 || clock(c) < clock(cpu))) cpu = c;
+    emu.cpu = cpu;
+    if (kind === 'ntstore') m.ntstore(next[cpu]!, bytes);
+    else {
+      m.store(next[cpu]!, bytes);
+      m.clwb(next[cpu]!, size);
+    }
+    emu.sfence();
+    next[cpu]! += size;
+    done[cpu]! += 1;
+  }
+  const end = Math.max(...Array.from({ length: cpus }, (_, cpu) => clock(cpu)));
+  return (accesses * cpus * size) / end;
+}
+
+describe('the DIMM timeline against published bandwidths where the media is the limit, within 25 %', () => {
+  it.each([
+    { size: 512, gbps: 13.23 },
+    { size: 1024, gbps: 13.42 },
+    { size: 4096, gbps: 13.45 },
+  ])('ntstore + sfence of $size B from 8 CPUs on six interleaved DIMMs: about $gbps GB/s (FAST\'20 Fig. 12)', async ({ size, gbps }) => {
+    within(await streamBandwidth('optane-g1-6dimm', 8, 'ntstore', size), gbps, 0.25);
+  });
+
+  it.each([
+    { size: 512, gbps: 2.2125 },
+    { size: 1024, gbps: 2.2375 },
+    { size: 4096, gbps: 2.2375 },
+  ])('one CPU, one DIMM, an sfence every $size B of ntstore: about $gbps GB/s (FAST\'20 Fig. 13)', async ({ size, gbps }) => {
+    within(await streamBandwidth('optane-g1', 1, 'ntstore', size), gbps, 0.25);
+  });
+
+  it("CPUs share a DIMM's media: eight CPUs on one DIMM write no faster than its media, one CPU on each of six DIMMs six times as fast", async () => {
+    const shared = await streamBandwidth('optane-g1', 8, 'ntstore', 4096);
+    const { mediaWriteBytesPerNs } = PRESETS['optane-g1'];
+    expect(shared).toBeLessThanOrEqual(mediaWriteBytesPerNs * 1.001);
+    expect(shared).toBeGreaterThan(mediaWriteBytesPerNs * 0.9);
+    const spread = await streamBandwidth('optane-g1-6dimm', 6, 'ntstore', 4096);
+    expect(spread).toBeGreaterThan(5 * shared);
   });
 });

@@ -93,6 +93,8 @@ export const MEDIA_COUNTERS = 4;
 const MAX_OUTSTANDING = 64;
 /** A DIMM's buffer holds at most this many media lines: bufferLines is capped at it. */
 const MAX_BUFFER_LINES = 64;
+/** The deepest write queue per DIMM (assembly/cost.ts MAX_WPQ_LINES). */
+const MAX_WPQ_LINES = 64;
 
 export interface ModelPmemOptions {
   /** Bytes of media (a multiple of 64; the core wants a multiple of 2 MiB). */
@@ -141,6 +143,11 @@ interface DimmRecord {
   /** The LRU stamp source: one tick per write that reaches the DIMM. */
   clock: number;
   buffer: BufferEntry[];
+  /** When the media finishes the work queued so far. */
+  mediaFree: number;
+  /** When each of the last wpqLines writes left the write queue (a ring; wpqHead is the oldest). */
+  wpq: number[];
+  wpqHead: number;
 }
 
 /** The cost parameters as the core holds them after costAttach (assembly/cost.ts). */
@@ -165,6 +172,9 @@ interface Params {
   bufferLines: number;
   dimms: number;
   interleaveBytes: number;
+  mediaReadNs: number;
+  mediaWriteNs: number;
+  wpqLines: number;
   clwbInvalidates: boolean;
   eadr: boolean;
 }
@@ -192,6 +202,9 @@ function paramsOf(cost: CostModel): Params {
     bufferLines: Math.trunc(Math.min(cost.bufferLines, MAX_BUFFER_LINES)),
     dimms: Math.trunc(cost.dimms),
     interleaveBytes: Math.trunc(cost.interleaveBytes),
+    mediaReadNs: Math.trunc(cost.mediaLineBytes) / cost.mediaReadBytesPerNs,
+    mediaWriteNs: Math.trunc(cost.mediaLineBytes) / cost.mediaWriteBytesPerNs,
+    wpqLines: Math.trunc(Math.min(cost.wpqLines, MAX_WPQ_LINES)),
     clwbInvalidates: cost.clwbInvalidates,
     eadr: cost.persistence === 'eadr',
   };
@@ -249,7 +262,7 @@ export class ModelPmem {
       pending: [],
       counters: new Array<number>(CPU_COUNTERS).fill(0),
     }));
-    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastMissLine: null, clock: 0, buffer: [] }));
+    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastMissLine: null, clock: 0, buffer: [], mediaFree: 0, wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0 }));
     this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
   }
 
@@ -276,7 +289,7 @@ export class ModelPmem {
         cost += this.p.loadHitNs;
         continue;
       }
-      cost += this.loadMissNs(line * LINE_BYTES, !missed);
+      cost += this.loadMissNs(line * LINE_BYTES, !missed, c.now + cost);
       missed = true;
       c.counters[C_LOAD_MISSES] += 1;
       this.lineState[line] = s | LINE_CACHED;
@@ -303,10 +316,9 @@ export class ModelPmem {
       if (kind === FLUSH_CLFLUSH) {
         // Serialised: starts after the previous clflush and is complete (durable) when it returns.
         const start = Math.max(c.now, c.clflushDone);
-        const done = start + (dirty ? p.writebackNs : p.clflushCleanNs);
+        const done = dirty ? this.dimmWrite(line * LINE_BYTES, start + p.writebackNs) : start + p.clflushCleanNs;
         c.now = done;
         c.clflushDone = done;
-        if (dirty) this.dimmWrite(line * LINE_BYTES);
         if (s & LINE_UNDO) this.undoRelease(this.slotOfLine.get(line)!);
         this.lineState[line] = this.lineState[line]! & ~(LINE_DIRTY | LINE_CACHED);
         c.counters[dirty ? C_CLFLUSH_DIRTY : C_CLFLUSH_CLEAN] += 1;
@@ -314,10 +326,9 @@ export class ModelPmem {
       }
       // clflushopt / clwb: overlapped on the flush pipe, durable at this CPU's next fence.
       const slotStart = this.pipeSlot(c, 'flushPipeFree', p.flushIssueNs, p.flushLineNs);
-      c.outstanding.push(dirty ? slotStart + p.writebackNs : slotStart);
+      c.outstanding.push(dirty ? this.dimmWrite(line * LINE_BYTES, slotStart + p.writebackNs) : slotStart);
       let next = s;
       if (dirty) {
-        this.dimmWrite(line * LINE_BYTES);
         next &= ~LINE_DIRTY;
         if (s & LINE_UNDO) {
           const slot = this.slotOfLine.get(line)!;
@@ -413,8 +424,9 @@ export class ModelPmem {
       if (s & LINE_CACHED) {
         cost += p.storeHitNs;
       } else {
-        // The first miss pays for the read for ownership; the prefetcher hides the rest.
-        cost += missed ? p.storeHitNs : p.storeMissNs;
+        // The first miss pays for the read for ownership; the prefetcher hides the rest. Each
+        // read still takes its DIMM's media time, and waits when the media is busy.
+        cost += this.dimmRead(line * LINE_BYTES, c.now + cost) + (missed ? p.storeHitNs : p.storeMissNs);
         missed = true;
         c.counters[C_STORE_MISSES] += 1;
       }
@@ -444,7 +456,6 @@ export class ModelPmem {
     const last = this.lastLine(addr, bytes.length);
     for (let line = first; line <= last; line++) {
       const slotStart = this.pipeSlot(c, 'ntPipeFree', p.ntIssueNs, p.ntLineNs);
-      c.outstanding.push(slotStart + p.ntLatencyNs);
       if (!(this.lineState[line]! & LINE_UNDO)) this.takeUndo(cpu, line);
       const slot = this.slotOfLine.get(line)!;
       if (this.slotCpu[slot] !== cpu) {
@@ -452,7 +463,7 @@ export class ModelPmem {
         this.pendingLink(cpu, slot);
       }
       this.lineState[line] = (this.lineState[line]! | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED);
-      this.dimmWrite(line * LINE_BYTES);
+      c.outstanding.push(this.dimmWrite(line * LINE_BYTES, slotStart + p.ntLatencyNs));
     }
     this.mediaData.set(bytes, addr);
     c.counters[C_NT_STORES] += 1;
@@ -484,7 +495,7 @@ export class ModelPmem {
     this.slotOfLine.set(line, slot);
     this.lineState[line] = this.lineState[line]! | LINE_UNDO;
     // An evicted dirty line is written back: it reaches its DIMM.
-    if (victim !== null && victimDirty) this.dimmWrite(victim * LINE_BYTES);
+    if (victim !== null && victimDirty) this.dimmWrite(victim * LINE_BYTES, this.cpus[cpu]!.now);
   }
 
   /** The eviction victim's slot: the core's rngBelow, floor(u32 * n / 2^32) in exact integers. */
@@ -542,25 +553,42 @@ export class ModelPmem {
   }
 
   /**
-   * A 64-byte line reaches its DIMM (a write-back, an NT line, an eviction). Without a buffer
-   * it goes to the media at once (a read first when the media line is wider). With one it
-   * merges into the buffer; a miss in a full buffer writes the least recently used media
-   * line to the media, reading it first unless all of its 64-byte parts were written.
+   * The DIMM's timeline, shared by every CPU (off when wpqLines is 0): the memory controller
+   * queues wpqLines writes per DIMM. A write arriving at `arrive` is accepted (durable under
+   * ADR) once the write wpqLines before it has left the queue; it leaves when the media has
+   * done the work queued before it plus `work`. Returns the acceptance time.
    */
-  private dimmWrite(addr: number): void {
+  private dimmQueue(d: DimmRecord, arrive: number, work: number): number {
+    if (this.p.wpqLines === 0) return arrive;
+    const accepted = Math.max(arrive, d.wpq[d.wpqHead]!);
+    d.mediaFree = Math.max(accepted, d.mediaFree) + work;
+    d.wpq[d.wpqHead] = d.mediaFree;
+    d.wpqHead = (d.wpqHead + 1) % this.p.wpqLines;
+    return accepted;
+  }
+
+  /**
+   * A 64-byte line reaches its DIMM at `arrive` (a write-back, an NT line, an eviction).
+   * Without a buffer it goes to the media at once (a read first when the media line is
+   * wider). With one it merges into the buffer; a miss in a full buffer writes the least
+   * recently used media line to the media, reading it first unless all of its 64-byte parts
+   * were written. That media work queues on the DIMM's timeline; returns the acceptance time.
+   */
+  private dimmWrite(addr: number, arrive: number): number {
     const p = this.p;
     const m = this.mediaCounters;
+    const d = this.dimmOf(addr);
     m[M_DIMM_BYTES_WRITTEN] += 64;
     if (p.bufferLines === 0) {
       m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
       if (p.mediaLineBytes > 64) m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
-      return;
+      return this.dimmQueue(d, arrive, p.mediaLineBytes > 64 ? p.mediaReadNs + p.mediaWriteNs : p.mediaWriteNs);
     }
-    const d = this.dimmOf(addr);
     const mediaLine = Math.floor(addr / p.mediaLineBytes);
     const part = Math.floor((addr % p.mediaLineBytes) / LINE_BYTES);
     d.clock += 1;
     const stamp = d.clock;
+    let work = 0;
     let e = d.buffer.find((entry) => entry.mediaLine === mediaLine);
     if (e) {
       m[M_BUFFER_HITS] += 1;
@@ -572,33 +600,54 @@ export class ModelPmem {
         // Evict the least recently used media line (the first of the oldest stamps; stamps are unique).
         e = d.buffer[0]!;
         for (const entry of d.buffer) if (entry.stamp < e.stamp) e = entry;
-        if (e.parts.size !== p.mediaLineBytes / LINE_BYTES) m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+        if (e.parts.size !== p.mediaLineBytes / LINE_BYTES) {
+          m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+          work = p.mediaReadNs;
+        }
         m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
+        work += p.mediaWriteNs;
       }
       e.mediaLine = mediaLine;
       e.parts = new Set();
     }
     e.stamp = stamp;
     e.parts.add(part);
+    return this.dimmQueue(d, arrive, work);
   }
 
   /**
-   * What a load miss at media address `addr` costs. The media is read unless this DIMM's
-   * last miss was the same media line or its buffer holds it. Only the first miss of an
-   * access pays a latency: sequential (the same media line as this DIMM's last miss, or the
-   * next one) or random; the later misses stream at readLineNs each.
+   * A read of the line at media address `addr` reaches its DIMM at `at` (a load miss or a
+   * store's read for ownership). The media is read unless this DIMM's last read was the same
+   * media line or its buffer holds it; that read queues on the DIMM's timeline. Returns how
+   * long it waited, and whether it was sequential (the same media line as this DIMM's
+   * previous read, or the next one).
    */
-  private loadMissNs(addr: number, first: boolean): number {
+  private dimmRead(addr: number, at: number): number {
     const p = this.p;
     const d = this.dimmOf(addr);
     const mediaLine = Math.floor(addr / p.mediaLineBytes);
     const last = d.lastMissLine;
     d.lastMissLine = mediaLine;
-    if (last !== mediaLine && !d.buffer.some((entry) => entry.mediaLine === mediaLine)) {
-      this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
-    }
-    if (!first) return p.readLineNs;
-    return last !== null && (mediaLine === last || mediaLine === last + 1) ? p.loadSeqNs : p.loadRandNs;
+    this.lastReadWasSequential = last !== null && (mediaLine === last || mediaLine === last + 1);
+    if (last === mediaLine || d.buffer.some((entry) => entry.mediaLine === mediaLine)) return 0;
+    this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+    if (p.wpqLines === 0) return 0;
+    const start = Math.max(at, d.mediaFree);
+    d.mediaFree = start + p.mediaReadNs;
+    return start - at;
+  }
+
+  private lastReadWasSequential = false;
+
+  /**
+   * What a load miss at media address `addr`, reaching its DIMM at `at`, costs: the wait of
+   * its read (dimmRead), then for the first miss of an access a latency, sequential or
+   * random; the later misses stream at readLineNs each.
+   */
+  private loadMissNs(addr: number, first: boolean, at: number): number {
+    const wait = this.dimmRead(addr, at);
+    if (!first) return wait + this.p.readLineNs;
+    return wait + (this.lastReadWasSequential ? this.p.loadSeqNs : this.p.loadRandNs);
   }
 
   // ---- argument checks -----------------------------------------------------------------
