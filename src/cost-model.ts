@@ -77,6 +77,12 @@ export interface CostModel {
   wpqLines: number;
 }
 
+/**
+ * What a caller may pass for a custom model: a CostModel, where wpqLines may be left out
+ * (models written before it existed keep their meaning: no DIMM timeline).
+ */
+export type CostModelInput = Omit<CostModel, 'wpqLines'> & Partial<Pick<CostModel, 'wpqLines'>>;
+
 /** Every numeric field of CostModel, in the order the core stores them (assembly/cost.ts). */
 export const COST_FIELDS = [
   'loadHitNs', 'loadSeqNs', 'loadRandNs', 'readBytesPerNs',

@@ -6,7 +6,7 @@
  */
 import { CommandBuilder, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE } from './commands.js';
 import { Core, type WasmBuild } from './core.js';
-import { COST_FIELDS, type CostModel } from './cost-model.js';
+import { COST_FIELDS, type CostModel, type CostModelInput } from './cost-model.js';
 import { applyCrash, checkCrashMode, type CrashMode } from './crash.js';
 import { ERRNO, PmemError } from './errors.js';
 import { DeviceMapping } from './mapping.js';
@@ -48,7 +48,7 @@ export interface EmulatorOptions {
   /** Bytes of pmem: a multiple of 2 MiB, at most MAX_CAPACITY. Default 64 MiB. */
   capacity?: number;
   /** A preset name (src/presets.ts) or a custom CostModel. Default 'optane-g1'. */
-  preset?: PresetName | CostModel;
+  preset?: PresetName | CostModelInput;
   /** The persistence domain; default the preset's. */
   persistence?: Persistence;
   /** Drives every random choice (eviction; crash images default to it). Default 1. */

@@ -5,7 +5,7 @@ export { DeviceMapping } from './mapping.js';
 export { CommandBuilder } from './commands.js';
 export type { CrashMode } from './crash.js';
 export type { EmulatorStats, FlushCounts } from './stats.js';
-export type { CostModel } from './cost-model.js';
+export type { CostModel, CostModelInput } from './cost-model.js';
 export { PRESETS, PRESET_NAMES, resolveCostModel, describePresets } from './presets.js';
 export type { PresetName, Persistence } from './presets.js';
 export { Core, InvariantError } from './core.js';

@@ -18,7 +18,7 @@
  * store+clwb 1.3 ns ahead at 256 B and ntstore 9.4 ns ahead at 512 B; test/presets.test.ts
  * checks the whole table.
  */
-import { COST_FIELDS, type CostModel } from './cost-model.js';
+import { COST_FIELDS, type CostModel, type CostModelInput } from './cost-model.js';
 import { PmemError } from './errors.js';
 
 export type PresetName = 'optane-g1' | 'optane-g1-6dimm' | 'dram' | 'cxl' | 'nvdimm-n';
@@ -259,7 +259,7 @@ function checkCustomModel(custom: object): CostModel {
  * and returned as a frozen copy, with `persistence` (when given) replacing the model's own.
  * Throws PmemError EINVAL naming the unknown preset or the bad field.
  */
-export function resolveCostModel(preset: PresetName | CostModel, persistence?: Persistence): CostModel {
+export function resolveCostModel(preset: PresetName | CostModelInput, persistence?: Persistence): CostModel {
   let model: CostModel;
   if (typeof preset === 'string') {
     if (!Object.hasOwn(PRESETS, preset)) {
