@@ -10,11 +10,14 @@
 //    12 u32 lastFound  the entry bufferFind found last (a search hint only)
 //    16 u32 wpqHead    the oldest slot of the write-queue ring
 //    24 f64 mediaFree  when the media finishes the work queued so far (the DIMM's timeline)
-//    64 entries[64]    { u32 media line, u32 stamp, u64 mask of 64-byte parts written }
-//  1088 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
+//    64 entries[64]    32 bytes each:
+//                      0 u32 media line, 4 u32 stamp, 8 u64 mask of 64-byte parts written,
+//                      16 f64 busy until (a read-modify-write in progress), 24 u32 owner of
+//                      the last write (writeOwner), 28 u32 known (the DIMM read the line)
+//  2112 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
-import { C_FENCE_WAIT_NS, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
+import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
 import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE } from './layout';
 
 export const P_LOAD_HIT: u32 = 0;
@@ -40,6 +43,7 @@ export const P_INTERLEAVE: u32 = 19;
 export const P_MEDIA_READ_BW: u32 = 20;
 export const P_MEDIA_WRITE_BW: u32 = 21;
 export const P_WPQ_LINES: u32 = 22;
+export const P_RMW_NS: u32 = 23;
 export const P_CLWB_INVALIDATES: u32 = 24;
 export const P_EADR: u32 = 25;
 export const COST_PARAMS: u32 = 32;
@@ -59,7 +63,11 @@ const D_LAST_FOUND: u32 = 12;
 const D_WPQ_HEAD: u32 = 16;
 const D_MEDIA_FREE: u32 = 24;
 const D_ENTRIES: u32 = 64;
-const D_WPQ: u32 = 1088;
+const D_WPQ: u32 = 2112;
+const ENTRY_SHIFT: u32 = 5;
+const E_BUSY: u32 = 16;
+const E_OWNER: u32 = 24;
+const E_KNOWN: u32 = 28;
 /** The deepest write queue a DIMM may have (src/presets.ts checks wpqLines against it). */
 export const MAX_WPQ_LINES: u32 = 64;
 
@@ -87,6 +95,7 @@ export let interleaveBytes: u32 = 4096;
 export let mediaReadNs: f64 = 0; // mediaLineBytes / mediaReadBytesPerNs
 export let mediaWriteNs: f64 = 0; // mediaLineBytes / mediaWriteBytesPerNs
 export let wpqLines: u32 = 0; // 0: no media timeline
+export let rmwNs: f64 = 0; // how long a read-modify-write keeps its media line busy
 export let clwbInvalidates: bool = false;
 export let eadr: bool = false;
 
@@ -122,6 +131,7 @@ export function costAttach(): void {
   mediaReadNs = <f64>mediaLineBytes / param(P_MEDIA_READ_BW);
   mediaWriteNs = <f64>mediaLineBytes / param(P_MEDIA_WRITE_BW);
   wpqLines = <u32>min(param(P_WPQ_LINES), <f64>MAX_WPQ_LINES);
+  rmwNs = param(P_RMW_NS);
   clwbInvalidates = param(P_CLWB_INVALIDATES) != 0;
   eadr = param(P_EADR) != 0;
 }
@@ -153,9 +163,9 @@ export function mediaCounter(i: u32): f64 {
 function bufferFind(d: usize, ml: u32): usize {
   const used = load<u32>(d, D_USED);
   const last = load<u32>(d, D_LAST_FOUND);
-  if (last < used && load<u32>(d + D_ENTRIES + (<usize>last << 4)) == ml) return d + D_ENTRIES + (<usize>last << 4);
+  if (last < used && load<u32>(d + D_ENTRIES + (<usize>last << ENTRY_SHIFT)) == ml) return d + D_ENTRIES + (<usize>last << ENTRY_SHIFT);
   for (let i: u32 = 0; i < used; i++) {
-    const e = d + D_ENTRIES + (<usize>i << 4);
+    const e = d + D_ENTRIES + (<usize>i << ENTRY_SHIFT);
     if (load<u32>(e) == ml) {
       store<u32>(d, i, D_LAST_FOUND);
       return e;
@@ -190,7 +200,7 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
  * when it was only partly written (read-modify-write). Without a buffer every write goes to
  * the media at once. Returns when the write is accepted (dimmQueue).
  */
-export function dimmWrite(addr: u32, arrive: f64): f64 {
+export function dimmWrite(addr: u32, arrive: f64, owner: u32): f64 {
   mediaCount(M_DIMM_BYTES_WRITTEN, 64);
   const lineBytes = <f64>mediaLineBytes;
   const d = dimm(addr);
@@ -210,13 +220,13 @@ export function dimmWrite(addr: u32, arrive: f64): f64 {
   } else {
     const used = load<u32>(d, D_USED);
     if (used < bufferLines) {
-      e = d + D_ENTRIES + (<usize>used << 4);
+      e = d + D_ENTRIES + (<usize>used << ENTRY_SHIFT);
       store<u32>(d, used + 1, D_USED);
     } else {
       // Evict the least recently used media line.
       e = d + D_ENTRIES;
       for (let i: u32 = 1; i < used; i++) {
-        const c = d + D_ENTRIES + (<usize>i << 4);
+        const c = d + D_ENTRIES + (<usize>i << ENTRY_SHIFT);
         if (load<u32>(c, 4) < load<u32>(e, 4)) e = c;
       }
       const full = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
@@ -229,10 +239,27 @@ export function dimmWrite(addr: u32, arrive: f64): f64 {
     }
     store<u32>(e, ml, 0);
     store<u64>(e, 0, 8);
+    store<f64>(e, 0, E_BUSY);
+    store<u32>(e, 0, E_OWNER);
+    // The DIMM knows the line's old contents when its last read was this line (a read for ownership).
+    store<u32>(e, load<u32>(d, D_LAST_MISS) == ml + 1 ? 1 : 0, E_KNOWN);
   }
   store<u32>(e, stamp, 4);
-  store<u64>(e, load<u64>(e, 8) | part, 8);
-  return dimmQueue(d, arrive, work);
+  const mask = load<u64>(e, 8) | part;
+  store<u64>(e, mask, 8);
+  if (owner == 0 || rmwNs == 0) return dimmQueue(d, arrive, work);
+  // A new request to a line whose read-modify-write is still in progress waits for it.
+  const newRequest = load<u32>(e, E_OWNER) != owner;
+  const accepted = dimmQueue(d, newRequest ? max(arrive, load<f64>(e, E_BUSY)) : arrive, work);
+  const full = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
+  if (mask == full || load<u32>(e, E_KNOWN) != 0) {
+    store<f64>(e, 0, E_BUSY);
+  } else if (newRequest) {
+    // Part of a line whose old contents the DIMM never read: it reads, merges and writes it.
+    store<f64>(e, accepted + rmwNs, E_BUSY);
+  }
+  store<u32>(e, owner, E_OWNER);
+  return accepted;
 }
 
 /**
@@ -301,6 +328,7 @@ export function fenceWait(c: usize, fenceNs: f64): void {
   const head = load<u32>(c, CPU_OUT_HEAD);
   for (let i: u32 = 0; i < n; i++) done = max(done, load<f64>(c + CPU_OUTQ_OFF + (<usize>((head + i) % MAX_OUTSTANDING) << 3)));
   count(c, C_FENCE_WAIT_NS, done - start);
+  store<u32>(c, load<u32>(c, CPU_FENCE_EPOCH) + 1, CPU_FENCE_EPOCH);
   store<f64>(c, done, CPU_NOW);
   store<u32>(c, 0, CPU_OUT_COUNT);
   store<u32>(c, 0, CPU_OUT_HEAD);

@@ -8,6 +8,7 @@
 //    36  u32 outHead         ring position of the oldest in flight
 //    40  u32 pendingHead     first undo slot of the lines this CPU flushed and has not fenced
 //    44  u32 pendingCount
+//    48  u32 fenceEpoch      fences this CPU has executed (what separates its write requests)
 //    64  f64 counters[CPU_COUNTERS]
 //   512  f64 outQ[MAX_OUTSTANDING]   completion times, a ring
 
@@ -21,6 +22,7 @@ export const CPU_OUT_COUNT: u32 = 32;
 export const CPU_OUT_HEAD: u32 = 36;
 export const CPU_PENDING_HEAD: u32 = 40;
 export const CPU_PENDING_COUNT: u32 = 44;
+export const CPU_FENCE_EPOCH: u32 = 48;
 export const CPU_COUNTERS_OFF: u32 = 64;
 export const CPU_OUTQ_OFF: u32 = 512;
 export const MAX_OUTSTANDING: u32 = 64;
@@ -51,6 +53,13 @@ export const CPU_COUNTERS: u32 = 19;
 @inline export function cpuState(cpu: u32): usize { return <usize>CPUS_OFFSET + <usize>cpu * CPU_STATE_SIZE; }
 @inline export function cpuNow(c: usize): f64 { return load<f64>(c, CPU_NOW); }
 @inline export function setCpuNow(c: usize, t: f64): void { store<f64>(c, t, CPU_NOW); }
+/**
+ * Who a write belongs to, for the DIMM's read-modify-write rule: this CPU's writes since its
+ * last fence form one request. Never 0 (0 is a cache eviction, which belongs to no request).
+ */
+@inline export function writeOwner(cpu: u32): u32 {
+  return (load<u32>(cpuState(cpu), CPU_FENCE_EPOCH) << 6) + cpu + 1;
+}
 @inline export function count(c: usize, counter: u32, by: f64): void {
   const at = c + CPU_COUNTERS_OFF + (<usize>counter << 3);
   store<f64>(at, load<f64>(at) + by);

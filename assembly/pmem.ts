@@ -19,7 +19,7 @@ import { EINVAL, ERANGE } from './errno';
 import {
   C_CLFLUSHOPT_CLEAN, C_CLFLUSHOPT_DIRTY, C_CLFLUSH_CLEAN, C_CLFLUSH_DIRTY, C_CLWB_CLEAN, C_CLWB_DIRTY, C_LOADS, C_LOAD_BYTES, C_LOAD_MISSES,
   C_MFENCES, C_NT_BYTES, C_NT_LINES, C_NT_STORES, C_SFENCES, C_STORES, C_STORE_BYTES, C_STORE_MISSES, CPU_CLFLUSH_DONE, CPU_NOW, NONE, count,
-  cpuNow, cpuState, setCpuNow,
+  cpuNow, cpuState, setCpuNow, writeOwner,
 } from './cpu';
 import {
   FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmRead, dimmWrite, eadr, fenceWait, flushIssueNs, flushLineNs, loadHitNs, loadMissNs, mfenceNs,
@@ -78,7 +78,7 @@ function pendOn(cpu: u32, line: u32): void {
 function takeUndo(cpu: u32, line: u32): void {
   const victim = undoTake(cpu, line);
   // An evicted dirty line is written back: it reaches its DIMM.
-  if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6, cpuNow(cpuState(cpu)));
+  if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6, cpuNow(cpuState(cpu)), 0);
 }
 
 /**
@@ -167,7 +167,7 @@ export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool)
     if ((lineState(line) & LINE_UNDO) == 0) takeUndo(cpu, line);
     pendOn(cpu, line);
     setLineState(line, (lineState(line) | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
-    outPush(c, dimmWrite(line << 6, slotStart + ntLatencyNs));
+    outPush(c, dimmWrite(line << 6, slotStart + ntLatencyNs, writeOwner(cpu)));
   }
   copyBytes(<usize>MEDIA_OFFSET + addr, src, len);
   if (!more) count(c, C_NT_STORES, 1);
@@ -191,7 +191,7 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
     if (kind == FLUSH_CLFLUSH) {
       // Serialised: starts after the previous clflush, and is complete when it returns.
       const start = max(cpuNow(c), load<f64>(c, CPU_CLFLUSH_DONE));
-      const done = dirty ? dimmWrite(line << 6, start + writebackNs) : start + clflushCleanNs;
+      const done = dirty ? dimmWrite(line << 6, start + writebackNs, writeOwner(cpu)) : start + clflushCleanNs;
       setCpuNow(c, done);
       store<f64>(c, done, CPU_CLFLUSH_DONE);
       if ((s & LINE_UNDO) != 0) undoRelease(undoFind(line));
@@ -200,7 +200,7 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
       continue;
     }
     const slotStart = pipeSlot(c, FLUSH_PIPE, flushIssueNs, flushLineNs);
-    outPush(c, dirty ? dimmWrite(line << 6, slotStart + writebackNs) : slotStart);
+    outPush(c, dirty ? dimmWrite(line << 6, slotStart + writebackNs, writeOwner(cpu)) : slotStart);
     let next = s;
     if (dirty) {
       next &= ~LINE_DIRTY;
@@ -248,7 +248,7 @@ export function pmZeroDurable(cpu: u32, addr: u32, len: u32): i32 {
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
   for (let line = first; line <= last; line++) {
-    outPush(c, dimmWrite(line << 6, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs));
+    outPush(c, dimmWrite(line << 6, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs, writeOwner(cpu)));
     if ((lineState(line) & LINE_UNDO) != 0) undoRelease(undoFind(line));
     setLineState(line, 0);
   }

@@ -37,6 +37,11 @@
  *                      media); fences wait for acceptance. A read waits until mediaFree.
  * So one DIMM's media bandwidth bounds what all CPUs together write to it, while a CPU alone
  * below that bandwidth sees the latencies above unchanged.
+ *   read-modify-write: a request (one CPU's writes between two fences) that writes part of a
+ *                      buffered media line whose old contents the DIMM does not hold (its last
+ *                      read was another line: an NT store, say) keeps that line busy until
+ *                      its acceptance + rmwNs; a later request to the line is accepted no
+ *                      earlier. A line written whole, or read first, is not busy.
  */
 export interface CostModel {
   /** The preset's name, or the caller's for a custom model. */
@@ -75,13 +80,21 @@ export interface CostModel {
   mediaWriteBytesPerNs: number;
   /** Writes the memory controller queues per DIMM; 0 turns the DIMM timeline off (the default for a custom model without it). */
   wpqLines: number;
+  /**
+   * How long a read-modify-write keeps a media line busy: a request that writes part of a
+   * buffered media line whose old contents the DIMM never read (no read for ownership came
+   * first) makes the DIMM read, merge and write it; a later request to that line waits until
+   * then. 0 (the default for a custom model without it) turns the rule off.
+   */
+  rmwNs: number;
 }
 
 /**
- * What a caller may pass for a custom model: a CostModel, where wpqLines may be left out
- * (models written before it existed keep their meaning: no DIMM timeline).
+ * What a caller may pass for a custom model: a CostModel, where wpqLines and rmwNs may be
+ * left out (models written before they existed keep their meaning: no DIMM timeline, no
+ * read-modify-write wait).
  */
-export type CostModelInput = Omit<CostModel, 'wpqLines'> & Partial<Pick<CostModel, 'wpqLines'>>;
+export type CostModelInput = Omit<CostModel, 'wpqLines' | 'rmwNs'> & Partial<Pick<CostModel, 'wpqLines' | 'rmwNs'>>;
 
 /** Every numeric field of CostModel, in the order the core stores them (assembly/cost.ts). */
 export const COST_FIELDS = [
@@ -91,5 +104,5 @@ export const COST_FIELDS = [
   'ntIssueNs', 'ntLatencyNs', 'ntBytesPerNs',
   'sfenceNs', 'mfenceNs',
   'mediaLineBytes', 'bufferLines', 'dimms', 'interleaveBytes', 'mediaReadBytesPerNs', 'mediaWriteBytesPerNs',
-  'wpqLines',
+  'wpqLines', 'rmwNs',
 ] as const satisfies readonly (keyof CostModel)[];

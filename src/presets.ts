@@ -84,6 +84,9 @@ const OPTANE_G1: CostModel = {
   mediaReadBytesPerNs: 6.6, // P: [S2] max read bandwidth per DIMM
   mediaWriteBytesPerNs: 2.3, // P: [S2] max write bandwidth per DIMM
   wpqLines: 4, // C: [S4] vans_6dimm_interleaved.cfg, a WPQ of 4 entries in its iMC model (COST-MODEL.md §4.5)
+  // C: [S4] vans.cfg nv_media write_latency=300 ticks, 225 ns if a tick is tCK = 0.75 ns (COST-MODEL.md §2.5
+  // asks to verify that unit): the media write that ends a read-modify-write.
+  rmwNs: 225,
 };
 
 /** Volatile DDR4-2666 DRAM on the same Cascade Lake machine, used as pmem (ADR semantics). */
@@ -117,6 +120,7 @@ const DRAM: CostModel = {
   mediaReadBytesPerNs: 105.6 / 6, // D: [S1] Fig.4 DRAM read peak 105.6 GB/s over 6 channels = 17.6
   mediaWriteBytesPerNs: 76.8 / 6, // D: [S1] Fig.4 DRAM ntstore 76.8 GB/s at 24 threads over 6 channels = 12.8
   wpqLines: 4, // TBD for DRAM; placeholder = optane-g1's, the same iMC ([S4])
+  rmwNs: 0, // 64-byte media lines: a write never covers part of one, so there is no read-modify-write
 };
 
 /** Added latency of a direct-attached CXL link: [S13] (secondary) DRAM + 70–90 ns, midpoint 80. */
@@ -146,6 +150,7 @@ const CXL: CostModel = {
   mediaReadBytesPerNs: 32, // TBD; placeholder D: PCIe 5.0 x8 raw, 32 GT/s × 8 lanes / 8 bits = 32 GB/s per direction
   mediaWriteBytesPerNs: 32, // TBD; same placeholder, the link's other direction
   wpqLines: 4, // TBD; placeholder = optane-g1's ([S4])
+  rmwNs: 0, // 64-byte media lines: a write never covers part of one, so there is no read-modify-write
 };
 
 /**
@@ -246,8 +251,8 @@ function checkCustomModel(custom: object): CostModel {
     clwbInvalidates: fields.clwbInvalidates,
   };
   for (const field of COST_FIELDS) {
-    // wpqLines came later: a model written without it keeps its old meaning (no DIMM timeline).
-    const value = field === 'wpqLines' && fields[field] === undefined ? 0 : fields[field];
+    // wpqLines and rmwNs came later: a model written without them keeps its old meaning (0: off).
+    const value = (field === 'wpqLines' || field === 'rmwNs') && fields[field] === undefined ? 0 : fields[field];
     checkField(field, value);
     copy[field] = value;
   }

@@ -646,6 +646,48 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
     expect(pm.pmMediaCounter(M_MEDIA_BYTES_READ)).toBe(64);
   });
 
+  it('a read-modify-write keeps its media line busy: a later request to a line the DIMM never read waits rmwNs', async () => {
+    const pm = await hw(target, { ...ROUND, rmwNs: 300 }); // 256-byte media lines, no timeline
+    pm.pmStore(0, 0, bytes(64, 1), true); // slot 1, accepted at 81: part of media line 0, never read
+    pm.pmFence(0, false);
+    expect(pm.pmNow(0)).toBe(81);
+    pm.pmStore(0, 64, bytes(64, 1), true); // a new request (after the fence) to the same media line
+    pm.pmFence(0, false);
+    expect(pm.pmNow(0)).toBe(81 + 300); // it waited for the read-modify-write, not its own 162
+  });
+
+  it('the read-modify-write rule spares one request, a line written whole, and a line read for ownership first', async () => {
+    /** The clock after `run` with the rule on, and with it off. */
+    const both = async (run: (pm: Core | ModelPmem) => void): Promise<[number, number]> => {
+      const on = await hw(target, { ...ROUND, rmwNs: 300 });
+      const off = await hw(target, { ...ROUND, rmwNs: 0 });
+      run(on);
+      run(off);
+      return [on.pmNow(0), off.pmNow(0)];
+    };
+    const [oneOn, oneOff] = await both((pm) => {
+      pm.pmStore(0, 0, bytes(64, 1), true);
+      pm.pmStore(0, 64, bytes(64, 1), true); // the same request: no fence in between
+      pm.pmFence(0, false);
+    });
+    expect(oneOn).toBe(oneOff);
+    const [wholeOn, wholeOff] = await both((pm) => {
+      pm.pmStore(0, 0, bytes(256, 1), true); // all four parts: nothing to read
+      pm.pmFence(0, false);
+      pm.pmStore(0, 64, bytes(64, 2), true);
+      pm.pmFence(0, false);
+    });
+    expect(wholeOn).toBe(wholeOff);
+    const [readOn, readOff] = await both((pm) => {
+      for (const at of [0, 64]) {
+        pm.pmStore(0, at, bytes(64, 1)); // the read for ownership brings the media line's contents
+        pm.pmFlush(0, FLUSH_CLWB, at, 64);
+        pm.pmFence(0, false);
+      }
+    });
+    expect(readOn).toBe(readOff);
+  });
+
   it('wpqLines 0 turns the DIMM timeline off: writes are accepted when they arrive', async () => {
     const pm = await hw(target, { ...TIMELINE, wpqLines: 0 });
     pm.pmStore(0, 0, bytes(256, 1), true);

@@ -148,6 +148,7 @@ describe('cost presets', () => {
     ['a write queue deeper than the core keeps', { wpqLines: 65 }, 'wpqLines', '65'],
     ['a fractional write queue', { wpqLines: 1.5 }, 'wpqLines', '1.5'],
     ['a negative write queue', { wpqLines: -1 }, 'wpqLines', '-1'],
+    ['a negative read-modify-write time', { rmwNs: -5 }, 'rmwNs', '-5'],
     ['zero dimms', { dimms: 0 }, 'dimms', '0'],
     ['65 dimms', { dimms: 65 }, 'dimms', '65'],
     ['mediaLineBytes 100', { mediaLineBytes: 100 }, 'mediaLineBytes', '100'],
@@ -163,10 +164,11 @@ describe('cost presets', () => {
     expectEinval(() => resolveCostModel(customModel(changes)), value);
   });
 
-  it('a custom model written before wpqLines existed is accepted with the DIMM timeline off (wpqLines 0)', () => {
+  it('a custom model written before wpqLines and rmwNs existed is accepted with both off (0)', () => {
     const old: Record<string, unknown> = { ...customModel() };
     delete old.wpqLines;
-    expect(resolveCostModel(old as unknown as CostModel).wpqLines).toBe(0);
+    delete old.rmwNs;
+    expect(resolveCostModel(old as unknown as CostModel)).toMatchObject({ wpqLines: 0, rmwNs: 0 });
   });
 
   it('a bad persistence argument is EINVAL', () => {

@@ -130,3 +130,15 @@ describe('the DIMM timeline against published bandwidths where the media is the 
     expect(spread).toBeGreaterThan(5 * shared);
   });
 });
+
+describe('small fenced ntstores against FAST\'20 Fig. 13 (one CPU, one DIMM), within 25 %', () => {
+  // Each request after the first to a 256-byte media line waits for the read-modify-write of
+  // the one before (rmwNs), so a fenced stream of small ntstores is slower than one alone.
+  it.each([
+    { size: 64, gbps: 0.3375 },
+    { size: 128, gbps: 0.65 },
+    { size: 256, gbps: 1.2625 },
+  ])('an sfence every $size B of ntstore: about $gbps GB/s', async ({ size, gbps }) => {
+    within(await streamBandwidth('optane-g1', 1, 'ntstore', size), gbps, 0.25);
+  });
+});

@@ -128,6 +128,8 @@ interface CpuRecord {
   /** Undo slots waiting for this CPU's fence, head (most recently linked) first. */
   pending: number[];
   counters: number[];
+  /** Fences executed, as a u32: this CPU's writes between two fences form one request. */
+  fenceEpoch: number;
 }
 
 interface BufferEntry {
@@ -135,6 +137,12 @@ interface BufferEntry {
   stamp: number;
   /** Which 64-byte parts of the media line were written since it entered the buffer. */
   parts: Set<number>;
+  /** Until when a read-modify-write of the line is in progress (0: none). */
+  busyUntil: number;
+  /** The owner (writeOwner) of the line's last write, 0 before the first. */
+  owner: number;
+  /** Whether the DIMM holds the line's old contents: its last read was this line. */
+  known: boolean;
 }
 
 interface DimmRecord {
@@ -175,6 +183,7 @@ interface Params {
   mediaReadNs: number;
   mediaWriteNs: number;
   wpqLines: number;
+  rmwNs: number;
   clwbInvalidates: boolean;
   eadr: boolean;
 }
@@ -205,6 +214,7 @@ function paramsOf(cost: CostModel): Params {
     mediaReadNs: Math.trunc(cost.mediaLineBytes) / cost.mediaReadBytesPerNs,
     mediaWriteNs: Math.trunc(cost.mediaLineBytes) / cost.mediaWriteBytesPerNs,
     wpqLines: Math.trunc(Math.min(cost.wpqLines, MAX_WPQ_LINES)),
+    rmwNs: cost.rmwNs,
     clwbInvalidates: cost.clwbInvalidates,
     eadr: cost.persistence === 'eadr',
   };
@@ -261,6 +271,7 @@ export class ModelPmem {
       outstanding: [],
       pending: [],
       counters: new Array<number>(CPU_COUNTERS).fill(0),
+      fenceEpoch: 0,
     }));
     this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastMissLine: null, clock: 0, buffer: [], mediaFree: 0, wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0 }));
     this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
@@ -316,7 +327,7 @@ export class ModelPmem {
       if (kind === FLUSH_CLFLUSH) {
         // Serialised: starts after the previous clflush and is complete (durable) when it returns.
         const start = Math.max(c.now, c.clflushDone);
-        const done = dirty ? this.dimmWrite(line * LINE_BYTES, start + p.writebackNs) : start + p.clflushCleanNs;
+        const done = dirty ? this.dimmWrite(line * LINE_BYTES, start + p.writebackNs, this.writeOwner(cpu)) : start + p.clflushCleanNs;
         c.now = done;
         c.clflushDone = done;
         if (s & LINE_UNDO) this.undoRelease(this.slotOfLine.get(line)!);
@@ -326,7 +337,7 @@ export class ModelPmem {
       }
       // clflushopt / clwb: overlapped on the flush pipe, durable at this CPU's next fence.
       const slotStart = this.pipeSlot(c, 'flushPipeFree', p.flushIssueNs, p.flushLineNs);
-      c.outstanding.push(dirty ? this.dimmWrite(line * LINE_BYTES, slotStart + p.writebackNs) : slotStart);
+      c.outstanding.push(dirty ? this.dimmWrite(line * LINE_BYTES, slotStart + p.writebackNs, this.writeOwner(cpu)) : slotStart);
       let next = s;
       if (dirty) {
         next &= ~LINE_DIRTY;
@@ -357,6 +368,7 @@ export class ModelPmem {
     c.counters[C_FENCE_WAIT_NS] += done - start;
     c.now = done;
     c.outstanding = [];
+    c.fenceEpoch = (c.fenceEpoch + 1) >>> 0;
     // Released from the head on: each slot goes back on top of the free stack in this order.
     for (const slot of [...c.pending]) this.undoRelease(slot);
     c.counters[full ? C_MFENCES : C_SFENCES] += 1;
@@ -463,7 +475,7 @@ export class ModelPmem {
         this.pendingLink(cpu, slot);
       }
       this.lineState[line] = (this.lineState[line]! | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED);
-      c.outstanding.push(this.dimmWrite(line * LINE_BYTES, slotStart + p.ntLatencyNs));
+      c.outstanding.push(this.dimmWrite(line * LINE_BYTES, slotStart + p.ntLatencyNs, this.writeOwner(cpu)));
     }
     this.mediaData.set(bytes, addr);
     c.counters[C_NT_STORES] += 1;
@@ -495,7 +507,7 @@ export class ModelPmem {
     this.slotOfLine.set(line, slot);
     this.lineState[line] = this.lineState[line]! | LINE_UNDO;
     // An evicted dirty line is written back: it reaches its DIMM.
-    if (victim !== null && victimDirty) this.dimmWrite(victim * LINE_BYTES, this.cpus[cpu]!.now);
+    if (victim !== null && victimDirty) this.dimmWrite(victim * LINE_BYTES, this.cpus[cpu]!.now, 0);
   }
 
   /** The eviction victim's slot: the core's rngBelow, floor(u32 * n / 2^32) in exact integers. */
@@ -574,7 +586,7 @@ export class ModelPmem {
    * recently used media line to the media, reading it first unless all of its 64-byte parts
    * were written. That media work queues on the DIMM's timeline; returns the acceptance time.
    */
-  private dimmWrite(addr: number, arrive: number): number {
+  private dimmWrite(addr: number, arrive: number, owner: number): number {
     const p = this.p;
     const m = this.mediaCounters;
     const d = this.dimmOf(addr);
@@ -594,7 +606,7 @@ export class ModelPmem {
       m[M_BUFFER_HITS] += 1;
     } else {
       if (d.buffer.length < p.bufferLines) {
-        e = { mediaLine, stamp, parts: new Set() };
+        e = { mediaLine, stamp, parts: new Set(), busyUntil: 0, owner: 0, known: false };
         d.buffer.push(e);
       } else {
         // Evict the least recently used media line (the first of the oldest stamps; stamps are unique).
@@ -609,10 +621,27 @@ export class ModelPmem {
       }
       e.mediaLine = mediaLine;
       e.parts = new Set();
+      e.busyUntil = 0;
+      e.owner = 0;
+      // The DIMM knows the line's old contents when its last read was this line (a read for ownership).
+      e.known = d.lastMissLine === mediaLine;
     }
     e.stamp = stamp;
     e.parts.add(part);
-    return this.dimmQueue(d, arrive, work);
+    if (owner === 0 || p.rmwNs === 0) return this.dimmQueue(d, arrive, work);
+    // A new request to a line whose read-modify-write is still in progress waits for it.
+    const newRequest = e.owner !== owner;
+    const accepted = this.dimmQueue(d, newRequest ? Math.max(arrive, e.busyUntil) : arrive, work);
+    if (e.parts.size === p.mediaLineBytes / LINE_BYTES || e.known) e.busyUntil = 0;
+    // Part of a line whose old contents the DIMM never read: it reads, merges and writes it.
+    else if (newRequest) e.busyUntil = accepted + p.rmwNs;
+    e.owner = owner;
+    return accepted;
+  }
+
+  /** Whose request a write of `cpu` belongs to: its writes since its last fence (never 0; assembly/cpu.ts writeOwner). */
+  private writeOwner(cpu: number): number {
+    return (Math.imul(this.cpus[cpu]!.fenceEpoch, 64) + cpu + 1) >>> 0;
   }
 
   /**
