@@ -10,15 +10,17 @@
 //    12 u32 lastFound  the entry bufferFind found last (a search hint only)
 //    16 u32 wpqHead    the oldest slot of the write-queue ring
 //    24 f64 mediaFree  when the media finishes the work queued so far (the DIMM's timeline)
+//    8..63, hash and lists: the XPBuffer index (assembly/xpbuffer.ts)
 //    64 entries[64]    32 bytes each:
 //                      0 u32 media line, 4 u32 stamp, 8 u64 mask of 64-byte parts written,
 //                      16 f64 busy until (a read-modify-write in progress), 24 u32 owner of
 //                      the last write (writeOwner), 28 u32 known (the DIMM read the line)
-//  2112 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
+//  2880 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
 import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
 import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE } from './layout';
+import { D_USED, XPBUFFER_END, bufferClaim, bufferFind, bufferOldest, bufferTouch, entryAt } from './xpbuffer';
 
 export const P_LOAD_HIT: u32 = 0;
 export const P_LOAD_SEQ: u32 = 1;
@@ -58,13 +60,9 @@ export const COSTS_COUNTERS: u32 = 512;
 
 const D_LAST_MISS: u32 = 0;
 const D_CLOCK: u32 = 4;
-const D_USED: u32 = 8;
-const D_LAST_FOUND: u32 = 12;
 const D_WPQ_HEAD: u32 = 16;
 const D_MEDIA_FREE: u32 = 24;
-const D_ENTRIES: u32 = 64;
-const D_WPQ: u32 = 2112;
-const ENTRY_SHIFT: u32 = 5;
+const D_WPQ: u32 = XPBUFFER_END;
 const E_BUSY: u32 = 16;
 const E_OWNER: u32 = 24;
 const E_KNOWN: u32 = 28;
@@ -157,24 +155,6 @@ export function mediaCounter(i: u32): f64 {
 }
 
 /**
- * The buffer entry holding media line `ml` in DIMM `d`, or 0. The entry found last is
- * tried first: sequential writes hit it three times out of four.
- */
-function bufferFind(d: usize, ml: u32): usize {
-  const used = load<u32>(d, D_USED);
-  const last = load<u32>(d, D_LAST_FOUND);
-  if (last < used && load<u32>(d + D_ENTRIES + (<usize>last << ENTRY_SHIFT)) == ml) return d + D_ENTRIES + (<usize>last << ENTRY_SHIFT);
-  for (let i: u32 = 0; i < used; i++) {
-    const e = d + D_ENTRIES + (<usize>i << ENTRY_SHIFT);
-    if (load<u32>(e) == ml) {
-      store<u32>(d, i, D_LAST_FOUND);
-      return e;
-    }
-  }
-  return 0;
-}
-
-/**
  * The DIMM's timeline (when wpqLines > 0): a write waits in the memory controller's write
  * queue, which holds wpqLines writes per DIMM; it is accepted (durable under ADR) once the
  * write wpqLines before it has left the queue, and leaves when the media has done the work
@@ -217,18 +197,15 @@ export function dimmWrite(addr: u32, arrive: f64, owner: u32): f64 {
   let e = bufferFind(d, ml);
   if (e != 0) {
     mediaCount(M_BUFFER_HITS, 1);
+    bufferTouch(d, e);
   } else {
     const used = load<u32>(d, D_USED);
-    if (used < bufferLines) {
-      e = d + D_ENTRIES + (<usize>used << ENTRY_SHIFT);
-      store<u32>(d, used + 1, D_USED);
+    const fresh = used < bufferLines;
+    if (fresh) {
+      e = entryAt(d, used);
     } else {
       // Evict the least recently used media line.
-      e = d + D_ENTRIES;
-      for (let i: u32 = 1; i < used; i++) {
-        const c = d + D_ENTRIES + (<usize>i << ENTRY_SHIFT);
-        if (load<u32>(c, 4) < load<u32>(e, 4)) e = c;
-      }
+      e = bufferOldest(d);
       const full = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
       if (load<u64>(e, 8) != full) {
         mediaCount(M_MEDIA_BYTES_READ, lineBytes);
@@ -237,7 +214,7 @@ export function dimmWrite(addr: u32, arrive: f64, owner: u32): f64 {
       mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
       work += mediaWriteNs;
     }
-    store<u32>(e, ml, 0);
+    bufferClaim(d, e, ml, fresh);
     store<u64>(e, 0, 8);
     store<f64>(e, 0, E_BUSY);
     store<u32>(e, 0, E_OWNER);

@@ -234,6 +234,18 @@ export function pmFlushDirty(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
   return 0;
 }
 
+/** pmZeroDurable checks ranges from this size up for zeros before writing them. */
+const ZERO_CHECK_MIN: u32 = 64 << 10;
+
+/** Whether the `len` bytes at `at` are all zero. */
+function allZero(at: usize, len: u32): bool {
+  const end = at + len;
+  let p = at;
+  for (; p + 8 <= end; p += 8) if (load<u64>(p) != 0) return false;
+  for (; p < end; p++) if (load<u8>(p) != 0) return false;
+  return true;
+}
+
 /**
  * Zeroes [addr, addr + len) as non-temporal stores of zeros followed by an sfence would,
  * in one pass: the same costs, counters and media traffic, and every line of the range
@@ -252,7 +264,11 @@ export function pmZeroDurable(cpu: u32, addr: u32, len: u32): i32 {
     if ((lineState(line) & LINE_UNDO) != 0) undoRelease(undoFind(line));
     setLineState(line, 0);
   }
-  memory.fill(<usize>MEDIA_OFFSET + addr, 0, len);
+  // Media never written since creation is still the operating system's zero pages: reading
+  // them costs little, while writing zeros would commit every page of a 2 MiB extent that a
+  // workload may touch once. A small range is written at once: its page is about to be used,
+  // and a read first would fault it twice.
+  if (len < ZERO_CHECK_MIN || !allZero(<usize>MEDIA_OFFSET + addr, len)) memory.fill(<usize>MEDIA_OFFSET + addr, 0, len);
   count(c, C_NT_STORES, 1);
   count(c, C_NT_LINES, <f64>(last - first + 1));
   count(c, C_NT_BYTES, <f64>len);

@@ -332,4 +332,14 @@ describe.each(BUILDS)('zeroing in one pass (%s build)', (build) => {
     expect(b.mmapDevice().load(0, 128 * 1024)).toEqual(a.mmapDevice().load(0, 128 * 1024));
     expect(b.stats().nonDurableLines).toBe(2); // the two lines the store at 70000 spans, outside the range
   });
+
+  it('pmZeroDurable zeroes a range whose only non-zero byte is its last, and leaves a zero range zero', async () => {
+    const emu = await createEmulator({ capacity: 4 * MiB, build });
+    const m = emu.mmapDevice();
+    m.store(2 * MiB - 1, new Uint8Array([0x5a])); // the last byte of the first 2 MiB
+    emu.core.pmZeroDurable(0, 0, 2 * MiB); // media written before: must be filled
+    emu.core.pmZeroDurable(0, 2 * MiB, 2 * MiB); // media never written: already zero
+    expect(m.load(0, 4 * MiB).every((b) => b === 0)).toBe(true);
+    expect(emu.stats().nonDurableLines).toBe(0);
+  });
 });
