@@ -4,7 +4,6 @@
 //
 // COSTS (at DIMMS_OFFSET): f64 params[32] in src/cost-model.ts COST_FIELDS order, then the
 // flags; f64 shared counters at COSTS_COUNTERS. Each DIMM (2 KiB, after COSTS_SIZE):
-//     0 u32 lastMiss   media line of the last load miss, + 1 (0: none yet)
 //     4 u32 clock      LRU stamp source
 //     8 u32 used       buffer entries in use
 //    12 u32 lastFound  the entry bufferFind found last (a search hint only)
@@ -16,6 +15,7 @@
 //                      16 f64 busy until (a read-modify-write in progress), 24 u32 owner of
 //                      the last write (writeOwner), 28 u32 known (the DIMM read the line)
 //  2880 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
+//  3392 u32 lastRead[MAX_CPUS]  per CPU, the media line it last read from this DIMM, + 1 (0: none)
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
 import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
@@ -58,7 +58,6 @@ export const M_BUFFER_HITS: u32 = 3;
 export const MEDIA_COUNTERS: u32 = 4;
 export const COSTS_COUNTERS: u32 = 512;
 
-const D_LAST_MISS: u32 = 0;
 const D_CLOCK: u32 = 4;
 const D_WPQ_HEAD: u32 = 16;
 const D_MEDIA_FREE: u32 = 24;
@@ -68,6 +67,7 @@ const E_OWNER: u32 = 24;
 const E_KNOWN: u32 = 28;
 /** The deepest write queue a DIMM may have (src/presets.ts checks wpqLines against it). */
 export const MAX_WPQ_LINES: u32 = 64;
+const D_LAST_READ: u32 = D_WPQ + (MAX_WPQ_LINES << 3);
 
 // The parameters, as this instance's globals.
 export let loadHitNs: f64 = 0;
@@ -180,7 +180,7 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
  * when it was only partly written (read-modify-write). Without a buffer every write goes to
  * the media at once. Returns when the write is accepted (dimmQueue).
  */
-export function dimmWrite(addr: u32, arrive: f64, owner: u32): f64 {
+export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
   mediaCount(M_DIMM_BYTES_WRITTEN, 64);
   const lineBytes = <f64>mediaLineBytes;
   const d = dimm(addr);
@@ -218,8 +218,9 @@ export function dimmWrite(addr: u32, arrive: f64, owner: u32): f64 {
     store<u64>(e, 0, 8);
     store<f64>(e, 0, E_BUSY);
     store<u32>(e, 0, E_OWNER);
-    // The DIMM knows the line's old contents when its last read was this line (a read for ownership).
-    store<u32>(e, load<u32>(d, D_LAST_MISS) == ml + 1 ? 1 : 0, E_KNOWN);
+    // The DIMM knows the line's old contents when the writing CPU's last read from it was this
+    // line (a read for ownership).
+    store<u32>(e, lastRead(d, cpu) == ml + 1 ? 1 : 0, E_KNOWN);
   }
   store<u32>(e, stamp, 4);
   const mask = load<u64>(e, 8) | part;
@@ -239,19 +240,24 @@ export function dimmWrite(addr: u32, arrive: f64, owner: u32): f64 {
   return accepted;
 }
 
+@inline function lastRead(d: usize, cpu: u32): u32 {
+  return load<u32>(d + D_LAST_READ + (<usize>cpu << 2));
+}
+
 /**
- * A read of the line at media address `addr` reaches its DIMM at time `at` (a load miss or
- * a store's read for ownership). The media is read unless this DIMM's last read was the same
- * media line or its buffer holds it; the read then queues behind the media's work. Returns
- * how long the read waited. Sets lastReadWasSequential for loadMissNs.
+ * A read by `cpu` of the line at media address `addr` reaches its DIMM at time `at` (a load
+ * miss or a store's read for ownership). The media is read unless that CPU's last read from
+ * this DIMM was the same media line (the DIMM merges a stream's adjacent requests, one stream
+ * per CPU) or the DIMM's buffer holds it; the read then queues behind the media's work.
+ * Returns how long it waited. Sets lastReadWasSequential for loadMissNs.
  */
 let lastReadWasSequential = false;
-export function dimmRead(addr: u32, at: f64): f64 {
+export function dimmRead(addr: u32, at: f64, cpu: u32): f64 {
   const d = dimm(addr);
   const ml = addr / mediaLineBytes;
-  const last = load<u32>(d, D_LAST_MISS);
-  store<u32>(d, ml + 1, D_LAST_MISS);
-  // Sequential: the same media line as this DIMM's previous read, or the next one.
+  const last = lastRead(d, cpu);
+  store<u32>(d + D_LAST_READ + (<usize>cpu << 2), ml + 1);
+  // Sequential: the same media line as this CPU's previous read from the DIMM, or the next one.
   lastReadWasSequential = last != 0 && (ml + 1 == last || ml == last);
   if (last == ml + 1 || bufferFind(d, ml) != 0) return 0;
   mediaCount(M_MEDIA_BYTES_READ, <f64>mediaLineBytes);
@@ -261,9 +267,9 @@ export function dimmRead(addr: u32, at: f64): f64 {
   return start - at;
 }
 
-/** What a load miss at media address `addr`, reaching its DIMM at `at`, costs: the first miss of an access by locality. */
-export function loadMissNs(addr: u32, first: bool, at: f64): f64 {
-  const wait = dimmRead(addr, at);
+/** What a load miss by `cpu` at media address `addr`, reaching its DIMM at `at`, costs: the first miss of an access by locality. */
+export function loadMissNs(addr: u32, first: bool, at: f64, cpu: u32): f64 {
+  const wait = dimmRead(addr, at, cpu);
   if (!first) return wait + readLineNs;
   return wait + (lastReadWasSequential ? loadSeqNs : loadRandNs);
 }

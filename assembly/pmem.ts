@@ -78,7 +78,7 @@ function pendOn(cpu: u32, line: u32): void {
 function takeUndo(cpu: u32, line: u32): void {
   const victim = undoTake(cpu, line);
   // An evicted dirty line is written back: it reaches its DIMM.
-  if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6, cpuNow(cpuState(cpu)), 0);
+  if (victim != NONE && undoVictimDirty) dimmWrite(victim << 6, cpuNow(cpuState(cpu)), cpu, 0);
 }
 
 /**
@@ -101,7 +101,7 @@ export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): 
     } else {
       // The first miss pays for the read for ownership; the prefetcher hides the rest. Each
       // read still takes its DIMM's media time, and waits when the media is busy.
-      cost += dimmRead(line << 6, cpuNow(c) + cost) + (missed ? storeHitNs : storeMissNs);
+      cost += dimmRead(line << 6, cpuNow(c) + cost, cpu) + (missed ? storeHitNs : storeMissNs);
       missed = true;
       count(c, C_STORE_MISSES, 1);
     }
@@ -139,7 +139,7 @@ export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i
       cost += loadHitNs;
       continue;
     }
-    cost += loadMissNs(line << 6, !missed, cpuNow(c) + cost);
+    cost += loadMissNs(line << 6, !missed, cpuNow(c) + cost, cpu);
     missed = true;
     count(c, C_LOAD_MISSES, 1);
     setLineState(line, s | LINE_CACHED);
@@ -167,7 +167,7 @@ export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool)
     if ((lineState(line) & LINE_UNDO) == 0) takeUndo(cpu, line);
     pendOn(cpu, line);
     setLineState(line, (lineState(line) | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
-    outPush(c, dimmWrite(line << 6, slotStart + ntLatencyNs, writeOwner(cpu)));
+    outPush(c, dimmWrite(line << 6, slotStart + ntLatencyNs, cpu, writeOwner(cpu)));
   }
   copyBytes(<usize>MEDIA_OFFSET + addr, src, len);
   if (!more) count(c, C_NT_STORES, 1);
@@ -191,7 +191,7 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
     if (kind == FLUSH_CLFLUSH) {
       // Serialised: starts after the previous clflush, and is complete when it returns.
       const start = max(cpuNow(c), load<f64>(c, CPU_CLFLUSH_DONE));
-      const done = dirty ? dimmWrite(line << 6, start + writebackNs, writeOwner(cpu)) : start + clflushCleanNs;
+      const done = dirty ? dimmWrite(line << 6, start + writebackNs, cpu, writeOwner(cpu)) : start + clflushCleanNs;
       setCpuNow(c, done);
       store<f64>(c, done, CPU_CLFLUSH_DONE);
       if ((s & LINE_UNDO) != 0) undoRelease(undoFind(line));
@@ -200,7 +200,7 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
       continue;
     }
     const slotStart = pipeSlot(c, FLUSH_PIPE, flushIssueNs, flushLineNs);
-    outPush(c, dirty ? dimmWrite(line << 6, slotStart + writebackNs, writeOwner(cpu)) : slotStart);
+    outPush(c, dirty ? dimmWrite(line << 6, slotStart + writebackNs, cpu, writeOwner(cpu)) : slotStart);
     let next = s;
     if (dirty) {
       next &= ~LINE_DIRTY;
@@ -260,7 +260,7 @@ export function pmZeroDurable(cpu: u32, addr: u32, len: u32): i32 {
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
   for (let line = first; line <= last; line++) {
-    outPush(c, dimmWrite(line << 6, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs, writeOwner(cpu)));
+    outPush(c, dimmWrite(line << 6, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs, cpu, writeOwner(cpu)));
     if ((lineState(line) & LINE_UNDO) != 0) undoRelease(undoFind(line));
     setLineState(line, 0);
   }

@@ -22,8 +22,9 @@
  *                of the write-backs and NT lines in flight, oldest first), pending (slots
  *                waiting for this CPU's fence, HEAD FIRST: the core links a slot at the head
  *                of its list and a fence walks from the head), counters
- *   DIMMs        lastMissLine (media line of the last load miss, null for none), clock (the
- *                LRU stamp source), buffer (entries {mediaLine, stamp, parts written})
+ *   DIMMs        lastReadLine (per CPU, the media line it last read, null for none), clock
+ *                (the LRU stamp source), buffer (entries {mediaLine, stamp, parts written,
+ *                busyUntil, owner, known}), mediaFree and the write-queue ring (the timeline)
  *
  * Rules the core follows and this model repeats, because they decide its exact output:
  *   - The free stack starts so that slots are taken 0, 1, 2, ...
@@ -147,7 +148,8 @@ interface BufferEntry {
 
 interface DimmRecord {
   /** Media line of this DIMM's last load miss, or null before the first. */
-  lastMissLine: number | null;
+  /** Per CPU, the media line it last read from this DIMM, or null before its first. */
+  lastReadLine: (number | null)[];
   /** The LRU stamp source: one tick per write that reaches the DIMM. */
   clock: number;
   buffer: BufferEntry[];
@@ -273,7 +275,7 @@ export class ModelPmem {
       counters: new Array<number>(CPU_COUNTERS).fill(0),
       fenceEpoch: 0,
     }));
-    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastMissLine: null, clock: 0, buffer: [], mediaFree: 0, wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0 }));
+    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], mediaFree: 0, wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0 }));
     this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
   }
 
@@ -300,7 +302,7 @@ export class ModelPmem {
         cost += this.p.loadHitNs;
         continue;
       }
-      cost += this.loadMissNs(line * LINE_BYTES, !missed, c.now + cost);
+      cost += this.loadMissNs(line * LINE_BYTES, !missed, c.now + cost, cpu);
       missed = true;
       c.counters[C_LOAD_MISSES] += 1;
       this.lineState[line] = s | LINE_CACHED;
@@ -327,7 +329,7 @@ export class ModelPmem {
       if (kind === FLUSH_CLFLUSH) {
         // Serialised: starts after the previous clflush and is complete (durable) when it returns.
         const start = Math.max(c.now, c.clflushDone);
-        const done = dirty ? this.dimmWrite(line * LINE_BYTES, start + p.writebackNs, this.writeOwner(cpu)) : start + p.clflushCleanNs;
+        const done = dirty ? this.dimmWrite(line * LINE_BYTES, start + p.writebackNs, cpu, this.writeOwner(cpu)) : start + p.clflushCleanNs;
         c.now = done;
         c.clflushDone = done;
         if (s & LINE_UNDO) this.undoRelease(this.slotOfLine.get(line)!);
@@ -337,7 +339,7 @@ export class ModelPmem {
       }
       // clflushopt / clwb: overlapped on the flush pipe, durable at this CPU's next fence.
       const slotStart = this.pipeSlot(c, 'flushPipeFree', p.flushIssueNs, p.flushLineNs);
-      c.outstanding.push(dirty ? this.dimmWrite(line * LINE_BYTES, slotStart + p.writebackNs, this.writeOwner(cpu)) : slotStart);
+      c.outstanding.push(dirty ? this.dimmWrite(line * LINE_BYTES, slotStart + p.writebackNs, cpu, this.writeOwner(cpu)) : slotStart);
       let next = s;
       if (dirty) {
         next &= ~LINE_DIRTY;
@@ -438,7 +440,7 @@ export class ModelPmem {
       } else {
         // The first miss pays for the read for ownership; the prefetcher hides the rest. Each
         // read still takes its DIMM's media time, and waits when the media is busy.
-        cost += this.dimmRead(line * LINE_BYTES, c.now + cost) + (missed ? p.storeHitNs : p.storeMissNs);
+        cost += this.dimmRead(line * LINE_BYTES, c.now + cost, cpu) + (missed ? p.storeHitNs : p.storeMissNs);
         missed = true;
         c.counters[C_STORE_MISSES] += 1;
       }
@@ -475,7 +477,7 @@ export class ModelPmem {
         this.pendingLink(cpu, slot);
       }
       this.lineState[line] = (this.lineState[line]! | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED);
-      c.outstanding.push(this.dimmWrite(line * LINE_BYTES, slotStart + p.ntLatencyNs, this.writeOwner(cpu)));
+      c.outstanding.push(this.dimmWrite(line * LINE_BYTES, slotStart + p.ntLatencyNs, cpu, this.writeOwner(cpu)));
     }
     this.mediaData.set(bytes, addr);
     c.counters[C_NT_STORES] += 1;
@@ -507,7 +509,7 @@ export class ModelPmem {
     this.slotOfLine.set(line, slot);
     this.lineState[line] = this.lineState[line]! | LINE_UNDO;
     // An evicted dirty line is written back: it reaches its DIMM.
-    if (victim !== null && victimDirty) this.dimmWrite(victim * LINE_BYTES, this.cpus[cpu]!.now, 0);
+    if (victim !== null && victimDirty) this.dimmWrite(victim * LINE_BYTES, this.cpus[cpu]!.now, cpu, 0);
   }
 
   /** The eviction victim's slot: the core's rngBelow, floor(u32 * n / 2^32) in exact integers. */
@@ -586,7 +588,7 @@ export class ModelPmem {
    * recently used media line to the media, reading it first unless all of its 64-byte parts
    * were written. That media work queues on the DIMM's timeline; returns the acceptance time.
    */
-  private dimmWrite(addr: number, arrive: number, owner: number): number {
+  private dimmWrite(addr: number, arrive: number, cpu: number, owner: number): number {
     const p = this.p;
     const m = this.mediaCounters;
     const d = this.dimmOf(addr);
@@ -623,8 +625,9 @@ export class ModelPmem {
       e.parts = new Set();
       e.busyUntil = 0;
       e.owner = 0;
-      // The DIMM knows the line's old contents when its last read was this line (a read for ownership).
-      e.known = d.lastMissLine === mediaLine;
+      // The DIMM knows the line's old contents when the writing CPU's last read from it was
+      // this line (a read for ownership).
+      e.known = d.lastReadLine[cpu] === mediaLine;
     }
     e.stamp = stamp;
     e.parts.add(part);
@@ -645,18 +648,19 @@ export class ModelPmem {
   }
 
   /**
-   * A read of the line at media address `addr` reaches its DIMM at `at` (a load miss or a
-   * store's read for ownership). The media is read unless this DIMM's last read was the same
-   * media line or its buffer holds it; that read queues on the DIMM's timeline. Returns how
-   * long it waited, and whether it was sequential (the same media line as this DIMM's
-   * previous read, or the next one).
+   * A read by `cpu` of the line at media address `addr` reaches its DIMM at `at` (a load miss
+   * or a store's read for ownership). The media is read unless that CPU's last read from
+   * this DIMM was the same media line (the DIMM merges a stream's adjacent requests, one
+   * stream per CPU) or the DIMM's buffer holds it; that read queues on the DIMM's timeline.
+   * Returns how long it waited, and whether it was sequential (the same media line as the
+   * CPU's previous read from the DIMM, or the next one).
    */
-  private dimmRead(addr: number, at: number): number {
+  private dimmRead(addr: number, at: number, cpu: number): number {
     const p = this.p;
     const d = this.dimmOf(addr);
     const mediaLine = Math.floor(addr / p.mediaLineBytes);
-    const last = d.lastMissLine;
-    d.lastMissLine = mediaLine;
+    const last = d.lastReadLine[cpu]!;
+    d.lastReadLine[cpu] = mediaLine;
     this.lastReadWasSequential = last !== null && (mediaLine === last || mediaLine === last + 1);
     if (last === mediaLine || d.buffer.some((entry) => entry.mediaLine === mediaLine)) return 0;
     this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
@@ -669,12 +673,12 @@ export class ModelPmem {
   private lastReadWasSequential = false;
 
   /**
-   * What a load miss at media address `addr`, reaching its DIMM at `at`, costs: the wait of
-   * its read (dimmRead), then for the first miss of an access a latency, sequential or
-   * random; the later misses stream at readLineNs each.
+   * What a load miss by `cpu` at media address `addr`, reaching its DIMM at `at`, costs: the
+   * wait of its read (dimmRead), then for the first miss of an access a latency, sequential
+   * or random; the later misses stream at readLineNs each.
    */
-  private loadMissNs(addr: number, first: boolean, at: number): number {
-    const wait = this.dimmRead(addr, at);
+  private loadMissNs(addr: number, first: boolean, at: number, cpu: number): number {
+    const wait = this.dimmRead(addr, at, cpu);
     if (!first) return wait + this.p.readLineNs;
     return wait + (this.lastReadWasSequential ? this.p.loadSeqNs : this.p.loadRandNs);
   }
