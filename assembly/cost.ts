@@ -8,7 +8,6 @@
 //     8 u32 used       buffer entries in use
 //    12 u32 lastFound  the entry bufferFind found last (a search hint only)
 //    16 u32 wpqHead    the oldest slot of the write-queue ring
-//    24 f64 mediaFree  when the media finishes the work queued so far (the DIMM's timeline)
 //    8..63, hash and lists: the XPBuffer index (assembly/xpbuffer.ts)
 //    64 entries[64]    32 bytes each:
 //                      0 u32 media line, 4 u32 stamp, 8 u64 mask of 64-byte parts written,
@@ -16,10 +15,12 @@
 //                      the last write (writeOwner), 28 u32 known (the DIMM read the line)
 //  2880 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
 //  3392 u32 lastRead[MAX_CPUS]  per CPU, the media line it last read from this DIMM, + 1 (0: none)
+//  4096 the media calendar (assembly/media-calendar.ts)
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
 import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
 import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE } from './layout';
+import { mediaBook } from './media-calendar';
 import { D_USED, XPBUFFER_END, bufferClaim, bufferFind, bufferOldest, bufferTouch, entryAt } from './xpbuffer';
 
 export const P_LOAD_HIT: u32 = 0;
@@ -60,7 +61,6 @@ export const COSTS_COUNTERS: u32 = 512;
 
 const D_CLOCK: u32 = 4;
 const D_WPQ_HEAD: u32 = 16;
-const D_MEDIA_FREE: u32 = 24;
 const D_WPQ: u32 = XPBUFFER_END;
 const E_BUSY: u32 = 16;
 const E_OWNER: u32 = 24;
@@ -157,18 +157,17 @@ export function mediaCounter(i: u32): f64 {
 /**
  * The DIMM's timeline (when wpqLines > 0): a write waits in the memory controller's write
  * queue, which holds wpqLines writes per DIMM; it is accepted (durable under ADR) once the
- * write wpqLines before it has left the queue, and leaves when the media has done the work
- * queued before it plus its own. Every CPU shares it, so CPUs writing one DIMM share its
- * bandwidth. Returns the acceptance time.
+ * write wpqLines before it has left the queue. It leaves when its media work, booked on the
+ * DIMM's calendar from its acceptance on, is done (at once when it has none: the buffer
+ * took it). Every CPU shares the calendar, so CPUs writing one DIMM share its bandwidth.
+ * Returns the acceptance time.
  */
 function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
   if (wpqLines == 0) return arrive;
   const head = load<u32>(d, D_WPQ_HEAD);
   const slot = d + D_WPQ + (<usize>head << 3);
   const accepted = max(arrive, load<f64>(slot));
-  const leaves = max(accepted, load<f64>(d, D_MEDIA_FREE)) + work;
-  store<f64>(d, leaves, D_MEDIA_FREE);
-  store<f64>(slot, leaves);
+  store<f64>(slot, work > 0 ? mediaBook(d, accepted, work) : accepted);
   store<u32>(d, (head + 1) % wpqLines, D_WPQ_HEAD);
   return accepted;
 }
@@ -262,9 +261,8 @@ export function dimmRead(addr: u32, at: f64, cpu: u32): f64 {
   if (last == ml + 1 || bufferFind(d, ml) != 0) return 0;
   mediaCount(M_MEDIA_BYTES_READ, <f64>mediaLineBytes);
   if (wpqLines == 0) return 0;
-  const start = max(at, load<f64>(d, D_MEDIA_FREE));
-  store<f64>(d, start + mediaReadNs, D_MEDIA_FREE);
-  return start - at;
+  // The read waits for the work booked ahead of it on the calendar.
+  return max(0, mediaBook(d, at, mediaReadNs) - mediaReadNs - at);
 }
 
 /** What a load miss by `cpu` at media address `addr`, reaching its DIMM at `at`, costs: the first miss of an access by locality. */

@@ -29,12 +29,17 @@
  *   media work:        an eviction costs mediaLineBytes / mediaWriteBytesPerNs, plus
  *                      mediaLineBytes / mediaReadBytesPerNs for its read-modify-write; a
  *                      read that misses the buffer (a load miss, a store's read for
- *                      ownership) costs mediaLineBytes / mediaReadBytesPerNs. Work is done in
- *                      arrival order: mediaFree = max(start, mediaFree) + work.
+ *                      ownership) costs mediaLineBytes / mediaReadBytesPerNs. Work is booked
+ *                      on a calendar of 32 ns buckets, each booked up to some time: a request
+ *                      starts after that in its bucket (or when it arrives, if later) and
+ *                      runs on through free time, so requests in time order queue as one
+ *                      queue would, and a CPU behind in time uses the idle time before work
+ *                      another CPU booked for later (assembly/media-calendar.ts).
  *   write acceptance:  the memory controller's write queue holds wpqLines writes per DIMM. A
  *                      write arriving at t (the done time above) is accepted, and durable under
- *                      ADR, at max(t, when the write wpqLines before it left the queue for the
- *                      media); fences wait for acceptance. A read waits until mediaFree.
+ *                      ADR, at max(t, when the write wpqLines before it left the queue: the end
+ *                      of its booked work, or its acceptance if it had none); fences wait for
+ *                      acceptance. A read waits for the work booked ahead of it.
  * So one DIMM's media bandwidth bounds what all CPUs together write to it, while a CPU alone
  * below that bandwidth sees the latencies above unchanged.
  *   read-modify-write: a request (one CPU's writes between two fences) that writes part of a

@@ -688,6 +688,17 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
     expect(readOn).toBe(readOff);
   });
 
+  it('the media calendar: a CPU behind in time uses the idle media before another CPU\'s later work, and waits for work it overlaps', async () => {
+    const pm = await hw(target, TIMELINE); // 64 ns to read a line, 128 to write one
+    pm.pmAdvance(0, 10_000);
+    pm.pmStore(0, 0, bytes(64, 1), true); // CPU 0: media busy from 10081 to 10209
+    pm.pmLoad(1, 8192, 64); // CPU 1 at time 0, the same DIMM: the media is idle then
+    expect(pm.pmNow(1)).toBe(TIMELINE.loadRandNs);
+    pm.pmAdvance(2, 10_100);
+    pm.pmLoad(2, 16384, 64); // CPU 2 at 10100, inside CPU 0's write: it waits until 10209
+    expect(pm.pmNow(2)).toBe(10_209 + TIMELINE.loadRandNs);
+  });
+
   it('wpqLines 0 turns the DIMM timeline off: writes are accepted when they arrive', async () => {
     const pm = await hw(target, { ...TIMELINE, wpqLines: 0 });
     pm.pmStore(0, 0, bytes(256, 1), true);

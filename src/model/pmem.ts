@@ -24,7 +24,7 @@
  *                of its list and a fence walks from the head), counters
  *   DIMMs        lastReadLine (per CPU, the media line it last read, null for none), clock
  *                (the LRU stamp source), buffer (entries {mediaLine, stamp, parts written,
- *                busyUntil, owner, known}), mediaFree and the write-queue ring (the timeline)
+ *                busyUntil, owner, known}), the media calendar and the write-queue ring (the timeline)
  *
  * Rules the core follows and this model repeats, because they decide its exact output:
  *   - The free stack starts so that slots are taken 0, 1, 2, ...
@@ -96,6 +96,9 @@ const MAX_OUTSTANDING = 64;
 const MAX_BUFFER_LINES = 64;
 /** The deepest write queue per DIMM (assembly/cost.ts MAX_WPQ_LINES). */
 const MAX_WPQ_LINES = 64;
+/** The media calendar's ring: buckets of 32 ns, 1024 of them (assembly/media-calendar.ts). */
+const CALENDAR_BUCKETS = 1024;
+const CALENDAR_BUCKET_NS = 32;
 
 export interface ModelPmemOptions {
   /** Bytes of media (a multiple of 64; the core wants a multiple of 2 MiB). */
@@ -153,8 +156,9 @@ interface DimmRecord {
   /** The LRU stamp source: one tick per write that reaches the DIMM. */
   clock: number;
   buffer: BufferEntry[];
-  /** When the media finishes the work queued so far. */
-  mediaFree: number;
+  /** The media calendar (assembly/media-calendar.ts): per ring slot, the bucket it describes and up to when it is booked. */
+  calendarHeld: Float64Array;
+  calendarBookedTo: Float64Array;
   /** When each of the last wpqLines writes left the write queue (a ring; wpqHead is the oldest). */
   wpq: number[];
   wpqHead: number;
@@ -275,7 +279,7 @@ export class ModelPmem {
       counters: new Array<number>(CPU_COUNTERS).fill(0),
       fenceEpoch: 0,
     }));
-    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], mediaFree: 0, wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0 }));
+    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], calendarHeld: new Float64Array(CALENDAR_BUCKETS), calendarBookedTo: new Float64Array(CALENDAR_BUCKETS), wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0 }));
     this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
   }
 
@@ -312,6 +316,12 @@ export class ModelPmem {
     c.counters[C_LOADS] += 1;
     c.counters[C_LOAD_BYTES] += length;
     return out;
+  }
+
+  /** Advances a CPU's clock by `ns` (work the hardware model does not see); EINVAL for a bad CPU or a negative or NaN `ns`. */
+  pmAdvance(cpu: number, ns: number): void {
+    if (!isCpu(cpu) || !(ns >= 0)) throw new PmemError('EINVAL', `advance: cpu ${cpu} or ${ns} ns is invalid`);
+    this.cpus[cpu]!.now += ns;
   }
 
   /** Flushes every line of [addr, addr + length) with `kind`: 0 clflush, 1 clflushopt, 2 clwb. */
@@ -569,16 +579,45 @@ export class ModelPmem {
   /**
    * The DIMM's timeline, shared by every CPU (off when wpqLines is 0): the memory controller
    * queues wpqLines writes per DIMM. A write arriving at `arrive` is accepted (durable under
-   * ADR) once the write wpqLines before it has left the queue; it leaves when the media has
-   * done the work queued before it plus `work`. Returns the acceptance time.
+   * ADR) once the write wpqLines before it has left the queue; it leaves when its `work`,
+   * booked on the calendar from acceptance on, is done (at once without work). Returns the
+   * acceptance time.
    */
   private dimmQueue(d: DimmRecord, arrive: number, work: number): number {
     if (this.p.wpqLines === 0) return arrive;
     const accepted = Math.max(arrive, d.wpq[d.wpqHead]!);
-    d.mediaFree = Math.max(accepted, d.mediaFree) + work;
-    d.wpq[d.wpqHead] = d.mediaFree;
+    d.wpq[d.wpqHead] = work > 0 ? this.mediaBook(d, accepted, work) : accepted;
     d.wpqHead = (d.wpqHead + 1) % this.p.wpqLines;
     return accepted;
+  }
+
+  /**
+   * Books `work` ns of media time on DIMM `d` from `at` on, in 32 ns buckets that record up
+   * to when they are booked: a request starts in its bucket after that (or at `at`, if
+   * later), skips full buckets and runs on until done. Returns when it ends. A bucket older
+   * than the one its ring slot holds counts as idle and is not recorded
+   * (assembly/media-calendar.ts).
+   */
+  private mediaBook(d: DimmRecord, at: number, work: number): number {
+    let bucket = Math.floor(at / CALENDAR_BUCKET_NS);
+    let from = at;
+    let left = work;
+    for (;;) {
+      const slot = bucket - Math.floor(bucket / CALENDAR_BUCKETS) * CALENDAR_BUCKETS;
+      const held = d.calendarHeld[slot]!;
+      const end = (bucket + 1) * CALENDAR_BUCKET_NS;
+      let begin = from;
+      if (held === bucket) begin = Math.max(from, d.calendarBookedTo[slot]!);
+      else if (held < bucket) d.calendarHeld[slot] = bucket; // a stale slot: this bucket is empty
+      if (begin < end) {
+        const take = Math.min(end - begin, left);
+        if (held <= bucket) d.calendarBookedTo[slot] = begin + take;
+        left -= take;
+        if (left <= 0) return begin + take;
+      }
+      bucket += 1;
+      from = end;
+    }
   }
 
   /**
@@ -665,9 +704,8 @@ export class ModelPmem {
     if (last === mediaLine || d.buffer.some((entry) => entry.mediaLine === mediaLine)) return 0;
     this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
     if (p.wpqLines === 0) return 0;
-    const start = Math.max(at, d.mediaFree);
-    d.mediaFree = start + p.mediaReadNs;
-    return start - at;
+    // The read waits for the work booked ahead of it on the calendar.
+    return Math.max(0, this.mediaBook(d, at, p.mediaReadNs) - p.mediaReadNs - at);
   }
 
   private lastReadWasSequential = false;
