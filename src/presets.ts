@@ -84,9 +84,10 @@ const OPTANE_G1: CostModel = {
   mediaReadBytesPerNs: 6.6, // P: [S2] max read bandwidth per DIMM
   mediaWriteBytesPerNs: 2.3, // P: [S2] max write bandwidth per DIMM
   wpqLines: 4, // C: [S4] vans_6dimm_interleaved.cfg, a WPQ of 4 entries in its iMC model (COST-MODEL.md §4.5)
-  // C: [S4] vans.cfg nv_media write_latency=300 ticks, 225 ns if a tick is tCK = 0.75 ns (COST-MODEL.md §2.5
-  // asks to verify that unit): the media write that ends a read-modify-write.
-  rmwNs: 225,
+  // C: [S4] vans.cfg nv_media read_latency=100 + write_latency=300 ticks: a read-modify-write reads the
+  // media line, then writes it; 400 ticks = 300 ns if a tick is tCK = 0.75 ns (COST-MODEL.md §2.5 asks to
+  // verify that unit).
+  rmwNs: 300,
 };
 
 /** Volatile DDR4-2666 DRAM on the same Cascade Lake machine, used as pmem (ADR semantics). */
