@@ -3,12 +3,11 @@
 // ../shared/COST-MODEL.md section 2); this file is their implementation.
 //
 // COSTS (at DIMMS_OFFSET): f64 params[32] in src/cost-model.ts COST_FIELDS order, then the
-// flags; f64 shared counters at COSTS_COUNTERS. Each DIMM (2 KiB, after COSTS_SIZE):
+// flags; f64 shared counters at COSTS_COUNTERS. Each DIMM (DIMM_STATE_SIZE, after COSTS_SIZE):
 //     4 u32 clock      LRU stamp source
-//     8 u32 used       buffer entries in use
-//    12 u32 lastFound  the entry bufferFind found last (a search hint only)
 //    16 u32 wpqHead    the oldest slot of the write-queue ring
-//    8..63, hash and lists: the XPBuffer index (assembly/xpbuffer.ts)
+//    8, 12, 32, 33 and 2624..2879: the buffer's index (used, lastFound, mru, lru, hash and
+//                      lists: assembly/xpbuffer.ts)
 //    64 entries[64]    32 bytes each:
 //                      0 u32 media line, 4 u32 stamp, 8 u64 mask of 64-byte parts written,
 //                      16 f64 busy until (a read-modify-write in progress), 24 u32 owner of
