@@ -28,7 +28,9 @@ export function mediaBook(d: usize, at: f64, work: f64): f64 {
   let bucket = Math.floor(at / CAL_BUCKET_NS);
   let from = at;
   let left = work;
-  while (true) {
+  // Past one ring of buckets the calendar cannot hold more: the rest runs on unbooked (only
+  // a custom model with an absurdly slow media gets here).
+  for (let n: u32 = 0; n < CAL_BUCKETS; n++) {
     const slot = <usize>(bucket - Math.floor(bucket / <f64>CAL_BUCKETS) * <f64>CAL_BUCKETS);
     const heldAt = d + CAL_OFFSET + (slot << 3);
     const bookedAt = d + CAL_BOOKED + (slot << 3);
@@ -47,5 +49,5 @@ export function mediaBook(d: usize, at: f64, work: f64): f64 {
     bucket += 1;
     from = end;
   }
-  return from; // unreachable
+  return from + left;
 }

@@ -602,7 +602,8 @@ export class ModelPmem {
     let bucket = Math.floor(at / CALENDAR_BUCKET_NS);
     let from = at;
     let left = work;
-    for (;;) {
+    // Past one ring of buckets the rest runs on unbooked (assembly/media-calendar.ts).
+    for (let n = 0; n < CALENDAR_BUCKETS; n++) {
       const slot = bucket - Math.floor(bucket / CALENDAR_BUCKETS) * CALENDAR_BUCKETS;
       const held = d.calendarHeld[slot]!;
       const end = (bucket + 1) * CALENDAR_BUCKET_NS;
@@ -618,6 +619,7 @@ export class ModelPmem {
       bucket += 1;
       from = end;
     }
+    return from + left;
   }
 
   /**
