@@ -91,6 +91,7 @@ export let dimms: u32 = 1;
 export let interleaveBytes: u32 = 4096;
 export let mediaReadNs: f64 = 0; // mediaLineBytes / mediaReadBytesPerNs
 export let mediaWriteNs: f64 = 0; // mediaLineBytes / mediaWriteBytesPerNs
+let fullMask: u64 = 0; // every 64-byte part of a media line written
 export let wpqLines: u32 = 0; // 0: no media timeline
 export let rmwNs: f64 = 0; // how long a read-modify-write keeps its media line busy
 export let clwbInvalidates: bool = false;
@@ -125,6 +126,7 @@ export function costAttach(): void {
   bufferLines = <u32>min(param(P_BUFFER_LINES), 64);
   dimms = <u32>param(P_DIMMS);
   interleaveBytes = <u32>param(P_INTERLEAVE);
+  fullMask = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
   mediaReadNs = <f64>mediaLineBytes / param(P_MEDIA_READ_BW);
   mediaWriteNs = <f64>mediaLineBytes / param(P_MEDIA_WRITE_BW);
   wpqLines = <u32>min(param(P_WPQ_LINES), <f64>MAX_WPQ_LINES);
@@ -204,8 +206,7 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
     } else {
       // Evict the least recently used media line.
       e = bufferOldest(d);
-      const full = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
-      if (load<u64>(e, 8) != full) {
+      if (load<u64>(e, 8) != fullMask) {
         mediaCount(M_MEDIA_BYTES_READ, lineBytes);
         work = mediaReadNs;
       }
@@ -227,8 +228,7 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
   // A new request to a line whose read-modify-write is still in progress waits for it.
   const newRequest = load<u32>(e, E_OWNER) != owner;
   const accepted = dimmQueue(d, newRequest ? max(arrive, load<f64>(e, E_BUSY)) : arrive, work);
-  const full = mediaLineBytes >= 4096 ? <u64>-1 : (<u64>1 << <u64>(mediaLineBytes >> 6)) - 1;
-  if (mask == full || load<u32>(e, E_KNOWN) != 0) {
+  if (mask == fullMask || load<u32>(e, E_KNOWN) != 0) {
     store<f64>(e, 0, E_BUSY);
   } else if (newRequest) {
     // Part of a line whose old contents the DIMM never read: it reads, merges and writes it.
