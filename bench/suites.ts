@@ -1,5 +1,6 @@
 /** The registry of benchmark suites by name: add a suite here and `--suite NAME` runs it. */
 import type { SuiteRunner } from './suite.js';
+import { runBandwidthSuite } from './bandwidth.js';
 import { runDaxSuite } from './dax.js';
 import { runHardwareSuite } from './hardware.js';
 import { runMatrixSuite } from './matrix.js';
@@ -10,4 +11,5 @@ export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRun
   ['hardware', runHardwareSuite],
   ['dax', runDaxSuite],
   ['matrix', runMatrixSuite],
+  ['bandwidth', runBandwidthSuite],
 ]);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator.js';
 import { PRESETS } from '../src/presets.js';
+import { streamBandwidth } from '../bench/stream-bandwidth.js';
 import { FIG12_PERSIST_NS } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -69,40 +70,6 @@ describe('optane-g1 against FAST\'20 Fig. 12 (persist latency by access size), w
     expect(await persistLatency('ntstore', 512)).toBeLessThan(await persistLatency('clwb', 512));
   });
 });
-
-/**
- * Bandwidth of `cpus` emulated CPUs, each writing its own region sequentially in accesses of
- * `size` bytes (ntstore, or store + clwb) with an sfence after each: the CPU with the
- * smallest clock goes next, so the DIMM timelines see requests in time order. GB/s = bytes/ns.
- */
-async function streamBandwidth(preset: 'optane-g1' | 'optane-g1-6dimm', cpus: number, kind: 'ntstore' | 'clwb', size: number): Promise<number> {
-  const emu = await createEmulator({ capacity: 1024 * MiB, preset });
-  const m = emu.mmapDevice();
-  const bytes = new Uint8Array(size).fill(0x5a);
-  const accesses = Math.floor((8 * MiB) / cpus / size);
-  // Regions 64 MiB apart, each starting on a different DIMM of the 4 KiB interleave.
-  const next = Array.from({ length: cpus }, (_, cpu) => cpu * 64 * MiB + cpu * 5 * 4096);
-  const done = new Array<number>(cpus).fill(0);
-  const clock = (cpu: number): number => {
-    emu.cpu = cpu;
-    return emu.now();
-  };
-  for (let left = accesses * cpus; left > 0; left--) {
-    let cpu = -1;
-    for (let c = 0; c < cpus; c++) if (done[c]! < accesses && (cpu < 0 || clock(c) < clock(cpu))) cpu = c;
-    emu.cpu = cpu;
-    if (kind === 'ntstore') m.ntstore(next[cpu]!, bytes);
-    else {
-      m.store(next[cpu]!, bytes);
-      m.clwb(next[cpu]!, size);
-    }
-    emu.sfence();
-    next[cpu]! += size;
-    done[cpu]! += 1;
-  }
-  const end = Math.max(...Array.from({ length: cpus }, (_, cpu) => clock(cpu)));
-  return (accesses * cpus * size) / end;
-}
 
 describe('ntstore bandwidth against FAST\'20 Fig. 12 and Fig. 13, within 25 %', () => {
   // Fig. 12's CSV gives no thread count. Six threads, one per DIMM, fit the data: per thread
