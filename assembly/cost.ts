@@ -6,6 +6,8 @@
 // flags; f64 shared counters at COSTS_COUNTERS. Each DIMM (DIMM_STATE_SIZE, after COSTS_SIZE):
 //     4 u32 clock      LRU stamp source
 //    16 u32 wpqHead    the oldest slot of the write-queue ring
+//    20 u32 claimLine  the media line the DIMM claimed a buffer entry for last + 1 (0: none)
+//    40 f64 claimDone  when that claim completes (dimmClaim)
 //    8, 12, 32, 33 and 2624..2879: the buffer's index (used, lastFound, mru, lru, hash and
 //                      lists: assembly/xpbuffer.ts)
 //    64 entries[64]    32 bytes each:
@@ -17,7 +19,7 @@
 //  4096 the media calendar (assembly/media-calendar.ts)
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
-import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
+import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FILL_BUDGET, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
 import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE } from './layout';
 import { mediaBook } from './media-calendar';
 import { D_USED, XPBUFFER_END, bufferClaim, bufferFind, bufferOldest, bufferTouch, entryAt } from './xpbuffer';
@@ -46,8 +48,10 @@ export const P_MEDIA_READ_BW: u32 = 20;
 export const P_MEDIA_WRITE_BW: u32 = 21;
 export const P_WPQ_LINES: u32 = 22;
 export const P_RMW_NS: u32 = 23;
-export const P_CLWB_INVALIDATES: u32 = 24;
-export const P_EADR: u32 = 25;
+export const P_BUFFER_MISS: u32 = 24;
+export const P_FILL_BUFFER_LINES: u32 = 25;
+export const P_CLWB_INVALIDATES: u32 = 26;
+export const P_EADR: u32 = 27;
 export const COST_PARAMS: u32 = 32;
 
 // Shared counters (f64), by index.
@@ -63,6 +67,8 @@ const D_WPQ_HEAD: u32 = 16;
 const D_WPQ: u32 = XPBUFFER_END;
 const E_BUSY: u32 = 16;
 const E_OWNER: u32 = 24;
+const D_CLAIM_LINE: u32 = 20;
+const D_CLAIM_DONE: u32 = 40;
 const E_KNOWN: u32 = 28;
 /** The deepest write queue a DIMM may have (src/presets.ts checks wpqLines against it). */
 export const MAX_WPQ_LINES: u32 = 64;
@@ -94,6 +100,8 @@ export let mediaWriteNs: f64 = 0; // mediaLineBytes / mediaWriteBytesPerNs
 let fullMask: u64 = 0; // every 64-byte part of a media line written
 export let wpqLines: u32 = 0; // 0: no media timeline
 export let rmwNs: f64 = 0; // how long a read-modify-write keeps its media line busy
+export let bufferMissNs: f64 = 0; // how long the DIMM takes to claim a buffer entry for a media line
+export let fillBurstNs: f64 = 0; // how far a CPU's line budget may run ahead of its clock (0: no budget)
 export let clwbInvalidates: bool = false;
 export let eadr: bool = false;
 
@@ -131,6 +139,8 @@ export function costAttach(): void {
   mediaWriteNs = <f64>mediaLineBytes / param(P_MEDIA_WRITE_BW);
   wpqLines = <u32>min(param(P_WPQ_LINES), <f64>MAX_WPQ_LINES);
   rmwNs = param(P_RMW_NS);
+  bufferMissNs = param(P_BUFFER_MISS);
+  fillBurstNs = param(P_FILL_BUFFER_LINES) * (readLineNs + flushLineNs);
   clwbInvalidates = param(P_CLWB_INVALIDATES) != 0;
   eadr = param(P_EADR) != 0;
 }
@@ -178,7 +188,7 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
  * write-back, an NT line, an eviction): it merges into the DIMM's buffer; a buffer miss
  * evicts the least recently used media line, which is written to the media, after a read
  * when it was only partly written (read-modify-write). Without a buffer every write goes to
- * the media at once. Returns when the write is accepted (dimmQueue).
+ * the media at once. Returns when the write is acknowledged (dimmClaim).
  */
 export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
   mediaCount(M_DIMM_BYTES_WRITTEN, 64);
@@ -220,11 +230,13 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
     // The DIMM knows the line's old contents when the writing CPU's last read from it was this
     // line (a read for ownership).
     store<u32>(e, lastRead(d, cpu) == ml + 1 ? 1 : 0, E_KNOWN);
+    store<u32>(d, ml + 1, D_CLAIM_LINE);
+    store<f64>(d, Infinity, D_CLAIM_DONE); // open until its first write is accepted
   }
   store<u32>(e, stamp, 4);
   const mask = load<u64>(e, 8) | part;
   store<u64>(e, mask, 8);
-  if (owner == 0 || rmwNs == 0) return dimmQueue(d, arrive, work);
+  if (owner == 0 || rmwNs == 0) return dimmClaim(d, ml, dimmQueue(d, arrive, work));
   // A new request to a line whose read-modify-write is still in progress waits for it.
   const newRequest = load<u32>(e, E_OWNER) != owner;
   const accepted = dimmQueue(d, newRequest ? max(arrive, load<f64>(e, E_BUSY)) : arrive, work);
@@ -235,7 +247,22 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
     store<f64>(e, accepted + rmwNs, E_BUSY);
   }
   store<u32>(e, owner, E_OWNER);
-  return accepted;
+  return dimmClaim(d, ml, accepted);
+}
+
+/**
+ * When a write to media line `ml`, accepted at `accepted`, is acknowledged. The DIMM claims
+ * an entry of its buffer for a line it did not hold (and maps its address) one line at a
+ * time: the claim completes bufferMissNs after the last write to that line that came while
+ * it was open, and those writes are acknowledged then. Any other write is acknowledged when
+ * accepted. So a burst of lines into a new media line waits bufferMissNs after its last
+ * line, while writes that wait for each other (clflush, or one per fence) pay it once.
+ */
+function dimmClaim(d: usize, ml: u32, accepted: f64): f64 {
+  if (load<u32>(d, D_CLAIM_LINE) != ml + 1 || accepted >= load<f64>(d, D_CLAIM_DONE)) return accepted;
+  const done = accepted + bufferMissNs;
+  store<f64>(d, done, D_CLAIM_DONE);
+  return done;
 }
 
 @inline function lastRead(d: usize, cpu: u32): u32 {
@@ -269,6 +296,19 @@ export function loadMissNs(addr: u32, first: bool, at: f64, cpu: u32): f64 {
   const wait = dimmRead(addr, at, cpu);
   if (!first) return wait + readLineNs;
   return wait + (lastReadWasSequential ? loadSeqNs : loadRandNs);
+}
+
+/**
+ * The CPU's line budget (fill buffers shared by reads for ownership and write-backs): a line
+ * wanting `lineNs` of it at time `at` starts once the budget is no more than fillBurstNs
+ * ahead, so a burst of cold lines runs at the instructions' own pace and a long stream at
+ * one line per lineNs. Returns when the line starts. Only called when fillBurstNs > 0.
+ */
+export function fillSlot(c: usize, at: f64, lineNs: f64): f64 {
+  const budget = load<f64>(c, CPU_FILL_BUDGET);
+  const start = max(at, budget - fillBurstNs);
+  store<f64>(c, max(budget, start) + lineNs, CPU_FILL_BUDGET);
+  return start;
 }
 
 /** Makes room in the CPU's flush queue: with maxOutstanding in flight, wait for the oldest. */

@@ -22,8 +22,8 @@ import {
   cpuNow, cpuState, setCpuNow, writeOwner,
 } from './cpu';
 import {
-  FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmRead, dimmWrite, eadr, fenceWait, flushIssueNs, flushLineNs, loadHitNs, loadMissNs, mfenceNs,
-  ntIssueNs, ntLatencyNs, ntLineNs, outPush, pipeSlot, sfenceNs, storeHitNs, storeMissNs, writebackNs,
+  FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmRead, dimmWrite, eadr, fenceWait, fillBurstNs, fillSlot, flushIssueNs, flushLineNs, loadHitNs,
+  loadMissNs, mfenceNs, ntIssueNs, ntLatencyNs, ntLineNs, outPush, pipeSlot, readLineNs, sfenceNs, storeHitNs, storeMissNs, writebackNs,
 } from './cost';
 import { MAX_CPUS, MEDIA_OFFSET, MEDIA_SIZE } from './layout';
 import {
@@ -100,7 +100,12 @@ export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): 
       cost += storeHitNs;
     } else {
       // The first miss pays for the read for ownership; the prefetcher hides the rest. Each
-      // read still takes its DIMM's media time, and waits when the media is busy.
+      // read still takes its DIMM's media time, and waits when the media is busy, and a
+      // share of the CPU's fill buffers: a long cold stream stalls at their pace.
+      if (fillBurstNs > 0) {
+        const at = cpuNow(c) + cost;
+        cost += fillSlot(c, at, readLineNs) - at;
+      }
       cost += dimmRead(line << 6, cpuNow(c) + cost, cpu) + (missed ? storeHitNs : storeMissNs);
       missed = true;
       count(c, C_STORE_MISSES, 1);
@@ -199,7 +204,12 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
       count(c, dirty ? C_CLFLUSH_DIRTY : C_CLFLUSH_CLEAN, 1);
       continue;
     }
-    const slotStart = pipeSlot(c, FLUSH_PIPE, flushIssueNs, flushLineNs);
+    let slotStart = pipeSlot(c, FLUSH_PIPE, flushIssueNs, flushLineNs);
+    if (dirty && fillBurstNs > 0) {
+      // A write-back also takes its share of the fill buffers; the pipe follows it.
+      slotStart = fillSlot(c, slotStart, flushLineNs);
+      store<f64>(c + FLUSH_PIPE, slotStart + flushLineNs);
+    }
     outPush(c, dirty ? dimmWrite(line << 6, slotStart + writebackNs, cpu, writeOwner(cpu)) : slotStart);
     let next = s;
     if (dirty) {

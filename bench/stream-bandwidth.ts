@@ -6,7 +6,7 @@
  * the bandwidth suite (bench/bandwidth.ts) prints them.
  */
 import { createEmulator } from '../src/emulator.js';
-import type { PresetName } from '../src/presets.js';
+import { PRESETS, type PresetName } from '../src/presets.js';
 
 const MiB = 1 << 20;
 
@@ -18,8 +18,12 @@ export async function streamBandwidth(preset: PresetName, cpus: number, kind: St
   const m = emu.mmapDevice();
   const bytes = new Uint8Array(size).fill(0x5a);
   const accesses = Math.floor(totalBytes / cpus / size);
-  // Regions 64 MiB apart, each starting on a different DIMM of the 4 KiB interleave.
-  const next = Array.from({ length: cpus }, (_, cpu) => cpu * 64 * MiB + cpu * 5 * 4096);
+  // Regions about 64 MiB apart, a whole number of interleave sets (one stripe over every
+  // DIMM), each starting one stripe later, so CPU c starts on DIMM c mod dimms.
+  const { dimms, interleaveBytes } = PRESETS[preset];
+  const set = dimms * interleaveBytes;
+  const stride = Math.floor((64 * MiB) / set) * set;
+  const next = Array.from({ length: cpus }, (_, cpu) => cpu * (stride + interleaveBytes));
   const done = new Array<number>(cpus).fill(0);
   const clock = (cpu: number): number => {
     emu.cpu = cpu;

@@ -19,6 +19,13 @@
  *                      flushIssueNs; slot = max(now, flush pipe free); the pipe is busy for
  *                      64 / flushBytesPerNs; done = slot + (dirty ? writebackNs : 0).
  *   ntstore per line:  like clwb with ntIssueNs, 64 / ntBytesPerNs and ntLatencyNs.
+ *   line budget:       (when fillBufferLines > 0) the CPU's fill buffers carry its reads for
+ *                      ownership and its write-backs: each store miss takes 64 / readBytesPerNs
+ *                      of a budget, each dirty clwb/clflushopt 64 / flushBytesPerNs. A line
+ *                      starts no earlier than the budget's end minus fillBufferLines × (both),
+ *                      so a burst runs at the pace above and a long cold stream at one line
+ *                      per 64 / readBytesPerNs + 64 / flushBytesPerNs (a store miss stalls the
+ *                      clock; a write-back starts later).
  *   sfence / mfence:   now = max(now + sfenceNs (mfenceNs), every outstanding done).
  * Media (Optane's XPLine and XPBuffer, COST-MODEL.md 2.5): a 64-byte write reaching a DIMM
  * merges into its buffer of bufferLines media lines; a miss evicts the least recently used
@@ -47,6 +54,11 @@
  *                      read was another line: an NT store, say) keeps that line busy until
  *                      its acceptance + rmwNs; a later request to the line is accepted no
  *                      earlier. A line written whole, or read first, is not busy.
+ *   buffer miss:       the DIMM claims a buffer entry for a media line it does not hold, one
+ *                      line at a time. The claim stays open while writes to that line keep
+ *                      coming; it completes bufferMissNs after the last of them, and they
+ *                      are all acknowledged then (fences wait for that). A write after the
+ *                      claim completed, or to a line held, is acknowledged when accepted.
  */
 export interface CostModel {
   /** The preset's name, or the caller's for a custom model. */
@@ -92,14 +104,31 @@ export interface CostModel {
    * then. 0 (the default for a custom model without it) turns the rule off.
    */
   rmwNs: number;
+  /**
+   * How long the DIMM takes to claim a buffer entry for a media line it does not hold (a
+   * buffer miss): the writes that reach the line while the claim is open are acknowledged
+   * bufferMissNs after the last of them. 0 (the default for a custom model without it)
+   * turns it off.
+   */
+  bufferMissNs: number;
+  /**
+   * The per-CPU line budget: how many lines of reads for ownership and write-backs a CPU's
+   * fill buffers let it run ahead of their sustained rate. 0 (the default for a custom model
+   * without it) turns the budget off.
+   */
+  fillBufferLines: number;
 }
 
+/** The fields added after the first release: a custom model may leave them out (0: off). */
+export const LATER_FIELDS = ['wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines'] as const;
+type LaterField = (typeof LATER_FIELDS)[number];
+
 /**
- * What a caller may pass for a custom model: a CostModel, where wpqLines and rmwNs may be
- * left out (models written before they existed keep their meaning: no DIMM timeline, no
- * read-modify-write wait).
+ * What a caller may pass for a custom model: a CostModel without the later fields, if it
+ * likes (models written before they existed keep their meaning: no DIMM timeline, no
+ * read-modify-write wait, no buffer-miss cost, no line budget).
  */
-export type CostModelInput = Omit<CostModel, 'wpqLines' | 'rmwNs'> & Partial<Pick<CostModel, 'wpqLines' | 'rmwNs'>>;
+export type CostModelInput = Omit<CostModel, LaterField> & Partial<Pick<CostModel, LaterField>>;
 
 /** Every numeric field of CostModel, in the order the core stores them (assembly/cost.ts). */
 export const COST_FIELDS = [
@@ -109,5 +138,18 @@ export const COST_FIELDS = [
   'ntIssueNs', 'ntLatencyNs', 'ntBytesPerNs',
   'sfenceNs', 'mfenceNs',
   'mediaLineBytes', 'bufferLines', 'dimms', 'interleaveBytes', 'mediaReadBytesPerNs', 'mediaWriteBytesPerNs',
-  'wpqLines', 'rmwNs',
+  'wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines',
 ] as const satisfies readonly (keyof CostModel)[];
+
+/** Where the flags go after COST_FIELDS in the core's parameter block (assembly/cost.ts P_CLWB_INVALIDATES, P_EADR). */
+const P_CLWB_INVALIDATES = 26;
+const P_EADR = 27;
+
+/** The core's parameter block (what costSet takes, index by index): COST_FIELDS in order, then the flags. */
+export function coreCostParams(cost: CostModel): number[] {
+  const params: number[] = COST_FIELDS.map((field) => cost[field]);
+  while (params.length < P_CLWB_INVALIDATES) params.push(0);
+  params[P_CLWB_INVALIDATES] = cost.clwbInvalidates ? 1 : 0;
+  params[P_EADR] = cost.persistence === 'eadr' ? 1 : 0;
+  return params;
+}

@@ -6,7 +6,7 @@
  */
 import { CommandBuilder, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE } from './commands.js';
 import { Core, type WasmBuild } from './core.js';
-import { COST_FIELDS, type CostModel, type CostModelInput } from './cost-model.js';
+import { coreCostParams, type CostModel, type CostModelInput } from './cost-model.js';
 import { applyCrash, checkCrashMode, type CrashMode } from './crash.js';
 import { ERRNO, PmemError } from './errors.js';
 import { DeviceMapping } from './mapping.js';
@@ -40,9 +40,6 @@ const HEAP_HEADROOM_PAGES = 16384;
 /** The writeback flush instructions, in the core's kind numbering (0 clflush, 1 clflushopt, 2 clwb). */
 const FLUSH_KINDS = ['clflush', 'clflushopt', 'clwb'] as const;
 
-/** Where the flag fields go after COST_FIELDS in the core's parameter block (assembly/cost.ts). */
-const P_CLWB_INVALIDATES = 24;
-const P_EADR = 25;
 
 export interface EmulatorOptions {
   /** Bytes of pmem: a multiple of 2 MiB, at most MAX_CAPACITY. Default 64 MiB. */
@@ -151,15 +148,6 @@ function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback };
 }
 
-/** The core's parameter block: COST_FIELDS in order, then the flags. */
-function costParams(cost: CostModel): number[] {
-  const params: number[] = COST_FIELDS.map((field) => cost[field]);
-  while (params.length < P_CLWB_INVALIDATES) params.push(0);
-  params[P_CLWB_INVALIDATES] = cost.clwbInvalidates ? 1 : 0;
-  params[P_EADR] = cost.persistence === 'eadr' ? 1 : 0;
-  return params;
-}
-
 /** Creates an emulator: lays out a shared memory, instantiates the core, sets the costs. */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const resolved = resolveOptions(options);
@@ -168,7 +156,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const estimate = Math.ceil((resolved.capacity * (1 + 1 / 64) + undoSlots * 100 + 64 * MiB) / WASM_PAGE);
   const maximumPages = Math.min(65536, estimate + HEAP_HEADROOM_PAGES);
   const core = await Core.create({ build: resolved.build, mediaBytes: resolved.capacity, undoSlots, maximumPages });
-  core.initHardware(costParams(resolved.cost), resolved.seed);
+  core.initHardware(coreCostParams(resolved.cost), resolved.seed);
   return new Emulator(core, resolved);
 }
 

@@ -6,24 +6,31 @@
  *   §6 L              an unpublished local measurement, used only for the shape of a value
  *                     that COST-MODEL.md leaves TBD (it is then called a placeholder).
  *
- * optane-g1 calibration (formulas in src/cost-model.ts). Two experiments of [S1] pin it:
- *   Fig.2, a warm (cached) line:  store+clwb+sfence = storeHitNs + flushIssueNs + writebackNs = 62.3
- *                                 ntstore+sfence    = ntIssueNs + ntLatencyNs                = 90.4
- *   Fig.12, n = size/64 cold lines, stores, then flushes, then one sfence:
- *     T(n)    = storeMissNs + flushIssueNs + writebackNs + (n-1)(max(flushIssueNs, 64/flushBytesPerNs) + storeHitNs)
- *     T_nt(n) = ntIssueNs + ntLatencyNs + (n-1) max(ntIssueNs, 64/ntBytesPerNs)
- * With the Fig.12 marginals (24.4 and 22.2 ns a line) the cold one-line sums are boxed in:
- * T(1) >= 87.3 (25 % under 116.4), T_nt(1) <= 99.4 (10 % over 90.4), and store+clwb must
- * still win at 256 B, T(4) < T_nt(4). We take T(1) = 88.4 and T_nt(1) = 97.7, which leaves
- * store+clwb 1.3 ns ahead at 256 B and ntstore 9.4 ns ahead at 512 B; test/presets.test.ts
- * checks the whole table.
- * Caveat found later: in LATTester, the tool behind [S1] (NVSL/OptaneStudy
- * src/kernel/common.h, task 1), the 64–256 B store+clwb latency loads its lines into the
- * cache before the timed part and times to an mfence. So those Fig.12 points are warm lines,
- * not cold ones as assumed above. Task 1 has no 512–4096 B variants, so the source of those
- * points is not known. The fit stands until someone re-derives it.
+ * optane-g1 calibration (formulas in src/cost-model.ts). What each [S1] experiment runs was read
+ * in LATTester (NVSL/OptaneStudy src/kernel: tasks.c, common.h, memaccess.c):
+ *   Fig.2 is task 1: one 64 B write per iteration, mfence, 64 B apart in order ("seq") or at
+ *     random in 1 GB ("rand"); store+clwb first loads the 256 B around its line (warm), ntstore
+ *     does not (cold). We read Fig.2's write figures as the sequential run: 3 writes in 4 land in
+ *     a media line the previous iteration left in the DIMM's buffer, so there is no buffer miss:
+ *       store+clwb+fence = storeHitNs + flushIssueNs + writebackNs              = 62.3
+ *       ntstore+fence    = ntIssueNs + ntLatencyNs                              = 90.4
+ *   Fig.12's latency panel: task 1 has 64–256 B variants (same method); which code ran 512–4096 B
+ *     is not in the repository. We read it as task 1 at random addresses (n = size/64 lines;
+ *     every access claims new buffer entries, so it pays bufferMissNs; store+clwb lines warm):
+ *       T(n)    = n storeHitNs + flushIssueNs + writebackNs + bufferMissNs + (n-1) 64/flushBytesPerNs
+ *       T_nt(n) = ntIssueNs + ntLatencyNs + bufferMissNs + (n-1) 64/ntBytesPerNs
+ *     bufferMissNs = the mean of the two 64 B gaps to Fig.2, (116.4 - 62.3 + 124.7 - 90.4) / 2.
+ *   Fig.12's bandwidth panel (6 threads, see README) and Fig.13 (task 9, one thread, sfence every
+ *     N bytes) stream cold lines from a 2 GB region per thread: every store misses and reads
+ *     for ownership. One thread's store+clwb stream tops out at 1.1–1.5 GB/s whatever the
+ *     DIMM count (Fig.13; data/flush.csv; Fig.4's 1.42 and 1.44), under the media's limit: the
+ *     thread's fill buffers carry the reads for ownership and the write-backs, so their rates
+ *     add up (fillBufferLines): 64 B / (64/readBytesPerNs + 64/flushBytesPerNs) = 1.32 GB/s.
+ *     storeMissNs is what a 64 B stream leaves over (below).
+ * test/validation.test.ts checks all of these against the published curves; test/presets.test.ts
+ * checks the closed forms.
  */
-import { COST_FIELDS, type CostModel, type CostModelInput } from './cost-model.js';
+import { COST_FIELDS, LATER_FIELDS, type CostModel, type CostModelInput } from './cost-model.js';
 import { PmemError } from './errors.js';
 
 export type PresetName = 'optane-g1' | 'optane-g1-6dimm' | 'dram' | 'cxl' | 'nvdimm-n';
@@ -54,6 +61,10 @@ const CASCADE_LAKE_CPU = {
   // TBD in COST-MODEL.md (§2.2 names MLP without a value); placeholder = the 12 write-combining
   // buffers PMDK sizes its NT copies for, [S9] memcpy_memset.h PERF_BARRIER_SIZE comment.
   maxOutstanding: 12,
+  // TBD in COST-MODEL.md; placeholder = maxOutstanding's 12: on Intel cores the write-combining
+  // buffers PMDK sizes for are the L1 fill buffers, which also carry reads for ownership and
+  // write-backs. The sustained cold store+clwb rate it bounds is checked against [S1] Fig.12/13.
+  fillBufferLines: 12,
 } as const;
 
 /** clflush of a clean line: TBD in COST-MODEL.md; placeholder = writebackNs × 72/101, the §6 L clean/dirty clflush ratio. */
@@ -64,6 +75,7 @@ const CLEAN_CLFLUSH_RATIO = 72 / 101;
  * machine, but an access below 4 KiB touches one DIMM (4 KiB interleave), so both g1 presets
  * share these latency parameters and differ only in dimms.
  */
+const OPTANE_G1_STORE_MISS_NS = 50.6; // D: see storeMissNs below
 const OPTANE_G1_WRITEBACK_NS = 56.8; // D: [S1] Fig.2 62.3 − storeHitNs 0.45 − flushIssueNs 5 = 56.85 → 56.8
 
 const OPTANE_G1: CostModel = {
@@ -73,14 +85,16 @@ const OPTANE_G1: CostModel = {
   loadSeqNs: 169.4, // P: [S1] Fig.2, Optane read sequential
   loadRandNs: 305.0, // P: [S1] Fig.2, Optane read random
   readBytesPerNs: 2.9, // P: [S1] Fig.4 NI, one thread, one DIMM (2.9 GB/s)
-  // D: cold one-line fit 88.4 (header) − flushIssueNs 5 − writebackNs 56.8; a fit to [S1] Fig.12,
-  // not an Optane read (a 169–305 ns RFO would not fit inside Fig.12's 116.4 ns total).
-  storeMissNs: 26.6,
+  // D, OPTANE_G1_STORE_MISS_NS: a 64 B store+clwb+sfence stream takes 111.9 ns an access on one thread ([S1] Fig.13, 64 B /
+  // 0.572 GB/s) and 139.1 on each of 6 ([S1] Fig.12 bandwidth, 6 × 64 B / 2.76 GB/s); their mean 125.5
+  // − flushIssueNs 5 − writebackNs 56.8 − sfenceNs 2 − bufferMissNs / 4 (one access in 4 claims a
+  // media line) = 50.6: the part of a streamed read for ownership the prefetcher does not hide.
+  storeMissNs: OPTANE_G1_STORE_MISS_NS,
   writebackNs: OPTANE_G1_WRITEBACK_NS,
   clflushCleanNs: OPTANE_G1_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD (§8 gap 3); placeholder, 56.8 × 72/101 ≈ 40.5
-  flushBytesPerNs: LINE_BYTES / ((1774.2 - 601.0) / 48), // D: 64 B / 24.4 ns, [S1] Fig.12 marginal (16th–64th line)
+  flushBytesPerNs: LINE_BYTES / 26.4, // D: 64 B / 26.4 ns, [S1] Fig.12 store+clwb latency from 256 to 4096 B, (1774.2 − 192.5) / 60
   clwbInvalidates: true, // COST-MODEL.md §4.3: the common Cascade Lake assumption, unverified (§8 gap 2)
-  ntLatencyNs: 91.7, // D: one-line fit 97.7 (header) − ntIssueNs 6; [S1] Fig.2 90.4 (+8 %), Fig.12 124.7 (−22 %)
+  ntLatencyNs: 84.4, // D: [S1] Fig.2 ntstore+fence 90.4 − ntIssueNs 6 (header)
   ntBytesPerNs: LINE_BYTES / ((1550.6 - 484.0) / 48), // D: 64 B / 22.2 ns, [S1] Fig.12 marginal
   mediaLineBytes: 256, // P/C: XPLine, [S1] Fig.9, [S4] vans.cfg
   bufferLines: 64, // C: [S4] vans.cfg rmw.buffer_entries=64 (× 256 B = 16 KiB, [S1] Fig.9)
@@ -93,6 +107,7 @@ const OPTANE_G1: CostModel = {
   // media line, then writes it; 400 ticks = 300 ns if a tick is tCK = 0.75 ns (COST-MODEL.md §2.5 asks to
   // verify that unit).
   rmwNs: 300,
+  bufferMissNs: 44.2, // D: [S1] Fig.12 64 B − Fig.2, ntstore 124.7 − 90.4 = 34.3 and store+clwb 116.4 − 62.3 = 54.1; mean 44.2 (header)
 };
 
 /** Volatile DDR4-2666 DRAM on the same Cascade Lake machine, used as pmem (ADR semantics). */
@@ -107,9 +122,9 @@ const DRAM: CostModel = {
   // TBD in COST-MODEL.md (only the 18-thread peak is sourced); placeholder by Little's law,
   // maxOutstanding 12 × 64 B / loadSeqNs 81.4 = 9.4 GB/s.
   readBytesPerNs: (12 * LINE_BYTES) / 81.4,
-  // TBD in COST-MODEL.md (no cold-line DRAM sweep); placeholder = optane-g1's 26.6: the Fig.12
-  // cold-minus-warm gap is far below any memory's load latency, so it is a CPU-side cost.
-  storeMissNs: 26.6,
+  // TBD in COST-MODEL.md (no cold-line DRAM stream); placeholder = optane-g1's, scaled by the
+  // sequential read latency it stands for: 50.6 × 81.4 / 169.4 ≈ 24.3.
+  storeMissNs: (OPTANE_G1_STORE_MISS_NS * 81.4) / 169.4,
   writebackNs: DRAM_WRITEBACK_NS,
   clflushCleanNs: DRAM_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 51.85 × 72/101 ≈ 37.0
   // TBD in COST-MODEL.md (one-thread DRAM clwb rate unpublished); placeholder 64 B / 5.2 ns, §6 L clwb 4.7–5.7 ns/line.
@@ -127,6 +142,7 @@ const DRAM: CostModel = {
   mediaWriteBytesPerNs: 76.8 / 6, // D: [S1] Fig.4 DRAM ntstore 76.8 GB/s at 24 threads over 6 channels = 12.8
   wpqLines: 4, // TBD for DRAM; placeholder = optane-g1's, the same iMC ([S4])
   rmwNs: 0, // 64-byte media lines: a write never covers part of one, so there is no read-modify-write
+  bufferMissNs: 0, // no media buffer: nothing to claim
 };
 
 /** Added latency of a direct-attached CXL link: [S13] (secondary) DRAM + 70–90 ns, midpoint 80. */
@@ -140,7 +156,7 @@ const CXL: CostModel = {
   loadSeqNs: 81.4 + CXL_LINK_NS, // P/D: [S1] Fig.2 DRAM 81.4 + 80, [S13]; within [S14]'s 2–5× DRAM
   loadRandNs: 101.5 + CXL_LINK_NS, // P/D: [S1] Fig.2 DRAM 101.5 + 80, [S13]
   readBytesPerNs: (12 * LINE_BYTES) / (81.4 + CXL_LINK_NS), // TBD; placeholder, Little's law 12 × 64 B / 161.4 ns = 4.8
-  storeMissNs: 26.6, // TBD; placeholder = dram's (a CPU-side cost, see dram)
+  storeMissNs: (OPTANE_G1_STORE_MISS_NS * (81.4 + CXL_LINK_NS)) / 169.4, // TBD; placeholder scaled as dram's, 50.6 × 161.4 / 169.4 ≈ 48.2
   writebackNs: DRAM_WRITEBACK_NS + CXL_LINK_NS, // TBD (COST-MODEL.md 1a); placeholder = DRAM 51.85 + 80, [S13]
   clflushCleanNs: (DRAM_WRITEBACK_NS + CXL_LINK_NS) * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 131.85 × 72/101 ≈ 94.0
   // TBD; placeholder = dram's CPU flush pipe; maxOutstanding then bounds a thread at 12 lines per round trip.
@@ -157,6 +173,7 @@ const CXL: CostModel = {
   mediaWriteBytesPerNs: 32, // TBD; same placeholder, the link's other direction
   wpqLines: 4, // TBD; placeholder = optane-g1's ([S4])
   rmwNs: 0, // 64-byte media lines: a write never covers part of one, so there is no read-modify-write
+  bufferMissNs: 0, // no media buffer: nothing to claim
 };
 
 /**
@@ -222,6 +239,7 @@ function checkField(field: (typeof COST_FIELDS)[number], value: unknown): void {
       if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
       break;
     case 'wpqLines':
+    case 'fillBufferLines':
       if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
       break;
     case 'dimms':
@@ -257,8 +275,8 @@ function checkCustomModel(custom: object): CostModel {
     clwbInvalidates: fields.clwbInvalidates,
   };
   for (const field of COST_FIELDS) {
-    // wpqLines and rmwNs came later: a model written without them keeps its old meaning (0: off).
-    const value = (field === 'wpqLines' || field === 'rmwNs') && fields[field] === undefined ? 0 : fields[field];
+    // The later fields: a model written without them keeps its old meaning (0: off).
+    const value = (LATER_FIELDS as readonly string[]).includes(field) && fields[field] === undefined ? 0 : fields[field];
     checkField(field, value);
     copy[field] = value;
   }

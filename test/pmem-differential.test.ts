@@ -62,6 +62,9 @@ const CONGESTED = resolveCostModel({
 /** The timeline off (wpqLines 0): what a custom model written before it gets. */
 const NO_TIMELINE = resolveCostModel({ ...resolveCostModel('optane-g1-6dimm'), name: 'no-timeline', wpqLines: 0 });
 
+/** A tight line budget: one line ahead and a slow read rate, so that cold stores and write-backs wait on it all the time. */
+const TIGHT_BUDGET = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'tight-budget', fillBufferLines: 1, readBytesPerNs: 0.5 });
+
 interface Config {
   label: string;
   cost: CostModel;
@@ -78,6 +81,7 @@ const CONFIGS: Config[] = [
   { label: 'corners adr', cost: CORNERS, seeds: [10] },
   { label: 'congested adr', cost: CONGESTED, seeds: [11] },
   { label: 'no-timeline adr', cost: NO_TIMELINE, seeds: [12] },
+  { label: 'tight-budget adr', cost: TIGHT_BUDGET, seeds: [13] },
 ];
 
 const fixedSeed = process.env.PMEM_DIFF_SEED ? Number(process.env.PMEM_DIFF_SEED) : undefined;
@@ -686,6 +690,52 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
       }
     });
     expect(readOn).toBe(readOff);
+  });
+
+  it('a buffer miss: a burst of writes into a media line the DIMM claims is acknowledged bufferMissNs after its last write, a held line at once', async () => {
+    const pm = await hw(target, { ...ROUND, bufferMissNs: 40 }); // no timeline: accepted on arrival
+    pm.pmStore(0, 0, bytes(256, 1), true); // 4 NT lines into media line 0, arriving at 81, 89, 97, 105
+    pm.pmFence(0, false);
+    // Each arrives while the claim is open (81 + 40, then 89 + 40, ...): the last is acknowledged at 145.
+    expect(pm.pmNow(0)).toBe(105 + 40);
+    pm.pmStore(0, 64, bytes(64, 2), true); // media line 0 is held: arrives at 145 + 1 + 80, acknowledged then
+    pm.pmFence(0, false);
+    expect(pm.pmNow(0)).toBe(145 + 81);
+    // A line arriving after the claim completed does not reopen it: with a 5 ns claim, the second
+    // of two lines 8 ns apart is acknowledged on arrival.
+    const short = await hw(target, { ...ROUND, bufferMissNs: 5 });
+    short.pmStore(0, 256, bytes(128, 1), true); // arriving at 81 (claim done 86) and 89
+    short.pmFence(0, false);
+    expect(short.pmNow(0)).toBe(89);
+  });
+
+  it('a buffer miss costs serialised writes once per claim: clflush of two lines of a new media line pays bufferMissNs once', async () => {
+    const clflushTwo = async (bufferMissNs: number): Promise<number> => {
+      const pm = await hw(target, { ...ROUND, bufferMissNs });
+      pm.pmStore(0, 512, bytes(128, 1)); // two dirty lines of media line 2
+      const start = pm.pmNow(0);
+      pm.pmFlush(0, FLUSH_CLFLUSH, 512, 128);
+      return pm.pmNow(0) - start;
+    };
+    expect(await clflushTwo(0)).toBe(2 * ROUND.writebackNs);
+    expect(await clflushTwo(40)).toBe(2 * ROUND.writebackNs + 40);
+  });
+
+  it('the line budget: past fillBufferLines lines ahead, cold stores stall at 64/readBytesPerNs a line and write-backs start at 64/flushBytesPerNs a line', async () => {
+    // 10 ns a line each way, so the budget may run 2 × (10 + 10) = 40 ns ahead of the clock.
+    const pm = await hw(target, { ...ROUND, fillBufferLines: 2 });
+    pm.pmStore(0, 0, bytes(512, 1)); // 8 cold lines: the budget reaches 10, 20, ..., 80
+    // Lines 1..6 go at the store's pace (10, then 1 ns each); the 7th waits until 60 − 40 = 20,
+    // the 8th until 70 − 40 = 30; each then costs storeHitNs.
+    expect(pm.pmNow(0)).toBe(31);
+    pm.pmFlush(0, FLUSH_CLWB, 0, 512);
+    pm.pmFence(0, false);
+    // The first write-back starts when the budget (80) is 40 ahead, at 40; then one per 10 ns;
+    // the last, at 110, completes writebackNs later.
+    expect(pm.pmNow(0)).toBe(110 + ROUND.writebackNs);
+    const off = await hw(target, ROUND);
+    off.pmStore(0, 0, bytes(512, 1));
+    expect(off.pmNow(0)).toBe(ROUND.storeMissNs + 7 * ROUND.storeHitNs);
   });
 
   it('the media calendar: a CPU behind in time uses the idle media before another CPU\'s later work, and waits for work it overlaps', async () => {

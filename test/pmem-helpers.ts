@@ -1,20 +1,10 @@
 /** Helpers of the pmem hardware tests: a core with its hardware initialised, and the model beside it. */
 import { Core, type WasmBuild } from '../src/core.js';
-import { COST_FIELDS, type CostModel } from '../src/cost-model.js';
+import { coreCostParams, type CostModel } from '../src/cost-model.js';
 import { ModelPmem } from '../src/model/pmem.js';
 
-/** Where initHardware expects the two flags (assembly/cost.ts P_CLWB_INVALIDATES, P_EADR). */
-const P_CLWB_INVALIDATES = 24;
-const P_EADR = 25;
-
-/** The parameter array of Core.initHardware: COST_FIELDS in order, zeros up to 24, then the flags. */
-export function hardwareParams(cost: CostModel): number[] {
-  const params: number[] = COST_FIELDS.map((field) => cost[field]);
-  while (params.length < P_CLWB_INVALIDATES) params.push(0);
-  params[P_CLWB_INVALIDATES] = cost.clwbInvalidates ? 1 : 0;
-  params[P_EADR] = cost.persistence === 'eadr' ? 1 : 0;
-  return params;
-}
+/** The parameter array of Core.initHardware. */
+export const hardwareParams = coreCostParams;
 
 export interface HardwareOptions {
   mediaBytes: number;

@@ -2,7 +2,7 @@
 // through the formulas of src/cost-model.ts (../shared/COST-MODEL.md §5.1 and §5.7), and
 // resolveCostModel rejects bad custom models with EINVAL naming the field.
 import { describe, expect, it } from 'vitest';
-import { COST_FIELDS, type CostModel } from '../src/cost-model.js';
+import { COST_FIELDS, LATER_FIELDS, type CostModel } from '../src/cost-model.js';
 import { PmemError } from '../src/errors.js';
 import { describePresets, PRESET_NAMES, PRESETS, resolveCostModel } from '../src/presets.js';
 import { FIG12_PERSIST_NS } from './helpers.js';
@@ -19,15 +19,18 @@ function warmNtPersistNs(m: CostModel): number {
   return m.ntIssueNs + Math.max(m.sfenceNs, m.ntLatencyNs);
 }
 
-/** n cold lines: stores (the first misses, the rest are prefetched), clwb each, one sfence ([S1] Fig.12). */
-function coldPersistNs(m: CostModel, n: number): number {
+/**
+ * n warm lines at a fresh address: stores, clwb each, one fence; the DIMM claims buffer entries
+ * for them, so the last write-back is acknowledged bufferMissNs late ([S1] Fig.12, src/presets.ts).
+ */
+function freshPersistNs(m: CostModel, n: number): number {
   const perLine = Math.max(m.flushIssueNs, LINE / m.flushBytesPerNs);
-  return m.storeMissNs + m.flushIssueNs + (n - 1) * perLine + m.writebackNs + m.storeHitNs * (n - 1);
+  return m.storeHitNs * n + m.flushIssueNs + (n - 1) * perLine + m.writebackNs + m.bufferMissNs;
 }
 
-/** n lines of ntstore, one sfence ([S1] Fig.12). */
-function coldNtPersistNs(m: CostModel, n: number): number {
-  return m.ntIssueNs + (n - 1) * Math.max(m.ntIssueNs, LINE / m.ntBytesPerNs) + m.ntLatencyNs;
+/** n lines of ntstore at a fresh address, one fence ([S1] Fig.12). */
+function freshNtPersistNs(m: CostModel, n: number): number {
+  return m.ntIssueNs + (n - 1) * Math.max(m.ntIssueNs, LINE / m.ntBytesPerNs) + m.ntLatencyNs + m.bufferMissNs;
 }
 
 function relativeError(model: number, target: number): number {
@@ -75,12 +78,12 @@ describe('cost presets', () => {
     expect(warmPersistNs(m)).toBeLessThan(warmNtPersistNs(m));
   });
 
-  it('optane-g1 matches [S1] Fig.12 latency vs access size on cold lines within 25 % (COST-MODEL.md §5.7)', () => {
+  it('optane-g1 matches [S1] Fig.12 latency vs access size at fresh addresses within 25 % (COST-MODEL.md §5.7)', () => {
     const m = PRESETS['optane-g1'];
     const table = FIG12_PERSIST_NS.map(({ size: bytes, clwb, ntstore: nt }) => {
       const n = bytes / LINE;
-      const modelClwb = coldPersistNs(m, n);
-      const modelNt = coldNtPersistNs(m, n);
+      const modelClwb = freshPersistNs(m, n);
+      const modelNt = freshNtPersistNs(m, n);
       return { bytes, modelClwb, clwb, clwbError: relativeError(modelClwb, clwb), modelNt, nt, ntError: relativeError(modelNt, nt) };
     });
     const shown = JSON.stringify(table, (_key, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(3)) : v));
@@ -92,8 +95,8 @@ describe('cost presets', () => {
 
   it('optane-g1: store+clwb is faster at 256 B and ntstore from 512 B, where PMDK switches (§5.7, §4.1)', () => {
     const m = PRESETS['optane-g1'];
-    expect(coldPersistNs(m, 4)).toBeLessThan(coldNtPersistNs(m, 4));
-    expect(coldNtPersistNs(m, 8)).toBeLessThan(coldPersistNs(m, 8));
+    expect(freshPersistNs(m, 4)).toBeLessThan(freshNtPersistNs(m, 4));
+    expect(freshNtPersistNs(m, 8)).toBeLessThan(freshPersistNs(m, 8));
   });
 
   it('both g1 presets share the latency parameters and differ in DIMM count only', () => {
@@ -149,6 +152,10 @@ describe('cost presets', () => {
     ['a fractional write queue', { wpqLines: 1.5 }, 'wpqLines', '1.5'],
     ['a negative write queue', { wpqLines: -1 }, 'wpqLines', '-1'],
     ['a negative read-modify-write time', { rmwNs: -5 }, 'rmwNs', '-5'],
+    ['a negative buffer-miss time', { bufferMissNs: -5 }, 'bufferMissNs', '-5'],
+    ['a buffer-miss time that is not a number', { bufferMissNs: Number.NaN }, 'bufferMissNs', 'NaN'],
+    ['more fill buffers than the core keeps lines in flight', { fillBufferLines: 65 }, 'fillBufferLines', '65'],
+    ['a fractional number of fill buffers', { fillBufferLines: 2.5 }, 'fillBufferLines', '2.5'],
     ['zero dimms', { dimms: 0 }, 'dimms', '0'],
     ['65 dimms', { dimms: 65 }, 'dimms', '65'],
     ['mediaLineBytes 100', { mediaLineBytes: 100 }, 'mediaLineBytes', '100'],
@@ -164,11 +171,10 @@ describe('cost presets', () => {
     expectEinval(() => resolveCostModel(customModel(changes)), value);
   });
 
-  it('a custom model written before wpqLines and rmwNs existed is accepted with both off (0)', () => {
+  it('a custom model written before wpqLines, rmwNs, bufferMissNs and fillBufferLines existed is accepted with all four off (0)', () => {
     const old: Record<string, unknown> = { ...customModel() };
-    delete old.wpqLines;
-    delete old.rmwNs;
-    expect(resolveCostModel(old as unknown as CostModel)).toMatchObject({ wpqLines: 0, rmwNs: 0 });
+    for (const field of LATER_FIELDS) delete old[field];
+    expect(resolveCostModel(old as unknown as CostModel)).toMatchObject({ wpqLines: 0, rmwNs: 0, bufferMissNs: 0, fillBufferLines: 0 });
   });
 
   it('a bad persistence argument is EINVAL', () => {

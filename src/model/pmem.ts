@@ -134,6 +134,8 @@ interface CpuRecord {
   counters: number[];
   /** Fences executed, as a u32: this CPU's writes between two fences form one request. */
   fenceEpoch: number;
+  /** When the CPU's fill buffers have worked off every line given them (the line budget). */
+  fillBudget: number;
 }
 
 interface BufferEntry {
@@ -162,6 +164,9 @@ interface DimmRecord {
   /** When each of the last wpqLines writes left the write queue (a ring; wpqHead is the oldest). */
   wpq: number[];
   wpqHead: number;
+  /** The media line the DIMM claimed a buffer entry for last (null: none), and when that claim completes. */
+  claimLine: number | null;
+  claimDone: number;
 }
 
 /** The cost parameters as the core holds them after costAttach (assembly/cost.ts). */
@@ -190,6 +195,9 @@ interface Params {
   mediaWriteNs: number;
   wpqLines: number;
   rmwNs: number;
+  bufferMissNs: number;
+  /** How far the line budget may run ahead: fillBufferLines × (readLineNs + flushLineNs); 0 turns it off. */
+  fillBurstNs: number;
   clwbInvalidates: boolean;
   eadr: boolean;
 }
@@ -221,6 +229,8 @@ function paramsOf(cost: CostModel): Params {
     mediaWriteNs: Math.trunc(cost.mediaLineBytes) / cost.mediaWriteBytesPerNs,
     wpqLines: Math.trunc(Math.min(cost.wpqLines, MAX_WPQ_LINES)),
     rmwNs: cost.rmwNs,
+    bufferMissNs: cost.bufferMissNs,
+    fillBurstNs: cost.fillBufferLines * (64 / cost.readBytesPerNs + 64 / cost.flushBytesPerNs),
     clwbInvalidates: cost.clwbInvalidates,
     eadr: cost.persistence === 'eadr',
   };
@@ -278,8 +288,9 @@ export class ModelPmem {
       pending: [],
       counters: new Array<number>(CPU_COUNTERS).fill(0),
       fenceEpoch: 0,
+      fillBudget: 0,
     }));
-    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], calendarHeld: new Float64Array(CALENDAR_BUCKETS), calendarBookedTo: new Float64Array(CALENDAR_BUCKETS), wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0 }));
+    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], calendarHeld: new Float64Array(CALENDAR_BUCKETS), calendarBookedTo: new Float64Array(CALENDAR_BUCKETS), wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0, claimLine: null, claimDone: 0 }));
     this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
   }
 
@@ -348,7 +359,12 @@ export class ModelPmem {
         continue;
       }
       // clflushopt / clwb: overlapped on the flush pipe, durable at this CPU's next fence.
-      const slotStart = this.pipeSlot(c, 'flushPipeFree', p.flushIssueNs, p.flushLineNs);
+      let slotStart = this.pipeSlot(c, 'flushPipeFree', p.flushIssueNs, p.flushLineNs);
+      if (dirty && p.fillBurstNs > 0) {
+        // A write-back also takes its share of the fill buffers; the pipe follows it.
+        slotStart = this.fillSlot(c, slotStart, p.flushLineNs);
+        c.flushPipeFree = slotStart + p.flushLineNs;
+      }
       c.outstanding.push(dirty ? this.dimmWrite(line * LINE_BYTES, slotStart + p.writebackNs, cpu, this.writeOwner(cpu)) : slotStart);
       let next = s;
       if (dirty) {
@@ -449,7 +465,12 @@ export class ModelPmem {
         cost += p.storeHitNs;
       } else {
         // The first miss pays for the read for ownership; the prefetcher hides the rest. Each
-        // read still takes its DIMM's media time, and waits when the media is busy.
+        // read still takes its DIMM's media time, and waits when the media is busy, and a
+        // share of the CPU's fill buffers: a long cold stream stalls at their pace.
+        if (p.fillBurstNs > 0) {
+          const at = c.now + cost;
+          cost += this.fillSlot(c, at, p.readLineNs) - at;
+        }
         cost += this.dimmRead(line * LINE_BYTES, c.now + cost, cpu) + (missed ? p.storeHitNs : p.storeMissNs);
         missed = true;
         c.counters[C_STORE_MISSES] += 1;
@@ -571,6 +592,16 @@ export class ModelPmem {
     return slot;
   }
 
+  /**
+   * The CPU's line budget: a line wanting `lineNs` of its fill buffers at `at` starts once the
+   * budget is no more than fillBurstNs ahead; returns when it starts.
+   */
+  private fillSlot(c: CpuRecord, at: number, lineNs: number): number {
+    const start = Math.max(at, c.fillBudget - this.p.fillBurstNs);
+    c.fillBudget = Math.max(c.fillBudget, start) + lineNs;
+    return start;
+  }
+
   /** The DIMM that holds media address `addr`: (addr / interleaveBytes) mod dimms. */
   private dimmOf(addr: number): DimmRecord {
     return this.dimms[Math.floor(addr / this.p.interleaveBytes) % this.p.dimms]!;
@@ -627,7 +658,8 @@ export class ModelPmem {
    * Without a buffer it goes to the media at once (a read first when the media line is
    * wider). With one it merges into the buffer; a miss in a full buffer writes the least
    * recently used media line to the media, reading it first unless all of its 64-byte parts
-   * were written. That media work queues on the DIMM's timeline; returns the acceptance time.
+   * were written. That media work queues on the DIMM's timeline. Returns when the write is
+   * acknowledged (dimmClaim).
    */
   private dimmWrite(addr: number, arrive: number, cpu: number, owner: number): number {
     const p = this.p;
@@ -669,10 +701,12 @@ export class ModelPmem {
       // The DIMM knows the line's old contents when the writing CPU's last read from it was
       // this line (a read for ownership).
       e.known = d.lastReadLine[cpu] === mediaLine;
+      d.claimLine = mediaLine;
+      d.claimDone = Infinity; // open until its first write is accepted
     }
     e.stamp = stamp;
     e.parts.add(part);
-    if (owner === 0 || p.rmwNs === 0) return this.dimmQueue(d, arrive, work);
+    if (owner === 0 || p.rmwNs === 0) return this.dimmClaim(d, mediaLine, this.dimmQueue(d, arrive, work));
     // A new request to a line whose read-modify-write is still in progress waits for it.
     const newRequest = e.owner !== owner;
     const accepted = this.dimmQueue(d, newRequest ? Math.max(arrive, e.busyUntil) : arrive, work);
@@ -680,7 +714,19 @@ export class ModelPmem {
     // Part of a line whose old contents the DIMM never read: it reads, merges and writes it.
     else if (newRequest) e.busyUntil = accepted + p.rmwNs;
     e.owner = owner;
-    return accepted;
+    return this.dimmClaim(d, mediaLine, accepted);
+  }
+
+  /**
+   * When a write to `mediaLine` accepted at `accepted` is acknowledged: the DIMM's claim of a
+   * buffer entry for the line it claimed last completes bufferMissNs after the last write to
+   * that line accepted while the claim was open; those writes are acknowledged then, any
+   * other write when accepted (assembly/cost.ts dimmClaim).
+   */
+  private dimmClaim(d: DimmRecord, mediaLine: number, accepted: number): number {
+    if (d.claimLine !== mediaLine || accepted >= d.claimDone) return accepted;
+    d.claimDone = accepted + this.p.bufferMissNs;
+    return d.claimDone;
   }
 
   /** Whose request a write of `cpu` belongs to: its writes since its last fence (never 0; assembly/cpu.ts writeOwner). */
