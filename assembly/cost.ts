@@ -258,7 +258,7 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
  * accepted. So a burst of lines into a new media line waits bufferMissNs after its last
  * line, while writes that wait for each other (clflush, or one per fence) pay it once.
  */
-function dimmClaim(d: usize, ml: u32, accepted: f64): f64 {
+@inline function dimmClaim(d: usize, ml: u32, accepted: f64): f64 {
   if (load<u32>(d, D_CLAIM_LINE) != ml + 1 || accepted >= load<f64>(d, D_CLAIM_DONE)) return accepted;
   const done = accepted + bufferMissNs;
   store<f64>(d, done, D_CLAIM_DONE);

@@ -210,5 +210,6 @@ describe('cost presets', () => {
     const optane = lines.find((line) => line.startsWith('| `optane-g1` |'));
     expect(optane).toContain('169.4 / 305.0');
     expect(optane).toContain('| 62.3 |'); // the [S1] Fig.2 target, reproduced
+    expect(optane).toContain('| 1.32 |'); // one thread's cold store+clwb stream, inside [S1] Fig.13's 1.1-1.5
   });
 });
