@@ -7,6 +7,7 @@
 //     4 u32 clock      LRU stamp source
 //    16 u32 wpqHead    the oldest slot of the write-queue ring
 //    20 u32 claimLine  the media line the DIMM claimed a buffer entry for last + 1 (0: none)
+//    24 u32 writers    a bit per CPU whose latest write went to this DIMM
 //    40 f64 claimDone  when that claim completes (dimmClaim)
 //    8, 12, 32, 33 and 2624..2879: the buffer's index (used, lastFound, mru, lru, hash and
 //                      lists: assembly/xpbuffer.ts)
@@ -16,11 +17,12 @@
 //                      the last write (writeOwner), 28 u32 known (the DIMM read the line)
 //  2880 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
 //  3392 u32 lastRead[MAX_CPUS]  per CPU, the media line it last read from this DIMM, + 1 (0: none)
+//  3424 f64 lastAck[MAX_CPUS]  per CPU, when its last write here was acknowledged (see writers)
 //  4096 the media calendar (assembly/media-calendar.ts)
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
-import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FILL_BUDGET, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count } from './cpu';
-import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE } from './layout';
+import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FILL_BUDGET, CPU_WRITE_DIMM, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count, cpuState } from './cpu';
+import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE, MAX_CPUS } from './layout';
 import { mediaBook } from './media-calendar';
 import { D_USED, XPBUFFER_END, bufferClaim, bufferFind, bufferOldest, bufferTouch, entryAt } from './xpbuffer';
 
@@ -50,9 +52,13 @@ export const P_WPQ_LINES: u32 = 22;
 export const P_RMW_NS: u32 = 23;
 export const P_BUFFER_MISS: u32 = 24;
 export const P_FILL_BUFFER_LINES: u32 = 25;
-export const P_CLWB_INVALIDATES: u32 = 26;
-export const P_EADR: u32 = 27;
-export const COST_PARAMS: u32 = 32;
+export const P_CONTENTION_WRITERS: u32 = 26;
+export const P_CONTENTION_EXPONENT: u32 = 27;
+export const P_CLWB_INVALIDATES: u32 = 30;
+export const P_EADR: u32 = 31;
+/** Then the host's table of media-write slowdowns for 1..MAX_CPUS writers (src/cost-model.ts coreCostParams). */
+export const P_WRITER_SLOWDOWN: u32 = 32;
+export const COST_PARAMS: u32 = 64;
 
 // Shared counters (f64), by index.
 export const M_DIMM_BYTES_WRITTEN: u32 = 0; // 64-byte writes that reached a DIMM
@@ -73,6 +79,8 @@ const E_KNOWN: u32 = 28;
 /** The deepest write queue a DIMM may have (src/presets.ts checks wpqLines against it). */
 export const MAX_WPQ_LINES: u32 = 64;
 const D_LAST_READ: u32 = D_WPQ + (MAX_WPQ_LINES << 3);
+const D_LAST_ACK: u32 = D_LAST_READ + (MAX_CPUS << 2);
+const D_WRITERS: u32 = 24;
 
 // The parameters, as this instance's globals.
 export let loadHitNs: f64 = 0;
@@ -102,6 +110,9 @@ export let wpqLines: u32 = 0; // 0: no media timeline
 export let rmwNs: f64 = 0; // how long a read-modify-write keeps its media line busy
 export let bufferMissNs: f64 = 0; // how long the DIMM takes to claim a buffer entry for a media line
 export let fillBurstNs: f64 = 0; // how far a CPU's line budget may run ahead of its clock (0: no budget)
+let contention: bool = false; // whether concurrent writers slow a DIMM's media writes
+/** A CPU quiet for longer than this (the media calendar's ring) no longer counts as a DIMM's writer. */
+const WRITER_QUIET_NS: f64 = 32768;
 export let clwbInvalidates: bool = false;
 export let eadr: bool = false;
 
@@ -141,6 +152,7 @@ export function costAttach(): void {
   rmwNs = param(P_RMW_NS);
   bufferMissNs = param(P_BUFFER_MISS);
   fillBurstNs = param(P_FILL_BUFFER_LINES) * (readLineNs + flushLineNs);
+  contention = param(P_CONTENTION_WRITERS) > 0;
   clwbInvalidates = param(P_CLWB_INVALIDATES) != 0;
   eadr = param(P_EADR) != 0;
 }
@@ -191,13 +203,21 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
  * the media at once. Returns when the write is acknowledged (dimmClaim).
  */
 export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
+  const d = dimm(addr);
+  if (!contention) return dimmTake(d, addr, arrive, cpu, owner, 1);
+  const ack = dimmTake(d, addr, arrive, cpu, owner, writerSlowdown(d, cpu, arrive));
+  store<f64>(d + D_LAST_ACK + (<usize>cpu << 3), ack);
+  return ack;
+}
+
+/** dimmWrite on DIMM `d`, its media work `slowdown` times as long. */
+function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdown: f64): f64 {
   mediaCount(M_DIMM_BYTES_WRITTEN, 64);
   const lineBytes = <f64>mediaLineBytes;
-  const d = dimm(addr);
   if (bufferLines == 0) {
     mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
     if (mediaLineBytes > 64) mediaCount(M_MEDIA_BYTES_READ, lineBytes);
-    return dimmQueue(d, arrive, mediaLineBytes > 64 ? mediaReadNs + mediaWriteNs : mediaWriteNs);
+    return dimmQueue(d, arrive, (mediaLineBytes > 64 ? mediaReadNs + mediaWriteNs : mediaWriteNs) * slowdown);
   }
   const ml = addr / mediaLineBytes;
   const part = <u64>1 << (<u64>((addr % mediaLineBytes) >> 6));
@@ -221,7 +241,7 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
         work = mediaReadNs;
       }
       mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
-      work += mediaWriteNs;
+      work = (work + mediaWriteNs) * slowdown;
     }
     bufferClaim(d, e, ml, fresh);
     store<u64>(e, 0, 8);
@@ -263,6 +283,38 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
   const done = accepted + bufferMissNs;
   store<f64>(d, done, D_CLAIM_DONE);
   return done;
+}
+
+/**
+ * How much slower the DIMM writes its media while several CPUs write to it (COST-MODEL.md
+ * 2.6, a fit to FAST'20 Fig. 4, not a mechanism). Its writers are the CPUs whose latest write
+ * went to it, `cpu` included, less those whose last write there was acknowledged more than
+ * WRITER_QUIET_NS before `arrive`. Time alone cannot tell: the host runs each CPU for a whole
+ * access at a time, so on a busy DIMM the CPUs' accesses follow each other in emulated time
+ * although their threads write at once. Beyond contentionWriters writers each media write
+ * takes (writers / contentionWriters) ^ contentionExponent times as long; the host computes
+ * that table once, so the core and the reference model round alike.
+ */
+function writerSlowdown(d: usize, cpu: u32, arrive: f64): f64 {
+  // This CPU's stream moves to this DIMM: it stops counting as a writer of the one before.
+  const c = cpuState(cpu);
+  const here = <u32>((d - DIMMS_OFFSET - COSTS_SIZE) / DIMM_STATE_SIZE) + 1;
+  const before = load<u32>(c, CPU_WRITE_DIMM);
+  if (before != here) {
+    if (before != 0) {
+      const old = <usize>DIMMS_OFFSET + COSTS_SIZE + <usize>(before - 1) * DIMM_STATE_SIZE;
+      store<u32>(old, load<u32>(old, D_WRITERS) & ~(1 << cpu), D_WRITERS);
+    }
+    store<u32>(d, load<u32>(d, D_WRITERS) | (1 << cpu), D_WRITERS);
+    store<u32>(c, here, CPU_WRITE_DIMM);
+  }
+  const others = load<u32>(d, D_WRITERS) & ~(1 << cpu);
+  if (others == 0) return 1; // alone: no slowdown, whatever the table says for one writer
+  let k: u32 = 1;
+  for (let o: u32 = 0; o < MAX_CPUS; o++) {
+    if (((others >> o) & 1) != 0 && load<f64>(d + D_LAST_ACK + (<usize>o << 3)) > arrive - WRITER_QUIET_NS) k++;
+  }
+  return param(P_WRITER_SLOWDOWN + k - 1);
 }
 
 @inline function lastRead(d: usize, cpu: u32): u32 {

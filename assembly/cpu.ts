@@ -9,6 +9,7 @@
 //    40  u32 pendingHead     first undo slot of the lines this CPU flushed and has not fenced
 //    44  u32 pendingCount
 //    48  u32 fenceEpoch      fences this CPU has executed (what separates its write requests)
+//    52  u32 writeDimm       the DIMM this CPU wrote to last + 1 (0: none), for writer contention
 //    56  f64 fillBudget      when the CPU's fill buffers have worked off every line given them
 //    64  f64 counters[CPU_COUNTERS]
 //   512  f64 outQ[MAX_OUTSTANDING]   completion times, a ring
@@ -24,6 +25,7 @@ export const CPU_OUT_HEAD: u32 = 36;
 export const CPU_PENDING_HEAD: u32 = 40;
 export const CPU_PENDING_COUNT: u32 = 44;
 export const CPU_FENCE_EPOCH: u32 = 48;
+export const CPU_WRITE_DIMM: u32 = 52;
 export const CPU_FILL_BUDGET: u32 = 56;
 export const CPU_COUNTERS_OFF: u32 = 64;
 export const CPU_OUTQ_OFF: u32 = 512;

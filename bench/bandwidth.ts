@@ -2,11 +2,12 @@
  * The bandwidth suite: the emulated sustained bandwidths that the README sets beside
  * FAST'20 (J. Yang et al.; NVSL/OptaneStudy graphs/): Fig. 12's bandwidth panel (6 CPUs on
  * six interleaved DIMMs, an sfence per access), Fig. 13 (one CPU, one DIMM, an sfence every
- * N bytes) and Fig. 4 with one DIMM (reads from 1 to 4 CPUs, 4 KiB accesses). Emulated time,
+ * N bytes) and Fig. 4 with one DIMM (reads from 1 to 4 CPUs, writes from 1 to 8, 4 KiB
+ * accesses). Emulated time,
  * so the figures do not vary between runs; each case names the published value.
  */
 import { metric, type MetricCase } from './case.js';
-import { FIG12_GBPS, FIG13_GBPS, FIG4_READ_GBPS, PUBLISHED_SIZES } from './published-bandwidth.js';
+import { FIG12_GBPS, FIG13_GBPS, FIG4_NI_WRITE_ROWS, FIG4_READ_GBPS, PUBLISHED_SIZES } from './published-bandwidth.js';
 import { streamBandwidth, type StreamKind } from './stream-bandwidth.js';
 import type { SuiteOptions } from './suite.js';
 
@@ -29,6 +30,12 @@ export async function runBandwidthSuite(options: SuiteOptions): Promise<MetricCa
     options.progress(`reads, ${cpus} CPUs`);
     const reads = await streamBandwidth('optane-g1', cpus, 'load', 4096, 16 << 20);
     cases.push(metric(`Fig. 4 reads, 4 KiB, ${cpus} CPUs, 1 DIMM (published ${FIG4_READ_GBPS[cpus - 1]})`, reads, 'GB/s'));
+  }
+  for (const { kind, cpus, gbps } of FIG4_NI_WRITE_ROWS) {
+    if (options.quick && cpus % 4 !== 0) continue;
+    options.progress(`${label(kind)}, ${cpus} CPUs`);
+    const writes = await streamBandwidth('optane-g1', cpus, kind, 4096);
+    cases.push(metric(`Fig. 4 ${label(kind)} + sfence, 4 KiB, ${cpus} CPUs, 1 DIMM (published ${gbps})`, writes, 'GB/s'));
   }
   return cases;
 }

@@ -27,6 +27,15 @@ export const FIG13_GBPS: Readonly<Record<PersistKind, readonly number[]>> = {
 /** Fig. 4 with one DIMM (04-bandwidth_thcount_optane_ni.csv), reads by 1 to 4 threads. */
 export const FIG4_READ_GBPS = [2.92, 5.66, 6.45, 6.52] as const;
 
+/** Fig. 4 with one DIMM, writes by 1 to 8 threads (the core's CPUs), 04-bandwidth_thcount_optane_ni.csv. */
+export const FIG4_NI_WRITE_GBPS: Readonly<Record<PersistKind, readonly number[]>> = {
+  ntstore: [2.22, 2.21, 2.21, 2.2, 2.12, 1.96, 1.73, 1.53],
+  clwb: [1.44, 1.79, 1.79, 1.71, 1.64, 1.55, 1.48, 1.4],
+};
+
+/** One row per kind and thread count of FIG4_NI_WRITE_GBPS. */
+export const FIG4_NI_WRITE_ROWS = (['ntstore', 'clwb'] as const).flatMap((kind) => FIG4_NI_WRITE_GBPS[kind].map((gbps, i) => ({ kind, cpus: i + 1, gbps })));
+
 /** One row per kind and size: what it.each and the suite iterate. */
 export function publishedRows(table: Readonly<Record<PersistKind, readonly number[]>>): { kind: PersistKind; size: number; gbps: number }[] {
   return (['ntstore', 'clwb'] as const).flatMap((kind) => PUBLISHED_SIZES.map((size, i) => ({ kind, size, gbps: table[kind][i]! })));

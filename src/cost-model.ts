@@ -54,6 +54,10 @@
  *                      read was another line: an NT store, say) keeps that line busy until
  *                      its acceptance + rmwNs; a later request to the line is accepted no
  *                      earlier. A line written whole, or read first, is not busy.
+ *   writer contention: (when contentionWriters > 0; COST-MODEL.md 2.6, a fit to [S1] Fig.4)
+ *                      a DIMM's writers are the CPUs whose latest write went to it, less those
+ *                      quiet there for over 32.8 µs; with k > contentionWriters of them, each
+ *                      media write takes (k / contentionWriters) ^ contentionExponent as long.
  *   buffer miss:       the DIMM claims a buffer entry for a media line it does not hold, one
  *                      line at a time. The claim stays open while writes to that line keep
  *                      coming; it completes bufferMissNs after the last of them, and they
@@ -117,16 +121,24 @@ export interface CostModel {
    * without it) turns the budget off.
    */
   fillBufferLines: number;
+  /**
+   * Writer contention (COST-MODEL.md 2.6): how many CPUs may write to one DIMM at once
+   * before its media writes slow down. 0 (the default for a custom model without it) turns
+   * it off.
+   */
+  contentionWriters: number;
+  /** With k > contentionWriters writers, each media write takes (k / contentionWriters) ^ contentionExponent as long. */
+  contentionExponent: number;
 }
 
 /** The fields added after the first release: a custom model may leave them out (0: off). */
-export const LATER_FIELDS = ['wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines'] as const;
+export const LATER_FIELDS = ['wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines', 'contentionWriters', 'contentionExponent'] as const;
 type LaterField = (typeof LATER_FIELDS)[number];
 
 /**
  * What a caller may pass for a custom model: a CostModel without the later fields, if it
  * likes (models written before they existed keep their meaning: no DIMM timeline, no
- * read-modify-write wait, no buffer-miss cost, no line budget).
+ * read-modify-write wait, no buffer-miss cost, no line budget, no writer contention).
  */
 export type CostModelInput = Omit<CostModel, LaterField> & Partial<Pick<CostModel, LaterField>>;
 
@@ -138,18 +150,35 @@ export const COST_FIELDS = [
   'ntIssueNs', 'ntLatencyNs', 'ntBytesPerNs',
   'sfenceNs', 'mfenceNs',
   'mediaLineBytes', 'bufferLines', 'dimms', 'interleaveBytes', 'mediaReadBytesPerNs', 'mediaWriteBytesPerNs',
-  'wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines',
+  'wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines', 'contentionWriters', 'contentionExponent',
 ] as const satisfies readonly (keyof CostModel)[];
 
-/** Where the flags go after COST_FIELDS in the core's parameter block (assembly/cost.ts P_CLWB_INVALIDATES, P_EADR). */
-const P_CLWB_INVALIDATES = 26;
-const P_EADR = 27;
+/** Where the flags and the slowdown table go in the core's parameter block (assembly/cost.ts P_CLWB_INVALIDATES, P_EADR, P_WRITER_SLOWDOWN). */
+const P_CLWB_INVALIDATES = 30;
+const P_EADR = 31;
+const P_WRITER_SLOWDOWN = 32;
+/** The most CPUs that can write to one DIMM (assembly/layout.ts MAX_CPUS). */
+const MAX_WRITERS = 8;
 
-/** The core's parameter block (what costSet takes, index by index): COST_FIELDS in order, then the flags. */
+/**
+ * How much longer a DIMM's media write takes with `writers` CPUs writing to it (COST-MODEL.md
+ * 2.6): 1 up to contentionWriters, then (writers / contentionWriters) ^ contentionExponent.
+ */
+export function writerSlowdown(cost: CostModel, writers: number): number {
+  if (cost.contentionWriters === 0 || writers <= cost.contentionWriters) return 1;
+  return (writers / cost.contentionWriters) ** cost.contentionExponent;
+}
+
+/**
+ * The core's parameter block (what costSet takes, index by index): COST_FIELDS in order, the
+ * flags, then writerSlowdown for 1 to 8 writers, computed here once so that the core and the
+ * reference model use the same numbers.
+ */
 export function coreCostParams(cost: CostModel): number[] {
   const params: number[] = COST_FIELDS.map((field) => cost[field]);
   while (params.length < P_CLWB_INVALIDATES) params.push(0);
   params[P_CLWB_INVALIDATES] = cost.clwbInvalidates ? 1 : 0;
   params[P_EADR] = cost.persistence === 'eadr' ? 1 : 0;
+  for (let k = 1; k <= MAX_WRITERS; k++) params[P_WRITER_SLOWDOWN + k - 1] = writerSlowdown(cost, k);
   return params;
 }

@@ -108,6 +108,10 @@ const OPTANE_G1: CostModel = {
   // verify that unit).
   rmwNs: 300,
   bufferMissNs: 44.2, // D: [S1] Fig.12 64 B − Fig.2, ntstore 124.7 − 90.4 = 34.3 and store+clwb 116.4 − 62.3 = 54.1; mean 44.2 (header)
+  // D: COST-MODEL.md §2.6, the fit to [S1] Fig.4 NI: ntstore 2.2 GB/s × min(1, (4/k)^0.6) for k threads
+  // on one DIMM (data: 2.20–2.22 up to 4, 1.53 at 8, 0.80 at 24).
+  contentionWriters: 4,
+  contentionExponent: 0.6,
 };
 
 /** Volatile DDR4-2666 DRAM on the same Cascade Lake machine, used as pmem (ADR semantics). */
@@ -143,6 +147,8 @@ const DRAM: CostModel = {
   wpqLines: 4, // TBD for DRAM; placeholder = optane-g1's, the same iMC ([S4])
   rmwNs: 0, // 64-byte media lines: a write never covers part of one, so there is no read-modify-write
   bufferMissNs: 0, // no media buffer: nothing to claim
+  contentionWriters: 0, // TBD: no published collapse; [S1] Fig.4 DRAM keeps rising to 24 threads
+  contentionExponent: 0,
 };
 
 /** Added latency of a direct-attached CXL link: [S13] (secondary) DRAM + 70–90 ns, midpoint 80. */
@@ -174,6 +180,8 @@ const CXL: CostModel = {
   wpqLines: 4, // TBD; placeholder = optane-g1's ([S4])
   rmwNs: 0, // 64-byte media lines: a write never covers part of one, so there is no read-modify-write
   bufferMissNs: 0, // no media buffer: nothing to claim
+  contentionWriters: 0, // TBD; placeholder = dram's (no CXL thread-scaling measurement found)
+  contentionExponent: 0,
 };
 
 /**
@@ -240,6 +248,7 @@ function checkField(field: (typeof COST_FIELDS)[number], value: unknown): void {
       break;
     case 'wpqLines':
     case 'fillBufferLines':
+    case 'contentionWriters':
       if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
       break;
     case 'dimms':

@@ -62,6 +62,9 @@ const CONGESTED = resolveCostModel({
 /** The timeline off (wpqLines 0): what a custom model written before it gets. */
 const NO_TIMELINE = resolveCostModel({ ...resolveCostModel('optane-g1-6dimm'), name: 'no-timeline', wpqLines: 0 });
 
+/** Writer contention from two writers on (the random operations use two CPUs), over two DIMMs. */
+const CONTENDED = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'contended', dimms: 2, contentionWriters: 1, contentionExponent: 0.7 });
+
 /** A tight line budget: one line ahead and a slow read rate, so that cold stores and write-backs wait on it all the time. */
 const TIGHT_BUDGET = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'tight-budget', fillBufferLines: 1, readBytesPerNs: 0.5 });
 
@@ -82,6 +85,7 @@ const CONFIGS: Config[] = [
   { label: 'congested adr', cost: CONGESTED, seeds: [11] },
   { label: 'no-timeline adr', cost: NO_TIMELINE, seeds: [12] },
   { label: 'tight-budget adr', cost: TIGHT_BUDGET, seeds: [13] },
+  { label: 'contended adr', cost: CONTENDED, seeds: [14] },
 ];
 
 const fixedSeed = process.env.PMEM_DIFF_SEED ? Number(process.env.PMEM_DIFF_SEED) : undefined;
@@ -736,6 +740,35 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
     const off = await hw(target, ROUND);
     off.pmStore(0, 0, bytes(512, 1));
     expect(off.pmNow(0)).toBe(ROUND.storeMissNs + 7 * ROUND.storeHitNs);
+  });
+
+  it('writer contention: a second CPU writing a DIMM doubles its media writes (contentionWriters 1, exponent 1) until it moves to another DIMM', async () => {
+    const pm = await hw(target, { ...TIMELINE, contentionWriters: 1, contentionExponent: 1 }); // 128 ns a media write
+    pm.pmStore(0, 0, bytes(64, 1), true); // CPU 0 alone on DIMM 0: media busy from 81 to 209
+    pm.pmStore(1, 8192, bytes(64, 1), true); // CPU 1 on DIMM 0 too: two writers, 2 × 128 from 209 to 465
+    pm.pmAdvance(2, 100);
+    pm.pmLoad(2, 16384, 64); // a read of DIMM 0 at 100 waits for both
+    expect(pm.pmNow(2)).toBe(465 + TIMELINE.loadRandNs);
+    pm.pmStore(1, 4096, bytes(64, 1), true); // CPU 1's stream moves to DIMM 1
+    pm.pmStore(0, 64, bytes(64, 1), true); // CPU 0 alone on DIMM 0 again: 128 ns, after CPU 2's read (465 to 529), to 657
+    pm.pmAdvance(3, 100);
+    pm.pmLoad(3, 24576, 64);
+    expect(pm.pmNow(3)).toBe(657 + TIMELINE.loadRandNs);
+  });
+
+  it('writer contention: a CPU whose last write to the DIMM was acknowledged more than 32768 ns ago no longer counts as its writer', async () => {
+    /** CPU 0's write to DIMM 0 at `at` + 81, after CPU 1's acknowledged at 81: its fence, then a read; the clock gained. */
+    const writeAndRead = async (at: number): Promise<number> => {
+      const pm = await hw(target, { ...TIMELINE, contentionWriters: 1, contentionExponent: 1 });
+      pm.pmStore(1, 8192, bytes(64, 1), true);
+      pm.pmAdvance(0, at);
+      pm.pmStore(0, 0, bytes(64, 1), true);
+      pm.pmFence(0, false); // accepted on arrival, at + 81
+      pm.pmLoad(0, 16384, 64); // waits for the write's media time, then reads
+      return pm.pmNow(0) - at;
+    };
+    expect(await writeAndRead(32_700)).toBe(81 + 2 * 128 + TIMELINE.loadRandNs); // 81 > 32781 − 32768: two writers
+    expect(await writeAndRead(32_800)).toBe(81 + 128 + TIMELINE.loadRandNs); // quiet: CPU 0 alone
   });
 
   it('the media calendar: a CPU behind in time uses the idle media before another CPU\'s later work, and waits for work it overlaps', async () => {

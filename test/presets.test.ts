@@ -156,6 +156,9 @@ describe('cost presets', () => {
     ['a buffer-miss time that is not a number', { bufferMissNs: Number.NaN }, 'bufferMissNs', 'NaN'],
     ['more fill buffers than the core keeps lines in flight', { fillBufferLines: 65 }, 'fillBufferLines', '65'],
     ['a fractional number of fill buffers', { fillBufferLines: 2.5 }, 'fillBufferLines', '2.5'],
+    ['a fractional number of contending writers', { contentionWriters: 2.5 }, 'contentionWriters', '2.5'],
+    ['more contending writers than the core keeps', { contentionWriters: 65 }, 'contentionWriters', '65'],
+    ['a negative contention exponent', { contentionExponent: -0.6 }, 'contentionExponent', '-0.6'],
     ['zero dimms', { dimms: 0 }, 'dimms', '0'],
     ['65 dimms', { dimms: 65 }, 'dimms', '65'],
     ['mediaLineBytes 100', { mediaLineBytes: 100 }, 'mediaLineBytes', '100'],
@@ -171,10 +174,10 @@ describe('cost presets', () => {
     expectEinval(() => resolveCostModel(customModel(changes)), value);
   });
 
-  it('a custom model written before wpqLines, rmwNs, bufferMissNs and fillBufferLines existed is accepted with all four off (0)', () => {
+  it('a custom model written before the later fields (wpqLines, rmwNs, bufferMissNs, fillBufferLines, contention) existed is accepted with them off (0)', () => {
     const old: Record<string, unknown> = { ...customModel() };
     for (const field of LATER_FIELDS) delete old[field];
-    expect(resolveCostModel(old as unknown as CostModel)).toMatchObject({ wpqLines: 0, rmwNs: 0, bufferMissNs: 0, fillBufferLines: 0 });
+    expect(resolveCostModel(old as unknown as CostModel)).toMatchObject(Object.fromEntries(LATER_FIELDS.map((field) => [field, 0])));
   });
 
   it('a bad persistence argument is EINVAL', () => {

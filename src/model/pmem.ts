@@ -40,7 +40,7 @@
  * A whole store or load is one access here; src/core.ts cuts calls longer than its 2 MiB
  * scratch buffer into several (each then pays its own first miss).
  */
-import type { CostModel } from '../cost-model.js';
+import { writerSlowdown, type CostModel } from '../cost-model.js';
 import { PmemError } from '../errors.js';
 import { Rng } from '../random.js';
 
@@ -98,6 +98,8 @@ const MAX_BUFFER_LINES = 64;
 const MAX_WPQ_LINES = 64;
 /** The media calendar's ring: buckets of 32 ns, 1024 of them (assembly/media-calendar.ts). */
 const CALENDAR_BUCKETS = 1024;
+/** A CPU quiet for longer than this (the calendar's ring) no longer counts as a DIMM's writer (assembly/cost.ts). */
+const WRITER_QUIET_NS = 32768;
 const CALENDAR_BUCKET_NS = 32;
 
 export interface ModelPmemOptions {
@@ -136,6 +138,8 @@ interface CpuRecord {
   fenceEpoch: number;
   /** When the CPU's fill buffers have worked off every line given them (the line budget). */
   fillBudget: number;
+  /** The DIMM this CPU wrote to last (null: none), for writer contention. */
+  writeDimm: DimmRecord | null;
 }
 
 interface BufferEntry {
@@ -167,6 +171,10 @@ interface DimmRecord {
   /** The media line the DIMM claimed a buffer entry for last (null: none), and when that claim completes. */
   claimLine: number | null;
   claimDone: number;
+  /** Per CPU, when its last write here was acknowledged (null: never). */
+  lastAck: (number | null)[];
+  /** The CPUs whose latest write went to this DIMM. */
+  writers: Set<number>;
 }
 
 /** The cost parameters as the core holds them after costAttach (assembly/cost.ts). */
@@ -198,6 +206,9 @@ interface Params {
   bufferMissNs: number;
   /** How far the line budget may run ahead: fillBufferLines × (readLineNs + flushLineNs); 0 turns it off. */
   fillBurstNs: number;
+  /** Whether concurrent writers slow a DIMM's media writes, and by how much for 1..MAX_CPUS writers. */
+  contention: boolean;
+  writerSlowdown: number[];
   clwbInvalidates: boolean;
   eadr: boolean;
 }
@@ -231,6 +242,8 @@ function paramsOf(cost: CostModel): Params {
     rmwNs: cost.rmwNs,
     bufferMissNs: cost.bufferMissNs,
     fillBurstNs: cost.fillBufferLines * (64 / cost.readBytesPerNs + 64 / cost.flushBytesPerNs),
+    contention: cost.contentionWriters > 0,
+    writerSlowdown: Array.from({ length: MAX_CPUS }, (_, i) => writerSlowdown(cost, i + 1)),
     clwbInvalidates: cost.clwbInvalidates,
     eadr: cost.persistence === 'eadr',
   };
@@ -289,8 +302,9 @@ export class ModelPmem {
       counters: new Array<number>(CPU_COUNTERS).fill(0),
       fenceEpoch: 0,
       fillBudget: 0,
+      writeDimm: null,
     }));
-    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], calendarHeld: new Float64Array(CALENDAR_BUCKETS), calendarBookedTo: new Float64Array(CALENDAR_BUCKETS), wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0, claimLine: null, claimDone: 0 }));
+    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], calendarHeld: new Float64Array(CALENDAR_BUCKETS), calendarBookedTo: new Float64Array(CALENDAR_BUCKETS), wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0, claimLine: null, claimDone: 0, lastAck: new Array<number | null>(MAX_CPUS).fill(null), writers: new Set<number>() }));
     this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
   }
 
@@ -662,14 +676,22 @@ export class ModelPmem {
    * acknowledged (dimmClaim).
    */
   private dimmWrite(addr: number, arrive: number, cpu: number, owner: number): number {
+    const d = this.dimmOf(addr);
+    if (!this.p.contention) return this.dimmTake(d, addr, arrive, cpu, owner, 1);
+    const ack = this.dimmTake(d, addr, arrive, cpu, owner, this.writerSlowdown(d, cpu, arrive));
+    d.lastAck[cpu] = ack;
+    return ack;
+  }
+
+  /** dimmWrite on DIMM `d`, its media work `slowdown` times as long. */
+  private dimmTake(d: DimmRecord, addr: number, arrive: number, cpu: number, owner: number, slowdown: number): number {
     const p = this.p;
     const m = this.mediaCounters;
-    const d = this.dimmOf(addr);
     m[M_DIMM_BYTES_WRITTEN] += 64;
     if (p.bufferLines === 0) {
       m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
       if (p.mediaLineBytes > 64) m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
-      return this.dimmQueue(d, arrive, p.mediaLineBytes > 64 ? p.mediaReadNs + p.mediaWriteNs : p.mediaWriteNs);
+      return this.dimmQueue(d, arrive, (p.mediaLineBytes > 64 ? p.mediaReadNs + p.mediaWriteNs : p.mediaWriteNs) * slowdown);
     }
     const mediaLine = Math.floor(addr / p.mediaLineBytes);
     const part = Math.floor((addr % p.mediaLineBytes) / LINE_BYTES);
@@ -692,7 +714,7 @@ export class ModelPmem {
           work = p.mediaReadNs;
         }
         m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
-        work += p.mediaWriteNs;
+        work = (work + p.mediaWriteNs) * slowdown;
       }
       e.mediaLine = mediaLine;
       e.parts = new Set();
@@ -715,6 +737,26 @@ export class ModelPmem {
     else if (newRequest) e.busyUntil = accepted + p.rmwNs;
     e.owner = owner;
     return this.dimmClaim(d, mediaLine, accepted);
+  }
+
+  /**
+   * The slowdown of DIMM `d`'s media writes (COST-MODEL.md 2.6): its writers are the CPUs
+   * whose latest write went to it, `cpu` included, less those quiet there for longer than
+   * WRITER_QUIET_NS before `arrive` (assembly/cost.ts writerSlowdown).
+   */
+  private writerSlowdown(d: DimmRecord, cpu: number, arrive: number): number {
+    const c = this.cpus[cpu]!;
+    if (c.writeDimm !== d) {
+      c.writeDimm?.writers.delete(cpu);
+      d.writers.add(cpu);
+      c.writeDimm = d;
+    }
+    let writers = 1;
+    for (const other of d.writers) {
+      const at = d.lastAck[other];
+      if (other !== cpu && at !== null && at !== undefined && at > arrive - WRITER_QUIET_NS) writers += 1;
+    }
+    return this.p.writerSlowdown[writers - 1]!;
   }
 
   /**
