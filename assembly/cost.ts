@@ -200,12 +200,17 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
  * write-back, an NT line, an eviction): it merges into the DIMM's buffer; a buffer miss
  * evicts the least recently used media line, which is written to the media, after a read
  * when it was only partly written (read-modify-write). Without a buffer every write goes to
- * the media at once. Returns when the write is acknowledged (dimmClaim).
+ * the media at once. Media work is slowed while several CPUs write the DIMM
+ * (writerSlowdown). Returns when the write is acknowledged (dimmClaim).
  */
 export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
   const d = dimm(addr);
   if (!contention) return dimmTake(d, addr, arrive, cpu, owner, 1);
-  const ack = dimmTake(d, addr, arrive, cpu, owner, writerSlowdown(d, cpu, arrive));
+  // A cache eviction belongs to no CPU's stream: the DIMM's writers slow it, but it neither
+  // makes its CPU one of them nor counts that CPU.
+  if (owner == 0) return dimmTake(d, addr, arrive, cpu, owner, writerSlowdown(d, arrive, 0));
+  joinWriters(d, cpu);
+  const ack = dimmTake(d, addr, arrive, cpu, owner, writerSlowdown(d, arrive, 1 << cpu));
   store<f64>(d + D_LAST_ACK + (<usize>cpu << 3), ack);
   return ack;
 }
@@ -285,18 +290,8 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
   return done;
 }
 
-/**
- * How much slower the DIMM writes its media while several CPUs write to it (COST-MODEL.md
- * 2.6, a fit to FAST'20 Fig. 4, not a mechanism). Its writers are the CPUs whose latest write
- * went to it, `cpu` included, less those whose last write there was acknowledged more than
- * WRITER_QUIET_NS before `arrive`. Time alone cannot tell: the host runs each CPU for a whole
- * access at a time, so on a busy DIMM the CPUs' accesses follow each other in emulated time
- * although their threads write at once. Beyond contentionWriters writers each media write
- * takes (writers / contentionWriters) ^ contentionExponent times as long; the host computes
- * that table once, so the core and the reference model round alike.
- */
-function writerSlowdown(d: usize, cpu: u32, arrive: f64): f64 {
-  // This CPU's stream moves to this DIMM: it stops counting as a writer of the one before.
+/** `cpu`'s write stream moves to DIMM `d`: it stops counting as a writer of the one before. */
+function joinWriters(d: usize, cpu: u32): void {
   const c = cpuState(cpu);
   const here = <u32>((d - DIMMS_OFFSET - COSTS_SIZE) / DIMM_STATE_SIZE) + 1;
   const before = load<u32>(c, CPU_WRITE_DIMM);
@@ -308,13 +303,28 @@ function writerSlowdown(d: usize, cpu: u32, arrive: f64): f64 {
     store<u32>(d, load<u32>(d, D_WRITERS) | (1 << cpu), D_WRITERS);
     store<u32>(c, here, CPU_WRITE_DIMM);
   }
-  const others = load<u32>(d, D_WRITERS) & ~(1 << cpu);
-  if (others == 0) return 1; // alone: no slowdown, whatever the table says for one writer
-  let k: u32 = 1;
+}
+
+/**
+ * How much slower the DIMM writes its media while several CPUs write to it (COST-MODEL.md
+ * 2.6, a fit to FAST'20 Fig. 4, not a mechanism). Its writers are the CPUs whose latest write
+ * went to it (joinWriters), less those whose last write there was acknowledged more than
+ * WRITER_QUIET_NS before `arrive`; the writing CPU (`self`, its bit; 0 for an eviction)
+ * always counts. Time alone cannot tell who writes at once: the host runs each CPU for a
+ * whole access at a time, so on a busy DIMM the CPUs' accesses follow each other in emulated
+ * time although their threads write together. Beyond contentionWriters writers each media
+ * write takes (writers / contentionWriters) ^ contentionExponent times as long; the host
+ * computes that table once, so the core and the reference model round alike.
+ */
+function writerSlowdown(d: usize, arrive: f64, self: u32): f64 {
+  const writers = load<u32>(d, D_WRITERS);
+  if ((writers & ~self) == 0) return 1; // no other writer: no slowdown
+  let k: u32 = 0;
   for (let o: u32 = 0; o < MAX_CPUS; o++) {
-    if (((others >> o) & 1) != 0 && load<f64>(d + D_LAST_ACK + (<usize>o << 3)) > arrive - WRITER_QUIET_NS) k++;
+    const bit: u32 = 1 << o;
+    if ((writers & bit) != 0 && ((self & bit) != 0 || load<f64>(d + D_LAST_ACK + (<usize>o << 3)) > arrive - WRITER_QUIET_NS)) k++;
   }
-  return param(P_WRITER_SLOWDOWN + k - 1);
+  return k <= 1 ? 1 : param(P_WRITER_SLOWDOWN + k - 1);
 }
 
 @inline function lastRead(d: usize, cpu: u32): u32 {

@@ -771,6 +771,27 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
     expect(await writeAndRead(32_800)).toBe(81 + 128 + TIMELINE.loadRandNs); // quiet: CPU 0 alone
   });
 
+  it("writer contention: a cache eviction's write-back neither moves its CPU's stream to another DIMM nor counts there", async () => {
+    /** CPU 1 streams to DIMM 1, maybe evicts a line to DIMM 0, then CPU 0 writes DIMM 1; CPU 0's clock after a read of DIMM 1. */
+    const cpu0After = async (contentionWriters: number, evict: boolean): Promise<number> => {
+      const pm = await hw(target, { ...TIMELINE, contentionWriters, contentionExponent: 1 }, 1); // one undo slot
+      pm.pmStore(1, 4096, bytes(64, 1), true); // CPU 1's stream: DIMM 1
+      pm.pmFence(1, false);
+      if (evict) {
+        pm.pmStore(1, 8192, bytes(64, 1)); // takes the only undo slot
+        pm.pmStore(1, 64, bytes(64, 1)); // evicts line 8192: its write-back goes to DIMM 0
+      }
+      pm.pmStore(0, 4160, bytes(64, 1), true); // DIMM 1
+      pm.pmFence(0, false);
+      pm.pmLoad(0, 12288, 64); // DIMM 1: waits for its media work
+      return pm.pmNow(0);
+    };
+    const alone = await cpu0After(0, false);
+    const shared = await cpu0After(1, false);
+    expect(shared).toBeGreaterThan(alone); // CPU 1 is DIMM 1's other writer
+    expect(await cpu0After(1, true)).toBe(shared); // and stays one after its eviction to DIMM 0
+  });
+
   it('the media calendar: a CPU behind in time uses the idle media before another CPU\'s later work, and waits for work it overlaps', async () => {
     const pm = await hw(target, TIMELINE); // 64 ns to read a line, 128 to write one
     pm.pmAdvance(0, 10_000);

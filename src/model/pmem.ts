@@ -678,7 +678,10 @@ export class ModelPmem {
   private dimmWrite(addr: number, arrive: number, cpu: number, owner: number): number {
     const d = this.dimmOf(addr);
     if (!this.p.contention) return this.dimmTake(d, addr, arrive, cpu, owner, 1);
-    const ack = this.dimmTake(d, addr, arrive, cpu, owner, this.writerSlowdown(d, cpu, arrive));
+    // A cache eviction belongs to no CPU's stream: slowed by the DIMM's writers, it neither joins nor counts.
+    if (owner === 0) return this.dimmTake(d, addr, arrive, cpu, owner, this.writerSlowdown(d, arrive, null));
+    this.joinWriters(d, cpu);
+    const ack = this.dimmTake(d, addr, arrive, cpu, owner, this.writerSlowdown(d, arrive, cpu));
     d.lastAck[cpu] = ack;
     return ack;
   }
@@ -741,22 +744,26 @@ export class ModelPmem {
 
   /**
    * The slowdown of DIMM `d`'s media writes (COST-MODEL.md 2.6): its writers are the CPUs
-   * whose latest write went to it, `cpu` included, less those quiet there for longer than
-   * WRITER_QUIET_NS before `arrive` (assembly/cost.ts writerSlowdown).
+   * whose latest write went to it, less those quiet there for longer than WRITER_QUIET_NS
+   * before `arrive`; the writing CPU `self` (null for an eviction) always counts
+   * (assembly/cost.ts writerSlowdown).
    */
-  private writerSlowdown(d: DimmRecord, cpu: number, arrive: number): number {
+  private writerSlowdown(d: DimmRecord, arrive: number, self: number | null): number {
+    let writers = 0;
+    for (const cpu of d.writers) {
+      const at = d.lastAck[cpu];
+      if (cpu === self || (at !== null && at !== undefined && at > arrive - WRITER_QUIET_NS)) writers += 1;
+    }
+    return writers <= 1 ? 1 : this.p.writerSlowdown[writers - 1]!;
+  }
+
+  /** `cpu`'s write stream moves to DIMM `d`: it stops counting as a writer of the one before. */
+  private joinWriters(d: DimmRecord, cpu: number): void {
     const c = this.cpus[cpu]!;
-    if (c.writeDimm !== d) {
-      c.writeDimm?.writers.delete(cpu);
-      d.writers.add(cpu);
-      c.writeDimm = d;
-    }
-    let writers = 1;
-    for (const other of d.writers) {
-      const at = d.lastAck[other];
-      if (other !== cpu && at !== null && at !== undefined && at > arrive - WRITER_QUIET_NS) writers += 1;
-    }
-    return this.p.writerSlowdown[writers - 1]!;
+    if (c.writeDimm === d) return;
+    c.writeDimm?.writers.delete(cpu);
+    d.writers.add(cpu);
+    c.writeDimm = d;
   }
 
   /**
