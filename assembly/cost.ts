@@ -239,9 +239,10 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
     if (fresh) {
       e = entryAt(d, used);
     } else {
-      // Evict the least recently used media line.
+      // Evict the least recently used media line: a partly written one is merged with its old
+      // contents, read from the media unless the DIMM holds them (a read for ownership).
       e = bufferOldest(d);
-      if (load<u64>(e, 8) != fullMask) {
+      if (load<u64>(e, 8) != fullMask && load<u32>(e, E_KNOWN) == 0) {
         mediaCount(M_MEDIA_BYTES_READ, lineBytes);
         work = mediaReadNs;
       }

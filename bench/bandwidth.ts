@@ -2,13 +2,14 @@
  * The bandwidth suite: the emulated sustained bandwidths that the README sets beside
  * FAST'20 (J. Yang et al.; NVSL/OptaneStudy graphs/): Fig. 12's bandwidth panel (6 CPUs on
  * six interleaved DIMMs, an sfence per access), Fig. 13 (one CPU, one DIMM, an sfence every
- * N bytes) and Fig. 4 with one DIMM (reads from 1 to 4 CPUs, writes from 1 to 8, 4 KiB
- * accesses). Emulated time,
+ * N bytes), Fig. 4 with one DIMM (reads from 1 to 4 CPUs, writes from 1 to 8, 4 KiB
+ * accesses) and Fig. 5 with one DIMM (random accesses of each size, no fence per access).
+ * Emulated time,
  * so the figures do not vary between runs; each case names the published value.
  */
 import { metric, type MetricCase } from './case.js';
-import { FIG12_GBPS, FIG13_GBPS, FIG4_NI_WRITE_ROWS, FIG4_READ_GBPS, PUBLISHED_SIZES } from './published-bandwidth.js';
-import { streamBandwidth, type StreamKind } from './stream-bandwidth.js';
+import { FIG12_GBPS, FIG13_GBPS, FIG4_NI_WRITE_ROWS, FIG4_READ_GBPS, FIG5_NI_GBPS, FIG5_NI_THREADS, PUBLISHED_SIZES } from './published-bandwidth.js';
+import { RANDOM_UNFENCED, streamBandwidth, type StreamKind } from './stream-bandwidth.js';
 import type { SuiteOptions } from './suite.js';
 
 const label = (kind: StreamKind): string => (kind === 'clwb' ? 'store+clwb' : kind);
@@ -36,6 +37,15 @@ export async function runBandwidthSuite(options: SuiteOptions): Promise<MetricCa
     options.progress(`${label(kind)}, ${cpus} CPUs`);
     const writes = await streamBandwidth('optane-g1', cpus, kind, 4096);
     cases.push(metric(`Fig. 4 ${label(kind)} + sfence, 4 KiB, ${cpus} CPUs, 1 DIMM (published ${gbps})`, writes, 'GB/s'));
+  }
+  for (const kind of ['load', 'ntstore', 'clwb'] as const) {
+    const cpus = FIG5_NI_THREADS[kind];
+    for (const size of sizes) {
+      options.progress(`random ${label(kind)} ${size} B`);
+      const random = await streamBandwidth('optane-g1', cpus, kind, size, 8 << 20, RANDOM_UNFENCED);
+      const published = FIG5_NI_GBPS[kind][PUBLISHED_SIZES.indexOf(size)];
+      cases.push(metric(`Fig. 5 ${label(kind)} at random, ${size} B, ${cpus} CPUs, 1 DIMM (published ${published})`, random, 'GB/s'));
+    }
   }
   return cases;
 }

@@ -33,6 +33,18 @@ export const FIG4_NI_WRITE_GBPS: Readonly<Record<PersistKind, readonly number[]>
   clwb: [1.44, 1.79, 1.79, 1.71, 1.64, 1.55, 1.48, 1.4],
 };
 
+/**
+ * Fig. 5 with one DIMM (05-bandwidth_accesssize_optane_ni.csv): random accesses aligned to
+ * their size, no fence per access, per access size of PUBLISHED_SIZES; LATTester task 4 with
+ * 4 threads loading, 1 writing with ntstore, 2 with store+clwb (subtests/41_sizebw_unalign.sh).
+ */
+export const FIG5_NI_GBPS: Readonly<Record<StreamKind, readonly number[]>> = {
+  load: [1.675, 3.34375, 6.5046875, 6.53046875, 6.51875, 6.559375],
+  ntstore: [0.5546875, 1.0984375, 2.20703125, 2.209375, 2.2234375, 2.23125],
+  clwb: [0.51328125, 0.92734375, 1.7546875, 1.7609375, 1.7765625, 1.77421875],
+};
+export const FIG5_NI_THREADS: Readonly<Record<StreamKind, number>> = { load: 4, ntstore: 1, clwb: 2 };
+
 /** One row per kind and thread count of FIG4_NI_WRITE_GBPS. */
 export const FIG4_NI_WRITE_ROWS = (['ntstore', 'clwb'] as const).flatMap((kind) => FIG4_NI_WRITE_GBPS[kind].map((gbps, i) => ({ kind, cpus: i + 1, gbps })));
 

@@ -1,19 +1,31 @@
 /**
- * Sustained bandwidth of several emulated CPUs through the public API: each CPU streams
- * through its own region in accesses of `size` bytes (ntstore + sfence, store + clwb +
- * sfence, or a load), and the CPU with the smallest clock goes next, so the DIMMs' calendars
- * see requests in time order. test/validation.test.ts checks these figures against FAST'20;
- * the bandwidth suite (bench/bandwidth.ts) prints them.
+ * Sustained bandwidth of several emulated CPUs through the public API: each CPU goes through
+ * its own region in accesses of `size` bytes (ntstore, store + clwb, or a load), in order or
+ * at random aligned offsets, with an sfence after each write or only at the end, and the CPU
+ * with the smallest clock goes next, so the DIMMs' calendars see requests in time order.
+ * test/validation.test.ts checks these figures against FAST'20; the bandwidth suite
+ * (bench/bandwidth.ts) prints them.
  */
 import { createEmulator } from '../src/emulator.js';
 import { PRESETS, type PresetName } from '../src/presets.js';
+import { Rng } from '../src/random.js';
 
 const MiB = 1 << 20;
 
 export type StreamKind = 'ntstore' | 'clwb' | 'load';
 
+/** How each CPU walks its region: in order with a fence per write (FAST'20 Fig. 4, 12, 13), or at random without (Fig. 5). */
+export interface AccessPattern {
+  random: boolean;
+  fencePerAccess: boolean;
+}
+
+export const SEQUENTIAL_FENCED: AccessPattern = { random: false, fencePerAccess: true };
+/** FAST'20 Fig. 5 (LATTester task 4): random offsets aligned to the access size, no fence per access. */
+export const RANDOM_UNFENCED: AccessPattern = { random: true, fencePerAccess: false };
+
 /** GB/s (bytes per emulated ns) of `cpus` CPUs moving `totalBytes` together on `preset`. */
-export async function streamBandwidth(preset: PresetName, cpus: number, kind: StreamKind, size: number, totalBytes = 8 * MiB): Promise<number> {
+export async function streamBandwidth(preset: PresetName, cpus: number, kind: StreamKind, size: number, totalBytes = 8 * MiB, pattern = SEQUENTIAL_FENCED): Promise<number> {
   const emu = await createEmulator({ capacity: 1024 * MiB, preset });
   const m = emu.mmapDevice();
   const bytes = new Uint8Array(size).fill(0x5a);
@@ -23,7 +35,9 @@ export async function streamBandwidth(preset: PresetName, cpus: number, kind: St
   const { dimms, interleaveBytes } = PRESETS[preset];
   const set = dimms * interleaveBytes;
   const stride = Math.floor((64 * MiB) / set) * set;
-  const next = Array.from({ length: cpus }, (_, cpu) => cpu * (stride + interleaveBytes));
+  const start = Array.from({ length: cpus }, (_, cpu) => cpu * (stride + interleaveBytes));
+  const next = [...start];
+  const rng = new Rng(1); // the random offsets: the same every run
   const done = new Array<number>(cpus).fill(0);
   const clock = (cpu: number): number => {
     emu.cpu = cpu;
@@ -33,18 +47,24 @@ export async function streamBandwidth(preset: PresetName, cpus: number, kind: St
     let cpu = -1;
     for (let c = 0; c < cpus; c++) if (done[c]! < accesses && (cpu < 0 || clock(c) < clock(cpu))) cpu = c;
     emu.cpu = cpu;
+    const at = pattern.random ? start[cpu]! + rng.below(stride / size) * size : next[cpu]!;
     if (kind === 'load') {
-      m.load(next[cpu]!, size);
+      m.load(at, size);
     } else {
-      if (kind === 'ntstore') m.ntstore(next[cpu]!, bytes);
+      if (kind === 'ntstore') m.ntstore(at, bytes);
       else {
-        m.store(next[cpu]!, bytes);
-        m.clwb(next[cpu]!, size);
+        m.store(at, bytes);
+        m.clwb(at, size);
       }
-      emu.sfence();
+      if (pattern.fencePerAccess) emu.sfence();
     }
     next[cpu]! += size;
     done[cpu]! += 1;
+  }
+  // Every write is durable before the clock is read.
+  for (let cpu = 0; cpu < cpus; cpu++) {
+    emu.cpu = cpu;
+    emu.sfence();
   }
   const end = Math.max(...Array.from({ length: cpus }, (_, cpu) => clock(cpu)));
   return (accesses * cpus * size) / end;

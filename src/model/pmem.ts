@@ -712,7 +712,8 @@ export class ModelPmem {
         // Evict the least recently used media line (the first of the oldest stamps; stamps are unique).
         e = d.buffer[0]!;
         for (const entry of d.buffer) if (entry.stamp < e.stamp) e = entry;
-        if (e.parts.size !== p.mediaLineBytes / LINE_BYTES) {
+        // A partly written line is merged with its old contents, read from the media unless the DIMM holds them.
+        if (e.parts.size !== p.mediaLineBytes / LINE_BYTES && !e.known) {
           m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
           work = p.mediaReadNs;
         }
