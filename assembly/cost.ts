@@ -233,6 +233,15 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
   if (e != 0) {
     mediaCount(M_BUFFER_HITS, 1);
     bufferTouch(d, e);
+    if (load<u64>(e, 8) == fullMask) {
+      // A line written whole is written again: the DIMM first writes the whole line to the
+      // media (so rewriting a small region costs the media a line per rewrite), then keeps
+      // it, known, to merge the new parts into.
+      mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
+      work = mediaWriteNs * slowdown;
+      store<u64>(e, 0, 8);
+      store<u32>(e, 1, E_KNOWN);
+    }
   } else {
     const used = load<u32>(d, D_USED);
     const fresh = used < bufferLines;

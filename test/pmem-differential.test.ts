@@ -625,6 +625,20 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
     expect(pm.pmMediaCounter(M_DIMM_BYTES_WRITTEN)).toBe(14 * 64);
   });
 
+  it('a media line written whole and then written again goes to the media first, and the DIMM keeps its contents to merge into', async () => {
+    const pm = await hw(target, ROUND); // 256-byte media lines, 4 buffer entries
+    pm.pmStore(0, 0, bytes(256, 1), true); // media line 0, whole: buffered, not yet on the media
+    pm.pmFence(0, false);
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(0);
+    pm.pmStore(0, 64, bytes(64, 2), true); // written again: the whole line goes to the media first
+    pm.pmFence(0, false);
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(256);
+    for (const at of [1024, 2048, 3072, 4096]) pm.pmStore(0, at, bytes(256, 3), true); // evict media line 0 (one part new)
+    pm.pmFence(0, false);
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(512);
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_READ)).toBe(0); // the DIMM held the rest: no read to merge
+  });
+
   it('the DIMM timeline: a write queue of wpqLines per DIMM accepts a write once the write wpqLines before it has left for the media', async () => {
     const pm = await hw(target, TIMELINE); // 128 ns of media per line, a 2-write queue
     pm.pmStore(0, 0, bytes(256, 1), true); // 4 NT lines, slots at 1, 9, 17, 25, arriving 80 ns later

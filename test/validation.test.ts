@@ -161,10 +161,12 @@ describe('optane-g1 against FAST\'20 Fig. 9 (inferring the XPBuffer), within 25 
     }
   });
 
-  // Within 16 KiB both halves merge in the buffer. Published: about 1.03, each line reaching
-  // the media once a round. The model writes a buffered line to the media only when it is
-  // evicted, so it reports 0 here; the published knee also lies 2-4 KiB further out (README).
-  it('within the 16 KiB buffer the halves merge: no more media writes than published (1.04)', async () => {
-    for (const region of [4096, 16 * 1024]) expect(await probeWriteAmplification(region)).toBeLessThanOrEqual(1.04);
+  // Within 16 KiB both halves merge in the buffer, and each round the whole line reaches the
+  // media once, when it is written again. (The published knee lies 2-4 KiB further out, and a
+  // single 256 B line measures 0.80: neither is tested; README.)
+  it('within the 16 KiB buffer the halves merge: about one media write per line written', async () => {
+    for (const [region, published] of [[1024, 0.9703], [4096, 1.0344], [16 * 1024, 1.0363]] as const) {
+      within(await probeWriteAmplification(region), published, 0.25);
+    }
   });
 });

@@ -704,6 +704,13 @@ export class ModelPmem {
     let e = d.buffer.find((entry) => entry.mediaLine === mediaLine);
     if (e) {
       m[M_BUFFER_HITS] += 1;
+      if (e.parts.size === p.mediaLineBytes / LINE_BYTES) {
+        // Written whole and now again: the whole line goes to the media first, then stays, known.
+        m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
+        work = p.mediaWriteNs * slowdown;
+        e.parts = new Set();
+        e.known = true;
+      }
     } else {
       if (d.buffer.length < p.bufferLines) {
         e = { mediaLine, stamp, parts: new Set(), busyUntil: 0, owner: 0, known: false };
