@@ -197,10 +197,11 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
 
 /**
  * A 64-byte line reaches the DIMM holding media address `addr` at time `arrive` (a
- * write-back, an NT line, an eviction): it merges into the DIMM's buffer; a buffer miss
- * evicts the least recently used media line, which is written to the media, after a read
- * when it was only partly written (read-modify-write). Without a buffer every write goes to
- * the media at once. Media work is slowed while several CPUs write the DIMM
+ * write-back, an NT line, an eviction): it merges into the DIMM's buffer. A line written
+ * whole goes to the media when it is written again; a buffer miss evicts the least recently
+ * used media line, which is written to the media, after a read when it was written in part
+ * and the DIMM does not hold its old contents (read-modify-write). Without a buffer every
+ * write goes to the media at once. Media work is slowed while several CPUs write the DIMM
  * (writerSlowdown). Returns when the write is acknowledged (dimmClaim).
  */
 export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {

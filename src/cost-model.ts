@@ -28,13 +28,15 @@
  *                      clock; a write-back starts later).
  *   sfence / mfence:   now = max(now + sfenceNs (mfenceNs), every outstanding done).
  * Media (Optane's XPLine and XPBuffer, COST-MODEL.md 2.5): a 64-byte write reaching a DIMM
- * merges into its buffer of bufferLines media lines; a miss evicts the least recently used
- * (a media write of mediaLineBytes) and, since one 64-byte write never fills a 256-byte
- * media line, reads it first (a read-modify-write). DIMM = (address / interleaveBytes) mod dimms.
+ * merges into its buffer of bufferLines media lines. A line goes to the media (a media write
+ * of mediaLineBytes) when the buffer evicts it, the least recently written, to make room, or,
+ * if it was written whole, when it is written again. A line written only in part is read
+ * first (a read-modify-write), unless the DIMM holds its old contents (a read for ownership
+ * brought them, or it was whole). DIMM = (address / interleaveBytes) mod dimms.
  * The DIMM's timeline (COST-MODEL.md 2.5 "media time per DIMM"; on when wpqLines > 0), one
  * per DIMM and shared by every CPU:
- *   media work:        an eviction costs mediaLineBytes / mediaWriteBytesPerNs, plus
- *                      mediaLineBytes / mediaReadBytesPerNs for its read-modify-write; a
+ *   media work:        a line's write to the media costs mediaLineBytes / mediaWriteBytesPerNs,
+ *                      plus mediaLineBytes / mediaReadBytesPerNs for a read-modify-write; a
  *                      read that misses the buffer (a load miss, a store's read for
  *                      ownership) costs mediaLineBytes / mediaReadBytesPerNs. Work is booked
  *                      on a calendar of 32 ns buckets, each booked up to some time: a request

@@ -670,10 +670,11 @@ export class ModelPmem {
   /**
    * A 64-byte line reaches its DIMM at `arrive` (a write-back, an NT line, an eviction).
    * Without a buffer it goes to the media at once (a read first when the media line is
-   * wider). With one it merges into the buffer; a miss in a full buffer writes the least
-   * recently used media line to the media, reading it first unless all of its 64-byte parts
-   * were written. That media work queues on the DIMM's timeline. Returns when the write is
-   * acknowledged (dimmClaim).
+   * wider). With one it merges into the buffer: a line written whole goes to the media when
+   * it is written again, and a miss in a full buffer writes the least recently used line to
+   * the media, reading it first if it was written in part and the DIMM does not hold its old
+   * contents. That media work, slowed by writer contention, queues on the DIMM's timeline.
+   * Returns when the write is acknowledged (dimmClaim).
    */
   private dimmWrite(addr: number, arrive: number, cpu: number, owner: number): number {
     const d = this.dimmOf(addr);
