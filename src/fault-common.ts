@@ -1,6 +1,6 @@
 /**
  * Fault steps both kernel eras share (src/fault.ts, src/fault-p45.ts): the price of a
- * fault, SIGBUS beyond the end of the file, a hole read through the zero page, and a
+ * fault, SIGBUS beyond the end of the file, a hole read through a zero page, and a
  * private mapping's copy-on-write.
  */
 import type { DaxHost } from './dax-context.js';
@@ -28,6 +28,15 @@ export function mapZeroPte(host: DaxHost, m: FaultingMapping, vpage: number, pgo
   host.counters.zeroPteFaults++;
   host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
   return 'zero-pte';
+}
+
+/** Ends a PMD read fault on a hole: the huge zero page mapped read-only at PMD slot `slot`. */
+export function mapZeroPmd(host: DaxHost, m: FaultingMapping, slot: number, pgoff: number): 'zero-pmd' {
+  m.pt.pmds.set(slot, { pfn: 0, writable: false, zero: true });
+  chargeFault(host, false);
+  host.counters.zeroPmdFaults++;
+  host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'NOPAGE' });
+  return 'zero-pmd';
 }
 
 /** A write to a private mapping: the page is copied to an anonymous page; the tree is not involved. */

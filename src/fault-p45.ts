@@ -15,7 +15,7 @@
  */
 import type { DaxHost } from './dax-context.js';
 import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from './entry.js';
-import { chargeFault, copyOnWrite, faultSigbus, mapZeroPte } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
 import type { FaultKind, FaultingMapping } from './fault.js';
 import { PmemError } from './errors.js';
 
@@ -111,11 +111,7 @@ export function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
   if (holes && !write) {
     // The huge zero page, no radix entry.
     host.trace({ name: 'dax_pmd_load_hole', pgoff });
-    m.pt.pmds.set(slot, { pfn: 0, writable: false, zero: true });
-    chargeFault(host, false);
-    host.counters.zeroPmdFaults++;
-    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'NOPAGE' });
-    return 'zero-pmd';
+    return mapZeroPmd(host, m, slot, pgoff);
   }
   let major = false;
   if (holes) {

@@ -17,7 +17,7 @@ import {
   daxToPfn, daxUnlockedEntry,
 } from './entry.js';
 import { PmemError } from './errors.js';
-import { chargeFault, copyOnWrite, faultSigbus, mapZeroPte } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
 import type { DaxFile } from './file.js';
 import type { PageTable } from './page-table.js';
 import { vfsFsyncRange } from './writeback.js';
@@ -223,11 +223,7 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
     host.trace({ name: 'dax_pmd_load_hole', pgoff });
     file.replaceEntry(aligned, daxMkEntry(0, DAX_ZERO_PAGE | DAX_PMD));
     if (dirtyRule(host, false, false)) core.setMark(file.tree, aligned, PAGECACHE_TAG_DIRTY);
-    m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn: 0, writable: false, zero: true });
-    chargeFault(host, false);
-    host.counters.zeroPmdFaults++;
-    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'NOPAGE' });
-    return 'zero-pmd';
+    return mapZeroPmd(host, m, Math.floor(vpage / PMD_NR), pgoff);
   }
   let major = false;
   if (holes) {
