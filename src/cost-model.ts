@@ -163,17 +163,26 @@ const P_WRITER_SLOWDOWN = 32;
 const MAX_WRITERS = 8;
 
 /**
+ * The CPU's line budget per cold line written back, ns: one read for ownership plus one
+ * write-back (64 / readBytesPerNs + 64 / flushBytesPerNs); fillBufferLines of them is how
+ * far the budget may run ahead (assembly/cost.ts fillBurstNs).
+ */
+export function coldLineNs(cost: CostModel): number {
+  return 64 / cost.readBytesPerNs + 64 / cost.flushBytesPerNs;
+}
+
+/**
  * How much longer a DIMM's media write takes with `writers` CPUs writing to it (COST-MODEL.md
  * 2.6): 1 up to contentionWriters, then (writers / contentionWriters) ^ contentionExponent.
  */
-export function writerSlowdown(cost: CostModel, writers: number): number {
+export function contentionSlowdown(cost: CostModel, writers: number): number {
   if (cost.contentionWriters === 0 || writers <= cost.contentionWriters) return 1;
   return (writers / cost.contentionWriters) ** cost.contentionExponent;
 }
 
 /**
  * The core's parameter block (what costSet takes, index by index): COST_FIELDS in order, the
- * flags, then writerSlowdown for 1 to 8 writers, computed here once so that the core and the
+ * flags, then contentionSlowdown for 1 to 8 writers, computed here once so that the core and the
  * reference model use the same numbers.
  */
 export function coreCostParams(cost: CostModel): number[] {
@@ -181,6 +190,6 @@ export function coreCostParams(cost: CostModel): number[] {
   while (params.length < P_CLWB_INVALIDATES) params.push(0);
   params[P_CLWB_INVALIDATES] = cost.clwbInvalidates ? 1 : 0;
   params[P_EADR] = cost.persistence === 'eadr' ? 1 : 0;
-  for (let k = 1; k <= MAX_WRITERS; k++) params[P_WRITER_SLOWDOWN + k - 1] = writerSlowdown(cost, k);
+  for (let k = 1; k <= MAX_WRITERS; k++) params[P_WRITER_SLOWDOWN + k - 1] = contentionSlowdown(cost, k);
   return params;
 }

@@ -30,7 +30,7 @@
  * test/validation.test.ts checks all of these against the published curves; test/presets.test.ts
  * checks the closed forms.
  */
-import { COST_FIELDS, LATER_FIELDS, type CostModel, type CostModelInput } from './cost-model.js';
+import { COST_FIELDS, LATER_FIELDS, coldLineNs, type CostModel, type CostModelInput } from './cost-model.js';
 import { PmemError } from './errors.js';
 
 export type PresetName = 'optane-g1' | 'optane-g1-6dimm' | 'dram' | 'cxl' | 'nvdimm-n';
@@ -341,7 +341,7 @@ function flushThroughputGBps(m: CostModel): number {
  */
 function coldStreamGBps(m: CostModel): number {
   if (m.fillBufferLines === 0) return flushThroughputGBps(m);
-  return LINE_BYTES / (LINE_BYTES / m.readBytesPerNs + LINE_BYTES / m.flushBytesPerNs);
+  return LINE_BYTES / coldLineNs(m);
 }
 
 /** A Markdown table of the presets, one row each, for the README and docs/presets.md. */

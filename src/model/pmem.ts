@@ -40,7 +40,7 @@
  * A whole store or load is one access here; src/core.ts cuts calls longer than its 2 MiB
  * scratch buffer into several (each then pays its own first miss).
  */
-import { writerSlowdown, type CostModel } from '../cost-model.js';
+import { coldLineNs, contentionSlowdown, type CostModel } from '../cost-model.js';
 import { PmemError } from '../errors.js';
 import { Rng } from '../random.js';
 
@@ -208,7 +208,7 @@ interface Params {
   fillBurstNs: number;
   /** Whether concurrent writers slow a DIMM's media writes, and by how much for 1..MAX_CPUS writers. */
   contention: boolean;
-  writerSlowdown: number[];
+  slowdownByWriters: number[];
   clwbInvalidates: boolean;
   eadr: boolean;
 }
@@ -241,9 +241,9 @@ function paramsOf(cost: CostModel): Params {
     wpqLines: Math.trunc(Math.min(cost.wpqLines, MAX_WPQ_LINES)),
     rmwNs: cost.rmwNs,
     bufferMissNs: cost.bufferMissNs,
-    fillBurstNs: cost.fillBufferLines * (64 / cost.readBytesPerNs + 64 / cost.flushBytesPerNs),
+    fillBurstNs: cost.fillBufferLines * coldLineNs(cost),
     contention: cost.contentionWriters > 0,
-    writerSlowdown: Array.from({ length: MAX_CPUS }, (_, i) => writerSlowdown(cost, i + 1)),
+    slowdownByWriters: Array.from({ length: MAX_CPUS }, (_, i) => contentionSlowdown(cost, i + 1)),
     clwbInvalidates: cost.clwbInvalidates,
     eadr: cost.persistence === 'eadr',
   };
@@ -763,7 +763,7 @@ export class ModelPmem {
       const at = d.lastAck[cpu];
       if (cpu === self || (at !== null && at !== undefined && at > arrive - WRITER_QUIET_NS)) writers += 1;
     }
-    return writers <= 1 ? 1 : this.p.writerSlowdown[writers - 1]!;
+    return writers <= 1 ? 1 : this.p.slowdownByWriters[writers - 1]!;
   }
 
   /** `cpu`'s write stream moves to DIMM `d`: it stops counting as a writer of the one before. */
