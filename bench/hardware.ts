@@ -3,10 +3,10 @@
  * the command buffer runs per second, the wasm core against the reference model on one
  * command buffer, and the memory the line state takes.
  */
-import type { CommandBuilder } from '../src/commands.js';
-import { createEmulator, type Emulator } from '../src/emulator.js';
+import type { CommandBuilder } from '../src/hw/commands.js';
+import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
 import { ModelPmem } from '../src/model/pmem.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/base/random.js';
 import { compareSides, metric, type BenchCase, type MetricCase } from './case.js';
 import { opsPerSecond } from './measure.js';
 import { runRecordsOnModel } from './model-commands.js';

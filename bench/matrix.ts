@@ -3,9 +3,9 @@
  * on this 2-core machine) and the workload operations it emulates per second of wall time.
  */
 import { availableParallelism } from 'node:os';
-import { runMatrix, type MatrixOptions } from '../src/matrix.js';
-import { STRATEGY_NAMES } from '../src/strategies.js';
-import { WORKLOAD_NAMES } from '../src/workloads/index.js';
+import { runMatrix, type MatrixOptions } from '../src/job/matrix.js';
+import { STRATEGY_NAMES } from '../src/job/strategies.js';
+import { WORKLOAD_NAMES } from '../src/job/workloads/index.js';
 import { metric, type MetricCase } from './case.js';
 import type { SuiteOptions } from './suite.js';
 

@@ -1,5 +1,5 @@
 /** Runs a hardware command buffer on the reference model, record by record (assembly/pmcmd.ts's loop). */
-import { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE, type CommandBuilder } from '../src/commands.js';
+import { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE, type CommandBuilder } from '../src/hw/commands.js';
 import type { ModelPmem } from '../src/model/pmem.js';
 
 /** Runs `commands` on CPU 0 of `model`; returns the model's clock afterwards. */

@@ -6,9 +6,9 @@
  * test/validation.test.ts checks these figures against FAST'20; the bandwidth suite
  * (bench/bandwidth.ts) prints them.
  */
-import { createEmulator } from '../src/emulator.js';
-import { PRESETS, type PresetName } from '../src/presets.js';
-import { Rng } from '../src/random.js';
+import { createEmulator } from '../src/emulator/emulator.js';
+import { PRESETS, type PresetName } from '../src/hw/presets.js';
+import { Rng } from '../src/base/random.js';
 
 const MiB = 1 << 20;
 

@@ -6,8 +6,8 @@
  * helper taking a Forest: a shared call site would see both classes and go polymorphic,
  * slowing both sides by an amount that belongs to neither.
  */
-import { BatchBuilder } from '../src/batch.js';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_WRITEBACK, XA_MAX_INDEX, daxMkEntry } from '../src/entry.js';
+import { BatchBuilder } from '../src/core/batch.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_WRITEBACK, XA_MAX_INDEX, daxMkEntry } from '../src/core/entry.js';
 import type { Sides } from './case.js';
 import type { XarrayWorkload } from './xarray-workload.js';
 

@@ -3,11 +3,11 @@
  * build) and in one ModelForest, 10% of them DIRTY, plus seeded pools of present indices
  * that both sides walk in the same order.
  */
-import { BatchBuilder, BATCH_RESULT_WORDS } from '../src/batch.js';
-import { Core } from '../src/core.js';
-import { DAX_PFN_MAX, PAGECACHE_TAG_DIRTY, XA_MAX_INDEX, daxMkEntry } from '../src/entry.js';
+import { BatchBuilder, BATCH_RESULT_WORDS } from '../src/core/batch.js';
+import { Core } from '../src/core/core.js';
+import { DAX_PFN_MAX, PAGECACHE_TAG_DIRTY, XA_MAX_INDEX, daxMkEntry } from '../src/core/entry.js';
 import { ModelForest } from '../src/model/xarray.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/base/random.js';
 
 /** dense: indices 0..N-1 (full leaves); sparse: i * SPARSE_STRIDE (about one entry per leaf). */
 export type Layout = 'dense' | 'sparse';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const CLI = ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname];
+const CLI = ['--import', 'tsx', new URL('../src/cli/cli.ts', import.meta.url).pathname];
 
 async function daxemu(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

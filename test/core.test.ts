@@ -1,10 +1,10 @@
 // The wasm core beyond the shared contract: height growth and shrink, node reuse, the
 // memory map, running out of memory or tree ids, the invariant checker and the dump.
 import { describe, expect, it } from 'vitest';
-import { BatchBuilder } from '../src/batch.js';
-import { Core, InvariantError } from '../src/core.js';
-import { PAGECACHE_TAG_DIRTY, XA_MAX_INDEX, xaMkError } from '../src/entry.js';
-import { ERRNO, PmemError } from '../src/errors.js';
+import { BatchBuilder } from '../src/core/batch.js';
+import { Core, InvariantError } from '../src/core/core.js';
+import { PAGECACHE_TAG_DIRTY, XA_MAX_INDEX, xaMkError } from '../src/core/entry.js';
+import { ERRNO, PmemError } from '../src/base/errors.js';
 import { ModelForest } from '../src/model/xarray.js';
 import { BUILDS, makeCore, wordFor } from './helpers.js';
 

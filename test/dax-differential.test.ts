@@ -17,13 +17,13 @@
 //   DAX_DIFF_KERNEL=<kernel> DAX_DIFF_SEED=<seed> npx vitest run test/dax-differential.test.ts
 // (DAX_DIFF_STEPS=<n> to change the length).
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator.js';
-import { PmemError } from '../src/errors.js';
-import type { Allocate } from '../src/file.js';
-import type { FileMapping } from '../src/file-mapping.js';
-import type { KernelProfile } from '../src/kernel.js';
+import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { PmemError } from '../src/base/errors.js';
+import type { Allocate } from '../src/dax/file.js';
+import type { FileMapping } from '../src/dax/file-mapping.js';
+import type { KernelProfile } from '../src/dax/kernel.js';
 import { ModelDax, type FaultResult, type ModelEntry, type ModelMapping } from '../src/model/dax.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/base/random.js';
 import { attempt } from './helpers.js';
 
 const KiB = 1024;

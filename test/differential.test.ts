@@ -3,12 +3,12 @@
 // periodically, the full contents must be equal, and the core's invariants must hold.
 // A failure names its seed and step: rerun with DIFF_SEED=<seed> to replay it.
 import { describe, expect, it } from 'vitest';
-import { BatchBuilder } from '../src/batch.js';
-import type { Core } from '../src/core.js';
-import { daxMkEntry, PMD_NR, XA_MAX_INDEX } from '../src/entry.js';
+import { BatchBuilder } from '../src/core/batch.js';
+import type { Core } from '../src/core/core.js';
+import { daxMkEntry, PMD_NR, XA_MAX_INDEX } from '../src/core/entry.js';
 import { ModelForest } from '../src/model/xarray.js';
-import { Rng } from '../src/random.js';
-import type { Forest } from '../src/tree.js';
+import { Rng } from '../src/base/random.js';
+import type { Forest } from '../src/core/tree.js';
 import { attempt, BUILDS, makeCore, pickIndex } from './helpers.js';
 
 function randomWord(rng: Rng): number {

@@ -5,9 +5,9 @@ import {
   DAX_EMPTY, DAX_LOCKED, DAX_PFN_MAX, DAX_PMD, DAX_ZERO_PAGE, XA_RETRY_ENTRY, XA_ZERO_ENTRY, daxEntryOrder, daxIsConflict, daxIsEmptyEntry,
   daxIsLocked, daxIsPmdEntry, daxIsPteEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry, daxToPfn, daxUnlockedEntry, xaIsErr, xaIsInternal,
   xaIsNode, xaIsPointer, xaIsSibling, xaIsValue, xaMkError, xaMkSibling, xaMkValue, xaToErrno, xaToValue,
-} from '../src/entry.js';
-import { PmemError } from '../src/errors.js';
-import { Rng } from '../src/random.js';
+} from '../src/core/entry.js';
+import { PmemError } from '../src/base/errors.js';
+import { Rng } from '../src/base/random.js';
 import { BUILDS, makeCore } from './helpers.js';
 
 describe('XArray word classes (include/linux/xarray.h)', () => {

@@ -5,7 +5,7 @@
  * xa_mk_index in lib/test_xarray.c) so an entry stored or found at the wrong index shows.
  */
 import { describe, expect, it } from 'vitest';
-import { BatchBuilder } from '../src/batch.js';
+import { BatchBuilder } from '../src/core/batch.js';
 import {
   DAX_PFN_MAX,
   DAX_PMD,
@@ -21,9 +21,9 @@ import {
   xaMkError,
   xaMkInternal,
   xaMkSibling,
-} from '../src/entry.js';
-import { PmemError, type PmemErrorCode } from '../src/errors.js';
-import type { Forest, TreeEntry } from '../src/tree.js';
+} from '../src/core/entry.js';
+import { PmemError, type PmemErrorCode } from '../src/base/errors.js';
+import type { Forest, TreeEntry } from '../src/core/tree.js';
 
 /** Indices on both sides of node boundaries (64, 4096, 262144 = 64^3, ...) and the extremes. */
 const SPREAD_INDICES = [0, 63, 64, 4095, 4096, 262143, 262144, 2 ** 24, 2 ** 30, 0xffffffff];

@@ -1,9 +1,9 @@
 /** Shared test helpers: the two wasm builds, and workload generators. */
 import { expect } from 'vitest';
-import { Core, type WasmBuild } from '../src/core.js';
-import { PmemError } from '../src/errors.js';
-import { daxMkEntry, PMD_NR } from '../src/entry.js';
-import type { Rng } from '../src/random.js';
+import { Core, type WasmBuild } from '../src/core/core.js';
+import { PmemError } from '../src/base/errors.js';
+import { daxMkEntry, PMD_NR } from '../src/core/entry.js';
+import type { Rng } from '../src/base/random.js';
 
 export const BUILDS: WasmBuild[] = ['debug', 'release'];
 

@@ -1,10 +1,10 @@
 // The strategy matrix and the flush-cost table: their numbers follow from the model.
 import { describe, expect, it } from 'vitest';
-import { runCell, type CellSpec } from '../src/cell.js';
-import { runFlushCost } from '../src/flush-cost.js';
-import { planCells, runMatrix } from '../src/matrix.js';
-import { STRATEGY_NAMES } from '../src/strategies.js';
-import { parseTrace, traceWorkload } from '../src/workloads/index.js';
+import { runCell, type CellSpec } from '../src/job/cell.js';
+import { runFlushCost } from '../src/job/flush-cost.js';
+import { planCells, runMatrix } from '../src/job/matrix.js';
+import { STRATEGY_NAMES } from '../src/job/strategies.js';
+import { parseTrace, traceWorkload } from '../src/job/workloads/index.js';
 import { expectCode } from './helpers.js';
 
 const base: CellSpec = { workload: 'log-append', strategy: 'msync', preset: 'optane-g1', kernel: 'linux-6.12', pageSize: 'pte', instruction: 'clwb', size: { ops: 100, opsPerSync: 1 }, seed: 1 };

@@ -15,16 +15,16 @@
 // persistence domain) and the cost formulas of src/cost-model.ts, checked on both builds
 // and on the model.
 import { describe, expect, it } from 'vitest';
-import type { Core, WasmBuild } from '../src/core.js';
-import type { CostModel } from '../src/cost-model.js';
-import { PmemError } from '../src/errors.js';
+import type { Core, WasmBuild } from '../src/core/core.js';
+import type { CostModel } from '../src/hw/cost-model.js';
+import { PmemError } from '../src/base/errors.js';
 import {
   C_CLFLUSH_DIRTY, C_CLWB_DIRTY, C_EVICTIONS, C_FENCE_WAIT_NS, C_NT_LINES, C_SFENCES, C_STORE_MISSES, CPU_COUNTERS, FLUSH_CLFLUSH, FLUSH_CLFLUSHOPT,
   FLUSH_CLWB, LINE_CACHED, LINE_DIRTY, LINE_PENDING, LINE_UNDO, M_BUFFER_HITS, M_DIMM_BYTES_WRITTEN, M_MEDIA_BYTES_READ, M_MEDIA_BYTES_WRITTEN,
   MAX_CPUS, MEDIA_COUNTERS, ModelPmem, NONE,
 } from '../src/model/pmem.js';
-import { resolveCostModel } from '../src/presets.js';
-import { Rng } from '../src/random.js';
+import { resolveCostModel } from '../src/hw/presets.js';
+import { Rng } from '../src/base/random.js';
 import { BUILDS } from './helpers.js';
 import { makeHardware, makePmem, mediaOf, undoRecords, type HardwareOptions, type Pmem } from './pmem-helpers.js';
 

@@ -1,6 +1,6 @@
 /** Helpers of the pmem hardware tests: a core with its hardware initialised, and the model beside it. */
-import { Core, type WasmBuild } from '../src/core.js';
-import { coreCostParams, type CostModel } from '../src/cost-model.js';
+import { Core, type WasmBuild } from '../src/core/core.js';
+import { coreCostParams, type CostModel } from '../src/hw/cost-model.js';
 import { ModelPmem } from '../src/model/pmem.js';
 
 /** The parameter array of Core.initHardware. */

@@ -2,9 +2,9 @@
 // through the formulas of src/cost-model.ts (../shared/COST-MODEL.md §5.1 and §5.7), and
 // resolveCostModel rejects bad custom models with EINVAL naming the field.
 import { describe, expect, it } from 'vitest';
-import { COST_FIELDS, LATER_FIELDS, type CostModel } from '../src/cost-model.js';
-import { PmemError } from '../src/errors.js';
-import { describePresets, PRESET_NAMES, PRESETS, resolveCostModel } from '../src/presets.js';
+import { COST_FIELDS, LATER_FIELDS, type CostModel } from '../src/hw/cost-model.js';
+import { PmemError } from '../src/base/errors.js';
+import { describePresets, PRESET_NAMES, PRESETS, resolveCostModel } from '../src/hw/presets.js';
 import { FIG12_PERSIST_NS } from './helpers.js';
 
 const LINE = 64;

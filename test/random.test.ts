@@ -1,7 +1,7 @@
 // The seeded generator: the same stream on every run, and below(n) exact for every n up to
 // 2^32, as the core's rngBelow (the reference model and the core must pick the same victims).
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/base/random.js';
 
 describe('Rng', () => {
   it('the same seed gives the same stream, nearby seeds unrelated ones', () => {

@@ -1,11 +1,11 @@
 // The DAX entry waitqueues (src/wait-queue.ts) and SPEC-DAX.md S28 through runConcurrently:
 // hashed buckets, PMD-aligned keys, exclusive sleepers, WAKE_NEXT and WAKE_ALL.
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator.js';
-import { DAX_PMD, daxMkEntry } from '../src/entry.js';
-import type { DaxFile } from '../src/file.js';
-import type { FileMapping } from '../src/file-mapping.js';
-import { DAX_WAIT_TABLE_BITS, EntryWaitTable, entryKey, waitBucket, type WaitEvent } from '../src/wait-queue.js';
+import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { DAX_PMD, daxMkEntry } from '../src/core/entry.js';
+import type { DaxFile } from '../src/dax/file.js';
+import type { FileMapping } from '../src/dax/file-mapping.js';
+import { DAX_WAIT_TABLE_BITS, EntryWaitTable, entryKey, waitBucket, type WaitEvent } from '../src/dax/wait-queue.js';
 import { expectCode } from './helpers.js';
 
 const MiB = 1 << 20;

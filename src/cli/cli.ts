@@ -4,19 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { PmemError } from './errors.js';
-import { DEFAULT_DIRTY_COUNTS, runFlushCost } from './flush-cost.js';
-import { KERNEL_PROFILES, type KernelProfile } from './kernel.js';
-import { runMatrix, type MatrixOptions } from './matrix.js';
-import type { MatrixReport } from './matrix-types.js';
-import { PRESET_NAMES, type PresetName } from './presets.js';
-import { formatCellTable, formatFlushCostTable } from './report/table.js';
-import { writeReport } from './report/write.js';
-import { STRATEGY_NAMES, type FlushInstruction } from './strategies.js';
-import { WORKLOAD_NAMES } from './workloads/index.js';
+import { PmemError } from '../base/errors.js';
+import { DEFAULT_DIRTY_COUNTS, runFlushCost } from '../job/flush-cost.js';
+import { KERNEL_PROFILES, type KernelProfile } from '../dax/kernel.js';
+import { runMatrix, type MatrixOptions } from '../job/matrix.js';
+import type { MatrixReport } from '../job/matrix-types.js';
+import { PRESET_NAMES, type PresetName } from '../hw/presets.js';
+import { formatCellTable, formatFlushCostTable } from '../report/table.js';
+import { writeReport } from '../report/write.js';
+import { STRATEGY_NAMES, type FlushInstruction } from '../job/strategies.js';
+import { WORKLOAD_NAMES } from '../job/workloads/index.js';
 import { ProgressBar } from './progress.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const INSTRUCTIONS: readonly FlushInstruction[] = ['clwb', 'clflushopt', 'clflush'];
 const PAGE_SIZES = ['pte', 'pmd'] as const;
 

@@ -7,8 +7,8 @@
  * DIRTY. DAX itself issues no fence; the filesystem's device flush does, once per
  * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
  */
-import type { DaxHost } from './dax-context.js';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from './entry.js';
+import type { DaxHost } from './context.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from '../core/entry.js';
 import type { DaxFile } from './file.js';
 import { entryKey, type EntryKey, type WakeMode } from './wait-queue.js';
 

@@ -13,11 +13,11 @@
  *   - A PMD write that allocates first truncates the page cache of the 2 MiB: hole pages
  *     and DAX PTE entries in the range are deleted.
  */
-import type { DaxHost } from './dax-context.js';
-import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from './entry.js';
+import type { DaxHost } from './context.js';
+import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from '../core/entry.js';
 import { chargeFault, copyOnWrite, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
 import type { FaultKind, FaultingMapping } from './fault.js';
-import { PmemError } from './errors.js';
+import { PmemError } from '../base/errors.js';
 
 export const FALLBACK_P45 = Symbol('fallback');
 

@@ -4,8 +4,8 @@
  * Offsets are relative to the mapping; the mapping's virtual address decides the PMD
  * colour (a PMD fault needs (pgoff & 511) == (virtual page & 511)).
  */
-import type { DaxHost, MappedRange } from './dax-context.js';
-import { PmemError } from './errors.js';
+import type { DaxHost, MappedRange } from './context.js';
+import { PmemError } from '../base/errors.js';
 import { handleFault, type FaultingMapping, type FaultResult } from './fault.js';
 import type { DaxFile } from './file.js';
 import { PageTable } from './page-table.js';

@@ -3,7 +3,7 @@
  * that runs kernel work, the profile's rules, the writeback flush instruction, counters,
  * the trace, and every mapping of a file (for unmapping and write-protecting).
  */
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 import type { KernelRules } from './kernel.js';
 import type { TraceEvent } from './trace.js';
 

@@ -3,8 +3,8 @@
  * fault, SIGBUS beyond the end of the file, a hole read through a zero page, and a
  * private mapping's copy-on-write.
  */
-import type { DaxHost } from './dax-context.js';
-import { PmemError } from './errors.js';
+import type { DaxHost } from './context.js';
+import { PmemError } from '../base/errors.js';
 import type { FaultingMapping } from './fault.js';
 import { FAULT_COSTS } from './kernel.js';
 

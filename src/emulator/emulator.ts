@@ -4,24 +4,24 @@
  * hardware part (createEmulator, device mappings, fences, clocks, counters, crash images,
  * the command buffer); DAX files, mmap and writeback build on it.
  */
-import { CommandBuilder, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE } from './commands.js';
-import { Core, type WasmBuild } from './core.js';
-import { coreCostParams, type CostModel, type CostModelInput } from './cost-model.js';
-import { applyCrash, checkCrashMode, type CrashMode } from './crash.js';
-import { ERRNO, PmemError } from './errors.js';
-import { DeviceMapping } from './mapping.js';
-import { newDaxCounters, type DaxCounters, type DaxHost } from './dax-context.js';
-import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
-import { FileMapping } from './file-mapping.js';
-import { kernelRules, type KernelProfile, type KernelRules } from './kernel.js';
-import { Trace, type TraceEvent } from './trace.js';
-import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
-import { runTasks, type ConcurrentTask } from './concurrency.js';
-import { checkDaxInvariants } from './invariants.js';
-import { PMD_NR, XA_MAX_INDEX, xaIsPointer } from './entry.js';
-import { resolveCostModel, type Persistence, type PresetName } from './presets.js';
-import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from './stats.js';
-import type { WaitEvent } from './wait-queue.js';
+import { CommandBuilder, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE } from '../hw/commands.js';
+import { Core, type WasmBuild } from '../core/core.js';
+import { coreCostParams, type CostModel, type CostModelInput } from '../hw/cost-model.js';
+import { applyCrash, checkCrashMode, type CrashMode } from '../hw/crash.js';
+import { ERRNO, PmemError } from '../base/errors.js';
+import { DeviceMapping } from '../hw/device-mapping.js';
+import { newDaxCounters, type DaxCounters, type DaxHost } from '../dax/context.js';
+import { DaxFile, PAGE_SIZE, type Allocate } from '../dax/file.js';
+import { FileMapping } from '../dax/file-mapping.js';
+import { kernelRules, type KernelProfile, type KernelRules } from '../dax/kernel.js';
+import { Trace, type TraceEvent } from '../dax/trace.js';
+import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from '../dax/writeback.js';
+import { runTasks, type ConcurrentTask } from '../dax/concurrency.js';
+import { checkDaxInvariants } from '../dax/invariants.js';
+import { PMD_NR, XA_MAX_INDEX, xaIsPointer } from '../core/entry.js';
+import { resolveCostModel, type Persistence, type PresetName } from '../hw/presets.js';
+import { changedCounters, readStats, statsFromSnapshot, type EmulatorStats } from '../hw/stats.js';
+import type { WaitEvent } from '../dax/wait-queue.js';
 
 const MiB = 1 << 20;
 /** Capacity and every region of the media are counted in 2 MiB extents. */

@@ -11,12 +11,12 @@
  * turn, so nobody sleeps on them; waiting on another task's lock, and the wake that the
  * fault's unlock passes on, are modelled around the fault (src/concurrency.ts).
  */
-import type { DaxHost } from './dax-context.js';
+import type { DaxHost } from './context.js';
 import {
   DAX_EMPTY, DAX_LOCKED, DAX_PMD, DAX_ZERO_PAGE, PAGECACHE_TAG_DIRTY, PMD_NR, PMD_ORDER, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry,
   daxToPfn, daxUnlockedEntry,
-} from './entry.js';
-import { PmemError } from './errors.js';
+} from '../core/entry.js';
+import { PmemError } from '../base/errors.js';
 import { chargeFault, copyOnWrite, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
 import type { DaxFile } from './file.js';
 import type { PageTable } from './page-table.js';

@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { BATCH_RECORD_WORDS, BATCH_RESULT_WORDS } from './batch.js';
-import { ERRNO, PmemError } from './errors.js';
+import { ERRNO, PmemError } from '../base/errors.js';
 import { XA_MAX_INDEX, xaIsErr, xaIsInternal, xaToErrno } from './entry.js';
 import type { FoundEntry, Forest, TreeEntry } from './tree.js';
 
@@ -121,7 +121,7 @@ function defaultBuild(): WasmBuild {
 function compileBuild(build: WasmBuild): Promise<WebAssembly.Module> {
   let module = modules.get(build);
   if (!module) {
-    module = readFile(new URL(`../build/${build}.wasm`, import.meta.url)).then(
+    module = readFile(new URL(`../../build/${build}.wasm`, import.meta.url)).then(
       (bytes) => WebAssembly.compile(bytes),
       (err: NodeJS.ErrnoException) => {
         throw new Error(`daxemu: build/${build}.wasm is missing (${err.code}); run "npm run asbuild" first`);

@@ -6,9 +6,9 @@
  * deletion does (WAKE_ALL); then it looks again. This is how two fsyncs meet (SPEC-DAX.md
  * S20), a fault meets a writeback (S22) and waiters meet a lock holder (S28).
  */
-import type { DaxHost } from './dax-context.js';
-import { XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from './entry.js';
-import { PmemError } from './errors.js';
+import type { DaxHost } from './context.js';
+import { XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from '../core/entry.js';
+import { PmemError } from '../base/errors.js';
 import type { DaxFile } from './file.js';
 import type { FileMapping } from './file-mapping.js';
 import { EntryWaitTable, entryKey, type WaitEvent } from './wait-queue.js';
