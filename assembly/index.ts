@@ -1,4 +1,19 @@
 // The core's exports: an export list only (one concept per file lives beside it).
+//
+// Which host file drives each core file (the host's only door into the core is src/core/):
+//   layout.ts                         src/core/layout.ts (the memory map and its views), core.ts (layoutInit, layoutAttach)
+//   entry.ts                          src/core/entry.ts (its twin: the same slot words, tested bit for bit)
+//   node.ts, tree.ts, xas.ts,         src/core/xarray.ts (the checked Forest API: trees, marks, finds,
+//     xarray.ts, check.ts, dump.ts      checks and dumps); used by src/dax/file.ts and src/dax/writeback.ts
+//   batch.ts                          src/core/xarray.ts runBatch, encoded by src/core/batch.ts
+//   pmem.ts, lines.ts, cpu.ts,        src/core/pmem.ts (instructions, clocks, counters, undo list),
+//     cost.ts, xpbuffer.ts,             driven by src/hw/device-mapping.ts, src/hw/hardware.ts and the
+//     media-calendar.ts                 DAX layer's loads, stores, flushes and fences
+//   pminit.ts                         src/core/pmem.ts initHardware, with parameters from src/hw/cost-model.ts
+//   pmcmd.ts                          src/core/pmem.ts pmRun, for src/hw/run.ts (records from src/hw/commands.ts)
+//   media.ts                          src/core/pmem.ts allocate/free/reserve, for src/dax/file.ts's block map
+//   rng.ts                            none directly: bit for bit the host's src/base/random.ts
+//   errno.ts                          src/base/errors.ts (the same numbers)
 export {
   LAYOUT_BASE, HEADER_OFFSET, HEADER_SIZE, TREES_OFFSET, TREES_SIZE, TREE_SIZE, MAX_TREES, SCRATCH_OFFSET, SCRATCH_SIZE, SCRATCH_CPU_SIZE,
   SCRATCH_CMD_SIZE, SCRATCH_RESULT_SIZE, MAX_CPUS, MEDIA_ALIGN, HEAP_LIMIT, MEDIA_OFFSET, MEDIA_SIZE, LINES_OFFSET, LINES_SIZE, HEAP_OFFSET,

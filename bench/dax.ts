@@ -4,7 +4,7 @@
  * (its cost must not grow with the mapped size: writeback walks the DIRTY summaries).
  * Rates are wall-clock operations per second of the emulator; costs are emulated ns.
  */
-import { createEmulator } from '../src/emulator/emulator.js';
+import { createEmulator } from '../src/emulator/index.js';
 import { metric, type MetricCase } from './case.js';
 import { opsPerSecond } from './measure.js';
 import type { SuiteOptions } from './suite.js';

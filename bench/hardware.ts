@@ -4,7 +4,7 @@
  * command buffer, and the memory the line state takes.
  */
 import type { CommandBuilder } from '../src/hw/commands.js';
-import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import { ModelPmem } from '../src/model/pmem.js';
 import { Rng } from '../src/base/random.js';
 import { compareSides, metric, type BenchCase, type MetricCase } from './case.js';

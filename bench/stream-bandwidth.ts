@@ -6,7 +6,7 @@
  * test/validation.test.ts checks these figures against FAST'20; the bandwidth suite
  * (bench/bandwidth.ts) prints them.
  */
-import { createEmulator } from '../src/emulator/emulator.js';
+import { createEmulator } from '../src/emulator/index.js';
 import { PRESETS, type PresetName } from '../src/hw/presets.js';
 import { Rng } from '../src/base/random.js';
 

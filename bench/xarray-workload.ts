@@ -4,7 +4,7 @@
  * that both sides walk in the same order.
  */
 import { BatchBuilder, BATCH_RESULT_WORDS } from '../src/core/batch.js';
-import { Core } from '../src/core/core.js';
+import { Core } from '../src/core/index.js';
 import { DAX_PFN_MAX, PAGECACHE_TAG_DIRTY, XA_MAX_INDEX, daxMkEntry } from '../src/core/entry.js';
 import { ModelForest } from '../src/model/xarray.js';
 import { Rng } from '../src/base/random.js';

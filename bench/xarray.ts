@@ -2,7 +2,7 @@
  * The xarray suite: the wasm tree against the reference model, per operation, as single
  * calls and as batches, on dense and sparse trees of 1e3, 1e5 and 1e6 entries.
  */
-import { Core } from '../src/core/core.js';
+import { Core } from '../src/core/index.js';
 import { compareSides, checkSidesAgree, type BenchCase, type Sides } from './case.js';
 import type { SuiteOptions } from './suite.js';
 import {

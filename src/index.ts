@@ -1,6 +1,6 @@
 // daxemu's public exports (an export list only).
-export { createEmulator, Emulator, MAX_CAPACITY, DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES } from './emulator/emulator.js';
-export type { EmulatorOptions, ResolvedOptions, RunResult } from './emulator/emulator.js';
+export { createEmulator, Emulator, MAX_CAPACITY, DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES } from './emulator/index.js';
+export type { EmulatorOptions, ResolvedOptions, RunResult } from './emulator/index.js';
 export { DeviceMapping } from './hw/device-mapping.js';
 export { CommandBuilder } from './hw/commands.js';
 export type { CrashMode } from './hw/crash.js';
@@ -8,8 +8,8 @@ export type { EmulatorStats, FlushCounts } from './hw/stats.js';
 export type { CostModel, CostModelInput } from './hw/cost-model.js';
 export { PRESETS, PRESET_NAMES, resolveCostModel, describePresets } from './hw/presets.js';
 export type { PresetName, Persistence } from './hw/presets.js';
-export { Core, InvariantError } from './core/core.js';
-export type { CoreLayout, CoreOptions, CoreStats, WasmBuild } from './core/core.js';
+export { Core, InvariantError } from './core/index.js';
+export type { CoreLayout, CoreOptions, CoreStats, WasmBuild } from './core/index.js';
 export { PmemError, ERRNO } from './base/errors.js';
 export type { ErrnoName, PmemErrorCode } from './base/errors.js';
 export * from './core/entry.js';

@@ -2,7 +2,7 @@
 // memory map, running out of memory or tree ids, the invariant checker and the dump.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../src/core/batch.js';
-import { Core, InvariantError } from '../src/core/core.js';
+import { Core, InvariantError } from '../src/core/index.js';
 import { PAGECACHE_TAG_DIRTY, XA_MAX_INDEX, xaMkError } from '../src/core/entry.js';
 import { ERRNO, PmemError } from '../src/base/errors.js';
 import { ModelForest } from '../src/model/xarray.js';

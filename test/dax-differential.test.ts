@@ -17,7 +17,7 @@
 //   DAX_DIFF_KERNEL=<kernel> DAX_DIFF_SEED=<seed> npx vitest run test/dax-differential.test.ts
 // (DAX_DIFF_STEPS=<n> to change the length).
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import { PmemError } from '../src/base/errors.js';
 import type { Allocate } from '../src/dax/file.js';
 import type { FileMapping } from '../src/dax/file-mapping.js';

@@ -2,7 +2,7 @@
 // section 7 scenarios): hole pages, DIRTY never cleared, no write-protect, one wmb_pmem
 // per writeback call that passes the early checks, a PMD entry in one slot.
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import { expectCode } from './helpers.js';
 
 const KiB = 1024;

@@ -1,7 +1,7 @@
 // DAX through the public API: the acceptance scenarios of SPEC-DAX.md section 7 that this
 // release covers, for both XArray-era profiles (PMOD). Each test names its scenario and rule.
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import type { WritebackReport } from '../src/dax/writeback.js';
 import type { KernelProfile } from '../src/dax/kernel.js';
 import { PmemError } from '../src/base/errors.js';

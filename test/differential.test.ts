@@ -4,7 +4,7 @@
 // A failure names its seed and step: rerun with DIFF_SEED=<seed> to replay it.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../src/core/batch.js';
-import type { Core } from '../src/core/core.js';
+import type { Core } from '../src/core/index.js';
 import { daxMkEntry, PMD_NR, XA_MAX_INDEX } from '../src/core/entry.js';
 import { ModelForest } from '../src/model/xarray.js';
 import { Rng } from '../src/base/random.js';

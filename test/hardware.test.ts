@@ -2,7 +2,7 @@
 // persistence domain (COST-MODEL.md 2.1, 2.7, 3), crash images, the bounded cache, the
 // command buffer, the block allocator and bad input.
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/emulator.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
 import { PRESETS } from '../src/hw/presets.js';
 import { BUILDS, expectCode } from './helpers.js';
 
@@ -297,7 +297,7 @@ describe('argument checks at the wasm boundary', () => {
   });
 
   it('media without undo slots is refused at creation, and the command loop refuses a cpu that does not exist', async () => {
-    const { Core } = await import('../src/core/core.js');
+    const { Core } = await import('../src/core/index.js');
     await expect(Core.create({ mediaBytes: 2 * MiB, undoSlots: 0, maximumPages: 4096 })).rejects.toMatchObject({ code: 'EINVAL' });
     const emu = await createEmulator({ capacity: 2 * MiB });
     const { records, data } = emu.commands().store(0, line(1)).encoded();

@@ -1,6 +1,6 @@
 /** Shared test helpers: the two wasm builds, and workload generators. */
 import { expect } from 'vitest';
-import { Core, type WasmBuild } from '../src/core/core.js';
+import { Core, type WasmBuild } from '../src/core/index.js';
 import { PmemError } from '../src/base/errors.js';
 import { daxMkEntry, PMD_NR } from '../src/core/entry.js';
 import type { Rng } from '../src/base/random.js';

@@ -15,7 +15,7 @@
 // persistence domain) and the cost formulas of src/cost-model.ts, checked on both builds
 // and on the model.
 import { describe, expect, it } from 'vitest';
-import type { Core, WasmBuild } from '../src/core/core.js';
+import type { Core, WasmBuild } from '../src/core/index.js';
 import type { CostModel } from '../src/hw/cost-model.js';
 import { PmemError } from '../src/base/errors.js';
 import {

@@ -1,5 +1,5 @@
 /** Helpers of the pmem hardware tests: a core with its hardware initialised, and the model beside it. */
-import { Core, type WasmBuild } from '../src/core/core.js';
+import { Core, type WasmBuild } from '../src/core/index.js';
 import { coreCostParams, type CostModel } from '../src/hw/cost-model.js';
 import { ModelPmem } from '../src/model/pmem.js';
 

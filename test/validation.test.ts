@@ -3,7 +3,7 @@
 // The model is built from the formulas of COST-MODEL.md section 2 and the preset's sourced
 // parameters; these tests check that the results land within the stated tolerances.
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import { FIG12_GBPS, FIG13_GBPS, FIG4_NI_WRITE_ROWS, FIG5_NI_GBPS, FIG5_NI_THREADS, publishedRows } from '../bench/published-bandwidth.js';
 import { RANDOM_UNFENCED, streamBandwidth } from '../bench/stream-bandwidth.js';
 import { FIG12_PERSIST_NS } from './helpers.js';

@@ -1,7 +1,7 @@
 // The DAX entry waitqueues (src/wait-queue.ts) and SPEC-DAX.md S28 through runConcurrently:
 // hashed buckets, PMD-aligned keys, exclusive sleepers, WAKE_NEXT and WAKE_ALL.
 import { describe, expect, it } from 'vitest';
-import { createEmulator, type Emulator } from '../src/emulator/emulator.js';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import { DAX_PMD, daxMkEntry } from '../src/core/entry.js';
 import type { DaxFile } from '../src/dax/file.js';
 import type { FileMapping } from '../src/dax/file-mapping.js';

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // The daxemu command: the writeback-strategy matrix (bench) and the flush cost of one PTE
 // or PMD entry (flush-cost), as a table, as JSON, or as a report directory with charts.
+// cli: the program behind the `daxemu` bin (this file) and its progress bar.
+// May import: base, hw, dax, job, report.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { PmemError } from '../base/errors.js';
-import { DEFAULT_DIRTY_COUNTS, runFlushCost } from '../job/flush-cost.js';
-import { KERNEL_PROFILES, type KernelProfile } from '../dax/kernel.js';
-import { runMatrix, type MatrixOptions } from '../job/matrix.js';
-import type { MatrixReport } from '../job/matrix-types.js';
-import { PRESET_NAMES, type PresetName } from '../hw/presets.js';
-import { formatCellTable, formatFlushCostTable } from '../report/table.js';
-import { writeReport } from '../report/write.js';
-import { STRATEGY_NAMES, type FlushInstruction } from '../job/strategies.js';
-import { WORKLOAD_NAMES } from '../job/workloads/index.js';
+import { PmemError } from '../base/index.js';
+import { DEFAULT_DIRTY_COUNTS, runFlushCost } from '../job/index.js';
+import { KERNEL_PROFILES, type KernelProfile } from '../dax/index.js';
+import { runMatrix, type MatrixOptions } from '../job/index.js';
+import type { MatrixReport } from '../job/index.js';
+import { PRESET_NAMES, type PresetName } from '../hw/index.js';
+import { formatCellTable, formatFlushCostTable } from '../report/index.js';
+import { writeReport } from '../report/index.js';
+import { STRATEGY_NAMES, type FlushInstruction } from '../job/index.js';
+import { WORKLOAD_NAMES } from '../job/index.js';
 import { ProgressBar } from './progress.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

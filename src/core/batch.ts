@@ -12,7 +12,7 @@
  * COUNT the entry count. An op that fails gives an XA_ERROR word (xaMkError(errno)) and
  * aux 0, and changes nothing; the batch goes on with the next op.
  */
-import { ERRNO, PmemError } from '../base/errors.js';
+import { ERRNO, PmemError } from '../base/index.js';
 import { xaMkError } from './entry.js';
 import type { Forest } from './tree.js';
 

@@ -20,7 +20,7 @@
  * DAX entry addresses at most 2^27 pages (512 GiB). wasm32 caps the media at 4 GiB,
  * i.e. pfn < 2^20, so the limit is never reached by a valid emulator; daxMkEntry checks it.
  */
-import { PmemError } from '../base/errors.js';
+import { PmemError } from '../base/index.js';
 
 export const XA_CHUNK_SHIFT = 6;
 export const XA_CHUNK_SIZE = 1 << XA_CHUNK_SHIFT;

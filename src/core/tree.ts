@@ -1,10 +1,10 @@
 /**
- * The tree contract shared by the wasm core (src/core.ts, over assembly/xarray.ts) and
+ * The tree contract shared by the wasm core (src/core/core.ts, over assembly/xarray.ts) and
  * the reference model (src/model/xarray.ts). Both implement `Forest`: many trees, one per
  * file, addressed by a small integer id. Differential tests run the same operations on both.
  *
  * Semantics (the XArray's, include/linux/xarray.h and Documentation/core-api/xarray.rst):
- * - A slot word is a u32 (src/entry.ts). 0 is empty. Stored words must be value entries
+ * - A slot word is a u32 (src/core/entry.ts). 0 is empty. Stored words must be value entries
  *   or non-zero pointers; internal words (siblings, nodes, retry, errors) are refused.
  * - Orders are 0 (one index) or 9 (512 indices aligned to 512, one canonical entry).
  * - store(i, 0, w): if i lies inside an order-9 entry, that entry's word is replaced and it
@@ -58,6 +58,6 @@ export interface Forest {
   count(tree: number): number;
   /** Every entry in index order. */
   entries(tree: number): TreeEntry[];
-  /** Runs an encoded batch (src/batch.ts) and returns one result word per operation. */
+  /** Runs an encoded batch (src/core/batch.ts) and returns one result word per operation. */
   runBatch(ops: Int32Array): Int32Array;
 }

@@ -1,14 +1,14 @@
 /**
  * Concurrent tasks, run deterministically: fsyncs, stores and entry-lock holders, each on
  * its own emulated CPU, taking turns at the points where the kernel could be preempted
- * (src/writeback.ts's TaskYield). A task that finds an entry locked sleeps on the entry's
- * waitqueue (src/wait-queue.ts) and is not run until an unlock wakes it (WAKE_NEXT) or a
+ * (src/dax/writeback.ts's TaskYield). A task that finds an entry locked sleeps on the entry's
+ * waitqueue (src/dax/wait-queue.ts) and is not run until an unlock wakes it (WAKE_NEXT) or a
  * deletion does (WAKE_ALL); then it looks again. This is how two fsyncs meet (SPEC-DAX.md
  * S20), a fault meets a writeback (S22) and waiters meet a lock holder (S28).
  */
 import type { DaxHost } from './context.js';
-import { XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from '../core/entry.js';
-import { PmemError } from '../base/errors.js';
+import { XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from '../core/index.js';
+import { PmemError } from '../base/index.js';
 import type { DaxFile } from './file.js';
 import type { FileMapping } from './file-mapping.js';
 import { EntryWaitTable, entryKey, type WaitEvent } from './wait-queue.js';

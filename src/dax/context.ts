@@ -3,7 +3,7 @@
  * that runs kernel work, the profile's rules, the writeback flush instruction, counters,
  * the trace, and every mapping of a file (for unmapping and write-protecting).
  */
-import type { Core } from '../core/core.js';
+import type { Core } from '../core/index.js';
 import type { KernelRules } from './kernel.js';
 import type { TraceEvent } from './trace.js';
 
@@ -35,7 +35,7 @@ export function newDaxCounters(): DaxCounters {
   };
 }
 
-/** A mapping as the DAX layer sees it (src/file-mapping.ts implements it). */
+/** A mapping as the DAX layer sees it (src/dax/file-mapping.ts implements it). */
 export interface MappedRange {
   /** File page of the mapping's first page. */
   readonly pgoff: number;
@@ -49,6 +49,25 @@ export interface MappedRange {
    * pages stay unless `evenCows` (unmap_mapping_range's even_cows: truncate, not hole punch).
    */
   unmapFile(first: number, count: number, evenCows?: boolean): void;
+}
+
+/**
+ * A file's address_space as writeback sees it (src/dax/file.ts implements it): the tree,
+ * its page counts, the mappings to write-protect, and the file system's metadata commit.
+ * Writeback knows files only through this, so file.ts may call writeback and not the
+ * other way round.
+ */
+export interface AddressSpace {
+  /** The tree in the core. */
+  readonly tree: number;
+  /** nrpages and (linux-4.5) nrexceptional, as the kernel counts them. */
+  readonly nrpages: number;
+  readonly nrexceptional: number;
+  readonly mappings: ReadonlySet<MappedRange>;
+  /** The entry covering file page `page`, or 0. */
+  entryAt(page: number): number;
+  /** Makes every allocation of the file durable metadata (the journal commit of an fsync). */
+  commitMetadata(): void;
 }
 
 export interface DaxHost {

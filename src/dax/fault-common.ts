@@ -1,11 +1,11 @@
 /**
- * Fault steps both kernel eras share (src/fault.ts, src/fault-p45.ts): the price of a
+ * Fault steps both kernel eras share (src/dax/fault-xarray.ts, src/dax/fault-p45.ts): the price of a
  * fault, SIGBUS beyond the end of the file, a hole read through a zero page, and a
  * private mapping's copy-on-write.
  */
 import type { DaxHost } from './context.js';
-import { PmemError } from '../base/errors.js';
-import type { FaultingMapping } from './fault.js';
+import { PmemError } from '../base/index.js';
+import type { FaultingMapping } from './fault-paths.js';
 import { FAULT_COSTS } from './kernel.js';
 
 /** Charges a fault to the CPU's clock, more when it allocated (MAJOR). */

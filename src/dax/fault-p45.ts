@@ -14,12 +14,14 @@
  *     and DAX PTE entries in the range are deleted.
  */
 import type { DaxHost } from './context.js';
-import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from '../core/entry.js';
+import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from '../core/index.js';
 import { chargeFault, copyOnWrite, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
-import type { FaultKind, FaultingMapping } from './fault.js';
-import { PmemError } from '../base/errors.js';
+import { FALLBACK, type FaultKind, type FaultPaths, type FaultingMapping } from './fault-paths.js';
+import type { PageEntry } from './page-table.js';
+import { PmemError } from '../base/index.js';
 
-export const FALLBACK_P45 = Symbol('fallback');
+/** The linux-4.5 fault paths. */
+export const P45_FAULT_PATHS: FaultPaths = { era: 'linux-4.5', pmdFault: pmdFaultP45, pteFault: pteFaultP45 };
 
 /** Hole pages are page-cache pages: give each a distinct pointer word (low bits 00). */
 let nextHolePage = 1;
@@ -47,7 +49,7 @@ function radixEntry(host: DaxHost, m: FaultingMapping, index: number, pfn: numbe
 }
 
 /** __dax_fault, and dax_pfn_mkwrite for a write to a read-only PTE of allocated storage. */
-export function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
+function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
   const file = m.file;
   const pgoff = m.pgoff + (vpage - m.vfirst);
   host.trace({ name: 'dax_pte_fault', pgoff, flags: write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R', address: vpage * 4096 });
@@ -83,16 +85,20 @@ export function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, wr
   return 'pte';
 }
 
-/** __dax_pmd_fault; FALLBACK_P45 sends the caller down the PTE path. */
-export function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, present: boolean): FaultKind | typeof FALLBACK_P45 {
+/**
+ * __dax_pmd_fault; FALLBACK sends the caller down the PTE path. A write over the huge zero
+ * page is a first fault here (v4.5 inserts no entry for it), not a mkwrite.
+ */
+function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, pmd: PageEntry | undefined): FaultKind | typeof FALLBACK {
+  const present = pmd !== undefined && !pmd.zero;
   const file = m.file;
   const vslot = vpage - (vpage % PMD_NR);
   const pgoff = m.pgoff + (vslot - m.vfirst); // the pgoff of the aligned address
   host.trace({ name: 'dax_pmd_fault', pgoff, flags: write ? 'W' : 'R', address: vpage * 4096 });
-  const fallback = (): typeof FALLBACK_P45 => {
+  const fallback = (): typeof FALLBACK => {
     host.counters.fallbacks++;
     host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'FALLBACK' });
-    return FALLBACK_P45;
+    return FALLBACK;
   };
   if (write && !m.shared) return fallback();
   if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return fallback();

@@ -5,8 +5,9 @@
  * colour (a PMD fault needs (pgoff & 511) == (virtual page & 511)).
  */
 import type { DaxHost, MappedRange } from './context.js';
-import { PmemError } from '../base/errors.js';
-import { handleFault, type FaultingMapping, type FaultResult } from './fault.js';
+import { PmemError } from '../base/index.js';
+import { handleFault } from './fault.js';
+import type { FaultPaths, FaultResult, FaultingMapping } from './fault-paths.js';
 import type { DaxFile } from './file.js';
 import { PageTable } from './page-table.js';
 import { emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
@@ -25,10 +26,13 @@ export class FileMapping implements MappedRange, FaultingMapping {
   readonly pt = new PageTable();
   readonly anon = new Map<number, Uint8Array>();
   private readonly host: DaxHost;
+  /** The kernel era's fault handler, chosen once by the file system. */
+  private readonly faults: FaultPaths;
   private mapped = true;
 
-  constructor(host: DaxHost, file: DaxFile, options: { address: number; offset: number; length: number; shared: boolean; sync: boolean }) {
+  constructor(host: DaxHost, faults: FaultPaths, file: DaxFile, options: { address: number; offset: number; length: number; shared: boolean; sync: boolean }) {
     this.host = host;
+    this.faults = faults;
     this.file = file;
     this.address = options.address;
     this.offset = options.offset;
@@ -88,7 +92,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
   fault(off: number, kind: 'read' | 'write'): FaultResult {
     this.check('fault', off, 1);
     if (kind !== 'read' && kind !== 'write') throw new PmemError('EINVAL', `fault: kind must be 'read' or 'write', got ${String(kind)}`);
-    return handleFault(this.host, this, this.vfirst + Math.floor(off / PAGE), kind === 'write');
+    return handleFault(this.host, this.faults, this, this.vfirst + Math.floor(off / PAGE), kind === 'write');
   }
 
   /** Whether a store at `off` would fault (no writable page-table entry), and so take the entry lock. */
@@ -105,7 +109,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
     // as the CPU would. A few rounds always suffice; more would be a bug.
     for (let attempt = 0; !e || (write && !e.writable); attempt++) {
       if (attempt === 3) throw new PmemError('EFAULT', `three faults at virtual page ${vpage} did not map it`);
-      handleFault(this.host, this, vpage, write);
+      handleFault(this.host, this.faults, this, vpage, write);
       e = this.pt.lookup(vpage);
     }
     const anon = this.anon.get(vpage);

@@ -13,12 +13,12 @@
  * the tail of its last page; every allocation is zeroed with non-temporal stores and a
  * fence (counted as zeroing lines, apart from writeback lines).
  */
-import type { DaxHost, MappedRange } from './context.js';
+import type { AddressSpace, DaxHost, MappedRange } from './context.js';
 import {
   PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, XA_MAX_INDEX, daxEntryOrder, daxIsEmptyEntry, daxIsLocked, daxIsZeroEntry, daxToPfn,
   xaIsPointer,
-} from '../core/entry.js';
-import { PmemError } from '../base/errors.js';
+} from '../core/index.js';
+import { PmemError } from '../base/index.js';
 import { vfsFsyncRange, type WritebackReport } from './writeback.js';
 
 export const PAGE_SIZE = 4096;
@@ -43,7 +43,7 @@ export interface FileEntry {
   pfn: number;
 }
 
-export class DaxFile {
+export class DaxFile implements AddressSpace {
   readonly path: string;
   /** The address_space tree in the core. */
   readonly tree: number;

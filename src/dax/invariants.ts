@@ -4,9 +4,9 @@
  * match the tree; and every page-table entry agrees with the tree: the zero page over a
  * zero entry (or hole page), a pfn the entry gives, a writable page over a DIRTY entry.
  */
-import type { Core } from '../core/core.js';
-import { PAGECACHE_TAG_DIRTY, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from '../core/entry.js';
-import { PmemError } from '../base/errors.js';
+import type { Core } from '../core/index.js';
+import { PAGECACHE_TAG_DIRTY, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from '../core/index.js';
+import { PmemError } from '../base/index.js';
 import type { DaxFile } from './file.js';
 import type { FileMapping } from './file-mapping.js';
 import type { KernelRules } from './kernel.js';

@@ -12,7 +12,7 @@
  *               wmb_pmem fence per writeback call that passes the early checks, none when it
  *               returns early (SPEC-DAX.md 3.1, 4.2).
  */
-import { PmemError } from '../base/errors.js';
+import { PmemError } from '../base/index.js';
 
 export type KernelProfile = 'linux-6.12' | 'linux-6.1' | 'linux-4.5';
 export const KERNEL_PROFILES: readonly KernelProfile[] = ['linux-6.12', 'linux-6.1', 'linux-4.5'];

@@ -44,3 +44,20 @@ export class Trace {
     return this.events.slice();
   }
 }
+
+/** The running traces of one emulator: start() adds one, emit() hands an event to each. */
+export class Tracepoints {
+  private readonly running = new Set<Trace>();
+
+  /** Starts recording; the trace leaves the set when stopped. */
+  start(): Trace {
+    const trace = new Trace((t) => this.running.delete(t));
+    this.running.add(trace);
+    return trace;
+  }
+
+  /** Records `event` in every running trace. */
+  emit(event: TraceEvent): void {
+    for (const t of this.running) t.record(event);
+  }
+}

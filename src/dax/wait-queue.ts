@@ -9,7 +9,7 @@
  * Simplification: the tree's "address" is its arena offset (DaxFile.tree), so the bucket
  * numbers are the kernel's function of different addresses; the hashing rule is the same.
  */
-import { PMD_NR, daxIsPmdEntry } from '../core/entry.js';
+import { PMD_NR, daxIsPmdEntry } from '../core/index.js';
 
 /** DAX_WAIT_TABLE_BITS in fs/dax.c. */
 export const DAX_WAIT_TABLE_BITS = 12;

@@ -7,9 +7,8 @@
  * DIRTY. DAX itself issues no fence; the filesystem's device flush does, once per
  * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
  */
-import type { DaxHost } from './context.js';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from '../core/entry.js';
-import type { DaxFile } from './file.js';
+import type { AddressSpace, DaxHost } from './context.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from '../core/index.js';
 import { entryKey, type EntryKey, type WakeMode } from './wait-queue.js';
 
 /** What one writeback call did. */
@@ -60,7 +59,7 @@ function dirtyFlushes(host: DaxHost): number {
  * index when a PMD entry covers `start`), each TOWRITE entry flushed whole with TOWRITE
  * cleared but DIRTY kept and no mapping write-protected, and one wmb_pmem fence.
  */
-function writebackP45(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+function writebackP45(host: DaxHost, file: AddressSpace, start: number, end: number): WritebackReport {
   const report = emptyReport();
   const { core } = host;
   const t0 = core.pmNow(host.cpu);
@@ -93,7 +92,7 @@ function writebackP45(host: DaxHost, file: DaxFile, start: number, end: number):
 }
 
 /**
- * What a writeback (or another concurrent task) tells the scheduler (src/concurrency.ts):
+ * What a writeback (or another concurrent task) tells the scheduler (src/dax/concurrency.ts):
  * 'step' lets another task run; { sleep } puts it on the entry's waitqueue until a wake;
  * { wake } wakes sleepers of an entry it unlocked (the task goes on at once).
  */
@@ -109,7 +108,7 @@ export function runAlone<T>(task: Generator<TaskYield, T>): T {
 }
 
 /** dax_writeback_mapping_range over file pages [start, end]; no fence (the caller adds it). */
-export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+export function daxWritebackRange(host: DaxHost, file: AddressSpace, start: number, end: number): WritebackReport {
   return runAlone(daxWritebackSteps(host, file, start, end));
 }
 
@@ -120,7 +119,7 @@ export function daxWritebackRange(host: DaxHost, file: DaxFile, start: number, e
  * whose TOWRITE another fsync cleared meanwhile ("Another fsync thread may have already
  * done this entry", fs/dax.c).
  */
-export function* daxWritebackSteps(host: DaxHost, file: DaxFile, start: number, end: number): Generator<TaskYield, WritebackReport> {
+export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: number, end: number): Generator<TaskYield, WritebackReport> {
   const report = emptyReport();
   const { core } = host;
   const t0 = core.pmNow(host.cpu);
@@ -189,7 +188,7 @@ function countEntry(report: WritebackReport, pages: number, dirtyLines: number, 
 }
 
 /** A DIRTY zero entry (linux-6.1): the zero page's lines are flushed, all clean, none on the media. */
-function writebackZero(host: DaxHost, file: DaxFile, index: number, pages: number, report: WritebackReport): void {
+function writebackZero(host: DaxHost, file: AddressSpace, index: number, pages: number, report: WritebackReport): void {
   host.core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
   host.core.pmFlushClean(host.cpu, host.flushKind, pages * LINES_PER_PAGE);
   host.core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
@@ -202,12 +201,12 @@ function writebackZero(host: DaxHost, file: DaxFile, index: number, pages: numbe
  * metadata fdatasync must write), writes the DAX entries back, and counts the filesystem's
  * one device-flush fence.
  */
-export function vfsFsyncRange(host: DaxHost, file: DaxFile, start: number, end: number): WritebackReport {
+export function vfsFsyncRange(host: DaxHost, file: AddressSpace, start: number, end: number): WritebackReport {
   return runAlone(vfsFsyncSteps(host, file, start, end));
 }
 
 /** vfsFsyncRange as an interleavable task (linux-4.5's writeback runs in one step). */
-export function* vfsFsyncSteps(host: DaxHost, file: DaxFile, start: number, end: number): Generator<TaskYield, WritebackReport> {
+export function* vfsFsyncSteps(host: DaxHost, file: AddressSpace, start: number, end: number): Generator<TaskYield, WritebackReport> {
   const t0 = host.core.pmNow(host.cpu);
   host.counters.writebackCalls++;
   file.commitMetadata();

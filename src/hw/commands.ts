@@ -7,7 +7,7 @@
  * Stored bytes are copied into the builder's data buffer when the op is added; loaded
  * bytes land there when the buffer runs, and run() hands them back in order.
  */
-import { PmemError } from '../base/errors.js';
+import { PmemError } from '../base/index.js';
 
 export const PM_STORE = 1;
 export const PM_LOAD = 2;

@@ -13,9 +13,9 @@
  *                since later, unflushed data survives while earlier, flushed data is lost.
  * Lines are visited in line order and the seed drives every choice: same seed, same image.
  */
-import type { Core } from '../core/core.js';
-import { PmemError } from '../base/errors.js';
-import { Rng } from '../base/random.js';
+import type { Core } from '../core/index.js';
+import { PmemError } from '../base/index.js';
+import { Rng } from '../base/index.js';
 
 export type CrashMode = 'guaranteed' | 'random' | 'adversarial';
 export const CRASH_MODES: readonly CrashMode[] = ['guaranteed', 'random', 'adversarial'];

@@ -4,8 +4,8 @@
  * access runs on the emulator's current CPU (emu.cpu). A mapping that was unmapped
  * refuses every call with EINVAL.
  */
-import type { Core } from '../core/core.js';
-import { PmemError } from '../base/errors.js';
+import type { Core } from '../core/index.js';
+import { PmemError } from '../base/index.js';
 
 /** Where a mapping's accesses go: the core and the CPU that issues them. */
 export interface MappingHost {

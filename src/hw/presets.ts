@@ -31,7 +31,7 @@
  * checks the closed forms.
  */
 import { COST_FIELDS, LATER_FIELDS, coldLineNs, type CostModel, type CostModelInput } from './cost-model.js';
-import { PmemError } from '../base/errors.js';
+import { PmemError } from '../base/index.js';
 
 export type PresetName = 'optane-g1' | 'optane-g1-6dimm' | 'dram' | 'cxl' | 'nvdimm-n';
 export type Persistence = CostModel['persistence'];

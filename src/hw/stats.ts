@@ -2,7 +2,7 @@
  * The emulator's counters (emu.stats()): the per-CPU counters of assembly/cpu.ts summed
  * over CPUs, the shared media counters of assembly/cost.ts, and each CPU's clock.
  */
-import type { Core } from '../core/core.js';
+import type { Core } from '../core/index.js';
 
 /** Per-CPU counter names, in assembly/cpu.ts C_* order. */
 const CPU_COUNTER_NAMES = [

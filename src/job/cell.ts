@@ -6,11 +6,11 @@
  *     copy left) and no block allocation may be uncommitted;
  *   - at the last sync point, a guaranteed crash image must hold every acknowledged byte.
  */
-import { createEmulator } from '../emulator/emulator.js';
-import type { KernelProfile } from '../dax/kernel.js';
+import { createEmulator } from '../emulator/index.js';
+import type { KernelProfile } from '../dax/index.js';
 import type { CellResult } from './matrix-types.js';
-import type { PresetName } from '../hw/presets.js';
-import { Rng } from '../base/random.js';
+import type { PresetName } from '../hw/index.js';
+import { Rng } from '../base/index.js';
 import { startStrategy, strategySetup, type FlushInstruction, type StrategyName } from './strategies.js';
 import { workloadByName, type Workload, type WorkloadName, type WorkloadSize } from './workloads/index.js';
 

@@ -6,10 +6,10 @@
  * (user-flush, MAP_SYNC). After each sync, re-dirtying the entry costs a write-protect
  * fault where the kernel write-protected it (the XArray-era profiles); that is refaultNs.
  */
-import { createEmulator } from '../emulator/emulator.js';
-import type { KernelProfile } from '../dax/kernel.js';
+import { createEmulator } from '../emulator/index.js';
+import type { KernelProfile } from '../dax/index.js';
 import type { FlushCostRow } from './matrix-types.js';
-import type { PresetName } from '../hw/presets.js';
+import type { PresetName } from '../hw/index.js';
 import { strategyRuns, strategySetup, type FlushInstruction, type StrategyName } from './strategies.js';
 
 const MiB = 1 << 20;

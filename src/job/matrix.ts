@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { runCell, type CellSpec } from './cell.js';
-import type { KernelProfile } from '../dax/kernel.js';
+import type { KernelProfile } from '../dax/index.js';
 import type { CellResult } from './matrix-types.js';
-import type { PresetName } from '../hw/presets.js';
+import type { PresetName } from '../hw/index.js';
 import { strategyRuns, type FlushInstruction, type StrategyName } from './strategies.js';
 import type { WorkloadName } from './workloads/index.js';
 

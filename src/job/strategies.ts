@@ -13,10 +13,10 @@
  * MAP_SYNC came with Linux 4.15, so the three MAP_SYNC strategies do not run on linux-4.5.
  * 'page-cache' (a non-DAX file) is reserved for a later issue.
  */
-import type { EmulatorOptions } from '../emulator/emulator.js';
-import type { FileMapping } from '../dax/file-mapping.js';
-import type { Emulator } from '../emulator/emulator.js';
-import type { KernelProfile } from '../dax/kernel.js';
+import type { EmulatorOptions } from '../emulator/index.js';
+import type { FileMapping } from '../dax/index.js';
+import type { Emulator } from '../emulator/index.js';
+import type { KernelProfile } from '../dax/index.js';
 
 export const STRATEGY_NAMES = ['msync', 'msync-dirty-lines', 'user-flush', 'user-ntstore', 'eadr'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];

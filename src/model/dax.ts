@@ -45,8 +45,8 @@
  * The model follows the spec. Eight disagreements its first runs found were emulator bugs,
  * fixed there (see git history: "Fix the emulator's departures from SPEC-DAX.md").
  */
-import { PmemError } from '../base/errors.js';
-import type { KernelProfile } from '../dax/kernel.js';
+import { PmemError } from '../base/index.js';
+import type { KernelProfile } from '../dax/index.js';
 
 export const PAGE_SIZE = 4096;
 export const PMD_NR = 512;

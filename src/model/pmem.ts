@@ -40,9 +40,9 @@
  * A whole store or load is one access here; src/core.ts cuts calls longer than its 2 MiB
  * scratch buffer into several (each then pays its own first miss).
  */
-import { coldLineNs, contentionSlowdown, type CostModel } from '../hw/cost-model.js';
-import { PmemError } from '../base/errors.js';
-import { Rng } from '../base/random.js';
+import { coldLineNs, contentionSlowdown, type CostModel } from '../hw/index.js';
+import { PmemError } from '../base/index.js';
+import { Rng } from '../base/index.js';
 
 /** Emulated CPUs (assembly/layout.ts MAX_CPUS). */
 export const MAX_CPUS = 8;

@@ -15,8 +15,8 @@
  * Every method checks all of its arguments before touching anything, so a call that throws
  * changes nothing. Arguments are checked in parameter order (tree first).
  */
-import { runBatchByOps } from '../core/batch.js';
-import { PmemError, checkInteger } from '../base/errors.js';
+import { runBatchByOps } from '../core/index.js';
+import { PmemError, checkInteger } from '../base/index.js';
 import {
   PAGECACHE_TAG_DIRTY,
   PAGECACHE_TAG_TOWRITE,
@@ -26,8 +26,8 @@ import {
   XA_MAX_MARKS,
   XA_RETRY_ENTRY,
   xaIsInternal,
-} from '../core/entry.js';
-import type { Forest, FoundEntry, TreeEntry } from '../core/tree.js';
+} from '../core/index.js';
+import type { Forest, FoundEntry, TreeEntry } from '../core/index.js';
 
 /** An entry as the model stores it; its first index is the key it is stored under. */
 interface ModelEntry {

@@ -2,7 +2,7 @@
  * The columns a person reads about one matrix cell, shared by the terminal table and the
  * Markdown report so the two always show the same thing the same way.
  */
-import type { CellResult } from '../job/matrix-types.js';
+import type { CellResult } from '../job/index.js';
 import { formatCount, formatNs, formatSignificant } from './format.js';
 
 export type CellColumn =

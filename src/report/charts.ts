@@ -6,8 +6,8 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { PmemError } from '../base/errors.js';
-import type { CellResult, FlushCostRow } from '../job/matrix-types.js';
+import { PmemError } from '../base/index.js';
+import type { CellResult, FlushCostRow } from '../job/index.js';
 import { PAGE_SIZE_LABEL, formatNs } from './format.js';
 
 /** Distinct values in the order they first appear: the chart's order follows the matrix's. */

@@ -3,7 +3,7 @@
  * they hold a comma, a double quote or a line break. Columns are listed here rather than
  * taken from Object.keys so the order is fixed whatever built the objects.
  */
-import type { CellResult, FlushCostRow } from '../job/matrix-types.js';
+import type { CellResult, FlushCostRow } from '../job/index.js';
 
 type Field = string | number | boolean;
 

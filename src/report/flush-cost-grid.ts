@@ -3,7 +3,7 @@
  * row per page size and strategy, a column per dirty-line count. The terminal table and the
  * Markdown report both print these grids.
  */
-import type { FlushCostRow } from '../job/matrix-types.js';
+import type { FlushCostRow } from '../job/index.js';
 
 export interface FlushCostGridRow {
   pageSize: FlushCostRow['pageSize'];

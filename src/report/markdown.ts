@@ -3,7 +3,7 @@
  * charts, and a plain-words guide to the columns. Uses the same column definitions as the
  * terminal table so both read alike.
  */
-import type { MatrixReport } from '../job/matrix-types.js';
+import type { MatrixReport } from '../job/index.js';
 import { CELL_COLUMNS, CELL_COLUMN_DEFS } from './cell-columns.js';
 import { flushCostGrids } from './flush-cost-grid.js';
 import { formatNs, formatWallMs } from './format.js';

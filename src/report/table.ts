@@ -3,8 +3,8 @@
  * columns, text left-aligned, numbers right-aligned, a dashed rule under the header, and
  * every line of a table padded to the same width so columns start at the same offset.
  */
-import type { CellResult, FlushCostRow } from '../job/matrix-types.js';
-import { PmemError } from '../base/errors.js';
+import type { CellResult, FlushCostRow } from '../job/index.js';
+import { PmemError } from '../base/index.js';
 import { CELL_COLUMNS, CELL_COLUMN_DEFS, type CellColumn } from './cell-columns.js';
 import { flushCostGrids } from './flush-cost-grid.js';
 import { formatNs } from './format.js';

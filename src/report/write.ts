@@ -5,8 +5,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ERRNO, PmemError, type ErrnoName } from '../base/errors.js';
-import type { MatrixReport } from '../job/matrix-types.js';
+import { ERRNO, PmemError, type ErrnoName } from '../base/index.js';
+import type { MatrixReport } from '../job/index.js';
 import { flushCostChart, strategyChart } from './charts.js';
 import { cellsToCsv, flushCostToCsv } from './csv.js';
 import { reportMarkdown } from './markdown.js';

@@ -5,7 +5,7 @@
  * Blank lines and lines starting with # are skipped. A malformed line is refused with
  * EINVAL naming its line number.
  */
-import { PmemError } from '../../base/errors.js';
+import { PmemError } from '../../base/index.js';
 import type { Workload, WorkloadStep } from './workload.js';
 
 /** Parses a trace; throws PmemError EINVAL on the first malformed line. */

@@ -3,7 +3,7 @@
  * points where the application wants everything stored so far to be durable. Strategies
  * (src/strategies.ts) decide how the stores and the syncs are carried out.
  */
-import type { Rng } from '../../base/random.js';
+import type { Rng } from '../../base/index.js';
 
 export type WorkloadStep = { kind: 'store'; offset: number; length: number } | { kind: 'sync' };
 

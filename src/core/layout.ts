@@ -1,0 +1,97 @@
+/**
+ * The host's twin of assembly/layout.ts: the memory map as the core exports it, and the
+ * typed-array views over the shared memory that the other core files read and write
+ * through. CoreMemory is the base of the Core class chain (layout, then xarray.ts, then
+ * pmem.ts, then core.ts): only this chain touches the wasm exports and `memory.buffer`.
+ */
+import type { CoreExports, WasmBuild } from './wasm.js';
+
+/** The memory map as the core exports it (assembly/layout.ts). */
+export interface CoreLayout {
+  headerOffset: number;
+  treesOffset: number;
+  maxTrees: number;
+  scratchOffset: number;
+  scratchCmdSize: number;
+  scratchResultSize: number;
+  maxCpus: number;
+  mediaOffset: number;
+  mediaSize: number;
+  linesOffset: number;
+  linesSize: number;
+  undoSlots: number;
+  scratchDataSize: number;
+  heapOffset: number;
+  heapLimit: number;
+  nodeSize: number;
+}
+
+/** A layout global: u32 in the core, so offsets and sizes past 2 GiB come out of wasm negative. */
+export function layoutGlobal(x: CoreExports, name: string): number {
+  return ((x[name] as WebAssembly.Global).value as number) >>> 0;
+}
+
+function readLayout(x: CoreExports): CoreLayout {
+  const g = (name: string): number => layoutGlobal(x, name);
+  return {
+    headerOffset: g('HEADER_OFFSET'),
+    treesOffset: g('TREES_OFFSET'),
+    maxTrees: g('MAX_TREES'),
+    scratchOffset: g('SCRATCH_OFFSET'),
+    scratchCmdSize: g('SCRATCH_CMD_SIZE'),
+    scratchResultSize: g('SCRATCH_RESULT_SIZE'),
+    maxCpus: g('MAX_CPUS'),
+    mediaOffset: g('MEDIA_OFFSET'),
+    mediaSize: g('MEDIA_SIZE'),
+    linesOffset: g('LINES_OFFSET'),
+    linesSize: g('LINES_SIZE'),
+    undoSlots: g('UNDO_SLOTS'),
+    scratchDataSize: g('SCRATCH_DATA_SIZE'),
+    heapOffset: g('HEAP_OFFSET'),
+    heapLimit: g('HEAP_LIMIT'),
+    nodeSize: g('NODE_SIZE'),
+  };
+}
+
+/** The instance, its memory and the views over it. */
+export class CoreMemory {
+  readonly build: WasmBuild;
+  readonly memory: WebAssembly.Memory;
+  readonly layout: CoreLayout;
+  /** Which scratch area (command and result buffers) this thread uses. */
+  readonly cpu: number;
+  protected readonly x: CoreExports;
+  private u32view: Uint32Array;
+  protected i32view: Int32Array;
+
+  protected constructor(build: WasmBuild, memory: WebAssembly.Memory, x: CoreExports, cpu: number) {
+    this.build = build;
+    this.memory = memory;
+    this.cpu = cpu;
+    this.x = x;
+    this.layout = readLayout(x);
+    this.u32view = new Uint32Array(memory.buffer);
+    this.i32view = new Int32Array(memory.buffer);
+  }
+
+  /** Views of the whole memory, remade when the memory has grown. */
+  protected words(): Uint32Array {
+    if (this.u32view.byteLength !== this.memory.buffer.byteLength) {
+      this.u32view = new Uint32Array(this.memory.buffer);
+      this.i32view = new Int32Array(this.memory.buffer);
+    }
+    return this.u32view;
+  }
+
+  /** A live view of the media (remade after the memory grows; do not keep it across calls). */
+  mediaView(): Uint8Array {
+    this.words();
+    return new Uint8Array(this.memory.buffer, this.layout.mediaOffset, this.layout.mediaSize);
+  }
+
+  /** Copies bytes out of the wasm memory (undo copies for crash images). */
+  readMemory(address: number, length: number): Uint8Array {
+    this.words();
+    return new Uint8Array(this.memory.buffer, address, length).slice();
+  }
+}

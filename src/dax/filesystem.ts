@@ -1,0 +1,228 @@
+/**
+ * The emulated DAX file system of one emulator: its files by path, their mappings in one
+ * emulated address space, the DAX counters, and the kernel era's fault paths, chosen here
+ * once. It answers the emulator's file calls (createFile, open, unlink, mmap, msync over an
+ * address range, sync, reclaim, drop_caches, checkInvariants) and rebuilds itself on a
+ * crash image from its committed metadata.
+ */
+import { PMD_NR, XA_MAX_INDEX, xaIsPointer, type Core } from '../core/index.js';
+import { PmemError } from '../base/index.js';
+import type { MappingHost } from '../hw/index.js';
+import { newDaxCounters, type DaxCounters, type DaxHost } from './context.js';
+import { P45_FAULT_PATHS } from './fault-p45.js';
+import type { FaultPaths } from './fault-paths.js';
+import { XARRAY_FAULT_PATHS } from './fault-xarray.js';
+import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
+import { FileMapping } from './file-mapping.js';
+import { checkDaxInvariants } from './invariants.js';
+import type { KernelRules } from './kernel.js';
+import type { Tracepoints } from './trace.js';
+import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
+
+/** How the file system's kernel writes back: the profile's rules and the flush it uses. */
+export interface DaxFsOptions {
+  rules: KernelRules;
+  /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
+  flushKind: number;
+  /** Flush only an entry's dirty lines (an ideal kernel), not all of them. */
+  dirtyLinesOnly: boolean;
+}
+
+export class DaxFileSystem {
+  /** What the files, faults and writeback see of the emulator. */
+  readonly host: DaxHost;
+  private readonly rules: KernelRules;
+  private readonly faults: FaultPaths;
+  private readonly files = new Map<string, DaxFile>();
+  private readonly fileMappings = new Set<FileMapping>();
+  private readonly counters: DaxCounters = newDaxCounters();
+  /** Next free emulated virtual address for mappings placed by mmap. */
+  private nextAddress = 0x7f00_0000_0000;
+
+  /** `machine` gives the core and the CPU that kernel work runs on (the caller's, read at each use). */
+  constructor(machine: MappingHost, options: DaxFsOptions, tracepoints: Tracepoints) {
+    this.rules = options.rules;
+    this.faults = options.rules.p45 ? P45_FAULT_PATHS : XARRAY_FAULT_PATHS;
+    this.host = {
+      core: machine.core,
+      get cpu() {
+        return machine.cpu;
+      },
+      rules: options.rules,
+      flushKind: options.flushKind,
+      dirtyLinesOnly: options.dirtyLinesOnly,
+      counters: this.counters,
+      trace: (event) => tracepoints.emit(event),
+    };
+  }
+
+  private get core(): Core {
+    return this.host.core;
+  }
+
+  /** Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written. */
+  createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): DaxFile {
+    if (typeof path !== 'string' || path.length === 0) throw new PmemError('EINVAL', 'createFile: path must be a non-empty string');
+    if (this.files.has(path)) throw new PmemError('EEXIST', `createFile: ${path} exists`);
+    const size = options.size ?? 0;
+    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${size}`);
+    const allocate = options.allocate ?? 'none';
+    if (allocate !== 'none' && allocate !== 'unwritten' && allocate !== 'written') {
+      throw new PmemError('EINVAL', `createFile: allocate must be 'none', 'unwritten' or 'written', got ${String(allocate)}`);
+    }
+    const file = new DaxFile(this.host, path, size, this.core.createTree());
+    if (allocate !== 'none') {
+      try {
+        for (let first = 0; first < file.pages; first += PMD_NR) file.allocate(first, Math.min(PMD_NR, file.pages - first), true);
+      } catch (err) {
+        for (const b of file.blocks.values()) this.core.free(b.pfn, 1);
+        this.core.destroyTree(file.tree);
+        throw err;
+      }
+      for (const b of file.blocks.values()) b.unwritten = allocate === 'unwritten';
+      file.commitMetadata();
+    }
+    this.files.set(path, file);
+    return file;
+  }
+
+  /** The file at `path` (ENOENT when there is none). */
+  open(path: string): DaxFile {
+    const file = this.files.get(path);
+    if (!file) throw new PmemError('ENOENT', `open: no file ${String(path)}`);
+    return file;
+  }
+
+  /** Removes the name; entries and blocks go once no mapping holds the file. */
+  unlink(path: string): void {
+    const file = this.open(path);
+    this.files.delete(path);
+    file.markUnlinked();
+    if (file.mappings.size === 0) this.core.destroyTree(file.tree);
+  }
+
+  /** mmap of a file (Emulator.mmap): checks the range, places it in the address space, makes the FileMapping. */
+  mmap(file: DaxFile, options: { offset?: number; length?: number; shared?: boolean; sync?: boolean; address?: number } = {}): FileMapping {
+    if (!(file instanceof DaxFile) || file.unlinked) throw new PmemError('EBADF', 'mmap: not an open file of this emulator');
+    const offset = options.offset ?? 0;
+    const length = options.length ?? file.pages * PAGE_SIZE - offset;
+    const shared = options.shared ?? true;
+    const sync = options.sync ?? false;
+    if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${offset}`);
+    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${length}`);
+    if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
+    if (sync && this.rules.p45) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC came with Linux 4.15; linux-4.5 does not know it');
+    let address = options.address;
+    if (address === undefined) {
+      const colour = offset % (PMD_NR * PAGE_SIZE);
+      address = this.nextAddress + colour;
+      this.nextAddress += Math.ceil((colour + length) / (PMD_NR * PAGE_SIZE)) * PMD_NR * PAGE_SIZE + PMD_NR * PAGE_SIZE;
+    } else if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) {
+      throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${address}`);
+    }
+    for (const m of this.fileMappings) {
+      if (m.isMapped && address < m.address + m.length && m.address < address + length) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps a mapping`);
+    }
+    const m = new FileMapping(this.host, this.faults, file, { address, offset, length, shared, sync });
+    file.mappings.add(m);
+    this.fileMappings.add(m);
+    return m;
+  }
+
+  /** msync over the address space (Emulator.msync): one vfs_fsync_range per covered shared mapping. */
+  msync(address: number, length: number, options: { sync?: boolean } = {}): WritebackReport {
+    if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `msync: address must be page-aligned, got ${address}`);
+    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `msync: length must be a non-negative integer, got ${length}`);
+    const report = emptyReport();
+    const mappings = [...this.fileMappings].filter((m) => m.isMapped).sort((a, b) => a.address - b.address);
+    let covered = 0;
+    for (const m of mappings) {
+      const lo = Math.max(address, m.address);
+      const hi = Math.min(address + length, m.address + m.length);
+      if (hi <= lo) continue;
+      covered += hi - lo;
+      addReport(report, m.msync(lo - m.address, hi - lo, options));
+    }
+    if (covered < length) throw new PmemError('ENOMEM', `msync: part of [${address}, ${address + length}) is not mapped (the mapped parts were synced)`);
+    return report;
+  }
+
+  /** sync(2): the WB_SYNC_ALL pass over every file. */
+  sync(): WritebackReport {
+    const report = emptyReport();
+    for (const file of this.files.values()) addReport(report, vfsFsyncRange(this.host, file, 0, XA_MAX_INDEX));
+    return report;
+  }
+
+  /**
+   * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many.
+   * The only page-cache pages a DAX address_space ever holds are linux-4.5's hole pages;
+   * an evicted one leaves its slot empty, never a shadow entry (SPEC-DAX.md 5.3, 5.4). In
+   * the XArray era DAX entries are not pages, so nothing is evicted.
+   */
+  reclaim(pages: number): number {
+    if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${pages}`);
+    let evicted = 0;
+    if (!this.rules.p45) return evicted;
+    for (const file of this.files.values()) {
+      for (const e of this.core.entries(file.tree)) {
+        if (evicted === pages) return evicted;
+        if (!xaIsPointer(e.word)) continue;
+        file.deleteEntry(e.index);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  /**
+   * drop_caches (or POSIX_FADV_DONTNEED on every file): invalidate_mapping_pages over each
+   * file. linux-4.5 deletes every DAX entry this way, dirty ones included, so a later fsync
+   * flushes nothing (bug B4, SPEC-DAX.md 5.1, S13); the XArray-era kernels leave DAX entries
+   * alone. Returns the entries deleted.
+   */
+  dropCaches(): number {
+    let dropped = 0;
+    if (!this.rules.p45) return dropped;
+    for (const file of this.files.values()) {
+      for (const e of this.core.entries(file.tree)) {
+        file.deleteEntry(e.index);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+
+  /** Emulator.checkInvariants over every file still held by a name or a mapping (src/dax/invariants.ts). */
+  checkInvariants(): void {
+    checkDaxInvariants(this.core, this.rules, new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)]), this.fileMappings);
+  }
+
+  /** The DAX counters, with nrpages and nrexceptional summed over the files. */
+  stats(): DaxCounters & { nrpages: number; nrexceptional: number } {
+    let nrpages = 0;
+    let nrexceptional = 0;
+    for (const f of this.files.values()) {
+      nrpages += f.nrpages;
+      nrexceptional += f.nrexceptional;
+    }
+    return { ...this.counters, nrpages, nrexceptional };
+  }
+
+  /**
+   * The file system after a reboot, on `image` (a fresh file system over the crashed
+   * media): every file with its committed blocks only.
+   */
+  rebootInto(image: DaxFileSystem): void {
+    for (const file of this.files.values()) {
+      const copy = image.createFile(file.path, { size: file.size });
+      for (const [page, b] of file.blocks) {
+        if (!b.committed) continue;
+        image.core.reserve(b.pfn, 1);
+        copy.blocks.set(page, { ...b });
+      }
+      copy.commitMetadata();
+    }
+  }
+}

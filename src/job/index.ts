@@ -1,0 +1,15 @@
+/**
+ * job: the main job, the writeback-strategy matrix. It owns the workloads, the writeback
+ * strategies, one matrix cell with its durability checks, the matrix on worker threads,
+ * the flush cost of one PTE or PMD entry, and the result types the reports read.
+ *
+ * May import: base, core, hw, dax, emulator.
+ */
+export { runMatrix, planCells, type MatrixOptions } from './matrix.js';
+export { runCell, type CellSpec } from './cell.js';
+export { runFlushCost, DEFAULT_DIRTY_COUNTS, type FlushCostOptions } from './flush-cost.js';
+export {
+  STRATEGY_NAMES, MOVNT_THRESHOLD, strategyRuns, strategySetup, startStrategy, type StrategyName, type FlushInstruction, type StrategyRun, type StrategySetup,
+} from './strategies.js';
+export { WORKLOAD_NAMES, workloadByName, parseTrace, traceWorkload, type WorkloadName, type Workload, type WorkloadSize, type WorkloadStep } from './workloads/index.js';
+export type { CellResult, FlushCostRow, MatrixReport } from './matrix-types.js';
