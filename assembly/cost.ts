@@ -1,6 +1,6 @@
 // The cost model: parameters, the per-CPU flush queue, and the media model of each DIMM.
 // The formulas are documented with the parameters in src/cost-model.ts (after
-// ../shared/COST-MODEL.md section 2); this file is their implementation.
+// docs/cost-model.md §2); this file is their implementation.
 //
 // COSTS (at DIMMS_OFFSET): f64 params[32] in src/cost-model.ts COST_FIELDS order, then the
 // flags; f64 shared counters at COSTS_COUNTERS. Each DIMM (DIMM_STATE_SIZE, after COSTS_SIZE):
@@ -317,8 +317,8 @@ function joinWriters(d: usize, cpu: u32): void {
 }
 
 /**
- * How much slower the DIMM writes its media while several CPUs write to it (COST-MODEL.md
- * 2.6, a fit to FAST'20 Fig. 4, not a mechanism). Its writers are the CPUs whose latest write
+ * How much slower the DIMM writes its media while several CPUs write to it (docs/cost-model.md
+ * §2.6, a fit to FAST'20 Fig. 4, not a mechanism). Its writers are the CPUs whose latest write
  * went to it (joinWriters), less those whose last write there was acknowledged more than
  * WRITER_QUIET_NS before `arrive`; the writing CPU (`self`, its bit; 0 for an eviction)
  * always counts. Time alone cannot tell who writes at once: the host runs each CPU for a

@@ -11,7 +11,7 @@
 //   bit 3  LINE_UNDO     not durable: an undo slot holds its durable contents
 //
 // Under eADR a store is durable when it is visible, so stores take no undo slot; NT stores
-// still do, since they bypass the cache and need a fence (PMDK keeps it: COST-MODEL.md 3).
+// still do, since they bypass the cache and need a fence (PMDK keeps it: docs/cost-model.md §3).
 //
 // Undo slots (UNDO_OFFSET):
 //   records[slots] (16 B): line, prev, next (this CPU's pending list), cpu (NONE if not pending)

@@ -3,7 +3,7 @@
 // mfence. Each updates the line states (lines.ts), the undo slots, the media model and the
 // CPU's clock (cost.ts), and returns 0 or -errno. A call that fails changes nothing.
 //
-// Durability, per instruction and persistence domain (COST-MODEL.md 2.1, 2.7, 3):
+// Durability, per instruction and persistence domain (docs/cost-model.md §2.1, §2.7, §3):
 //   store       ADR: not durable until written back (flush + fence, clflush, or eviction).
 //               eADR: durable once visible.
 //   ntstore     bypasses the cache; durable after this CPU's next fence (both domains).

@@ -11,7 +11,7 @@
 // afresh, PMD write, fault through another mapping): PMD against PTE entries, MAP_SYNC in a
 // DATA-PMD, private copies, v4.5's single-slot PMD entries.
 //
-// The model follows SPEC-DAX.md. Its first runs found eight places where the emulator did
+// The model follows docs/kernel-rules.md. Its first runs found eight places where the emulator did
 // not; they were fixed in the emulator, and the "regressions" block at the end keeps the
 // minimal sequence of each. Replay a failure with
 //   DAX_DIFF_KERNEL=<kernel> DAX_DIFF_SEED=<seed> npx vitest run test/dax-differential.test.ts
@@ -567,7 +567,7 @@ describe.each(envKernel ? [envKernel] : KERNELS)('DAX differential: emulator aga
 const specModel = (kernel: KernelProfile): ModelSide => new ModelSide(new ModelDax({ kernel, capacityPages: (64 * MiB) / PAGE }));
 const whole = (size: number, o: Partial<MapOptions> = {}): MapOptions => ({ offset: 0, length: size, shared: true, sync: false, colourOff: false, ...o });
 
-describe('the reference model reproduces the SPEC-DAX.md section 7 scenarios', () => {
+describe('the reference model reproduces the scenarios of docs/kernel-rules.md §7', () => {
   it.each(KERNELS)('S1-S5, S7 (%s): hole reads, write faults, msync counts', (kernel) => {
     const p45 = kernel === 'linux-4.5';
     const d = kernel === 'linux-6.1' ? 'D' : '';
@@ -831,7 +831,7 @@ const disagreements: [string, KernelProfile, string, Script, unknown[]][] = [
   ],
 ];
 
-describe('regressions: the emulator follows SPEC-DAX.md where it once did not', () => {
+describe('regressions: the emulator follows docs/kernel-rules.md where it once did not', () => {
   it.each(disagreements)('%s (%s, formerly %s)', async (_, kernel, _formerly, script, specOutcome) => {
     const { emu, spec } = await sides(kernel);
     const run = (s: Side): unknown => attempt(() => script(s));

@@ -1,5 +1,5 @@
-// The linux-4.5 profile (P45: SPEC-DAX.md 3.1, 4.2, 5.1, 5.3 and the P45 lines of the
-// section 7 scenarios): hole pages, DIRTY never cleared, no write-protect, one wmb_pmem
+// The linux-4.5 profile (P45: docs/kernel-rules.md §3.1, §4.2, §5.1, §5.3 and the P45 lines
+// of the §7 scenarios): hole pages, DIRTY never cleared, no write-protect, one wmb_pmem
 // per writeback call that passes the early checks, a PMD entry in one slot.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';

@@ -1,4 +1,4 @@
-// DAX through the public API: the acceptance scenarios of SPEC-DAX.md section 7 that this
+// DAX through the public API: the acceptance scenarios of docs/kernel-rules.md §7 that this
 // release covers, for both XArray-era profiles (PMOD). Each test names its scenario and rule.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
@@ -262,7 +262,7 @@ describe.each(PROFILES)('DAX scenarios (%s)', (kernel) => {
   });
 });
 
-describe('PMD fallback conditions (linux-6.12, SPEC-DAX.md 3.4)', () => {
+describe('PMD fallback conditions (linux-6.12, docs/kernel-rules.md §3.4)', () => {
   const cases: [string, (emu: Emulator) => { m: ReturnType<Emulator['mmap']>; off: number; write: boolean }][] = [
     ['the colour of the address differs from the file offset', (emu) => ({ m: emu.mmap(emu.createFile('/f', { size: 4 * MiB }), { address: 0x7e00_0000_1000 }), off: 0, write: true })],
     ['a write to a private mapping (copy-on-write)', (emu) => ({ m: emu.mmap(emu.createFile('/f', { size: 4 * MiB }), { shared: false }), off: 0, write: true })],

@@ -1,4 +1,4 @@
-// Entry encoding: the XArray word classes and the DAX value layout (SPEC-DAX.md 1.4,
+// Entry encoding: the XArray word classes and the DAX value layout (docs/kernel-rules.md §1.4,
 // include/linux/xarray.h, fs/dax.c), on the host (src/entry.ts) and in the core.
 import { describe, expect, it } from 'vitest';
 import {
@@ -41,7 +41,7 @@ describe('XArray word classes (include/linux/xarray.h)', () => {
   });
 });
 
-describe('DAX entries (fs/dax.c, Linux v4.20+; SPEC-DAX.md 1.4)', () => {
+describe('DAX entries (fs/dax.c, Linux v4.20+; docs/kernel-rules.md §1.4)', () => {
   it('raw words match the worked values: DATA-PTE (p << 5) | 1, locked EMPTY-PTE 0x13, locked EMPTY-PMD 0x17', () => {
     expect(daxMkEntry(0x800, 0)).toBe((0x800 << 5) | 1);
     expect(daxMkEntry(0, DAX_EMPTY | DAX_LOCKED)).toBe(0x13);

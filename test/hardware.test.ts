@@ -1,5 +1,5 @@
 // The persistent-memory hardware through the public API: durability per instruction and
-// persistence domain (COST-MODEL.md 2.1, 2.7, 3), crash images, the bounded cache, the
+// persistence domain (docs/cost-model.md §2.1, §2.7, §3), crash images, the bounded cache, the
 // command buffer, the block allocator and bad input.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';

@@ -53,7 +53,7 @@ export function attempt(run: () => unknown): Outcome {
 }
 
 /**
- * FAST'20 (Yang et al.) Fig. 12, as COST-MODEL.md §5.7 reads it: ns to persist `size`
+ * FAST'20 (Yang et al.) Fig. 12, as docs/cost-model.md §5.7 reads it: ns to persist `size`
  * bytes of lines not in the cache, one thread, with store + clwb + sfence and with
  * ntstore + sfence.
  */

@@ -1,5 +1,5 @@
 // The cost presets: every preset is complete, optane-g1 reproduces the FAST'20 latency figures
-// through the formulas of src/cost-model.ts (../shared/COST-MODEL.md §5.1 and §5.7), and
+// through the formulas of src/hw/cost-model.ts (docs/cost-model.md §5.1 and §5.7), and
 // resolveCostModel rejects bad custom models with EINVAL naming the field.
 import { describe, expect, it } from 'vitest';
 import { COST_FIELDS, LATER_FIELDS, type CostModel } from '../src/hw/cost-model.js';
@@ -68,7 +68,7 @@ describe('cost presets', () => {
     expect(resolveCostModel({ ...model })).toEqual(model);
   });
 
-  it('optane-g1 matches [S1] Fig.2 for a warm line within 10 % (COST-MODEL.md §5.1)', () => {
+  it('optane-g1 matches [S1] Fig.2 for a warm line within 10 % (docs/cost-model.md §5.1)', () => {
     const m = PRESETS['optane-g1'];
     expect(Math.abs(relativeError(warmPersistNs(m), 62.3))).toBeLessThan(0.1);
     expect(Math.abs(relativeError(warmNtPersistNs(m), 90.4))).toBeLessThan(0.1);
@@ -78,7 +78,7 @@ describe('cost presets', () => {
     expect(warmPersistNs(m)).toBeLessThan(warmNtPersistNs(m));
   });
 
-  it('optane-g1 matches [S1] Fig.12 latency vs access size at fresh addresses within 25 % (COST-MODEL.md §5.7)', () => {
+  it('optane-g1 matches [S1] Fig.12 latency vs access size at fresh addresses within 25 % (docs/cost-model.md §5.7)', () => {
     const m = PRESETS['optane-g1'];
     const table = FIG12_PERSIST_NS.map(({ size: bytes, clwb, ntstore: nt }) => {
       const n = bytes / LINE;

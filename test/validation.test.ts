@@ -1,6 +1,6 @@
 // The optane-g1 preset against published measurements, through the public API and
-// emu.now() only (COST-MODEL.md 5.1 and 5.7; J. Yang et al., FAST'20, Fig. 2 and Fig. 12).
-// The model is built from the formulas of COST-MODEL.md section 2 and the preset's sourced
+// emu.now() only (docs/cost-model.md §5.1 and §5.7; J. Yang et al., FAST'20, Fig. 2 and Fig. 12).
+// The model is built from the formulas of docs/cost-model.md §2 and the preset's sourced
 // parameters; these tests check that the results land within the stated tolerances.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
@@ -112,8 +112,8 @@ describe('Sustained bandwidth against FAST\'20 Fig. 12 and Fig. 13, within 25 %'
     within(await streamBandwidth('optane-g1', 1, kind, size), gbps, 0.25);
   });
 
-  // Threads on one DIMM share its media, and past four writers it slows down (COST-MODEL.md
-  // 2.6, contentionWriters and contentionExponent): 4 KiB accesses, an sfence after each.
+  // Threads on one DIMM share its media, and past four writers it slows down (docs/cost-model.md
+  // §2.6, contentionWriters and contentionExponent): 4 KiB accesses, an sfence after each.
   it.each(FIG4_NI_WRITE_ROWS)('$cpus CPUs on one DIMM, $kind of 4 KiB + sfence: about $gbps GB/s (Fig. 4)', async ({ cpus, kind, gbps }) => {
     within(await streamBandwidth('optane-g1', cpus, kind, 4096), gbps, 0.25);
   });

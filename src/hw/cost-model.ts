@@ -2,7 +2,7 @@
  * The cost model's parameters: one CostModel object per emulator, chosen at creation (a
  * preset name from src/presets.ts or a custom object) and never re-decided per operation,
  * as PMDK picks its flush and fence functions once at load. The formulas that use them are
- * ../shared/COST-MODEL.md section 2; assembly/cost.ts implements them and src/model/ holds
+ * docs/cost-model.md §2; assembly/cost.ts implements them and src/model/ holds
  * the reference. Times are emulated nanoseconds, throughputs bytes per nanosecond (= GB/s).
  *
  * Per thread (emulated CPU), with `now` its clock:
@@ -27,13 +27,13 @@
  *                      per 64 / readBytesPerNs + 64 / flushBytesPerNs (a store miss stalls the
  *                      clock; a write-back starts later).
  *   sfence / mfence:   now = max(now + sfenceNs (mfenceNs), every outstanding done).
- * Media (Optane's XPLine and XPBuffer, COST-MODEL.md 2.5): a 64-byte write reaching a DIMM
+ * Media (Optane's XPLine and XPBuffer, docs/cost-model.md §2.5): a 64-byte write reaching a DIMM
  * merges into its buffer of bufferLines media lines. A line goes to the media (a media write
  * of mediaLineBytes) when the buffer evicts it, the least recently written, to make room, or,
  * if it was written whole, when it is written again. A line written only in part is read
  * first (a read-modify-write), unless the DIMM holds its old contents (a read for ownership
  * brought them, or it was whole). DIMM = (address / interleaveBytes) mod dimms.
- * The DIMM's timeline (COST-MODEL.md 2.5 "media time per DIMM"; on when wpqLines > 0), one
+ * The DIMM's timeline (docs/cost-model.md §2.5 "media time per DIMM"; on when wpqLines > 0), one
  * per DIMM and shared by every CPU:
  *   media work:        a line's write to the media costs mediaLineBytes / mediaWriteBytesPerNs,
  *                      plus mediaLineBytes / mediaReadBytesPerNs for a read-modify-write; a
@@ -56,7 +56,7 @@
  *                      read was another line: an NT store, say) keeps that line busy until
  *                      its acceptance + rmwNs; a later request to the line is accepted no
  *                      earlier. A line written whole, or read first, is not busy.
- *   writer contention: (when contentionWriters > 0; COST-MODEL.md 2.6, a fit to [S1] Fig.4)
+ *   writer contention: (when contentionWriters > 0; docs/cost-model.md §2.6, a fit to [S1] Fig.4)
  *                      a DIMM's writers are the CPUs whose latest write went to it, less those
  *                      quiet there for over 32.8 µs; with k > contentionWriters of them, each
  *                      media write takes (k / contentionWriters) ^ contentionExponent as long.
@@ -124,7 +124,7 @@ export interface CostModel {
    */
   fillBufferLines: number;
   /**
-   * Writer contention (COST-MODEL.md 2.6): how many CPUs may write to one DIMM at once
+   * Writer contention (docs/cost-model.md §2.6): how many CPUs may write to one DIMM at once
    * before its media writes slow down. 0 (the default for a custom model without it) turns
    * it off.
    */
@@ -172,8 +172,8 @@ export function coldLineNs(cost: CostModel): number {
 }
 
 /**
- * How much longer a DIMM's media write takes with `writers` CPUs writing to it (COST-MODEL.md
- * 2.6): 1 up to contentionWriters, then (writers / contentionWriters) ^ contentionExponent.
+ * How much longer a DIMM's media write takes with `writers` CPUs writing to it (docs/cost-model.md
+ * §2.6): 1 up to contentionWriters, then (writers / contentionWriters) ^ contentionExponent.
  */
 export function contentionSlowdown(cost: CostModel, writers: number): number {
   if (cost.contentionWriters === 0 || writers <= cost.contentionWriters) return 1;

@@ -1,10 +1,11 @@
 /**
  * Cost presets: one CostModel per platform, chosen once when an emulator is created.
- * Every number comes from ../shared/COST-MODEL.md and carries its tag there:
- *   [Sn] Fig./Table   a published measurement or code (COST-MODEL.md §7 lists the sources);
+ * Every number comes from docs/cost-model.md (a bare §n below is a section of that page) and
+ * carries its tag there:
+ *   [Sn] Fig./Table   a published measurement or code (docs/cost-model.md §7 lists the sources);
  *   D                 derived by the arithmetic shown;
  *   §6 L              an unpublished local measurement, used only for the shape of a value
- *                     that COST-MODEL.md leaves TBD (it is then called a placeholder).
+ *                     that docs/cost-model.md leaves TBD (it is then called a placeholder).
  *
  * optane-g1 calibration (formulas in src/cost-model.ts). What each [S1] experiment runs was read
  * in LATTester (NVSL/OptaneStudy src/kernel: tasks.c, common.h, memaccess.c):
@@ -45,29 +46,29 @@ const LINE_BYTES = 64;
  * them for want of their own numbers.
  */
 const CASCADE_LAKE_CPU = {
-  // TBD in COST-MODEL.md; placeholder = a 4-cycle L1 hit at 2.2 GHz ([S1] README platform), 4 / 2.2 ≈ 1.8 → 2.
+  // TBD in docs/cost-model.md; placeholder = a 4-cycle L1 hit at 2.2 GHz ([S1] README platform), 4 / 2.2 ≈ 1.8 → 2.
   loadHitNs: 2,
-  // D: one 64 B AVX-512 store retires per cycle at 2.2 GHz, 1 / 2.2 = 0.45 (COST-MODEL.md §2.4 "hit → ~0").
+  // D: one 64 B AVX-512 store retires per cycle at 2.2 GHz, 1 / 2.2 = 0.45 (docs/cost-model.md §2.4 "hit → ~0").
   storeHitNs: 0.45,
-  // TBD in COST-MODEL.md; placeholder shaped on §6 L (clwb 4.7–5.7 ns/line sustained); it must stay
+  // TBD in docs/cost-model.md; placeholder shaped on §6 L (clwb 4.7–5.7 ns/line sustained); it must stay
   // below 64/flushBytesPerNs so that the [S1] Fig.12 sweep is pipe-bound.
   flushIssueNs: 5,
-  // TBD in COST-MODEL.md; placeholder shaped on §6 L (ntstore 6.4–7.9 ns/line sustained), below 64/ntBytesPerNs.
+  // TBD in docs/cost-model.md; placeholder shaped on §6 L (ntstore 6.4–7.9 ns/line sustained), below 64/ntBytesPerNs.
   ntIssueNs: 6,
-  // TBD in COST-MODEL.md (§8 gap 4); placeholder = §6 L, sfence alone 1.7–2.2.
+  // TBD in docs/cost-model.md (§8 gap 4); placeholder = §6 L, sfence alone 1.7–2.2.
   sfenceNs: 2,
-  // TBD in COST-MODEL.md (§8 gap 4); placeholder = §6 L, mfence alone 12.2–15.0.
+  // TBD in docs/cost-model.md (§8 gap 4); placeholder = §6 L, mfence alone 12.2–15.0.
   mfenceNs: 15,
-  // TBD in COST-MODEL.md (§2.2 names MLP without a value); placeholder = the 12 write-combining
+  // TBD in docs/cost-model.md (§2.2 names MLP without a value); placeholder = the 12 write-combining
   // buffers PMDK sizes its NT copies for, [S9] memcpy_memset.h PERF_BARRIER_SIZE comment.
   maxOutstanding: 12,
-  // TBD in COST-MODEL.md; placeholder = maxOutstanding's 12: on Intel cores the write-combining
+  // TBD in docs/cost-model.md; placeholder = maxOutstanding's 12: on Intel cores the write-combining
   // buffers PMDK sizes for are the L1 fill buffers, which also carry reads for ownership and
   // write-backs. The sustained cold store+clwb rate it bounds is checked against [S1] Fig.12/13.
   fillBufferLines: 12,
 } as const;
 
-/** clflush of a clean line: TBD in COST-MODEL.md; placeholder = writebackNs × 72/101, the §6 L clean/dirty clflush ratio. */
+/** clflush of a clean line: TBD in docs/cost-model.md; placeholder = writebackNs × 72/101, the §6 L clean/dirty clflush ratio. */
 const CLEAN_CLFLUSH_RATIO = 72 / 101;
 
 /**
@@ -80,7 +81,7 @@ const OPTANE_G1_WRITEBACK_NS = 56.8; // D: [S1] Fig.2 62.3 − storeHitNs 0.45 �
 
 const OPTANE_G1: CostModel = {
   name: 'optane-g1',
-  persistence: 'adr', // Cascade Lake with PMem 100 is ADR only, COST-MODEL.md §3 ([S7], [S16])
+  persistence: 'adr', // Cascade Lake with PMem 100 is ADR only, docs/cost-model.md §3 ([S7], [S16])
   ...CASCADE_LAKE_CPU,
   loadSeqNs: 169.4, // P: [S1] Fig.2, Optane read sequential
   loadRandNs: 305.0, // P: [S1] Fig.2, Optane read random
@@ -93,7 +94,7 @@ const OPTANE_G1: CostModel = {
   writebackNs: OPTANE_G1_WRITEBACK_NS,
   clflushCleanNs: OPTANE_G1_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD (§8 gap 3); placeholder, 56.8 × 72/101 ≈ 40.5
   flushBytesPerNs: LINE_BYTES / 26.4, // D: 64 B / 26.4 ns, [S1] Fig.12 store+clwb latency from 256 to 4096 B, (1774.2 − 192.5) / 60
-  clwbInvalidates: true, // COST-MODEL.md §4.3: the common Cascade Lake assumption, unverified (§8 gap 2)
+  clwbInvalidates: true, // docs/cost-model.md §4.3: the common Cascade Lake assumption, unverified (§8 gap 2)
   ntLatencyNs: 84.4, // D: [S1] Fig.2 ntstore+fence 90.4 − ntIssueNs 6 (header)
   ntBytesPerNs: LINE_BYTES / ((1550.6 - 484.0) / 48), // D: 64 B / 22.2 ns, [S1] Fig.12 marginal
   mediaLineBytes: 256, // P/C: XPLine, [S1] Fig.9, [S4] vans.cfg
@@ -102,13 +103,13 @@ const OPTANE_G1: CostModel = {
   interleaveBytes: 4096, // C: [S4] stride_mapping(4096); no effect with one DIMM
   mediaReadBytesPerNs: 6.6, // P: [S2] max read bandwidth per DIMM
   mediaWriteBytesPerNs: 2.3, // P: [S2] max write bandwidth per DIMM
-  wpqLines: 4, // C: [S4] vans_6dimm_interleaved.cfg, a WPQ of 4 entries in its iMC model (COST-MODEL.md §4.5)
+  wpqLines: 4, // C: [S4] vans_6dimm_interleaved.cfg, a WPQ of 4 entries in its iMC model (docs/cost-model.md §4.5)
   // C: [S4] vans.cfg nv_media read_latency=100 + write_latency=300 ticks: a read-modify-write reads the
-  // media line, then writes it; 400 ticks = 300 ns if a tick is tCK = 0.75 ns (COST-MODEL.md §2.5 asks to
+  // media line, then writes it; 400 ticks = 300 ns if a tick is tCK = 0.75 ns (docs/cost-model.md §2.5 asks to
   // verify that unit).
   rmwNs: 300,
   bufferMissNs: 44.2, // D: [S1] Fig.12 64 B − Fig.2, ntstore 124.7 − 90.4 = 34.3 and store+clwb 116.4 − 62.3 = 54.1; mean 44.2 (header)
-  // D: COST-MODEL.md §2.6, the fit to [S1] Fig.4 NI: ntstore 2.2 GB/s × min(1, (4/k)^0.6) for k threads
+  // D: docs/cost-model.md §2.6, the fit to [S1] Fig.4 NI: ntstore 2.2 GB/s × min(1, (4/k)^0.6) for k threads
   // on one DIMM (data: 2.20–2.22 up to 4, 1.53 at 8, 0.80 at 24).
   contentionWriters: 4,
   contentionExponent: 0.6,
@@ -123,21 +124,21 @@ const DRAM: CostModel = {
   ...CASCADE_LAKE_CPU,
   loadSeqNs: 81.4, // P: [S1] Fig.2, DRAM read sequential
   loadRandNs: 101.5, // P: [S1] Fig.2, DRAM read random
-  // TBD in COST-MODEL.md (only the 18-thread peak is sourced); placeholder by Little's law,
+  // TBD in docs/cost-model.md (only the 18-thread peak is sourced); placeholder by Little's law,
   // maxOutstanding 12 × 64 B / loadSeqNs 81.4 = 9.4 GB/s.
   readBytesPerNs: (12 * LINE_BYTES) / 81.4,
-  // TBD in COST-MODEL.md (no cold-line DRAM stream); placeholder = optane-g1's, scaled by the
+  // TBD in docs/cost-model.md (no cold-line DRAM stream); placeholder = optane-g1's, scaled by the
   // sequential read latency it stands for: 50.6 × 81.4 / 169.4 ≈ 24.3.
   storeMissNs: (OPTANE_G1_STORE_MISS_NS * 81.4) / 169.4,
   writebackNs: DRAM_WRITEBACK_NS,
   clflushCleanNs: DRAM_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 51.85 × 72/101 ≈ 37.0
-  // TBD in COST-MODEL.md (one-thread DRAM clwb rate unpublished); placeholder 64 B / 5.2 ns, §6 L clwb 4.7–5.7 ns/line.
+  // TBD in docs/cost-model.md (one-thread DRAM clwb rate unpublished); placeholder 64 B / 5.2 ns, §6 L clwb 4.7–5.7 ns/line.
   flushBytesPerNs: LINE_BYTES / 5.2,
-  clwbInvalidates: true, // same Cascade Lake CPU as optane-g1, COST-MODEL.md §4.3
+  clwbInvalidates: true, // same Cascade Lake CPU as optane-g1, docs/cost-model.md §4.3
   ntLatencyNs: 80.9, // D: [S1] Fig.2 DRAM ntstore+sfence 86.9 − ntIssueNs 6
-  // TBD in COST-MODEL.md; placeholder 64 B / 7.0 ns, §6 L ntstore 6.4–7.9 ns/line.
+  // TBD in docs/cost-model.md; placeholder 64 B / 7.0 ns, §6 L ntstore 6.4–7.9 ns/line.
   ntBytesPerNs: LINE_BYTES / 7.0,
-  mediaLineBytes: 64, // COST-MODEL.md table 1a: DRAM writes 64 B
+  mediaLineBytes: 64, // docs/cost-model.md table 1a: DRAM writes 64 B
   bufferLines: 0, // no media write-combining buffer: DRAM writes each line in place
   dimms: 6, // [S1] README: 6 × DDR4-2666 channels per socket
   // The real channel interleave is finer than a page; 4096 is the smallest the model allows (placeholder).
@@ -163,7 +164,7 @@ const CXL: CostModel = {
   loadRandNs: 101.5 + CXL_LINK_NS, // P/D: [S1] Fig.2 DRAM 101.5 + 80, [S13]
   readBytesPerNs: (12 * LINE_BYTES) / (81.4 + CXL_LINK_NS), // TBD; placeholder, Little's law 12 × 64 B / 161.4 ns = 4.8
   storeMissNs: (OPTANE_G1_STORE_MISS_NS * (81.4 + CXL_LINK_NS)) / 169.4, // TBD; placeholder scaled as dram's, 50.6 × 161.4 / 169.4 ≈ 48.2
-  writebackNs: DRAM_WRITEBACK_NS + CXL_LINK_NS, // TBD (COST-MODEL.md 1a); placeholder = DRAM 51.85 + 80, [S13]
+  writebackNs: DRAM_WRITEBACK_NS + CXL_LINK_NS, // TBD (docs/cost-model.md table 1a); placeholder = DRAM 51.85 + 80, [S13]
   clflushCleanNs: (DRAM_WRITEBACK_NS + CXL_LINK_NS) * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 131.85 × 72/101 ≈ 94.0
   // TBD; placeholder = dram's CPU flush pipe; maxOutstanding then bounds a thread at 12 lines per round trip.
   flushBytesPerNs: LINE_BYTES / 5.2,
@@ -171,7 +172,7 @@ const CXL: CostModel = {
   clwbInvalidates: false,
   ntLatencyNs: 80.9 + CXL_LINK_NS, // TBD; placeholder = dram 80.9 + 80, [S13]
   ntBytesPerNs: LINE_BYTES / 7.0, // TBD; placeholder = dram's
-  mediaLineBytes: 64, // C: CXL.mem moves 64 B cache lines (COST-MODEL.md table 1a)
+  mediaLineBytes: 64, // C: CXL.mem moves 64 B cache lines (docs/cost-model.md table 1a)
   bufferLines: 0, // no media write-combining buffer modelled
   dimms: 1, // one expander card
   interleaveBytes: 4096, // no effect with one device

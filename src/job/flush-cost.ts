@@ -1,5 +1,5 @@
 /**
- * Flush cost per PTE and per PMD entry (../shared/DESIGN.md 1.2): what one msync of one
+ * Flush cost per PTE and per PMD entry (docs/cost-model.md §2.8 and §9): what one msync of one
  * entry costs when 1, 8, 64, ... up to all of its lines are dirty, per preset, flush
  * instruction and kernel profile; and, to compare, the same under the ideal line-tracking
  * kernel (msync-dirty-lines) and with user-space flushing of exactly the dirty lines

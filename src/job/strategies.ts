@@ -1,5 +1,5 @@
 /**
- * Writeback strategies (../shared/DESIGN.md section 5): how a workload makes its stores
+ * Writeback strategies (docs/cost-model.md §9): how a workload makes its stores
  * durable. Each is decided once per run and carried out by a small object with two verbs,
  * store and sync.
  *   msync              kernel writeback of the profile (every line of each dirty entry)

@@ -4,7 +4,7 @@
  * to be obviously right rather than fast. test/dax-differential.test.ts runs the emulator
  * (src/emulator.ts) against it.
  *
- * What follows which part of ../shared/SPEC-DAX.md:
+ * What follows which section of docs/kernel-rules.md:
  *
  *   entries      §1.5 canonical states (DATA, ZERO, EMPTY, and P45's HOLEPAGE) as records
  *                { kind, order, pfn, dirty, towrite }; no lock bit (§3.5: one fault at a
@@ -29,7 +29,7 @@
  *                over new blocks invalidates).
  *   profiles     'linux-4.5' is P45; 'linux-6.12' is PMOD; 'linux-6.1' is PMOD with the
  *                dirty rule of src/kernel.ts (`dirty = !sync`: every fault that is not
- *                synchronous marks its entry DIRTY), the one rule the spec does not state.
+ *                synchronous marks its entry DIRTY), the kernel's rule before v6.2 (§3.3).
  *
  * Where the spec is silent the model decides as the emulator does; those places say
  * SPEC-SILENT: a PTE table takes a 2 MiB slot when a PMD attempt there falls back (even if
@@ -43,7 +43,7 @@
  * faults find or miss whole free extents exactly when the emulator does.
  *
  * The model follows the spec. Eight disagreements its first runs found were emulator bugs,
- * fixed there (see git history: "Fix the emulator's departures from SPEC-DAX.md").
+ * fixed there (commit 685e84b).
  */
 import { PmemError } from '../base/index.js';
 import type { KernelProfile } from '../dax/index.js';

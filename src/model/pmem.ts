@@ -752,7 +752,7 @@ export class ModelPmem {
   }
 
   /**
-   * The slowdown of DIMM `d`'s media writes (COST-MODEL.md 2.6): its writers are the CPUs
+   * The slowdown of DIMM `d`'s media writes (docs/cost-model.md §2.6): its writers are the CPUs
    * whose latest write went to it, less those quiet there for longer than WRITER_QUIET_NS
    * before `arrive`; the writing CPU `self` (null for an eviction) always counts
    * (assembly/cost.ts writerSlowdown).
