@@ -1,6 +1,6 @@
 // One file, mapped twice: what the two modern kernel profiles do on faults and msync.
 // Run: npx tsx examples/dax.ts
-import { createEmulator } from '../src/index.js';
+import { createEmulator } from 'daxemu';
 
 for (const kernel of ['linux-6.12', 'linux-6.1'] as const) {
   const emu = await createEmulator({ capacity: 64 << 20, kernel });

@@ -1,6 +1,6 @@
 // What a power failure keeps, and what making data durable costs, on one Optane DIMM.
 // Run: npx tsx examples/durability.ts
-import { createEmulator } from '../src/index.js';
+import { createEmulator } from 'daxemu';
 
 const emu = await createEmulator({ capacity: 64 << 20, preset: 'optane-g1', seed: 1 });
 const m = emu.mmapDevice();

@@ -1,4 +1,5 @@
-// daxemu's public exports (an export list only).
+// daxemu's public exports (an export list only). The main job's API is the `daxemu/bench`
+// entry (src/job/index.ts), the reports' the `daxemu/report` entry (src/report/index.ts).
 export { createEmulator, Emulator, MAX_CAPACITY, DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES } from './emulator/index.js';
 export type { EmulatorOptions, ResolvedOptions, RunResult } from './emulator/index.js';
 export { DeviceMapping } from './hw/device-mapping.js';
@@ -19,5 +20,15 @@ export type { Forest, TreeEntry, FoundEntry } from './core/tree.js';
 export { ModelForest } from './model/xarray.js';
 export { Rng } from './base/random.js';
 export type { ConcurrentTask } from './dax/concurrency.js';
+// What the emulator hands out, to be named by its users (made only through the emulator).
+export type { DaxFile, FileEntry, Allocate } from './dax/file.js';
+export type { FileMapping } from './dax/file-mapping.js';
+export type { FaultKind, FaultResult } from './dax/fault-paths.js';
+export type { WritebackReport } from './dax/writeback.js';
+export type { Trace, TraceEvent, TraceName } from './dax/trace.js';
+export type { DaxCounters } from './dax/context.js';
+export { KERNEL_PROFILES } from './dax/kernel.js';
+export type { KernelProfile } from './dax/kernel.js';
+export { CRASH_MODES } from './hw/crash.js';
 export { DAX_WAIT_TABLE_BITS, entryKey, waitBucket } from './dax/wait-queue.js';
 export type { EntryKey, WaitEvent, WakeMode } from './dax/wait-queue.js';

@@ -1,0 +1,160 @@
+// A program as a user of the installed package writes it: every export of 'daxemu' and
+// 'daxemu/bench' is imported and used (the compile runs with noUnusedLocals, so an import
+// left unused fails), and what the program sees is printed as JSON for
+// test/package.test.ts to check. It is compiled and run in a fresh folder where only the
+// packed tarball is installed.
+import {
+  BatchBuilder, CRASH_MODES, CommandBuilder, Core, DAX_EMPTY, DAX_LOCKED, DAX_PFN_MAX, DAX_PMD, DAX_SHIFT, DAX_WAIT_TABLE_BITS, DAX_ZERO_PAGE,
+  DEFAULT_CACHE_BYTES, DEFAULT_CAPACITY, DeviceMapping, ERRNO, Emulator, InvariantError, KERNEL_PROFILES, MAX_CAPACITY, MAX_ERRNO, ModelForest,
+  PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PAGECACHE_TAG_WRITEBACK, PMD_NR, PMD_ORDER, PRESETS, PRESET_NAMES, PmemError, Rng, XA_CHUNK_SHIFT,
+  XA_CHUNK_SIZE, XA_MAX_INDEX, XA_MAX_MARKS, XA_RETRY_ENTRY, XA_ZERO_ENTRY, batchOps, createEmulator, daxEntryOrder, daxFlags, daxIsConflict,
+  daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsPteEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry, daxToPfn, daxUnlockedEntry, describePresets,
+  entryKey, resolveCostModel, runBatchByOps, waitBucket, xaIsErr, xaIsInternal, xaIsNode, xaIsPointer, xaIsSibling, xaIsValue, xaMkError, xaMkInternal,
+  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue,
+  type Allocate, type ConcurrentTask, type CoreLayout, type CoreOptions, type CoreStats, type CostModel, type CostModelInput, type CrashMode,
+  type DaxCounters, type DaxFile, type EmulatorOptions, type EmulatorStats, type EntryKey, type ErrnoName, type FaultKind, type FaultResult,
+  type FileEntry, type FileMapping, type FlushCounts, type Forest, type FoundEntry, type KernelProfile, type Persistence, type PmemErrorCode,
+  type PresetName, type ResolvedOptions, type RunResult, type Trace, type TraceEvent, type TraceName, type TreeEntry, type WaitEvent, type WakeMode,
+  type WasmBuild, type WritebackReport,
+} from 'daxemu';
+import {
+  DEFAULT_DIRTY_COUNTS, MOVNT_THRESHOLD, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
+  strategyRuns, strategySetup, traceWorkload, workloadByName,
+  type CellResult, type CellSpec, type FlushCostOptions, type FlushCostRow, type FlushInstruction, type MatrixOptions, type MatrixReport,
+  type StrategyName, type StrategyRun, type StrategySetup, type Workload, type WorkloadName, type WorkloadSize, type WorkloadStep,
+} from 'daxemu/bench';
+
+const out: Record<string, unknown> = {};
+
+// ---- the emulator, a file, a PMD mapping, a store, msync, a crash -----------------------
+const kernel: KernelProfile = KERNEL_PROFILES[0]!;
+const preset: PresetName = PRESET_NAMES[0]!;
+const options: EmulatorOptions = { capacity: 16 << 20, kernel, preset, seed: 7 };
+const emu: Emulator = await createEmulator(options);
+const resolved: ResolvedOptions = emu.options;
+const persistence: Persistence = resolved.persistence;
+const allocate: Allocate = 'none';
+const file: DaxFile = emu.createFile('/f', { size: 4 << 20, allocate });
+const trace: Trace = emu.startTrace();
+const mapping: FileMapping = emu.mmap(file);
+const fault: FaultResult = mapping.fault(0, 'write');
+const kind: FaultKind = fault.result;
+mapping.store(8, new Uint8Array([1, 2, 3]));
+const report: WritebackReport = mapping.msync(0, 4 << 20);
+const events: TraceEvent[] = trace.stop();
+const names: TraceName[] = events.map((e) => e.name);
+const entries: FileEntry[] = file.entries();
+const stats = emu.stats();
+const hardwareStats: EmulatorStats = stats;
+const clwb: FlushCounts = hardwareStats.clwb;
+const dax: DaxCounters = stats.dax;
+const mode: CrashMode = CRASH_MODES[0]!;
+const image = await emu.crash({ mode });
+emu.checkInvariants();
+out.emulator = {
+  persistence, kind, fallback: fault.fallback, pmdEntries: report.pmdEntries, lines: report.lines, dirtyLines: report.dirtyLines,
+  names, entries: entries.map((e) => `${e.index}:${e.kind}:${e.order}:${e.dirty}`), clwbDirty: clwb.dirty, pmdFaults: dax.pmdFaults,
+  survived: [...image.open('/f').pread(8, 3)], defaults: [DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES, MAX_CAPACITY],
+};
+
+// ---- the hardware: a device mapping, the command buffer, presets --------------------------
+const device: DeviceMapping = emu.mmapDevice({ offset: 8 << 20, length: 4096 });
+device.store(0, new Uint8Array([9]));
+device.clwb(0, 1);
+emu.sfence();
+const commands: CommandBuilder = emu.commands();
+commands.store(8 << 20, new Uint8Array(64).fill(5)).clwb(8 << 20, 64).sfence().load(8 << 20, 4);
+const run: RunResult = emu.run(commands);
+const cost: CostModel = resolveCostModel(preset);
+const custom: CostModelInput = { ...PRESETS[preset] };
+out.hardware = {
+  loaded: [...run.loads[0]!], clwbDirty: run.counters['clwb.dirty'], sameCost: resolveCostModel(custom).writebackNs === cost.writebackNs,
+  describes: describePresets().includes(preset),
+};
+
+// ---- errors --------------------------------------------------------------------------------
+const errno: ErrnoName = 'EINVAL';
+let caught: PmemErrorCode | undefined;
+try {
+  mapping.store(-1, new Uint8Array(1));
+} catch (err) {
+  if (err instanceof PmemError) caught = err.code;
+}
+out.errors = { caught, einval: ERRNO[errno], maxErrno: MAX_ERRNO, invariantError: new InvariantError('x').name };
+
+// ---- the core and its trees, against the reference model -----------------------------------
+const build: WasmBuild = 'release';
+const coreOptions: CoreOptions = { build };
+const core: Core = await Core.create(coreOptions);
+const layout: CoreLayout = core.layout;
+const forests: Forest[] = [core, new ModelForest()];
+const word = daxMkEntry(42, DAX_PMD);
+const batch = new BatchBuilder();
+const treeResults = forests.map((forest) => {
+  const tree = forest.createTree();
+  forest.store(tree, 512, PMD_ORDER, word);
+  forest.setMark(tree, 600, PAGECACHE_TAG_DIRTY);
+  forest.tagTowrite(tree, 0, XA_MAX_INDEX);
+  const found: FoundEntry | null = forest.findMarked(tree, 0, XA_MAX_INDEX, PAGECACHE_TAG_TOWRITE);
+  const all: TreeEntry[] = forest.entries(tree);
+  const ops = new BatchBuilder().load(tree, 700).getMark(tree, 700, PAGECACHE_TAG_WRITEBACK).finish();
+  return { found: found?.index, count: all.length, batch: [...runBatchByOps(forest, ops)] };
+});
+const coreStats: CoreStats = core.stats();
+out.trees = {
+  treeResults, batchLength: batch.length, opLoad: batchOps.OP_LOAD, treesInUse: coreStats.treesInUse, maxTrees: layout.maxTrees > 0,
+  entry: {
+    pfn: daxToPfn(word), order: daxEntryOrder(word), flags: daxFlags(word), pmd: daxIsPmdEntry(word), pte: daxIsPteEntry(word),
+    zero: daxIsZeroEntry(daxMkEntry(0, DAX_ZERO_PAGE)), empty: daxIsEmptyEntry(daxMkEntry(0, DAX_EMPTY)),
+    locked: daxIsLocked(daxLockedEntry(word)), unlocked: daxIsLocked(daxUnlockedEntry(daxMkEntry(1, DAX_LOCKED))),
+    conflict: daxIsConflict(XA_RETRY_ENTRY), zeroEntry: xaIsInternal(XA_ZERO_ENTRY), shift: DAX_SHIFT, pfnMax: DAX_PFN_MAX,
+  },
+  xa: {
+    value: xaToValue(xaMkValue(5)), isValue: xaIsValue(xaMkValue(5)), internal: xaToInternal(xaMkInternal(3)), sibling: xaIsSibling(xaMkSibling(1)),
+    node: xaIsNode(xaMkInternal(5000)), pointer: xaIsPointer(4096), err: xaIsErr(xaMkError(12)), errno: xaToErrno(xaMkError(12)),
+    chunk: [XA_CHUNK_SHIFT, XA_CHUNK_SIZE, XA_MAX_MARKS, PMD_NR, PAGECACHE_TAG_TOWRITE],
+  },
+};
+
+// ---- the entry waitqueues and concurrent tasks ----------------------------------------------
+const key: EntryKey = entryKey(1, 700, word);
+const bucket = waitBucket(key);
+const wake: WakeMode = 'next';
+const waitLog: WaitEvent[] = [];
+const tasks: ConcurrentTask[] = [{ fsync: file, cpu: 1 }, { fsync: file, cpu: 2 }];
+const reports = emu.runConcurrently(tasks, { waitLog });
+out.waits = { bucketInRange: bucket >= 0 && bucket < 2 ** DAX_WAIT_TABLE_BITS, wake, reports: reports.length, logged: waitLog.length };
+
+// ---- the main job: workloads, strategies, a cell, the matrix, flush cost ---------------------
+const size: WorkloadSize = { ops: 16, opsPerSync: 1 };
+const workloadName: WorkloadName = WORKLOAD_NAMES[0]!;
+const workload: Workload = workloadByName(workloadName, size);
+const steps: WorkloadStep[] = parseTrace('store 0 64\nsync\n');
+const fromTrace: Workload = traceWorkload('store 0 64\nsync\n');
+const strategy: StrategyName = STRATEGY_NAMES[0]!;
+const instruction: FlushInstruction = 'clwb';
+const setup: StrategySetup = strategySetup(strategy);
+const cellSpec: CellSpec = { workload: workloadName, strategy, preset, kernel, pageSize: 'pte', instruction, size, seed: 1 };
+const cell: CellResult = await runCell(cellSpec);
+const matrixOptions: MatrixOptions = {
+  workloads: [workloadName], strategies: [strategy], presets: [preset], kernels: [kernel], pageSizes: ['pte'], instruction, ops: 16, seed: 1, threads: 1,
+};
+const planned = planCells(matrixOptions);
+const cells: CellResult[] = await runMatrix(matrixOptions);
+const flushOptions: FlushCostOptions = { presets: [preset], kernels: [kernel], instructions: [instruction], dirtyCounts: [DEFAULT_DIRTY_COUNTS[0]!] };
+const rows: FlushCostRow[] = await runFlushCost(flushOptions);
+const matrixReport: MatrixReport = { tool: 'daxemu', version: '0', seed: 1, cells, flushCost: rows, wallMs: 0 };
+const own = await createEmulator({ capacity: 8 << 20 });
+const ownFile = own.createFile('/own', { size: 1 << 20 });
+const strategyRun: StrategyRun = startStrategy(strategy, own, own.mmap(ownFile, { sync: setup.mapSync }), instruction);
+strategyRun.store(0, new Uint8Array(64).fill(1));
+strategyRun.sync();
+out.job = {
+  workload: workload.name, steps: steps.length, traceFile: fromTrace.fileBytes > 0, runsOn45: strategyRuns('user-flush', 'linux-4.5'),
+  cellDurable: cell.durable, cellOps: cell.ops, planned: planned.length, matrixCells: matrixReport.cells.length, sameAsCell: cells[0]!.ns === cell.ns,
+  flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines,
+};
+
+// A new Rng shows the package's seeded generator is the one users can share.
+out.rng = new Rng(1).below(1000) === new Rng(1).below(1000);
+process.stdout.write(`${JSON.stringify(out)}\n`);
