@@ -1,5 +1,10 @@
-// daxemu's public exports (an export list only). The main job's API is the `daxemu/bench`
-// entry (src/job/index.ts), the reports' the `daxemu/report` entry (src/report/index.ts).
+/**
+ * daxemu's public exports (an export list only): the emulator, its hardware and DAX types,
+ * the core and its encodings. The main job's API is the `daxemu/bench` entry
+ * (src/job/index.ts), the reports' the `daxemu/report` entry (src/report/index.ts).
+ *
+ * @module daxemu
+ */
 export { createEmulator, Emulator, MAX_CAPACITY, DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES } from './emulator/index.js';
 export type { EmulatorOptions, ResolvedOptions, RunResult } from './emulator/index.js';
 export { DeviceMapping } from './hw/device-mapping.js';

@@ -4,6 +4,8 @@
  * the flush cost of one PTE or PMD entry, and the result types the reports read.
  *
  * May import: base, core, hw, dax, emulator.
+ *
+ * @module daxemu/bench
  */
 export { runMatrix, planCells, type MatrixOptions } from './matrix.js';
 export { runCell, type CellSpec } from './cell.js';

@@ -3,6 +3,8 @@
  * Markdown and the SVG charts (vega-lite, rendered headless), and the report directory.
  *
  * May import: base, job (the result types).
+ *
+ * @module daxemu/report
  */
 export { formatCellTable, formatFlushCostTable, type CellTableOptions } from './table.js';
 export { writeReport, REPORT_FILES } from './write.js';
