@@ -4,6 +4,7 @@ import { runBandwidthSuite } from './bandwidth.js';
 import { runDaxSuite } from './dax.js';
 import { runHardwareSuite } from './hardware.js';
 import { runMatrixSuite } from './matrix.js';
+import { runPoolSuite } from './pool.js';
 import { runXarraySuite } from './xarray.js';
 
 export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRunner>([
@@ -12,4 +13,5 @@ export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRun
   ['dax', runDaxSuite],
   ['matrix', runMatrixSuite],
   ['bandwidth', runBandwidthSuite],
+  ['pool', runPoolSuite],
 ]);

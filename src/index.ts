@@ -7,6 +7,8 @@
  */
 export { createEmulator, Emulator, MAX_CAPACITY, DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES } from './emulator/index.js';
 export type { EmulatorOptions, ResolvedOptions, RunResult } from './emulator/index.js';
+export { openEmulator, checkPool, POOL_FORMAT_VERSION } from './emulator/index.js';
+export type { PoolInfo, PoolSaveReport, PoolHeader } from './emulator/index.js';
 export { DeviceMapping } from './hw/device-mapping.js';
 export { CommandBuilder } from './hw/commands.js';
 export type { CrashMode } from './hw/crash.js';

@@ -105,6 +105,7 @@ describe('the packed package', () => {
     expect(trees.treeResults[0]).toMatchObject({ found: 512, count: 1 });
     expect(seen.job).toMatchObject({ workload: 'log-append', steps: 2, runsOn45: false, cellDurable: true, cellOps: 16, planned: 1, matrixCells: 1, sameAsCell: true, flushRows: 6 });
     expect(seen.job!.ownDirty).toBe(0);
+    expect(seen.pool).toEqual({ chunks: true, version: true, kept: [1, 2, 3] });
     expect(seen.rng).toBe(true);
   }, 60_000);
 });

@@ -4,17 +4,23 @@
  * names the offending argument. A call that throws leaves the emulator as it was.
  */
 
-/** errno numbers the wasm core returns (negated, inside an XA_ERROR word), by name. */
+/**
+ * errno numbers by name: those the wasm core returns (negated, inside an XA_ERROR word), and
+ * the host's own (EIO, EFBIG, EBADMSG) for files it reads and sizes it refuses.
+ */
 export const ERRNO = {
   ENOENT: 2,
+  EIO: 5,
   EBADF: 9,
   ENOMEM: 12,
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
   EINVAL: 22,
+  EFBIG: 27,
   ENOSPC: 28,
   ERANGE: 34,
+  EBADMSG: 74,
   EOPNOTSUPP: 95,
 } as const;
 

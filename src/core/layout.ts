@@ -24,6 +24,8 @@ export interface CoreLayout {
   heapOffset: number;
   heapLimit: number;
   nodeSize: number;
+  /** The memory map's version (assembly/layout.ts LAYOUT_VERSION): pool files record it. */
+  version: number;
 }
 
 /** A layout global: u32 in the core, so offsets and sizes past 2 GiB come out of wasm negative. */
@@ -50,6 +52,7 @@ function readLayout(x: CoreExports): CoreLayout {
     heapOffset: g('HEAP_OFFSET'),
     heapLimit: g('HEAP_LIMIT'),
     nodeSize: g('NODE_SIZE'),
+    version: g('LAYOUT_VERSION'),
   };
 }
 

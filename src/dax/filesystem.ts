@@ -19,6 +19,13 @@ import type { KernelRules } from './kernel.js';
 import type { Tracepoints } from './trace.js';
 import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
 
+/** A file as a reboot finds it: its size and its committed blocks as [page, pfn, unwritten]. */
+export interface DurableFile {
+  path: string;
+  size: number;
+  blocks: [page: number, pfn: number, unwritten: 0 | 1][];
+}
+
 /** How the file system's kernel writes back: the profile's rules and the flush it uses. */
 export interface DaxFsOptions {
   rules: KernelRules;
@@ -210,19 +217,29 @@ export class DaxFileSystem {
     return { ...this.counters, nrpages, nrexceptional };
   }
 
-  /**
-   * The file system after a reboot, on `image` (a fresh file system over the crashed
-   * media): every file with its committed blocks only.
-   */
-  rebootInto(image: DaxFileSystem): void {
-    for (const file of this.files.values()) {
-      const copy = image.createFile(file.path, { size: file.size });
-      for (const [page, b] of file.blocks) {
-        if (!b.committed) continue;
-        image.core.reserve(b.pfn, 1);
-        copy.blocks.set(page, { ...b });
+  /** What a reboot keeps of the file system: each named file's size and committed blocks. */
+  durableFiles(): DurableFile[] {
+    return [...this.files.values()].map((file) => ({
+      path: file.path,
+      size: file.size,
+      blocks: [...file.blocks].filter(([, b]) => b.committed).map(([page, b]): [number, number, 0 | 1] => [page, b.pfn, b.unwritten ? 1 : 0]),
+    }));
+  }
+
+  /** Boots this (empty) file system on durable files, after a crash or from a pool: their blocks are taken from the allocator. */
+  restoreFiles(files: readonly DurableFile[]): void {
+    for (const { path, size, blocks } of files) {
+      const copy = this.createFile(path, { size });
+      for (const [page, pfn, unwritten] of blocks) {
+        this.core.reserve(pfn, 1);
+        copy.blocks.set(page, { pfn, unwritten: unwritten === 1, committed: true });
       }
       copy.commitMetadata();
     }
+  }
+
+  /** The file system after a reboot, on `image` (a fresh file system over the crashed media). */
+  rebootInto(image: DaxFileSystem): void {
+    image.restoreFiles(this.durableFiles());
   }
 }

@@ -7,7 +7,7 @@
  *
  * May import: base, core, hw.
  */
-export { DaxFileSystem, type DaxFsOptions } from './filesystem.js';
+export { DaxFileSystem, type DaxFsOptions, type DurableFile } from './filesystem.js';
 export { DaxFile, PAGE_SIZE, type Allocate, type Block, type FileEntry } from './file.js';
 export { FileMapping } from './file-mapping.js';
 export type { FaultKind, FaultResult } from './fault-paths.js';

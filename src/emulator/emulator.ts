@@ -10,12 +10,13 @@
  */
 import { PmemError } from '../base/index.js';
 import { Core } from '../core/index.js';
-import { checkCrashMode, CommandBuilder, coreCostParams, Hardware, type CostModel, type CrashMode, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
+import { checkCrashMode, CommandBuilder, coreCostParams, durableChunks, Hardware, type CostModel, type CrashMode, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
 import {
-  DaxFileSystem, kernelRules, runTasks, Tracepoints, type Allocate, type ConcurrentTask, type DaxCounters, type DaxFile, type FileMapping, type Trace,
+  DaxFileSystem, kernelRules, runTasks, Tracepoints, type Allocate, type ConcurrentTask, type DaxCounters, type DaxFile, type DurableFile, type FileMapping, type Trace,
   type WaitEvent, type WritebackReport,
 } from '../dax/index.js';
 import { coreOptionsFor, FLUSH_KINDS, resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
+import { POOL_CHUNK_BYTES, writePool, type PoolSaveReport } from './pool-file.js';
 
 /** Creates an emulator: lays out a shared memory, instantiates the core, sets the costs. */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -221,5 +222,28 @@ export class Emulator {
     this.hw.crashInto(image.hw, mode, seed);
     this.fs.rebootInto(image.fs);
     return image;
+  }
+
+  // ---- pool files ------------------------------------------------------------------------
+
+  /**
+   * Saves the emulator's durable state to a pool file (src/emulator/pool-file.ts), atomically:
+   * what a guaranteed crash now would leave (the durable media, the named files with their
+   * committed blocks) and the options. `openEmulator(path)` boots it again. The emulator
+   * is not changed, and calls made on it before the save resolves do not reach the pool;
+   * only the media chunks that would read as nonzero are written.
+   */
+  save(path: string): Promise<PoolSaveReport> {
+    const metadata = { options: { ...this.options }, files: this.fs.durableFiles() };
+    return writePool(path, this.core.layout.version, metadata, durableChunks(this.core, POOL_CHUNK_BYTES));
+  }
+
+  /**
+   * Boots a fresh emulator's file system on durable files (openEmulator, after it loaded
+   * the media).
+   * @internal
+   */
+  bootFrom(files: readonly DurableFile[]): void {
+    this.fs.restoreFiles(files);
   }
 }

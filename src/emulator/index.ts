@@ -1,10 +1,12 @@
 /**
  * emulator: the public façade. createEmulator resolves the options once and makes the
  * parts (the hardware, the DAX file system, the traces); Emulator hands each call to the
- * part that owns it.
+ * part that owns it, and saves its durable state to pool files and opens them.
  *
  * May import: base, core, hw, dax.
  */
 export { createEmulator, Emulator } from './emulator.js';
 export { CAPACITY_ALIGN, DEFAULT_CACHE_BYTES, DEFAULT_CAPACITY, MAX_CAPACITY, type EmulatorOptions, type ResolvedOptions } from './options.js';
 export type { RunResult } from '../hw/index.js';
+export { openEmulator, checkPool, type PoolInfo } from './pool.js';
+export { POOL_FORMAT_VERSION, type PoolSaveReport, type PoolHeader } from './pool-file.js';

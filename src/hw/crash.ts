@@ -52,3 +52,38 @@ export function applyCrash(source: Core, image: Uint8Array, mode: CrashMode, see
     }
   }
 }
+
+/** The media is scanned for data 2 MiB at a time before it is cut into chunks. */
+const SCAN_BYTES = 2 << 20;
+
+/**
+ * The media as a guaranteed crash now would leave it, in `chunkBytes` pieces (a power of
+ * two up to 2 MiB), skipping the pieces that would read as zeros: each as its media offset
+ * and its bytes. This is the durable state a pool file keeps, read without building a
+ * whole crash image. A piece with no undo copy in it is a live view of the media: use it
+ * before the emulator runs again.
+ */
+export function* durableChunks(source: Core, chunkBytes: number): Generator<{ offset: number; bytes: Uint8Array }> {
+  const lines = source.pmUndoList().sort((a, b) => a.line - b.line);
+  const zeroScan = Buffer.alloc(SCAN_BYTES);
+  const zeroChunk = zeroScan.subarray(0, chunkBytes);
+  const size = source.layout.mediaSize;
+  let next = 0; // the first undo record not yet applied
+  const undoBefore = (end: number): boolean => next < lines.length && lines[next]!.line * LINE_BYTES < end;
+  for (let region = 0; region < size; region += SCAN_BYTES) {
+    const media = source.mediaView();
+    // A region with no undo copy is durable as it stands; memcmp against zeros is the cheap test.
+    if (!undoBefore(region + SCAN_BYTES) && Buffer.from(media.buffer, media.byteOffset + region, SCAN_BYTES).equals(zeroScan)) continue;
+    for (let offset = region; offset < region + SCAN_BYTES; offset += chunkBytes) {
+      const live = Buffer.from(media.buffer, media.byteOffset + offset, chunkBytes);
+      const end = offset + chunkBytes;
+      if (!undoBefore(end)) {
+        if (!live.equals(zeroChunk)) yield { offset, bytes: live };
+        continue;
+      }
+      const bytes = Buffer.from(live);
+      for (; undoBefore(end); next++) bytes.set(source.readMemory(lines[next]!.data, LINE_BYTES), lines[next]!.line * LINE_BYTES - offset);
+      if (!bytes.equals(zeroChunk)) yield { offset, bytes };
+    }
+  }
+}

@@ -10,13 +10,16 @@ import {
   XA_CHUNK_SIZE, XA_MAX_INDEX, XA_MAX_MARKS, XA_RETRY_ENTRY, XA_ZERO_ENTRY, batchOps, createEmulator, daxEntryOrder, daxFlags, daxIsConflict,
   daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsPteEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry, daxToPfn, daxUnlockedEntry, describePresets,
   entryKey, resolveCostModel, runBatchByOps, waitBucket, xaIsErr, xaIsInternal, xaIsNode, xaIsPointer, xaIsSibling, xaIsValue, xaMkError, xaMkInternal,
-  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue,
+  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue, openEmulator, checkPool, POOL_FORMAT_VERSION,
   type Allocate, type ConcurrentTask, type CoreLayout, type CoreOptions, type CoreStats, type CostModel, type CostModelInput, type CrashMode,
   type DaxCounters, type DaxFile, type EmulatorOptions, type EmulatorStats, type EntryKey, type ErrnoName, type FaultKind, type FaultResult,
   type FileEntry, type FileMapping, type FlushCounts, type Forest, type FoundEntry, type KernelProfile, type Persistence, type PmemErrorCode,
   type PresetName, type ResolvedOptions, type RunResult, type Trace, type TraceEvent, type TraceName, type TreeEntry, type WaitEvent, type WakeMode,
-  type WasmBuild, type WritebackReport,
+  type WasmBuild, type WritebackReport, type PoolInfo, type PoolSaveReport, type PoolHeader,
 } from 'daxemu';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DEFAULT_DIRTY_COUNTS, MOVNT_THRESHOLD, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
   strategyRuns, strategySetup, traceWorkload, workloadByName,
@@ -154,6 +157,14 @@ out.job = {
   cellDurable: cell.durable, cellOps: cell.ops, planned: planned.length, matrixCells: matrixReport.cells.length, sameAsCell: cells[0]!.ns === cell.ns,
   flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines,
 };
+
+// ---- pool files ----------------------------------------------------------------------------
+const poolPath = join(await mkdtemp(join(tmpdir(), 'consumer-')), 'emu.pool');
+const saved: PoolSaveReport = await emu.save(poolPath);
+const info: PoolInfo = await checkPool(poolPath);
+const header: PoolHeader = info;
+const reopened = await openEmulator(poolPath);
+out.pool = { chunks: saved.chunks === header.chunks, version: header.formatVersion === POOL_FORMAT_VERSION, kept: [...reopened.open('/f').pread(8, 3)] };
 
 // A new Rng shows the package's seeded generator is the one users can share.
 out.rng = new Rng(1).below(1000) === new Rng(1).below(1000);
