@@ -8,11 +8,18 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const CLI = ['--import', 'tsx', new URL('../src/cli/cli.ts', import.meta.url).pathname];
+// tsx by its file, so the command also starts from a working directory outside the project.
+const TSX = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const CLI = ['--import', TSX, new URL('../src/cli/cli.ts', import.meta.url).pathname];
 
 async function daxemu(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return daxemuIn(process.cwd(), ...args);
+}
+
+/** Runs the command with `cwd` as its working directory, where a default report would land. */
+async function daxemuIn(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { maxBuffer: 64 << 20, cwd });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -53,6 +60,54 @@ describe('daxemu', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^daxemu: /);
     }
+  });
+
+  it('a negative number after a flag gets that flag\'s own message, not "ambiguous"', async () => {
+    for (const [args, flag, expected] of [
+      [['bench', '--ops', '-5'], '--ops', /expected an integer in \[1, 1000000\], got '-5'/],
+      [['bench', '--seed', '-1'], '--seed', /expected an integer in \[0, 4294967295\], got '-1'/],
+      [['flush-cost', '--seed', '-2.5'], '--seed', /got '-2\.5'/],
+    ] as const) {
+      const r = await daxemu(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`daxemu: ${flag}`);
+      expect(r.stderr).toMatch(expected);
+      expect(r.stderr).not.toMatch(/ambiguous/);
+      expect(r.stdout).toBe('');
+    }
+    const missing = await daxemu('bench', '--ops');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^daxemu: --ops needs a value/);
+    const dashed = await daxemu('bench', '--out', '-x');
+    expect(dashed.stderr).toMatch(/^daxemu: --out needs a value; write --out=VALUE/);
+  });
+
+  it('a selection that plans no cell exits 2 with the reason, before running or writing anything', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'daxemu-cwd-'));
+    const r = await daxemuIn(cwd, 'bench', '--strategies', 'user-flush', '--kernels', 'linux-4.5');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^daxemu: no cell to run: user-flush needs MAP_SYNC, which linux-4\.5 predates; on linux-4\.5 choose from msync, msync-dirty-lines$/m);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('bench --json writes no report directory unless --out names one, and then says where on stderr', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'daxemu-cwd-'));
+    const plain = await daxemuIn(cwd, 'bench', ...SMALL, '--kernels', 'linux-6.12', '--json');
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(plain.stdout).cells).toHaveLength(8);
+    expect(await readdir(cwd)).toEqual([]);
+    expect(plain.stderr).toBe('');
+    const withOut = await daxemuIn(cwd, 'bench', ...SMALL, '--kernels', 'linux-6.12', '--json', '--out', 'rep');
+    expect(withOut.code).toBe(0);
+    expect(JSON.parse(withOut.stdout).cells).toHaveLength(8); // stdout is still only the JSON
+    expect(withOut.stderr).toMatch(/^daxemu: wrote rep\/results\.json, /);
+    expect(await readdir(join(cwd, 'rep'))).toContain('results.json');
+    // Without --json the table run keeps its default directory.
+    const table = await daxemuIn(cwd, 'bench', ...SMALL, '--kernels', 'linux-6.12');
+    expect(table.stdout).toMatch(/wrote daxemu-report\/results\.json/);
+    expect((await readdir(cwd)).sort()).toEqual(['daxemu-report', 'rep']);
   });
 
   it('bench --json prints one JSON report whose cells follow the plan, the same for the same seed', async () => {

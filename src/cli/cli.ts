@@ -13,6 +13,9 @@ import { PRESET_NAMES, type PresetName } from '../hw/presets.js';
 import { formatCellTable, formatFlushCostTable } from '../report/table.js';
 import { writeReport } from '../report/write.js';
 import { STRATEGY_NAMES, type FlushInstruction } from '../job/strategies.js';
+import { planCells } from '../job/matrix.js';
+import { emptySelectionReason } from './selection.js';
+import { joinDashValues, parseArgsMessage } from './args.js';
 import { WORKLOAD_NAMES } from '../job/workloads/index.js';
 import { ProgressBar } from './progress.js';
 
@@ -43,8 +46,9 @@ options (flush-cost):
 common:
   --seed N            drives every random choice (default: 1)
   --quick             a small run (CI)
-  --json              print one JSON object instead of the table
-  --out DIR           also write results.json, results.csv, report.md and SVG charts to DIR
+  --json              print one JSON object instead of the table; bench then writes no
+                      report directory unless --out is given
+  --out DIR           also write results.json, the CSV, report.md and SVG charts to DIR
                       (bench: default ./daxemu-report; --no-report to skip)
   --no-report         bench: write no report directory
   --help, --version`;
@@ -67,24 +71,20 @@ function integer(flag: string, value: string | undefined, fallback: number, min:
   return n;
 }
 
+const OPTIONS = {
+  help: { type: 'boolean' }, version: { type: 'boolean' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
+  out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
+  workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
+  'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
+  'no-report': { type: 'boolean' },
+} as const;
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean' }, version: { type: 'boolean' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
-        out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
-        workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
-        'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
-        'no-report': { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: joinDashValues(argv, OPTIONS), allowPositionals: true, strict: true, options: OPTIONS });
   } catch (err) {
-    // node:util's messages run on with advice over several lines: its first sentence is the point.
-    process.stderr.write(`daxemu: ${(err as Error).message.split(/\.\s|\n/)[0]} (see --help)\n`);
+    process.stderr.write(`daxemu: ${parseArgsMessage(err as Error)} (see --help)\n`);
     return 2;
   }
   const { values: v, positionals } = parsed;
@@ -115,14 +115,17 @@ async function main(argv: string[]): Promise<number> {
         seed,
         threads: integer('threads', v.threads, availableParallelism(), 1, 64),
       };
+      if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
+      // Refused before anything runs or is written: an empty table would look like a result.
+      if (planCells(options).length === 0) throw new UsageError(emptySelectionReason(options.strategies, options.kernels));
       const cells = await runMatrix(options, (done, total) => progress.update(done, total));
       // The report's second chart: flush cost per PTE and PMD with the same presets, kernels and instruction.
       const flushCost = await runFlushCost({ presets: options.presets, kernels: options.kernels, instructions: [options.instruction], dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS, seed });
       progress.done();
       const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost, wallMs: performance.now() - started };
-      // The report with its charts is what a bench run is for: written unless asked not to.
-      if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
-      const out = v['no-report'] ? undefined : (v.out ?? 'daxemu-report');
+      // The report with its charts is what a table run is for: written unless asked not to.
+      // A --json run is read by a program, which did not ask for a directory in its cwd.
+      const out = v['no-report'] ? undefined : (v.out ?? (v.json ? undefined : 'daxemu-report'));
       return await finish(report, v.json ?? false, out, () => formatCellTable(cells));
     }
     if (command === 'flush-cost') {
@@ -159,7 +162,9 @@ async function finish(report: MatrixReport, json: boolean, out: string | undefin
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${table()}\n`);
   if (out !== undefined) {
     const files = await writeReport(out, report);
-    if (!json) process.stdout.write(`\nwrote ${files.join(', ')}\n`);
+    // stdout stays one JSON object under --json, so the file list goes to stderr there.
+    if (json) process.stderr.write(`daxemu: wrote ${files.join(', ')}\n`);
+    else process.stdout.write(`\nwrote ${files.join(', ')}\n`);
   }
   return 0;
 }
