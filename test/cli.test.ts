@@ -139,6 +139,20 @@ describe('daxemu', () => {
     expect(await readFile(join(dir, 'report.md'), 'utf8')).toMatch(/strategy\.svg/);
   });
 
+  it('bench on its default selection prints a table within 100 columns with its guide and winners; --wide has every column', async () => {
+    const narrow = await daxemu('bench', '--ops', '50', '--no-report');
+    expect(narrow.code).toBe(0);
+    const lines = narrow.stdout.trimEnd().split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(lines[0]).toMatch(/^workload\s+strategy\s+kernel\s+page\s+time\/op\s/);
+    expect(narrow.stdout).toContain('\nHow to read: ');
+    const winners = narrow.stdout.slice(narrow.stdout.indexOf('Cheapest durable cell per workload:'));
+    for (const w of ['log-append', 'kv-update', 'page-rewrite', 'sparse']) expect(winners).toMatch(new RegExp(`\\n  ${w} +\\S.*: [\\d.]+ (ns|us|ms) per op`));
+    const wide = await daxemu('bench', '--ops', '50', '--no-report', '--wide', '--workloads', 'log-append');
+    expect(wide.stdout.split('\n')[0]).toMatch(/preset .*fences\/sync .*fault kinds .*WA .*durable/);
+    expect(wide.stdout.split('\n')[0]!.length).toBeGreaterThan(100);
+  });
+
   it('flush-cost --quick prints the PTE/PMD table', async () => {
     const r = await daxemu('flush-cost', '--quick', '--kernels', 'linux-6.12');
     expect(r.code).toBe(0);

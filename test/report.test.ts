@@ -8,7 +8,9 @@ import { PmemError } from '../src/base/errors.js';
 import type { CellResult, FlushCostRow, MatrixReport } from '../src/job/matrix-types.js';
 import { flushCostChart, strategyChart } from '../src/report/charts.js';
 import { cellsToCsv, csvField, flushCostToCsv } from '../src/report/csv.js';
-import { formatCount, formatNs } from '../src/report/format.js';
+import { formatCount, formatNs, roundSignificantDigits } from '../src/report/format.js';
+import { formatBenchText } from '../src/report/bench-text.js';
+import { CELL_COLUMNS, CELL_COLUMN_DEFS } from '../src/report/cell-columns.js';
 import { reportMarkdown } from '../src/report/markdown.js';
 import { formatCellTable, formatFlushCostTable } from '../src/report/table.js';
 import { writeReport } from '../src/report/write.js';
@@ -194,15 +196,15 @@ describe('text tables', () => {
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     // Each column starts where the rule's dashes start, on every line: a gap of spaces before it.
     const starts = columnStarts(lines[1]);
-    expect(starts).toHaveLength(11);
+    expect(starts).toHaveLength(12);
     for (const line of lines) for (const start of starts.slice(1)) expect(line.slice(start - 2, start)).toBe('  ');
-    expect(lines[0]).toMatch(/^workload\s+strategy\s+preset\s+kernel\s+page\s+ns\/op\s+lines\/sync \(dirty\/clean\)\s+fences\/sync\s+faults\s+WA\s+durable\s*$/);
+    expect(lines[0]).toMatch(/^workload\s+strategy\s+preset\s+kernel\s+page\s+time\/op\s+lines\/sync \(dirty\/clean\)\s+fences\/sync\s+faults\s+fault kinds\s+WA\s+durable\s*$/);
     expect(table).toMatch(/msync-dirty-lines .* NO/);
   });
 
   it('the cell table shows just the columns asked for, and refuses an unknown one', () => {
-    const table = formatCellTable(report.cells, { columns: ['strategy', 'ns/op'] });
-    expect(table.split('\n')[0]).toMatch(/^strategy\s+ns\/op$/);
+    const table = formatCellTable(report.cells, { columns: ['strategy', 'time/op'] });
+    expect(table.split('\n')[0]).toMatch(/^strategy\s+time\/op$/);
     expect(() => formatCellTable(report.cells, { columns: ['nope' as never] })).toThrow(PmemError);
   });
 
@@ -216,6 +218,141 @@ describe('text tables', () => {
     expect(new Set([header, rule, ...rows].map((l) => l.length)).size).toBe(1);
     expect(rows.find((r) => r.startsWith('pte   msync ')), 'a 4 KiB entry has no 512-line measurement').toMatch(/ -$/);
     expect(text).toMatch(/\d+(\.\d+)? (ns|us)/);
+  });
+});
+
+/** A matrix shaped like a default bench run, with its widest figures: every name and the largest counts. */
+function defaultLikeCells(): CellResult[] {
+  const cells: CellResult[] = [];
+  let n = 0;
+  for (const workload of ['log-append', 'kv-update', 'page-rewrite', 'sparse'])
+    for (const strategy of ['msync', 'msync-dirty-lines', 'user-flush', 'user-ntstore', 'eadr'])
+      for (const kernel of ['linux-6.12', 'linux-4.5'])
+        for (const pageSize of PAGE_SIZES) {
+          if (kernel === 'linux-4.5' && !strategy.startsWith('msync')) continue;
+          const cell = fakeCell(workload, strategy, pageSize, ++n);
+          const lines = strategy === 'msync' ? 1_020_000 + n : 8;
+          cells.push({ ...cell, kernel, durable: true, linesPerSync: lines, dirtyLinesPerSync: 8, cleanLinesPerSync: lines - 8, nsPerOp: 3_410_000 / n + 0.123456789, faults: { ...cell.faults, total: 1000 + n } });
+        }
+  return cells;
+}
+
+/** The fields of one table line, split at the column starts of its header. */
+function fieldsAt(line: string, starts: number[]): string[] {
+  return starts.map((start, i) => line.slice(start, starts[i + 1] ?? line.length).trim());
+}
+
+describe('bench text', () => {
+  it('the default view of a default-sized matrix fits 100 columns: fewer columns, constant ones said once', () => {
+    const text = formatBenchText(defaultLikeCells());
+    const lines = text.split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(formatBenchText(defaultLikeCells(), { wide: true }).split('\n')[0]!.length).toBeGreaterThan(100);
+    expect(lines[0]).toMatch(/^workload\s+strategy\s+kernel\s+page\s+time\/op\s+lines\/sync \(dirty\/clean\)\s+faults$/);
+    // preset and durable are the same in every row, so a line says so instead of two columns.
+    expect(text).toContain('\nSame in every row: preset optane-g1, durable yes.\n');
+  });
+
+  it('the time column names the quantity in its header and a unit in every cell', () => {
+    for (const wide of [false, true]) {
+      const [header, rule, ...rest] = formatBenchText(fakeReport().cells, { wide }).split('\n');
+      expect(header).not.toMatch(/\bns\/op\b|\bus\b|\bms\b/);
+      const starts = columnStarts(rule!);
+      const column = fieldsAt(header!, starts).indexOf('time/op');
+      expect(column).toBeGreaterThan(0);
+      const rows = rest.slice(0, fakeReport().cells.length);
+      const units = new Set(rows.map((row) => /^\d+(\.\d+)? (ns|us|ms|s)$/.exec(fieldsAt(row, starts)[column]!)?.[2]));
+      expect(units.has(undefined), 'every cell has a number and a unit').toBe(false);
+      expect(units.size, 'the fake matrix spans ns and us').toBeGreaterThan(1);
+    }
+  });
+
+  it('prints a two-line guide under the table', () => {
+    const lines = formatBenchText(fakeReport().cells).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('How to read: '));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/dirty .* clean/);
+    expect(lines[at + 2]).toBe('');
+    expect(`${lines[at]} ${lines[at + 1]}`).toContain('--wide');
+  });
+
+  it('names the cheapest durable cell per workload; a faster cell that lost data does not win; ties are joined', () => {
+    const cells = fakeReport().cells;
+    // The failing cell (log-append, msync-dirty-lines, pmd) becomes the fastest of all.
+    const loser = cells.findIndex((c) => !c.durable);
+    cells[loser] = { ...cells[loser]!, nsPerOp: 1 };
+    const text = formatBenchText(cells);
+    const winners = text.slice(text.indexOf('Cheapest durable cell per workload:\n')).split('\n').slice(1);
+    expect(winners).toHaveLength(WORKLOADS.length);
+    for (const [i, workload] of WORKLOADS.entries()) {
+      const proved = cells.filter((c) => c.workload === workload && c.durable);
+      const best = proved.reduce((a, b) => (b.nsPerOp < a.nsPerOp ? b : a));
+      expect(winners[i]).toBe(`  ${workload.padEnd(16)}  ${best.strategy}, ${best.pageSize}: ${formatNs(best.nsPerOp)} per op`);
+    }
+    expect(winners[0]).not.toContain('msync-dirty-lines');
+    const tied = formatBenchText([cells[2]!, { ...cells[2]!, strategy: 'eadr' }]);
+    expect(tied).toMatch(/\n {2}log-append {2}user-flush = eadr: 88 ns per op$/);
+  });
+
+  it('--wide shows every column, even the ones that never change', () => {
+    const text = formatBenchText(defaultLikeCells(), { wide: true });
+    const header = text.split('\n')[0]!;
+    for (const column of CELL_COLUMNS) expect(header).toContain(CELL_COLUMN_DEFS[column].header);
+    expect(text).not.toContain('Same in every row');
+    expect(text).toContain('optane-g1');
+  });
+
+  it('shows the durable column when a cell failed its check', () => {
+    const header = formatBenchText(fakeReport().cells).split('\n')[0]!;
+    expect(header).toMatch(/ durable$/);
+    expect(formatBenchText(fakeReport().cells)).toMatch(/Same in every row: preset optane-g1, kernel linux-6.12\.\n/);
+  });
+});
+
+describe('rounding for people', () => {
+  // What the emulator's float sums look like.
+  const raw = { nsPerOp: 1668.1999999941327, nsPerSyncedByte: 186.56181300972315, writeAmplification: 0.8735177865612648, ns: 11939956.032622281 };
+  const report = (): MatrixReport => {
+    const base = fakeReport();
+    return { ...base, cells: base.cells.map((c) => ({ ...c, ...raw })), flushCost: base.flushCost.map((r) => ({ ...r, ns: 1668.1999999941327, refaultNs: 10050.600000000093 })) };
+  };
+
+  it('cuts floats to six significant digits, keeping integers and whole parts', () => {
+    expect(roundSignificantDigits(1668.1999999941327)).toBe(1668.2);
+    expect(roundSignificantDigits(0.8735177865612648)).toBe(0.873518);
+    expect(roundSignificantDigits(11939956.032622281)).toBe(11939956);
+    expect(roundSignificantDigits(32768)).toBe(32768);
+    expect(roundSignificantDigits(532.48)).toBe(532.48);
+  });
+
+  it('the CSV files carry no float with more than six significant digits, within rounding of the raw value', () => {
+    const r = report();
+    for (const csv of [cellsToCsv(r.cells), flushCostToCsv(r.flushCost)]) {
+      const numbers = parseCsv(csv).slice(1).flat().filter((f) => /^-?\d/.test(f));
+      expect(numbers.length).toBeGreaterThan(0);
+      for (const field of numbers) {
+        const [whole, fraction = ''] = field.replace('-', '').split('.');
+        const significant = `${whole === '0' ? '' : whole}${fraction}`.replace(/^0+/, '');
+        expect(fraction === '' || significant.length <= 6, field).toBe(true);
+      }
+    }
+    const [header, first] = parseCsv(cellsToCsv(r.cells));
+    expect(Number(first![header!.indexOf('nsPerOp')])).toBe(1668.2);
+    expect(Number(first![header!.indexOf('ns')])).toBe(11939956);
+    expect(Math.abs(Number(first![header!.indexOf('writeAmplification')]) / raw.writeAmplification - 1)).toBeLessThan(1e-5);
+  });
+
+  it('report.md has no long float, while results.json keeps the raw values', async () => {
+    const r = report();
+    const md = reportMarkdown(r, []);
+    expect(md).not.toMatch(/\d\.\d{4,}/);
+    expect(md).toContain('1.67 us');
+    const base = await mkdtemp(join(tmpdir(), 'daxemu-report-'));
+    await writeReport(base, r);
+    const json = await readFile(join(base, 'results.json'), 'utf8');
+    expect(json).toContain('"nsPerOp": 1668.1999999941327');
+    expect(JSON.parse(json)).toEqual(r);
+    await rm(base, { recursive: true, force: true });
   });
 });
 

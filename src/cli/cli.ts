@@ -10,7 +10,8 @@ import { KERNEL_PROFILES, type KernelProfile } from '../dax/kernel.js';
 import { runMatrix, type MatrixOptions } from '../job/matrix.js';
 import type { MatrixReport } from '../job/matrix-types.js';
 import { PRESET_NAMES, type PresetName } from '../hw/presets.js';
-import { formatCellTable, formatFlushCostTable } from '../report/table.js';
+import { formatFlushCostTable } from '../report/table.js';
+import { formatBenchText } from '../report/bench-text.js';
 import { writeReport } from '../report/write.js';
 import { STRATEGY_NAMES, type FlushInstruction } from '../job/strategies.js';
 import { planCells } from '../job/matrix.js';
@@ -41,6 +42,7 @@ options (bench):
   --instruction NAME  ${INSTRUCTIONS.join(', ')}: the flush kernel writeback and user-flush use (default: clwb)
   --ops N             stores per workload run (default: 1000; --quick: 200)
   --threads N         worker threads (default: the machine's cores)
+  --wide              every table column (default: those that fit 100 columns)
 options (flush-cost):
   --presets LIST, --kernels LIST, --instructions LIST (default: clwb,clflushopt,clflush)
 common:
@@ -76,7 +78,7 @@ const OPTIONS = {
   out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
   workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
   'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
-  'no-report': { type: 'boolean' },
+  'no-report': { type: 'boolean' }, wide: { type: 'boolean' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -126,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
       // The report with its charts is what a table run is for: written unless asked not to.
       // A --json run is read by a program, which did not ask for a directory in its cwd.
       const out = v['no-report'] ? undefined : (v.out ?? (v.json ? undefined : 'daxemu-report'));
-      return await finish(report, v.json ?? false, out, () => formatCellTable(cells));
+      return await finish(report, v.json ?? false, out, () => formatBenchText(cells, { wide: v.wide ?? false }));
     }
     if (command === 'flush-cost') {
       const rows = await runFlushCost(
