@@ -153,6 +153,15 @@ describe('daxemu', () => {
     expect(wide.stdout.split('\n')[0]!.length).toBeGreaterThan(100);
   });
 
+  it('flush-cost --out writes what it measured and no empty strategy chart or header-only results.csv', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-cli-'));
+    const r = await daxemu('flush-cost', '--quick', '--kernels', 'linux-6.12', '--out', dir);
+    expect(r.code).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual(['flush-cost.csv', 'flush-cost.svg', 'report.md', 'results.json']);
+    expect((await readFile(join(dir, 'flush-cost.csv'), 'utf8')).trim().split('\n').length).toBeGreaterThan(1);
+    expect(wellFormed(await readFile(join(dir, 'flush-cost.svg'), 'utf8'))).toBe(true);
+  });
+
   it('flush-cost --quick prints the PTE/PMD table', async () => {
     const r = await daxemu('flush-cost', '--quick', '--kernels', 'linux-6.12');
     expect(r.code).toBe(0);

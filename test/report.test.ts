@@ -14,6 +14,8 @@ import { CELL_COLUMNS, CELL_COLUMN_DEFS } from '../src/report/cell-columns.js';
 import { reportMarkdown } from '../src/report/markdown.js';
 import { formatCellTable, formatFlushCostTable } from '../src/report/table.js';
 import { writeReport } from '../src/report/write.js';
+import { hiddenSeries } from '../src/report/hidden-series.js';
+import { logTimeAxis } from '../src/report/time-axis.js';
 
 const STRATEGIES = ['msync', 'msync-dirty-lines', 'user-flush'] as const;
 // The second name holds a comma, so CSV has to quote it and the parser has to undo that.
@@ -126,6 +128,11 @@ function checkBalancedTags(svg: string): string[] {
   }
   expect(stack, 'every tag is closed').toEqual([]);
   return names;
+}
+
+/** Whether a text line of the SVG (a whole <text>, or one <tspan> of a multi-line one) reads `line`. */
+function hasTextLine(svg: string, line: string): boolean {
+  return svg.includes(`>${line}</text>`) || svg.includes(`>${line}</tspan>`);
 }
 
 /** The column each header word starts at, found from the header line. */
@@ -367,7 +374,7 @@ describe('charts', () => {
     expect(names).toContain('rect'); // the bars
     for (const s of STRATEGIES) expect(svg).toContain(`>${s}</text>`);
     expect(svg).toContain('>log-append</text>');
-    expect(svg).toContain('emulated ns per operation (log scale)');
+    expect(svg).toContain('time per operation (log scale)');
     expect(svg).toContain('Emulated time per operation by writeback strategy');
   });
 
@@ -378,9 +385,69 @@ describe('charts', () => {
     checkBalancedTags(svg);
     for (const s of STRATEGIES) expect(svg).toContain(`>${s}</text>`);
     expect(svg).toContain('dirty cache lines in the entry (log scale)');
-    expect(svg).toContain('emulated ns per flush (log scale)');
+    expect(svg).toContain('time per flush (log scale)');
     expect(svg).toContain('Cost of one flush of one page-table entry');
     for (const d of DIRTY_LINES) expect(svg).toContain(`>${d}</text>`);
+  });
+
+  it('labels time axes at each power of ten in time units, never as SI counts', async () => {
+    const axis = logTimeAxis([85, 28_800]);
+    expect(axis.values).toEqual([10, 100, 1000, 10_000, 100_000]);
+    expect(axis.domain).toEqual([10, 100_000]);
+    const svg = await strategyChart(fakeReport().cells);
+    for (const tick of ['10 ns', '100 ns', '1 us', '10 us', '100 us']) expect(svg).toContain(`>${tick}</text>`);
+    const flush = await flushCostChart(fakeReport().flushCost);
+    expect(flush).toContain('>1 ms</text>');
+    for (const text of [svg, flush]) expect(text).not.toMatch(/>\d+(\.\d+)?[kMG]<\/text>/);
+  });
+
+  it('says in every linux-4.5 group, and in the subtitle, that the MAP_SYNC strategies do not run there', async () => {
+    const svg = await strategyChart(defaultLikeCells());
+    expect(hasTextLine(svg, 'linux-4.5 predates MAP_SYNC: user-flush, user-ntstore and eadr do not run there')).toBe(true);
+    // One note per workload x page size panel: 4 x 2.
+    expect(svg.match(/<tspan>no MAP_SYNC:<\/tspan>/g)).toHaveLength(8);
+    const onlyNew = await strategyChart(defaultLikeCells().filter((c) => c.kernel === 'linux-6.12'));
+    expect(onlyNew).not.toContain('MAP_SYNC');
+  });
+
+  it('draws a series that lies on another as a pale band and says so in the legend and subtitle', async () => {
+    const rows = fakeReport().flushCost.map((r) => (r.strategy === 'msync-dirty-lines' ? { ...r, ns: r.lines * 30 + 50 } : r));
+    const svg = await flushCostChart(rows);
+    expect(hasTextLine(svg, 'msync-dirty-lines (pale band: under user-flush)')).toBe(true);
+    expect(hasTextLine(svg, 'a pale band is a strategy whose every point is within 5% of the line drawn over it')).toBe(true);
+    const apart = await flushCostChart(fakeReport().flushCost);
+    expect(apart).not.toContain('pale band');
+    expect(apart).toContain('>msync-dirty-lines</text>');
+  });
+
+  it('finds hidden series only where every point lies on a later, visible series of the same panel', () => {
+    const line = (panel: string, series: string, ys: number[]) => ys.map((y, i) => ({ panel, series, x: 2 ** i, y }));
+    const order = ['a', 'b', 'c'];
+    const hidden = hiddenSeries([...line('p', 'a', [10, 20, 40]), ...line('p', 'b', [10.2, 20, 41]), ...line('p', 'c', [10, 20, 40]), ...line('q', 'a', [10, 20, 40]), ...line('q', 'b', [10, 20, 50])], order);
+    // In p, b lies on c (within 5%) and a on c; b is not a cover, being hidden itself.
+    expect(hidden.get('p')).toEqual(new Map([['b', 'c'], ['a', 'c']]));
+    // In q, b leaves a at its last point, so nothing is hidden.
+    expect(hidden.has('q')).toBe(false);
+    // A series with a point the other lacks is not hidden by it.
+    expect(hiddenSeries([...line('p', 'a', [1, 2, 3]), ...line('p', 'b', [1, 2])], order).size).toBe(0);
+  });
+
+  it('has a subtitle that describes the panels drawn', async () => {
+    const rows = fakeReport().flushCost;
+    // As the matrix runs them: no user-flush on linux-4.5.
+    const twoKernels = rows.flatMap((r) => (r.strategy === 'user-flush' ? [r] : [r, { ...r, kernel: 'linux-4.5' }]));
+    const twoInstructions = rows.flatMap((r) => [r, { ...r, instruction: 'clflush' as const }]);
+    const first = 'msync or user flush + fence, log-log; ';
+    expect(hasTextLine(await flushCostChart(rows), `${first}optane-g1 / linux-6.12, clwb`)).toBe(true);
+    const byKernel = await flushCostChart(twoKernels);
+    expect(hasTextLine(byKernel, `${first}a panel per preset / kernel; clwb`)).toBe(true);
+    expect(byKernel).not.toMatch(/instruction \(columns\)|flush instruction</);
+    expect(hasTextLine(byKernel, 'linux-4.5 predates MAP_SYNC: user-flush does not run there')).toBe(true);
+    // A kernel whose rows include every strategy gets no such line.
+    expect(await flushCostChart(rows.flatMap((r) => [r, { ...r, kernel: 'linux-4.5' }]))).not.toContain('MAP_SYNC');
+    expect(hasTextLine(await flushCostChart(twoInstructions), `${first}optane-g1 / linux-6.12; a panel per flush instruction`)).toBe(true);
+    const both = await flushCostChart([...twoKernels, ...twoKernels.map((r) => ({ ...r, instruction: 'clflush' as const }))]);
+    expect(hasTextLine(both, `${first}a panel per preset / kernel (rows) and flush instruction (columns)`)).toBe(true);
   });
 
   it('renders the same bytes every time', async () => {
@@ -459,6 +526,21 @@ describe('writeReport', () => {
     expect(await readFile(join(dir, 'results.csv'), 'utf8')).toBe(cellsToCsv(report.cells));
     expect(await readFile(join(dir, 'strategy.svg'), 'utf8')).toBe(await strategyChart(report.cells));
     expect(await readFile(join(dir, 'report.md'), 'utf8')).toContain('](flush-cost.svg)');
+  });
+
+  it('a report without cells (flush-cost) has no strategy chart and no results.csv, and report.md skips the cell sections', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-report-'));
+    dirs.push(dir);
+    const report = { ...fakeReport(), cells: [] };
+    const written = await writeReport(dir, report);
+    const names = ['results.json', 'flush-cost.csv', 'flush-cost.svg', 'report.md'];
+    expect(written).toEqual(names.map((n) => join(dir, n)));
+    expect((await readdir(dir)).sort()).toEqual([...names].sort());
+    const md = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^# daxemu flush cost per PTE and PMD entry\n/);
+    expect(md).not.toContain('## Cells');
+    expect(md).not.toContain('strategy.svg');
+    expect(md).toContain('](flush-cost.svg)');
   });
 
   it('turns a directory it cannot create into a PmemError naming it', async () => {

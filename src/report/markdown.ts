@@ -21,7 +21,6 @@ function markdownTable(header: readonly string[], rows: readonly string[][], ali
 }
 
 function cellSection(report: MatrixReport): string {
-  if (report.cells.length === 0) return 'The run produced no cells.';
   const defs = CELL_COLUMNS.map((column) => CELL_COLUMN_DEFS[column]);
   const failed = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable).length;
   const unchecked = report.cells.filter((c) => c.durabilityChecks === 0).length;
@@ -94,20 +93,20 @@ function cheapestSection(report: MatrixReport): string {
   return ['The lowest time per operation among the cells that passed the durability check.', '', ...items].join('\n');
 }
 
-/** The whole report.md for a matrix run; `chartFiles` are link targets relative to report.md. */
+/**
+ * The whole report.md for a run; `chartFiles` are link targets relative to report.md. A
+ * flush-cost run has no cells, so its report leaves out the cell sections and their guide.
+ */
 export function reportMarkdown(report: MatrixReport, chartFiles: string[]): string {
+  const cells = report.cells.length > 0;
   const sections = [
-    '# daxemu writeback-strategy matrix',
+    cells ? '# daxemu writeback-strategy matrix' : '# daxemu flush cost per PTE and PMD entry',
     [
       `- tool: ${escapeMarkdown(report.tool)} ${escapeMarkdown(report.version)}`,
       `- seed: ${report.seed}`,
       `- wall time: ${formatWallMs(report.wallMs)}`,
     ].join('\n'),
-    '## How to read this',
-    HOW_TO_READ,
-    '## Cells',
-    cellSection(report),
-    ...(report.cells.length === 0 ? [] : ['## Cheapest per workload', cheapestSection(report)]),
+    ...(cells ? ['## How to read this', HOW_TO_READ, '## Cells', cellSection(report), '## Cheapest per workload', cheapestSection(report)] : []),
     '## Flush cost',
     flushCostSection(report),
     '## Charts',
