@@ -102,11 +102,11 @@ describe('daxemu', () => {
     const withOut = await daxemuIn(cwd, 'bench', ...SMALL, '--kernels', 'linux-6.12', '--json', '--out', 'rep');
     expect(withOut.code).toBe(0);
     expect(JSON.parse(withOut.stdout).cells).toHaveLength(8); // stdout is still only the JSON
-    expect(withOut.stderr).toMatch(/^daxemu: wrote rep\/results\.json, /);
+    expect(withOut.stderr).toBe('daxemu: wrote 6 files to rep; start with rep/report.md\n');
     expect(await readdir(join(cwd, 'rep'))).toContain('results.json');
     // Without --json the table run keeps its default directory.
     const table = await daxemuIn(cwd, 'bench', ...SMALL, '--kernels', 'linux-6.12');
-    expect(table.stdout).toMatch(/wrote daxemu-report\/results\.json/);
+    expect(table.stdout).toMatch(/\n\nwrote 6 files to daxemu-report; start with daxemu-report\/report\.md\n$/);
     expect((await readdir(cwd)).sort()).toEqual(['daxemu-report', 'rep']);
   });
 
@@ -158,6 +158,7 @@ describe('daxemu', () => {
     const r = await daxemu('flush-cost', '--quick', '--kernels', 'linux-6.12', '--out', dir);
     expect(r.code).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['flush-cost.csv', 'flush-cost.svg', 'report.md', 'results.json']);
+    expect(r.stdout).toContain(`wrote 4 files to ${dir}; start with ${join(dir, 'report.md')}`);
     expect((await readFile(join(dir, 'flush-cost.csv'), 'utf8')).trim().split('\n').length).toBeGreaterThan(1);
     expect(wellFormed(await readFile(join(dir, 'flush-cost.svg'), 'utf8'))).toBe(true);
   });

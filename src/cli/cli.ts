@@ -164,9 +164,11 @@ async function finish(report: MatrixReport, json: boolean, out: string | undefin
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${table()}\n`);
   if (out !== undefined) {
     const files = await writeReport(out, report);
-    // stdout stays one JSON object under --json, so the file list goes to stderr there.
-    if (json) process.stderr.write(`daxemu: wrote ${files.join(', ')}\n`);
-    else process.stdout.write(`\nwrote ${files.join(', ')}\n`);
+    // The directory and where to start, rather than six paths that wrap a terminal line.
+    const wrote = `wrote ${files.length} files to ${out}; start with ${files.find((f) => f.endsWith('report.md'))}`;
+    // stdout stays one JSON object under --json, so the note goes to stderr there.
+    if (json) process.stderr.write(`daxemu: ${wrote}\n`);
+    else process.stdout.write(`\n${wrote}\n`);
   }
   return 0;
 }
