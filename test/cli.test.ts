@@ -51,6 +51,8 @@ describe('daxemu', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/bench/);
     expect(help.stdout).toMatch(/flush-cost/);
+    expect(Math.max(...help.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(help.stdout).toMatch(/--wide/);
   });
 
   it('bad flags give one line on stderr and exit code 2', async () => {

@@ -39,7 +39,8 @@ options (bench):
   --presets LIST      ${PRESET_NAMES.join(', ')} (default: optane-g1)
   --kernels LIST      ${KERNEL_PROFILES.join(', ')} (default: linux-6.12,linux-4.5)
   --page-sizes LIST   pte, pmd (default: both)
-  --instruction NAME  ${INSTRUCTIONS.join(', ')}: the flush kernel writeback and user-flush use (default: clwb)
+  --instruction NAME  ${INSTRUCTIONS.join(', ')}: the flush kernel writeback and user-flush
+                      use (default: clwb)
   --ops N             stores per workload run (default: 1000; --quick: 200)
   --threads N         worker threads (default: the machine's cores)
   --wide              every table column (default: those that fit 100 columns)
