@@ -11,6 +11,7 @@ import type { CellResult, FlushCostRow } from '../job/matrix-types.js';
 import { KERNEL_PROFILES, type KernelProfile } from '../dax/kernel.js';
 import { STRATEGY_NAMES, strategyRuns, strategySetup, type StrategyName } from '../job/strategies.js';
 import { PAGE_SIZE_LABEL, formatNs } from './format.js';
+import { groupBy } from './group.js';
 import { SAME_RATIO, hiddenSeries } from './hidden-series.js';
 import { logTimeAxis } from './time-axis.js';
 
@@ -105,6 +106,7 @@ export function strategyChartSpec(cells: readonly CellResult[]): TopLevelSpec {
     page: PAGE_SIZE_LABEL[c.pageSize] ?? c.pageSize,
     strategy: c.strategy,
     config: `${c.preset} / ${c.kernel}`,
+    kernel: c.kernel,
     nsPerOp: c.nsPerOp,
     label: formatNs(c.nsPerOp),
   }));
@@ -112,13 +114,13 @@ export function strategyChartSpec(cells: readonly CellResult[]): TopLevelSpec {
   // up in the panel, where the slower strategies' bars beside them do not reach.
   const [low, high] = (y.scale as { domain: [number, number] }).domain;
   const notes = grouped
-    ? distinct(plotted.map((c) => JSON.stringify([c.workload, PAGE_SIZE_LABEL[c.pageSize] ?? c.pageSize, c.preset, c.kernel]))).flatMap((key) => {
-        const [workload, page, preset, kernel] = JSON.parse(key) as string[];
-        const here = plotted.filter((c) => c.workload === workload && (PAGE_SIZE_LABEL[c.pageSize] ?? c.pageSize) === page && c.preset === preset && c.kernel === kernel);
-        const missing = notRunOn(kernel!, strategies, here.map((c) => c.strategy));
+    ? [...groupBy(bars, (b) => JSON.stringify([b.workload, b.page, b.config])).values()].flatMap((group) => {
+        const { workload, page, config, kernel } = group[0]!;
+        const missing = notRunOn(kernel, strategies, group.map((b) => b.strategy));
         if (missing.length === 0) return [];
         const mapSync = missing.every((s) => strategySetup(s as StrategyName).mapSync);
-        return [{ kind: 'note', workload, page, config: `${preset} / ${kernel}`, strategy: missing[Math.floor(missing.length / 2)], nsPerOp: low ** 0.25 * high ** 0.75, text: mapSync ? ['no MAP_SYNC:', 'not run'] : ['not run'] }];
+        const slot = missing[Math.floor(missing.length / 2)];
+        return [{ kind: 'note', workload, page, config, strategy: slot, nsPerOp: low ** 0.25 * high ** 0.75, text: mapSync ? ['no MAP_SYNC:', 'not run'] : ['not run'] }];
       })
     : [];
   const strategyScale = { domain: strategies };

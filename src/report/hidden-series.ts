@@ -3,6 +3,7 @@
  * a later-drawn series of the same panel (within a ratio that a log axis cannot show
  * apart). The chart draws those as a wide pale band beneath and its legend says so.
  */
+import { groupBy } from './group.js';
 
 export interface SeriesPoint {
   /** The panel and line style the series is drawn in; only series of one panel can hide each other. */
@@ -22,14 +23,12 @@ const close = (a: number, b: number): boolean => Math.max(a / b, b / a) <= SAME_
  * drawing order: later series are drawn over earlier ones.
  */
 export function hiddenSeries(points: readonly SeriesPoint[], order: readonly string[]): Map<string, Map<string, string>> {
-  const panels = new Map<string, Map<string, Map<number, number>>>();
-  for (const p of points) {
-    const panel = panels.get(p.panel) ?? new Map<string, Map<number, number>>();
-    panels.set(p.panel, panel);
-    const series = panel.get(p.series) ?? new Map<number, number>();
-    panel.set(p.series, series);
-    series.set(p.x, p.y);
-  }
+  const panels = new Map(
+    [...groupBy(points, (p) => p.panel)].map(([panel, its]) => [
+      panel,
+      new Map([...groupBy(its, (p) => p.series)].map(([series, line]) => [series, new Map(line.map((p) => [p.x, p.y]))])),
+    ]),
+  );
   const result = new Map<string, Map<string, string>>();
   for (const [panel, series] of panels) {
     const hidden = new Map<string, string>();

@@ -5,6 +5,7 @@
  */
 import type { CellResult } from '../job/matrix-types.js';
 import { formatNs } from './format.js';
+import { groupBy } from './group.js';
 
 export interface WorkloadWinner {
   workload: string;
@@ -14,13 +15,7 @@ export interface WorkloadWinner {
 
 /** One entry per workload, in the order the workloads first appear. */
 export function cheapestPerWorkload(cells: readonly CellResult[]): WorkloadWinner[] {
-  const byWorkload = new Map<string, CellResult[]>();
-  for (const cell of cells) {
-    const group = byWorkload.get(cell.workload);
-    if (group) group.push(cell);
-    else byWorkload.set(cell.workload, [cell]);
-  }
-  return [...byWorkload].map(([workload, group]) => {
+  return [...groupBy(cells, (c) => c.workload)].map(([workload, group]) => {
     const proved = group.filter((c) => c.durable && c.durabilityChecks > 0 && Number.isFinite(c.nsPerOp));
     if (proved.length === 0) return { workload, cells: [] };
     const best = Math.min(...proved.map((c) => c.nsPerOp));
