@@ -1,11 +1,11 @@
 // The daxemu command, run as a user would (through tsx on the sources): flags, output
 // forms, the report directory, exit codes.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 // tsx by its file, so the command also starts from a working directory outside the project.
@@ -43,7 +43,19 @@ function wellFormed(svg: string): boolean {
 
 const SMALL = ['--workloads', 'log-append,kv-update', '--strategies', 'msync,user-flush', '--ops', '30', '--threads', '1'];
 
+/** A fresh directory under the system's tmp, removed after the suite. */
+const made: string[] = [];
+async function freshDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 describe('daxemu', () => {
+  afterAll(async () => {
+    for (const dir of made) await rm(dir, { recursive: true, force: true });
+  });
+
   it('--version prints the package version; --help lists the commands', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect((await daxemu('--version')).stdout.trim()).toBe(pkg.version);
@@ -85,7 +97,7 @@ describe('daxemu', () => {
   });
 
   it('a selection that plans no cell exits 2 with the reason, before running or writing anything', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'daxemu-cwd-'));
+    const cwd = await freshDir('daxemu-cwd-');
     const r = await daxemuIn(cwd, 'bench', '--strategies', 'user-flush', '--kernels', 'linux-4.5');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -95,7 +107,7 @@ describe('daxemu', () => {
   });
 
   it('bench --json writes no report directory unless --out names one, and then says where on stderr', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'daxemu-cwd-'));
+    const cwd = await freshDir('daxemu-cwd-');
     const plain = await daxemuIn(cwd, 'bench', ...SMALL, '--kernels', 'linux-6.12', '--json');
     expect(plain.code).toBe(0);
     expect(JSON.parse(plain.stdout).cells).toHaveLength(8);
@@ -128,7 +140,7 @@ describe('daxemu', () => {
   });
 
   it('bench prints a table; --out writes results.json, results.csv, report.md and well-formed SVG charts', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'daxemu-cli-'));
+    const dir = await freshDir('daxemu-cli-');
     const r = await daxemu('bench', ...SMALL, '--kernels', 'linux-6.12', '--out', dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/log-append/);
@@ -156,7 +168,7 @@ describe('daxemu', () => {
   });
 
   it('flush-cost --out writes what it measured and no empty strategy chart or header-only results.csv', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'daxemu-cli-'));
+    const dir = await freshDir('daxemu-cli-');
     const r = await daxemu('flush-cost', '--quick', '--kernels', 'linux-6.12', '--out', dir);
     expect(r.code).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['flush-cost.csv', 'flush-cost.svg', 'report.md', 'results.json']);
