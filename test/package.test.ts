@@ -1,6 +1,8 @@
 // The package as a user meets it: `npm pack` of this build, installed alone into a fresh
 // folder, a consumer (test/package-consumer/consumer.ts) that imports and uses every export
-// of 'daxemu' and 'daxemu/bench' compiled with tsc against the installed types, then run.
+// of 'daxemu', 'daxemu/bench' and 'daxemu/report' compiled with tsc against the installed
+// types, then run; and the installed command, which draws no chart without the optional
+// chart packages and says so.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CONSUMER = join(REPO, 'test', 'package-consumer', 'consumer.ts');
-const ENTRIES = { daxemu: 'dist/index.d.ts', 'daxemu/bench': 'dist/job/index.d.ts' } as const;
+const ENTRIES = { daxemu: 'dist/index.d.ts', 'daxemu/bench': 'dist/job/index.d.ts', 'daxemu/report': 'dist/report/index.d.ts' } as const;
 let dir = '';
 
 /** Every name (value or type) the module at `dts` exports, as the compiler sees it. */
@@ -105,7 +107,21 @@ describe('the packed package', () => {
     expect(trees.treeResults[0]).toMatchObject({ found: 512, count: 1 });
     expect(seen.job).toMatchObject({ workload: 'log-append', steps: 2, runsOn45: false, cellDurable: true, cellOps: 16, planned: 1, matrixCells: 1, sameAsCell: true, flushRows: 6 });
     expect(seen.job!.ownDirty).toBe(0);
+    // vega and vega-lite are optional peers, not installed here: the report is written without charts.
+    expect(seen.report).toMatchObject({
+      text: true, flushTable: true, csv: true, flushCsv: true, markdown: true, winner: 1, renderer: false, files: 4,
+      written: ['flush-cost.csv', 'report.md', 'results.csv', 'results.json'], chartError: 'EOPNOTSUPP', flushChartError: 'EOPNOTSUPP', need: true,
+    });
     expect(seen.pool).toEqual({ chunks: true, version: true, kept: [1, 2, 3] });
     expect(seen.rng).toBe(true);
+  }, 60_000);
+
+  it('the installed command runs the main job and says the charts need the optional packages', async () => {
+    const cli = join(dir, 'node_modules', '.bin', 'daxemu');
+    const out = join(dir, 'report');
+    const { stdout, stderr } = await run(cli, ['bench', '--quick', '--workloads', 'log-append', '--out', out], { cwd: dir });
+    expect(stdout).toMatch(/Cheapest durable cell per workload/);
+    expect(stderr).toMatch(/no charts in the report: the charts need the optional packages vega and vega-lite/);
+    expect((await readdir(out)).sort()).toEqual(['flush-cost.csv', 'report.md', 'results.csv', 'results.json']);
   }, 60_000);
 });

@@ -8,10 +8,14 @@ import { PmemError } from '../src/base/errors.js';
 import type { CellResult, FlushCostRow, MatrixReport } from '../src/job/matrix-types.js';
 import { flushCostChart, strategyChart } from '../src/report/charts.js';
 import { cellsToCsv, csvField, flushCostToCsv } from '../src/report/csv.js';
-import { formatCount, formatNs } from '../src/report/format.js';
+import { formatCount, formatNs, roundSignificantDigits } from '../src/report/format.js';
+import { formatBenchText } from '../src/report/bench-text.js';
+import { CELL_COLUMNS, CELL_COLUMN_DEFS } from '../src/report/cell-columns.js';
 import { reportMarkdown } from '../src/report/markdown.js';
 import { formatCellTable, formatFlushCostTable } from '../src/report/table.js';
 import { writeReport } from '../src/report/write.js';
+import { hiddenSeries } from '../src/report/hidden-series.js';
+import { logTimeAxis } from '../src/report/time-axis.js';
 
 const STRATEGIES = ['msync', 'msync-dirty-lines', 'user-flush'] as const;
 // The second name holds a comma, so CSV has to quote it and the parser has to undo that.
@@ -126,6 +130,11 @@ function checkBalancedTags(svg: string): string[] {
   return names;
 }
 
+/** Whether a text line of the SVG (a whole <text>, or one <tspan> of a multi-line one) reads `line`. */
+function hasTextLine(svg: string, line: string): boolean {
+  return svg.includes(`>${line}</text>`) || svg.includes(`>${line}</tspan>`);
+}
+
 /** The column each header word starts at, found from the header line. */
 function columnStarts(header: string): number[] {
   return [...header.matchAll(/(?:^|\s{2})(\S)/g)].map((m) => m.index + m[0].length - 1);
@@ -194,15 +203,15 @@ describe('text tables', () => {
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     // Each column starts where the rule's dashes start, on every line: a gap of spaces before it.
     const starts = columnStarts(lines[1]);
-    expect(starts).toHaveLength(11);
+    expect(starts).toHaveLength(12);
     for (const line of lines) for (const start of starts.slice(1)) expect(line.slice(start - 2, start)).toBe('  ');
-    expect(lines[0]).toMatch(/^workload\s+strategy\s+preset\s+kernel\s+page\s+ns\/op\s+lines\/sync \(dirty\/clean\)\s+fences\/sync\s+faults\s+WA\s+durable\s*$/);
+    expect(lines[0]).toMatch(/^workload\s+strategy\s+preset\s+kernel\s+page\s+time\/op\s+lines\/sync \(dirty\/clean\)\s+fences\/sync\s+faults\s+fault kinds\s+WA\s+durable\s*$/);
     expect(table).toMatch(/msync-dirty-lines .* NO/);
   });
 
   it('the cell table shows just the columns asked for, and refuses an unknown one', () => {
-    const table = formatCellTable(report.cells, { columns: ['strategy', 'ns/op'] });
-    expect(table.split('\n')[0]).toMatch(/^strategy\s+ns\/op$/);
+    const table = formatCellTable(report.cells, { columns: ['strategy', 'time/op'] });
+    expect(table.split('\n')[0]).toMatch(/^strategy\s+time\/op$/);
     expect(() => formatCellTable(report.cells, { columns: ['nope' as never] })).toThrow(PmemError);
   });
 
@@ -210,12 +219,149 @@ describe('text tables', () => {
     const text = formatFlushCostTable(report.flushCost);
     const [title, header, rule, ...rows] = text.split('\n');
     expect(title).toContain('optane-g1 / linux-6.12 / clwb');
+    // The cells carry their units, so the title must not promise ns.
+    expect(title).toMatch(/: time of one flush /);
     expect(header).toMatch(/^page\s+strategy\s+1\s+8\s+64\s+512$/);
     expect(rows).toHaveLength(PAGE_SIZES.length * STRATEGIES.length);
     for (const s of STRATEGIES) expect(rows.some((r) => r.includes(s))).toBe(true);
     expect(new Set([header, rule, ...rows].map((l) => l.length)).size).toBe(1);
     expect(rows.find((r) => r.startsWith('pte   msync ')), 'a 4 KiB entry has no 512-line measurement').toMatch(/ -$/);
     expect(text).toMatch(/\d+(\.\d+)? (ns|us)/);
+  });
+});
+
+/** A matrix shaped like a default bench run, with its widest figures: every name and the largest counts. */
+function defaultLikeCells(): CellResult[] {
+  const cells: CellResult[] = [];
+  let n = 0;
+  for (const workload of ['log-append', 'kv-update', 'page-rewrite', 'sparse'])
+    for (const strategy of ['msync', 'msync-dirty-lines', 'user-flush', 'user-ntstore', 'eadr'])
+      for (const kernel of ['linux-6.12', 'linux-4.5'])
+        for (const pageSize of PAGE_SIZES) {
+          if (kernel === 'linux-4.5' && !strategy.startsWith('msync')) continue;
+          const cell = fakeCell(workload, strategy, pageSize, ++n);
+          const lines = strategy === 'msync' ? 1_020_000 + n : 8;
+          cells.push({ ...cell, kernel, durable: true, linesPerSync: lines, dirtyLinesPerSync: 8, cleanLinesPerSync: lines - 8, nsPerOp: 3_410_000 / n + 0.123456789, faults: { ...cell.faults, total: 1000 + n } });
+        }
+  return cells;
+}
+
+/** The fields of one table line, split at the column starts of its header. */
+function fieldsAt(line: string, starts: number[]): string[] {
+  return starts.map((start, i) => line.slice(start, starts[i + 1] ?? line.length).trim());
+}
+
+describe('bench text', () => {
+  it('the default view of a default-sized matrix fits 100 columns: fewer columns, constant ones said once', () => {
+    const text = formatBenchText(defaultLikeCells());
+    const lines = text.split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(formatBenchText(defaultLikeCells(), { wide: true }).split('\n')[0]!.length).toBeGreaterThan(100);
+    expect(lines[0]).toMatch(/^workload\s+strategy\s+kernel\s+page\s+time\/op\s+lines\/sync \(dirty\/clean\)\s+faults$/);
+    // preset and durable are the same in every row, so a line says so instead of two columns.
+    expect(text).toContain('\nSame in every row: preset optane-g1, durable yes.\n');
+  });
+
+  it('the time column names the quantity in its header and a unit in every cell', () => {
+    for (const wide of [false, true]) {
+      const [header, rule, ...rest] = formatBenchText(fakeReport().cells, { wide }).split('\n');
+      expect(header).not.toMatch(/\bns\/op\b|\bus\b|\bms\b/);
+      const starts = columnStarts(rule!);
+      const column = fieldsAt(header!, starts).indexOf('time/op');
+      expect(column).toBeGreaterThan(0);
+      const rows = rest.slice(0, fakeReport().cells.length);
+      const units = new Set(rows.map((row) => /^\d+(\.\d+)? (ns|us|ms|s)$/.exec(fieldsAt(row, starts)[column]!)?.[2]));
+      expect(units.has(undefined), 'every cell has a number and a unit').toBe(false);
+      expect(units.size, 'the fake matrix spans ns and us').toBeGreaterThan(1);
+    }
+  });
+
+  it('prints a two-line guide under the table', () => {
+    const lines = formatBenchText(fakeReport().cells).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('How to read: '));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/dirty .* clean/);
+    expect(lines[at + 2]).toBe('');
+    expect(`${lines[at]} ${lines[at + 1]}`).toContain('--wide');
+  });
+
+  it('names the cheapest durable cell per workload; a faster cell that lost data does not win; ties are joined', () => {
+    const cells = fakeReport().cells;
+    // The failing cell (log-append, msync-dirty-lines, pmd) becomes the fastest of all.
+    const loser = cells.findIndex((c) => !c.durable);
+    cells[loser] = { ...cells[loser]!, nsPerOp: 1 };
+    const text = formatBenchText(cells);
+    const winners = text.slice(text.indexOf('Cheapest durable cell per workload:\n')).split('\n').slice(1);
+    expect(winners).toHaveLength(WORKLOADS.length);
+    for (const [i, workload] of WORKLOADS.entries()) {
+      const proved = cells.filter((c) => c.workload === workload && c.durable);
+      const best = proved.reduce((a, b) => (b.nsPerOp < a.nsPerOp ? b : a));
+      expect(winners[i]).toBe(`  ${workload.padEnd(16)}  ${best.strategy}, ${best.pageSize}: ${formatNs(best.nsPerOp)} per op`);
+    }
+    expect(winners[0]).not.toContain('msync-dirty-lines');
+    const tied = formatBenchText([cells[2]!, { ...cells[2]!, strategy: 'eadr' }]);
+    expect(tied).toMatch(/\n {2}log-append {2}user-flush = eadr: 88 ns per op$/);
+  });
+
+  it('--wide shows every column, even the ones that never change', () => {
+    const text = formatBenchText(defaultLikeCells(), { wide: true });
+    const header = text.split('\n')[0]!;
+    for (const column of CELL_COLUMNS) expect(header).toContain(CELL_COLUMN_DEFS[column].header);
+    expect(text).not.toContain('Same in every row');
+    expect(text).toContain('optane-g1');
+  });
+
+  it('shows the durable column when a cell failed its check', () => {
+    const header = formatBenchText(fakeReport().cells).split('\n')[0]!;
+    expect(header).toMatch(/ durable$/);
+    expect(formatBenchText(fakeReport().cells)).toMatch(/Same in every row: preset optane-g1, kernel linux-6.12\.\n/);
+  });
+});
+
+describe('rounding for people', () => {
+  // What the emulator's float sums look like.
+  const raw = { nsPerOp: 1668.1999999941327, nsPerSyncedByte: 186.56181300972315, writeAmplification: 0.8735177865612648, ns: 11939956.032622281 };
+  const report = (): MatrixReport => {
+    const base = fakeReport();
+    return { ...base, cells: base.cells.map((c) => ({ ...c, ...raw })), flushCost: base.flushCost.map((r) => ({ ...r, ns: 1668.1999999941327, refaultNs: 10050.600000000093 })) };
+  };
+
+  it('cuts floats to six significant digits, keeping integers and whole parts', () => {
+    expect(roundSignificantDigits(1668.1999999941327)).toBe(1668.2);
+    expect(roundSignificantDigits(0.8735177865612648)).toBe(0.873518);
+    expect(roundSignificantDigits(11939956.032622281)).toBe(11939956);
+    expect(roundSignificantDigits(32768)).toBe(32768);
+    expect(roundSignificantDigits(532.48)).toBe(532.48);
+  });
+
+  it('the CSV files carry no float with more than six significant digits, within rounding of the raw value', () => {
+    const r = report();
+    for (const csv of [cellsToCsv(r.cells), flushCostToCsv(r.flushCost)]) {
+      const numbers = parseCsv(csv).slice(1).flat().filter((f) => /^-?\d/.test(f));
+      expect(numbers.length).toBeGreaterThan(0);
+      for (const field of numbers) {
+        const [whole, fraction = ''] = field.replace('-', '').split('.');
+        const significant = `${whole === '0' ? '' : whole}${fraction}`.replace(/^0+/, '');
+        expect(fraction === '' || significant.length <= 6, field).toBe(true);
+      }
+    }
+    const [header, first] = parseCsv(cellsToCsv(r.cells));
+    expect(Number(first![header!.indexOf('nsPerOp')])).toBe(1668.2);
+    expect(Number(first![header!.indexOf('ns')])).toBe(11939956);
+    expect(Math.abs(Number(first![header!.indexOf('writeAmplification')]) / raw.writeAmplification - 1)).toBeLessThan(1e-5);
+  });
+
+  it('report.md has no long float, while results.json keeps the raw values', async () => {
+    const r = report();
+    const md = reportMarkdown(r, []);
+    expect(md).not.toMatch(/\d\.\d{4,}/);
+    expect(md).toContain('1.67 us');
+    const base = await mkdtemp(join(tmpdir(), 'daxemu-report-'));
+    await writeReport(base, r);
+    const json = await readFile(join(base, 'results.json'), 'utf8');
+    expect(json).toContain('"nsPerOp": 1668.1999999941327');
+    expect(JSON.parse(json)).toEqual(r);
+    await rm(base, { recursive: true, force: true });
   });
 });
 
@@ -230,7 +376,7 @@ describe('charts', () => {
     expect(names).toContain('rect'); // the bars
     for (const s of STRATEGIES) expect(svg).toContain(`>${s}</text>`);
     expect(svg).toContain('>log-append</text>');
-    expect(svg).toContain('emulated ns per operation (log scale)');
+    expect(svg).toContain('time per operation (log scale)');
     expect(svg).toContain('Emulated time per operation by writeback strategy');
   });
 
@@ -241,9 +387,69 @@ describe('charts', () => {
     checkBalancedTags(svg);
     for (const s of STRATEGIES) expect(svg).toContain(`>${s}</text>`);
     expect(svg).toContain('dirty cache lines in the entry (log scale)');
-    expect(svg).toContain('emulated ns per flush (log scale)');
+    expect(svg).toContain('time per flush (log scale)');
     expect(svg).toContain('Cost of one flush of one page-table entry');
     for (const d of DIRTY_LINES) expect(svg).toContain(`>${d}</text>`);
+  });
+
+  it('labels time axes at each power of ten in time units, never as SI counts', async () => {
+    const axis = logTimeAxis([85, 28_800]);
+    expect(axis.values).toEqual([10, 100, 1000, 10_000, 100_000]);
+    expect(axis.domain).toEqual([10, 100_000]);
+    const svg = await strategyChart(fakeReport().cells);
+    for (const tick of ['10 ns', '100 ns', '1 us', '10 us', '100 us']) expect(svg).toContain(`>${tick}</text>`);
+    const flush = await flushCostChart(fakeReport().flushCost);
+    expect(flush).toContain('>1 ms</text>');
+    for (const text of [svg, flush]) expect(text).not.toMatch(/>\d+(\.\d+)?[kMG]<\/text>/);
+  });
+
+  it('says in every linux-4.5 group, and in the subtitle, that the MAP_SYNC strategies do not run there', async () => {
+    const svg = await strategyChart(defaultLikeCells());
+    expect(hasTextLine(svg, 'linux-4.5 predates MAP_SYNC: user-flush, user-ntstore and eadr do not run there')).toBe(true);
+    // One note per workload x page size panel: 4 x 2.
+    expect(svg.match(/<tspan>no MAP_SYNC:<\/tspan>/g)).toHaveLength(8);
+    const onlyNew = await strategyChart(defaultLikeCells().filter((c) => c.kernel === 'linux-6.12'));
+    expect(onlyNew).not.toContain('MAP_SYNC');
+  });
+
+  it('draws a series that lies on another as a pale band and says so in the legend and subtitle', async () => {
+    const rows = fakeReport().flushCost.map((r) => (r.strategy === 'msync-dirty-lines' ? { ...r, ns: r.lines * 30 + 50 } : r));
+    const svg = await flushCostChart(rows);
+    expect(hasTextLine(svg, 'msync-dirty-lines (pale band: under user-flush)')).toBe(true);
+    expect(hasTextLine(svg, 'a pale band is a strategy whose every point is within 5% of the line drawn over it')).toBe(true);
+    const apart = await flushCostChart(fakeReport().flushCost);
+    expect(apart).not.toContain('pale band');
+    expect(apart).toContain('>msync-dirty-lines</text>');
+  });
+
+  it('finds hidden series only where every point lies on a later, visible series of the same panel', () => {
+    const line = (panel: string, series: string, ys: number[]) => ys.map((y, i) => ({ panel, series, x: 2 ** i, y }));
+    const order = ['a', 'b', 'c'];
+    const hidden = hiddenSeries([...line('p', 'a', [10, 20, 40]), ...line('p', 'b', [10.2, 20, 41]), ...line('p', 'c', [10, 20, 40]), ...line('q', 'a', [10, 20, 40]), ...line('q', 'b', [10, 20, 50])], order);
+    // In p, b lies on c (within 5%) and a on c; b is not a cover, being hidden itself.
+    expect(hidden.get('p')).toEqual(new Map([['b', 'c'], ['a', 'c']]));
+    // In q, b leaves a at its last point, so nothing is hidden.
+    expect(hidden.has('q')).toBe(false);
+    // A series with a point the other lacks is not hidden by it.
+    expect(hiddenSeries([...line('p', 'a', [1, 2, 3]), ...line('p', 'b', [1, 2])], order).size).toBe(0);
+  });
+
+  it('has a subtitle that describes the panels drawn', async () => {
+    const rows = fakeReport().flushCost;
+    // As the matrix runs them: no user-flush on linux-4.5.
+    const twoKernels = rows.flatMap((r) => (r.strategy === 'user-flush' ? [r] : [r, { ...r, kernel: 'linux-4.5' }]));
+    const twoInstructions = rows.flatMap((r) => [r, { ...r, instruction: 'clflush' as const }]);
+    const first = 'msync or user flush + fence, log-log; ';
+    expect(hasTextLine(await flushCostChart(rows), `${first}optane-g1 / linux-6.12, clwb`)).toBe(true);
+    const byKernel = await flushCostChart(twoKernels);
+    expect(hasTextLine(byKernel, `${first}a panel per preset / kernel; clwb`)).toBe(true);
+    expect(byKernel).not.toMatch(/instruction \(columns\)|flush instruction</);
+    expect(hasTextLine(byKernel, 'linux-4.5 predates MAP_SYNC: user-flush does not run there')).toBe(true);
+    // A kernel whose rows include every strategy gets no such line.
+    expect(await flushCostChart(rows.flatMap((r) => [r, { ...r, kernel: 'linux-4.5' }]))).not.toContain('MAP_SYNC');
+    expect(hasTextLine(await flushCostChart(twoInstructions), `${first}optane-g1 / linux-6.12; a panel per flush instruction`)).toBe(true);
+    const both = await flushCostChart([...twoKernels, ...twoKernels.map((r) => ({ ...r, instruction: 'clflush' as const }))]);
+    expect(hasTextLine(both, `${first}a panel per preset / kernel (rows) and flush instruction (columns)`)).toBe(true);
   });
 
   it('renders the same bytes every time', async () => {
@@ -322,6 +528,21 @@ describe('writeReport', () => {
     expect(await readFile(join(dir, 'results.csv'), 'utf8')).toBe(cellsToCsv(report.cells));
     expect(await readFile(join(dir, 'strategy.svg'), 'utf8')).toBe(await strategyChart(report.cells));
     expect(await readFile(join(dir, 'report.md'), 'utf8')).toContain('](flush-cost.svg)');
+  });
+
+  it('a report without cells (flush-cost) has no strategy chart and no results.csv, and report.md skips the cell sections', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-report-'));
+    dirs.push(dir);
+    const report = { ...fakeReport(), cells: [] };
+    const written = await writeReport(dir, report);
+    const names = ['results.json', 'flush-cost.csv', 'flush-cost.svg', 'report.md'];
+    expect(written).toEqual(names.map((n) => join(dir, n)));
+    expect((await readdir(dir)).sort()).toEqual([...names].sort());
+    const md = await readFile(join(dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^# daxemu flush cost per PTE and PMD entry\n/);
+    expect(md).not.toContain('## Cells');
+    expect(md).not.toContain('strategy.svg');
+    expect(md).toContain('](flush-cost.svg)');
   });
 
   it('turns a directory it cannot create into a PmemError naming it', async () => {

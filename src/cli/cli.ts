@@ -1,21 +1,20 @@
 #!/usr/bin/env node
 // The daxemu command: the writeback-strategy matrix (bench) and the flush cost of one PTE
 // or PMD entry (flush-cost), as a table, as JSON, or as a report directory with charts.
-// cli: the program behind the `daxemu` bin (this file) and its progress bar.
+// cli: the program behind the `daxemu` bin (this file), its flag parsing and progress bar.
 // May import: base, hw, dax, job, report.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PmemError } from '../base/index.js';
-import { DEFAULT_DIRTY_COUNTS, runFlushCost } from '../job/index.js';
 import { KERNEL_PROFILES, type KernelProfile } from '../dax/index.js';
-import { runMatrix, type MatrixOptions } from '../job/index.js';
-import type { MatrixReport } from '../job/index.js';
 import { PRESET_NAMES, type PresetName } from '../hw/index.js';
-import { formatCellTable, formatFlushCostTable } from '../report/index.js';
-import { writeReport } from '../report/index.js';
-import { STRATEGY_NAMES, type FlushInstruction } from '../job/index.js';
-import { WORKLOAD_NAMES } from '../job/index.js';
+import {
+  DEFAULT_DIRTY_COUNTS, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
+} from '../job/index.js';
+import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, writeReport } from '../report/index.js';
+import { joinDashValues, parseArgsMessage } from './args.js';
+import { emptySelectionReason } from './selection.js';
 import { ProgressBar } from './progress.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -37,16 +36,19 @@ options (bench):
   --presets LIST      ${PRESET_NAMES.join(', ')} (default: optane-g1)
   --kernels LIST      ${KERNEL_PROFILES.join(', ')} (default: linux-6.12,linux-4.5)
   --page-sizes LIST   pte, pmd (default: both)
-  --instruction NAME  ${INSTRUCTIONS.join(', ')}: the flush kernel writeback and user-flush use (default: clwb)
+  --instruction NAME  ${INSTRUCTIONS.join(', ')}: the flush kernel writeback and user-flush
+                      use (default: clwb)
   --ops N             stores per workload run (default: 1000; --quick: 200)
   --threads N         worker threads (default: the machine's cores)
+  --wide              every table column (default: those that fit 100 columns)
 options (flush-cost):
   --presets LIST, --kernels LIST, --instructions LIST (default: clwb,clflushopt,clflush)
 common:
   --seed N            drives every random choice (default: 1)
   --quick             a small run (CI)
-  --json              print one JSON object instead of the table
-  --out DIR           also write results.json, results.csv, report.md and SVG charts to DIR
+  --json              print one JSON object instead of the table; bench then writes no
+                      report directory unless --out is given
+  --out DIR           also write results.json, the CSV, report.md and SVG charts to DIR
                       (bench: default ./daxemu-report; --no-report to skip)
   --no-report         bench: write no report directory
   --help, --version`;
@@ -69,24 +71,20 @@ function integer(flag: string, value: string | undefined, fallback: number, min:
   return n;
 }
 
+const OPTIONS = {
+  help: { type: 'boolean' }, version: { type: 'boolean' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
+  out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
+  workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
+  'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
+  'no-report': { type: 'boolean' }, wide: { type: 'boolean' },
+} as const;
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean' }, version: { type: 'boolean' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
-        out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
-        workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
-        'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
-        'no-report': { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: joinDashValues(argv, OPTIONS), allowPositionals: true, strict: true, options: OPTIONS });
   } catch (err) {
-    // node:util's messages run on with advice over several lines: its first sentence is the point.
-    process.stderr.write(`daxemu: ${(err as Error).message.split(/\.\s|\n/)[0]} (see --help)\n`);
+    process.stderr.write(`daxemu: ${parseArgsMessage(err as Error)} (see --help)\n`);
     return 2;
   }
   const { values: v, positionals } = parsed;
@@ -117,15 +115,18 @@ async function main(argv: string[]): Promise<number> {
         seed,
         threads: integer('threads', v.threads, availableParallelism(), 1, 64),
       };
+      if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
+      // Refused before anything runs or is written: an empty table would look like a result.
+      if (planCells(options).length === 0) throw new UsageError(emptySelectionReason(options.strategies, options.kernels));
       const cells = await runMatrix(options, (done, total) => progress.update(done, total));
       // The report's second chart: flush cost per PTE and PMD with the same presets, kernels and instruction.
       const flushCost = await runFlushCost({ presets: options.presets, kernels: options.kernels, instructions: [options.instruction], dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS, seed });
       progress.done();
       const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost, wallMs: performance.now() - started };
-      // The report with its charts is what a bench run is for: written unless asked not to.
-      if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
-      const out = v['no-report'] ? undefined : (v.out ?? 'daxemu-report');
-      return await finish(report, v.json ?? false, out, () => formatCellTable(cells));
+      // The report with its charts is what a table run is for: written unless asked not to.
+      // A --json run is read by a program, which did not ask for a directory in its cwd.
+      const out = v['no-report'] ? undefined : (v.out ?? (v.json ? undefined : 'daxemu-report'));
+      return await finish(report, v.json ?? false, out, () => formatBenchText(cells, { wide: v.wide ?? false }));
     }
     if (command === 'flush-cost') {
       const rows = await runFlushCost(
@@ -161,7 +162,12 @@ async function finish(report: MatrixReport, json: boolean, out: string | undefin
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${table()}\n`);
   if (out !== undefined) {
     const files = await writeReport(out, report);
-    if (!json) process.stdout.write(`\nwrote ${files.join(', ')}\n`);
+    // The directory and where to start, rather than six paths that wrap a terminal line.
+    const wrote = `wrote ${files.length} files to ${out}; start with ${files.find((f) => f.endsWith('report.md'))}`;
+    // stdout stays one JSON object under --json, so the note goes to stderr there.
+    if (json) process.stderr.write(`daxemu: ${wrote}\n`);
+    else process.stdout.write(`\n${wrote}\n`);
+    if (!(await chartsAvailable())) process.stderr.write(`daxemu: no charts in the report: ${CHARTS_NEED}\n`);
   }
   return 0;
 }

@@ -11,10 +11,11 @@ export type CellColumn =
   | 'preset'
   | 'kernel'
   | 'page'
-  | 'ns/op'
+  | 'time/op'
   | 'lines/sync'
   | 'fences/sync'
   | 'faults'
+  | 'fault kinds'
   | 'WA'
   | 'durable';
 
@@ -25,27 +26,34 @@ export interface CellColumnDef {
   value: (cell: CellResult) => string;
 }
 
-/** Every column, in the order the tables show them by default. */
+/** Every column, in order: the wide terminal table and the Markdown report. */
 export const CELL_COLUMNS: readonly CellColumn[] = [
   'workload',
   'strategy',
   'preset',
   'kernel',
   'page',
-  'ns/op',
+  'time/op',
   'lines/sync',
   'fences/sync',
   'faults',
+  'fault kinds',
   'WA',
   'durable',
 ];
 
+/** The detail only the wide view and the Markdown report show. */
+const DETAIL_COLUMNS: readonly CellColumn[] = ['fences/sync', 'fault kinds', 'WA'];
+
+/** The terminal's default view: what tells the strategies apart, within 100 columns on a default run. */
+export const NARROW_CELL_COLUMNS: readonly CellColumn[] = CELL_COLUMNS.filter((c) => !DETAIL_COLUMNS.includes(c));
+
 const FAULT_KINDS = ['pte', 'pmd', 'mkwrite', 'needdsync', 'fallback'] as const;
 
-/** The total, then the kinds that happened: "1.03k (pte 1k, mkwrite 24)". */
-function describeFaults(faults: CellResult['faults']): string {
+/** The kinds that happened, with their counts: "pte 1k, mkwrite 24"; "-" for none. */
+function describeFaultKinds(faults: CellResult['faults']): string {
   const kinds = FAULT_KINDS.filter((kind) => faults[kind] !== 0).map((kind) => `${kind} ${formatCount(faults[kind])}`);
-  return kinds.length === 0 ? formatCount(faults.total) : `${formatCount(faults.total)} (${kinds.join(', ')})`;
+  return kinds.length === 0 ? '-' : kinds.join(', ');
 }
 
 function describeDurability(cell: CellResult): string {
@@ -60,7 +68,8 @@ export const CELL_COLUMN_DEFS: Readonly<Record<CellColumn, CellColumnDef>> = {
   preset: { header: 'preset', align: 'left', value: (c) => c.preset },
   kernel: { header: 'kernel', align: 'left', value: (c) => c.kernel },
   page: { header: 'page', align: 'left', value: (c) => c.pageSize },
-  'ns/op': { header: 'ns/op', align: 'right', value: (c) => formatNs(c.nsPerOp) },
+  // Each cell carries its unit (ns, us, ms), so the header names the quantity, not a unit.
+  'time/op': { header: 'time/op', align: 'right', value: (c) => formatNs(c.nsPerOp) },
   'lines/sync': {
     header: 'lines/sync (dirty/clean)',
     align: 'right',
@@ -68,7 +77,8 @@ export const CELL_COLUMN_DEFS: Readonly<Record<CellColumn, CellColumnDef>> = {
       `${formatCount(c.linesPerSync)} (${formatCount(c.dirtyLinesPerSync)}/${formatCount(c.cleanLinesPerSync)})`,
   },
   'fences/sync': { header: 'fences/sync', align: 'right', value: (c) => formatCount(c.fencesPerSync) },
-  faults: { header: 'faults', align: 'left', value: (c) => describeFaults(c.faults) },
+  faults: { header: 'faults', align: 'right', value: (c) => formatCount(c.faults.total) },
+  'fault kinds': { header: 'fault kinds', align: 'left', value: (c) => describeFaultKinds(c.faults) },
   WA: {
     header: 'WA',
     align: 'right',

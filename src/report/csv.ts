@@ -1,9 +1,12 @@
 /**
  * The matrix results as RFC 4180 CSV: a header row, CRLF line ends, fields quoted only when
  * they hold a comma, a double quote or a line break. Columns are listed here rather than
- * taken from Object.keys so the order is fixed whatever built the objects.
+ * taken from Object.keys so the order is fixed whatever built the objects. Floats carry six
+ * significant digits (results.json keeps them raw): the emulated figures are no more exact
+ * than that, and a spreadsheet reader should not see 1668.1999999941327.
  */
 import type { CellResult, FlushCostRow } from '../job/index.js';
+import { roundSignificantDigits } from './format.js';
 
 type Field = string | number | boolean;
 
@@ -51,7 +54,7 @@ const FLUSH_COST_COLUMNS: readonly [string, (r: FlushCostRow) => Field][] = [
 /** One field as RFC 4180 wants it; a non-finite number becomes an empty (missing) field, as JSON makes it null. */
 export function csvField(value: Field): string {
   if (typeof value === 'number' && !Number.isFinite(value)) return '';
-  const text = String(value);
+  const text = String(typeof value === 'number' ? roundSignificantDigits(value) : value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

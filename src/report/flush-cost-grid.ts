@@ -4,6 +4,7 @@
  * Markdown report both print these grids.
  */
 import type { FlushCostRow } from '../job/index.js';
+import { groupBy } from './group.js';
 
 export interface FlushCostGridRow {
   pageSize: FlushCostRow['pageSize'];
@@ -23,14 +24,8 @@ export interface FlushCostGrid {
 
 /** Groups and pivots the rows; groups and grid rows keep the order they first appear in. */
 export function flushCostGrids(rows: readonly FlushCostRow[]): FlushCostGrid[] {
-  const groups = new Map<string, FlushCostRow[]>();
-  for (const row of rows) {
-    // JSON of the key parts cannot collide, whatever characters the names hold.
-    const key = JSON.stringify([row.preset, row.kernel, row.instruction]);
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
+  // JSON of the key parts cannot collide, whatever characters the names hold.
+  const groups = groupBy(rows, (row) => JSON.stringify([row.preset, row.kernel, row.instruction]));
   return [...groups.values()].map((group) => {
     const dirtyLines = [...new Set(group.map((r) => r.dirtyLines))].sort((a, b) => a - b);
     const gridRows = new Map<string, FlushCostGridRow>();

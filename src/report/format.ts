@@ -14,6 +14,16 @@ export function formatSignificant(value: number): string {
   return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
+/**
+ * A measured float cut to `digits` significant digits for files people read (the CSV):
+ * 1668.1999999941327 -> 1668.2. Integers, and the digits left of the point, stay whole.
+ */
+export function roundSignificantDigits(value: number, digits = 6): number {
+  if (!Number.isFinite(value) || Number.isInteger(value)) return value;
+  if (Math.abs(value) >= 10 ** digits) return Math.round(value);
+  return Number(value.toPrecision(digits));
+}
+
 const TIME_UNITS: readonly [number, string][] = [
   [1e9, 's'],
   [1e6, 'ms'],

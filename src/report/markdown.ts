@@ -7,6 +7,7 @@ import type { MatrixReport } from '../job/index.js';
 import { CELL_COLUMNS, CELL_COLUMN_DEFS } from './cell-columns.js';
 import { flushCostGrids } from './flush-cost-grid.js';
 import { formatNs, formatWallMs } from './format.js';
+import { cheapestPerWorkload } from './winners.js';
 
 /** Escapes what would end a table cell or turn into markup; names are shown as written. */
 export function escapeMarkdown(text: string): string {
@@ -20,7 +21,6 @@ function markdownTable(header: readonly string[], rows: readonly string[][], ali
 }
 
 function cellSection(report: MatrixReport): string {
-  if (report.cells.length === 0) return 'The run produced no cells.';
   const defs = CELL_COLUMNS.map((column) => CELL_COLUMN_DEFS[column]);
   const failed = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable).length;
   const unchecked = report.cells.filter((c) => c.durabilityChecks === 0).length;
@@ -70,31 +70,43 @@ function chartSection(chartFiles: readonly string[]): string {
 
 const HOW_TO_READ = [
   'Each cell-table row is one workload run under one writeback strategy, hardware preset, kernel profile and page size',
-  '(pte: 4 KiB entries; pmd: 2 MiB entries). **ns/op** is emulated time per workload operation, flushing included; lower is better.',
+  '(pte: 4 KiB entries; pmd: 2 MiB entries). **time/op** is emulated time per workload operation, flushing included, in the unit each cell names; lower is better.',
   '**lines/sync** is the cache lines flushed per sync point: dirty lines are useful (they carried data to media),',
   'clean lines are wasted (they cost time and bandwidth and save nothing, as when msync flushes a whole 2 MiB entry for a few dirty lines).',
   '**fences/sync** counts the ordering fences per sync point.',
-  '**faults** is the run\'s page faults, then the kinds seen: pte and pmd map a 4 KiB or 2 MiB entry,',
+  '**faults** is the run\'s page faults and **fault kinds** the kinds seen: pte and pmd map a 4 KiB or 2 MiB entry,',
   'mkwrite is the write fault that re-dirties a write-protected entry (the price of a writeback that cleaned it),',
   'needdsync is a MAP_SYNC write fault that had to sync metadata first, fallback a 2 MiB fault that fell back to 4 KiB.',
   '**WA** (write amplification) is bytes written to the media per byte that reached the DIMMs; 1x means none extra.',
   '**durable** is the crash check: yes if, at every checked sync point, the image a crash is guaranteed to leave',
   'held every write acknowledged so far; NO means the strategy lost data, however fast it is; unchecked, that no sync point was checked.',
+  'The figures here carry three significant digits, results.csv six; results.json has them as measured.',
 ].join(' ');
 
-/** The whole report.md for a matrix run; `chartFiles` are link targets relative to report.md. */
+/** The winner of each workload as a list, ties joined with "=". */
+function cheapestSection(report: MatrixReport): string {
+  const items = cheapestPerWorkload(report.cells).map(({ workload, cells }) => {
+    if (cells.length === 0) return `- ${escapeMarkdown(workload)}: no cell passed the durability check`;
+    const names = cells.map((c) => escapeMarkdown(`${c.strategy}, ${c.preset}, ${c.kernel}, ${c.pageSize}`)).join(' = ');
+    return `- ${escapeMarkdown(workload)}: ${names}: ${formatNs(cells[0]!.nsPerOp)} per operation`;
+  });
+  return ['The lowest time per operation among the cells that passed the durability check.', '', ...items].join('\n');
+}
+
+/**
+ * The whole report.md for a run; `chartFiles` are link targets relative to report.md. A
+ * flush-cost run has no cells, so its report leaves out the cell sections and their guide.
+ */
 export function reportMarkdown(report: MatrixReport, chartFiles: string[]): string {
+  const cells = report.cells.length > 0;
   const sections = [
-    '# daxemu writeback-strategy matrix',
+    cells ? '# daxemu writeback-strategy matrix' : '# daxemu flush cost per PTE and PMD entry',
     [
       `- tool: ${escapeMarkdown(report.tool)} ${escapeMarkdown(report.version)}`,
       `- seed: ${report.seed}`,
       `- wall time: ${formatWallMs(report.wallMs)}`,
     ].join('\n'),
-    '## How to read this',
-    HOW_TO_READ,
-    '## Cells',
-    cellSection(report),
+    ...(cells ? ['## How to read this', HOW_TO_READ, '## Cells', cellSection(report), '## Cheapest per workload', cheapestSection(report)] : []),
     '## Flush cost',
     flushCostSection(report),
     '## Charts',

@@ -48,7 +48,7 @@ export function formatFlushCostTable(rows: FlushCostRow[]): string {
   if (rows.length === 0) return '(no flush-cost rows)';
   return flushCostGrids(rows)
     .map((grid) => {
-      const title = `${grid.preset} / ${grid.kernel} / ${grid.instruction}: ns of one flush by dirty lines in the entry`;
+      const title = `${grid.preset} / ${grid.kernel} / ${grid.instruction}: time of one flush by dirty lines in the entry`;
       const table = alignColumns(
         ['page', 'strategy', ...grid.dirtyLines.map(String)],
         grid.rows.map((r) => [r.pageSize, r.strategy, ...r.ns.map((ns) => (ns === undefined ? '-' : formatNs(ns)))]),

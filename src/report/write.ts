@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ERRNO, PmemError, type ErrnoName } from '../base/index.js';
 import type { MatrixReport } from '../job/index.js';
-import { flushCostChart, strategyChart } from './charts.js';
+import { chartsAvailable, flushCostChart, strategyChart } from './charts.js';
 import { cellsToCsv, flushCostToCsv } from './csv.js';
 import { reportMarkdown } from './markdown.js';
 
@@ -31,25 +31,37 @@ function fsError(error: unknown, message: string): PmemError {
   return pmemError;
 }
 
-/** Writes results.json, results.csv, flush-cost.csv, strategy.svg, flush-cost.svg and report.md into `dir`; returns their paths. */
+/**
+ * Writes the report into `dir` and returns the paths: results.json and report.md always;
+ * results.csv and strategy.svg when there are cells, flush-cost.csv and flush-cost.svg when
+ * there are flush-cost rows (a flush-cost run has no cells, and an empty chart or a
+ * header-only CSV would only look like a failed run). The SVGs need the optional packages
+ * vega and vega-lite; without them the rest is written (see chartsAvailable).
+ */
 export async function writeReport(dir: string, report: MatrixReport): Promise<string[]> {
+  // Without the optional chart packages the report is written without its charts.
+  const drawn = await chartsAvailable();
+  const cells = report.cells.length > 0;
+  const flushCost = report.flushCost.length > 0;
+  const charts = drawn ? [...(cells ? [REPORT_FILES.strategyChart] : []), ...(flushCost ? [REPORT_FILES.flushCostChart] : [])] : [];
+  const planned: [string, boolean, () => string | Promise<string>][] = [
+    [REPORT_FILES.json, true, () => `${JSON.stringify(report, null, 2)}\n`],
+    [REPORT_FILES.cellsCsv, cells, () => cellsToCsv(report.cells)],
+    [REPORT_FILES.flushCostCsv, flushCost, () => flushCostToCsv(report.flushCost)],
+    [REPORT_FILES.strategyChart, drawn && cells, () => strategyChart(report.cells)],
+    [REPORT_FILES.flushCostChart, drawn && flushCost, () => flushCostChart(report.flushCost)],
+    // The links are relative so the directory can be moved or published as it is.
+    [REPORT_FILES.markdown, true, () => reportMarkdown(report, charts)],
+  ];
+  // Everything is made before the first file is written, so a failed render leaves no half report.
+  // Charts render one after the other: vega numbers SVG clip ids with a module-wide counter.
+  const contents: [string, string][] = [];
+  for (const [name, wanted, make] of planned) if (wanted) contents.push([name, await make()]);
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
     throw fsError(error, `cannot create report directory ${JSON.stringify(dir)}`);
   }
-  // Charts render one after the other: vega numbers SVG clip ids with a module-wide counter.
-  const strategySvg = await strategyChart(report.cells);
-  const flushCostSvg = await flushCostChart(report.flushCost);
-  const contents: [string, string][] = [
-    [REPORT_FILES.json, `${JSON.stringify(report, null, 2)}\n`],
-    [REPORT_FILES.cellsCsv, cellsToCsv(report.cells)],
-    [REPORT_FILES.flushCostCsv, flushCostToCsv(report.flushCost)],
-    [REPORT_FILES.strategyChart, strategySvg],
-    [REPORT_FILES.flushCostChart, flushCostSvg],
-    // The links are relative so the directory can be moved or published as it is.
-    [REPORT_FILES.markdown, reportMarkdown(report, [REPORT_FILES.strategyChart, REPORT_FILES.flushCostChart])],
-  ];
   const written: string[] = [];
   for (const [name, text] of contents) {
     const path = join(dir, name);

@@ -17,7 +17,11 @@ import {
   type PresetName, type ResolvedOptions, type RunResult, type Trace, type TraceEvent, type TraceName, type TreeEntry, type WaitEvent, type WakeMode,
   type WasmBuild, type WritebackReport, type PoolInfo, type PoolSaveReport, type PoolHeader,
 } from 'daxemu';
-import { mkdtemp } from 'node:fs/promises';
+import {
+  CHARTS_NEED, REPORT_FILES, cellsToCsv, chartsAvailable, cheapestPerWorkload, flushCostChart, flushCostToCsv, formatBenchText, formatCellTable,
+  formatFlushCostTable, reportMarkdown, strategyChart, writeReport, type BenchTextOptions, type CellTableOptions, type WorkloadWinner,
+} from 'daxemu/report';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -156,6 +160,21 @@ out.job = {
   workload: workload.name, steps: steps.length, traceFile: fromTrace.fileBytes > 0, runsOn45: strategyRuns('user-flush', 'linux-4.5'),
   cellDurable: cell.durable, cellOps: cell.ops, planned: planned.length, matrixCells: matrixReport.cells.length, sameAsCell: cells[0]!.ns === cell.ns,
   flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines,
+};
+
+// ---- the reports, without the optional chart packages (not installed here) ----------------
+const textOptions: BenchTextOptions = { wide: false };
+const tableOptions: CellTableOptions = {};
+const winners: WorkloadWinner[] = cheapestPerWorkload(cells);
+const reportDir = await mkdtemp(join(tmpdir(), 'consumer-report-'));
+const written = await writeReport(reportDir, matrixReport);
+const chartError = await strategyChart(cells).then(() => 'drawn', (err: PmemError) => err.code);
+const flushChartError = await flushCostChart(rows).then(() => 'drawn', (err: PmemError) => err.code);
+out.report = {
+  text: formatBenchText(cells, textOptions).includes('Cheapest durable cell per workload'), table: formatCellTable(cells, tableOptions).split('\n').length,
+  flushTable: formatFlushCostTable(rows).length > 0, csv: cellsToCsv(cells).split('\n')[0]!.startsWith('workload'), flushCsv: flushCostToCsv(rows).length > 0,
+  markdown: reportMarkdown(matrixReport, []).startsWith('#'), winner: winners[0]!.cells.length, renderer: await chartsAvailable(),
+  written: (await readdir(reportDir)).sort(), files: written.length, json: REPORT_FILES.json, chartError, flushChartError, need: CHARTS_NEED.includes('vega-lite'),
 };
 
 // ---- pool files ----------------------------------------------------------------------------
