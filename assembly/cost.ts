@@ -14,7 +14,8 @@
 //    64 entries[64]    32 bytes each:
 //                      0 u32 media line, 4 u32 stamp, 8 u64 mask of 64-byte parts written,
 //                      16 f64 busy until (a read-modify-write in progress), 24 u32 owner of
-//                      the last write (writeOwner), 28 u32 known (the DIMM read the line)
+//                      the last write (writeOwner), 28 u32 known (the DIMM read the line);
+//                      an entry with no part written holds a line only from a read (bufferAdmit)
 //  2880 f64 wpq[MAX_WPQ_LINES]  when each of the last wpqLines writes left the queue for the media
 //  3392 u32 lastRead[MAX_CPUS]  per CPU, the media line it last read from this DIMM, + 1 (0: none)
 //  3424 f64 lastAck[MAX_CPUS]  per CPU, when its last write here was acknowledged (see writers)
@@ -199,8 +200,7 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
  * A 64-byte line reaches the DIMM holding media address `addr` at time `arrive` (a
  * write-back, an NT line, an eviction): it merges into the DIMM's buffer. A line written
  * whole goes to the media when it is written again; a buffer miss evicts the least recently
- * used media line, which is written to the media, after a read when it was written in part
- * and the DIMM does not hold its old contents (read-modify-write). Without a buffer every
+ * used media line (evictWork). Without a buffer every
  * write goes to the media at once. Media work is slowed while several CPUs write the DIMM
  * (writerSlowdown). Returns when the write is acknowledged (dimmClaim).
  */
@@ -234,7 +234,12 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
   if (e != 0) {
     mediaCount(M_BUFFER_HITS, 1);
     bufferTouch(d, e);
-    if (load<u64>(e, 8) == fullMask) {
+    if (load<u64>(e, 8) == 0) {
+      // The first write to a line the buffer holds from a read: the DIMM claims the entry
+      // for writing as it would for a line it did not hold (dimmClaim).
+      store<u32>(d, ml + 1, D_CLAIM_LINE);
+      store<f64>(d, Infinity, D_CLAIM_DONE);
+    } else if (load<u64>(e, 8) == fullMask) {
       // A line written whole is written again: the DIMM first writes the whole line to the
       // media (so rewriting a small region costs the media a line per rewrite), then keeps
       // it, known, to merge the new parts into.
@@ -252,12 +257,7 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
       // Evict the least recently used media line: a partly written one is merged with its old
       // contents, read from the media unless the DIMM holds them (a read for ownership).
       e = bufferOldest(d);
-      if (load<u64>(e, 8) != fullMask && load<u32>(e, E_KNOWN) == 0) {
-        mediaCount(M_MEDIA_BYTES_READ, lineBytes);
-        work = mediaReadNs;
-      }
-      mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
-      work = (work + mediaWriteNs) * slowdown;
+      work = evictWork(e, slowdown);
     }
     bufferClaim(d, e, ml, fresh);
     store<u64>(e, 0, 8);
@@ -338,6 +338,45 @@ function writerSlowdown(d: usize, arrive: f64, self: u32): f64 {
   return k <= 1 ? 1 : param(P_WRITER_SLOWDOWN + k - 1);
 }
 
+/**
+ * The media work of evicting entry `e` (the buffer is full): nothing for a line the buffer
+ * holds only from a read; else the line is written to the media, read first when it was
+ * written in part and the DIMM does not hold its old contents (a read-modify-write).
+ */
+function evictWork(e: usize, slowdown: f64): f64 {
+  const mask = load<u64>(e, 8);
+  if (mask == 0) return 0;
+  const lineBytes = <f64>mediaLineBytes;
+  let work: f64 = 0;
+  if (mask != fullMask && load<u32>(e, E_KNOWN) == 0) {
+    mediaCount(M_MEDIA_BYTES_READ, lineBytes);
+    work = mediaReadNs;
+  }
+  mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
+  return (work + mediaWriteNs) * slowdown;
+}
+
+/**
+ * A read that missed the buffer brings media line `ml` into it (VANS rmw.cpp: a read that
+ * misses fills an entry, which later reads and writes find): the DIMM then holds its
+ * contents, known, with no part written. It takes a free entry, or the least recently used
+ * one if that holds no write; lines waiting to be written stay, and then the read passes by.
+ */
+function bufferAdmit(d: usize, ml: u32): void {
+  const used = load<u32>(d, D_USED);
+  const fresh = used < bufferLines;
+  const e = fresh ? entryAt(d, used) : bufferOldest(d);
+  if (!fresh && load<u64>(e, 8) != 0) return;
+  bufferClaim(d, e, ml, fresh);
+  const stamp = load<u32>(d, D_CLOCK) + 1;
+  store<u32>(d, stamp, D_CLOCK);
+  store<u32>(e, stamp, 4);
+  store<u64>(e, 0, 8);
+  store<f64>(e, 0, E_BUSY);
+  store<u32>(e, 0, E_OWNER);
+  store<u32>(e, 1, E_KNOWN);
+}
+
 @inline function lastRead(d: usize, cpu: u32): u32 {
   return load<u32>(d + D_LAST_READ + (<usize>cpu << 2));
 }
@@ -346,8 +385,9 @@ function writerSlowdown(d: usize, arrive: f64, self: u32): f64 {
  * A read by `cpu` of the line at media address `addr` reaches its DIMM at time `at` (a load
  * miss or a store's read for ownership). The media is read unless that CPU's last read from
  * this DIMM was the same media line (the DIMM merges a stream's adjacent requests, one stream
- * per CPU) or the DIMM's buffer holds it; the read then queues behind the media's work.
- * Returns how long it waited. Sets lastReadWasSequential for loadMissNs.
+ * per CPU) or the DIMM's buffer holds it; the read then queues behind the media's work, and
+ * its media line enters the buffer (bufferAdmit). Returns how long it waited. Sets
+ * lastReadWasSequential for loadMissNs.
  */
 let lastReadWasSequential = false;
 export function dimmRead(addr: u32, at: f64, cpu: u32): f64 {
@@ -359,6 +399,7 @@ export function dimmRead(addr: u32, at: f64, cpu: u32): f64 {
   lastReadWasSequential = last != 0 && (ml + 1 == last || ml == last);
   if (last == ml + 1 || bufferFind(d, ml) != 0) return 0;
   mediaCount(M_MEDIA_BYTES_READ, <f64>mediaLineBytes);
+  if (bufferLines > 0) bufferAdmit(d, ml);
   if (wpqLines == 0) return 0;
   // The read waits for the work booked ahead of it on the calendar.
   return max(0, mediaBook(d, at, mediaReadNs) - mediaReadNs - at);

@@ -68,6 +68,9 @@ const CONTENDED = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'co
 /** A tight line budget: one line ahead and a slow read rate, so that cold stores and write-backs wait on it all the time. */
 const TIGHT_BUDGET = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'tight-budget', fillBufferLines: 1, readBytesPerNs: 0.5 });
 
+/** A two-line XPBuffer: nearly every read and write finds it full (the read-populates rule's corners). */
+const TWO_ENTRIES = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'two-entries', bufferLines: 2 });
+
 interface Config {
   label: string;
   cost: CostModel;
@@ -86,6 +89,8 @@ const CONFIGS: Config[] = [
   { label: 'no-timeline adr', cost: NO_TIMELINE, seeds: [12] },
   { label: 'tight-budget adr', cost: TIGHT_BUDGET, seeds: [13] },
   { label: 'contended adr', cost: CONTENDED, seeds: [14] },
+  // Two buffer entries per DIMM: reads fill them, displace each other and pass by lines waiting to be written.
+  { label: 'two-entry buffer adr', cost: TWO_ENTRIES, seeds: [15, 16] },
 ];
 
 const fixedSeed = process.env.PMEM_DIFF_SEED ? Number(process.env.PMEM_DIFF_SEED) : undefined;
@@ -612,7 +617,7 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
       return pm.pmMediaCounter(M_MEDIA_BYTES_READ) - before;
     };
     for (const line of [0, 1, 2, 3, 4, 8, 12]) expect(writeBack(line)).toBe(0); // media line 0 whole, 1..3 one part each
-    expect(pm.pmMediaCounter(M_BUFFER_HITS)).toBe(3);
+    expect(pm.pmMediaCounter(M_BUFFER_HITS)).toBe(7); // each write found its media line: its read for ownership brought it in
     expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(0);
     expect(writeBack(16)).toBe(0); // evicts media line 0: whole, no read
     expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(256);
@@ -712,6 +717,58 @@ describe.each(TARGETS)('pmem rules (%s)', (target) => {
       }
     });
     expect(readOn).toBe(readOff);
+  });
+
+  // VANS (TheNetAdmin/VANS src/general/rmw.cpp): a read that misses the RMW buffer fills an
+  // entry (read_cold), and a later write to a held entry merges without reading the media
+  // (write_patch).
+  it('a read brings its media line into the buffer: a later partial write of it needs no read-modify-write, and its eviction no media read (VANS rmw.cpp)', async () => {
+    /** The ns from after the loads to the second of two NT lines made durable, and the media bytes read. */
+    const run = async (loadFirst: boolean): Promise<[number, number]> => {
+      const pm = await hw(target, { ...ROUND, rmwNs: 300 }); // 256-byte media lines, 4 entries, no timeline
+      if (loadFirst) pm.pmLoad(0, 0, 64); // media line 0 read: the buffer holds it
+      pm.pmLoad(0, 4096, 64); // the CPU's last read is another line, so only the buffer can know line 0
+      const start = pm.pmNow(0);
+      for (const at of [64, 128]) {
+        pm.pmStore(0, at, bytes(64, 1), true); // two requests (a fence each) to part of media line 0
+        pm.pmFence(0, false);
+      }
+      const took = pm.pmNow(0) - start;
+      for (const at of [8192, 12288, 16384, 20480]) pm.pmStore(0, at, bytes(256, 2), true); // whole lines: evict media line 0
+      pm.pmFence(0, false);
+      expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(256); // media line 0, merged
+      return [took, pm.pmMediaCounter(M_MEDIA_BYTES_READ)];
+    };
+    const line = ROUND.ntIssueNs + ROUND.ntLatencyNs;
+    expect(await run(true)).toEqual([2 * line, 2 * 256]); // no wait, and only the loads read the media
+    expect(await run(false)).toEqual([line + 300, 256 + 256]); // the second request waited; the eviction read the line
+  });
+
+  it('a read takes a free entry or one held only from a read; it passes by a buffer whose oldest line waits to be written', async () => {
+    const pm = await hw(target, ROUND); // 4 entries
+    pm.pmLoad(0, 0, 64); // media line 0 read and held
+    pm.pmLoad(1, 64, 64); // another CPU, another line of media line 0: the buffer serves it
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_READ)).toBe(256);
+    for (const at of [256, 512, 768, 1024]) pm.pmStore(0, at, bytes(64, 1), true); // media lines 1..4: the last displaces line 0, unwritten
+    pm.pmFence(0, false);
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(0); // a line held only from a read leaves without a media write
+    pm.pmLoad(0, 1280, 64); // media line 5: every entry waits to be written, so it is not held
+    pm.pmLoad(1, 1344, 64); // the other CPU reads media line 5 again
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_READ)).toBe(3 * 256);
+    expect(pm.pmMediaCounter(M_MEDIA_BYTES_WRITTEN)).toBe(0); // and no read evicted a write
+  });
+
+  it("the first write to a line held from a read still claims its entry: it is acknowledged bufferMissNs late ([S1] Fig. 12's loaded lines)", async () => {
+    const pm = await hw(target, { ...ROUND, bufferMissNs: 40 });
+    pm.pmLoad(0, 0, 64); // media line 0 held from a read
+    let start = pm.pmNow(0);
+    pm.pmStore(0, 64, bytes(64, 1), true);
+    pm.pmFence(0, false);
+    expect(pm.pmNow(0) - start).toBe(ROUND.ntIssueNs + ROUND.ntLatencyNs + 40);
+    start = pm.pmNow(0);
+    pm.pmStore(0, 128, bytes(64, 1), true); // held and written now: acknowledged on arrival
+    pm.pmFence(0, false);
+    expect(pm.pmNow(0) - start).toBe(ROUND.ntIssueNs + ROUND.ntLatencyNs);
   });
 
   it('a buffer miss: a burst of writes into a media line the DIMM claims is acknowledged bufferMissNs after its last write, a held line at once', async () => {

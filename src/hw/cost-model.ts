@@ -1,6 +1,6 @@
 /**
  * The cost model's parameters: one CostModel object per emulator, chosen at creation (a
- * preset name from src/presets.ts or a custom object) and never re-decided per operation,
+ * preset name from src/hw/presets.ts or a custom object) and never re-decided per operation,
  * as PMDK picks its flush and fence functions once at load. The formulas that use them are
  * docs/cost-model.md §2; assembly/cost.ts implements them and src/model/ holds
  * the reference. Times are emulated nanoseconds, throughputs bytes per nanosecond (= GB/s).
@@ -31,8 +31,10 @@
  * merges into its buffer of bufferLines media lines. A line goes to the media (a media write
  * of mediaLineBytes) when the buffer evicts it, the least recently written, to make room, or,
  * if it was written whole, when it is written again. A line written only in part is read
- * first (a read-modify-write), unless the DIMM holds its old contents (a read for ownership
- * brought them, or it was whole). DIMM = (address / interleaveBytes) mod dimms.
+ * first (a read-modify-write), unless the DIMM holds its old contents (a read brought them,
+ * or it was whole). A read that misses the buffer (a load miss, a store's read for ownership)
+ * fills an entry with its media line, known and unwritten: a free one, or the least recently
+ * written if that holds no write; else it passes by. DIMM = (address / interleaveBytes) mod dimms.
  * The DIMM's timeline (docs/cost-model.md §2.5 "media time per DIMM"; on when wpqLines > 0), one
  * per DIMM and shared by every CPU:
  *   media work:        a line's write to the media costs mediaLineBytes / mediaWriteBytesPerNs,
@@ -55,13 +57,14 @@
  *                      buffered media line whose old contents the DIMM does not hold (its last
  *                      read was another line: an NT store, say) keeps that line busy until
  *                      its acceptance + rmwNs; a later request to the line is accepted no
- *                      earlier. A line written whole, or read first, is not busy.
+ *                      earlier. A line written whole, or read first (held from a read, or
+ *                      the writing CPU's last read), is not busy.
  *   writer contention: (when contentionWriters > 0; docs/cost-model.md §2.6, a fit to [S1] Fig.4)
  *                      a DIMM's writers are the CPUs whose latest write went to it, less those
  *                      quiet there for over 32.8 µs; with k > contentionWriters of them, each
  *                      media write takes (k / contentionWriters) ^ contentionExponent as long.
- *   buffer miss:       the DIMM claims a buffer entry for a media line it does not hold, one
- *                      line at a time. The claim stays open while writes to that line keep
+ *   buffer miss:       the DIMM claims a buffer entry for a media line it holds no write of
+ *                      (not held, or held from a read), one line at a time. The claim stays open while writes to that line keep
  *                      coming; it completes bufferMissNs after the last of them, and they
  *                      are all acknowledged then (fences wait for that). A write after the
  *                      claim completed, or to a line held, is acknowledged when accepted.

@@ -7,20 +7,25 @@
  *   §6 L              an unpublished local measurement, used only for the shape of a value
  *                     that docs/cost-model.md leaves TBD (it is then called a placeholder).
  *
- * optane-g1 calibration (formulas in src/cost-model.ts). What each [S1] experiment runs was read
+ * optane-g1 calibration (formulas in src/hw/cost-model.ts). What each [S1] experiment runs was read
  * in LATTester (NVSL/OptaneStudy src/kernel: tasks.c, common.h, memaccess.c):
  *   Fig.2 is task 1: one 64 B write per iteration, mfence, 64 B apart in order ("seq") or at
- *     random in 1 GB ("rand"); store+clwb first loads the 256 B around its line (warm), ntstore
- *     does not (cold). We read Fig.2's write figures as the sequential run: 3 writes in 4 land in
- *     a media line the previous iteration left in the DIMM's buffer, so there is no buffer miss:
- *       store+clwb+fence = storeHitNs + flushIssueNs + writebackNs              = 62.3
- *       ntstore+fence    = ntIssueNs + ntLatencyNs                              = 90.4
+ *     random in 1 GB ("rand"); store+clwb first loads the 256 B from its line (warm), ntstore
+ *     clflushes them (cold). Its figures are the average over the whole run (tasks.c
+ *     latency_job: total / LATENCY_OPS_COUNT); we read Fig.2's write figures as the sequential
+ *     run. There 3 writes in 4 land in a media line the previous iteration wrote, and 1 in 4
+ *     opens a new one, which the DIMM claims (bufferMissNs, below), so on average:
+ *       store+clwb+fence = storeHitNs + flushIssueNs + writebackNs + bufferMissNs / 4  = 62.3
+ *       ntstore+fence    = ntIssueNs + ntLatencyNs + bufferMissNs / 4                  = 90.4
+ *     (ntstore: the 4 clean clflushes between writes must outlast its read-modify-write, rmwNs.)
  *   Fig.12's latency panel: task 1 has 64–256 B variants (same method); which code ran 512–4096 B
  *     is not in the repository. We read it as task 1 at random addresses (n = size/64 lines;
  *     every access claims new buffer entries, so it pays bufferMissNs; store+clwb lines warm):
  *       T(n)    = n storeHitNs + flushIssueNs + writebackNs + bufferMissNs + (n-1) 64/flushBytesPerNs
  *       T_nt(n) = ntIssueNs + ntLatencyNs + bufferMissNs + (n-1) 64/ntBytesPerNs
- *     bufferMissNs = the mean of the two 64 B gaps to Fig.2, (116.4 - 62.3 + 124.7 - 90.4) / 2.
+ *     At 64 B each pairs with a Fig.2 equation: Fig.12 − Fig.2 = 3/4 bufferMissNs, which gives
+ *     (116.4 − 62.3) × 4/3 for store+clwb and (124.7 − 90.4) × 4/3 for ntstore; bufferMissNs is
+ *     their mean, and writebackNs and ntLatencyNs follow from Fig.2.
  *   Fig.12's bandwidth panel (6 threads, see README) and Fig.13 (task 9, one thread, sfence every
  *     N bytes) stream cold lines from a 2 GB region per thread: every store misses and reads
  *     for ownership. One thread's store+clwb stream tops out at 1.1–1.5 GB/s whatever the
@@ -76,8 +81,11 @@ const CLEAN_CLFLUSH_RATIO = 72 / 101;
  * machine, but an access below 4 KiB touches one DIMM (4 KiB interleave), so both g1 presets
  * share these latency parameters and differ only in dimms.
  */
-const OPTANE_G1_STORE_MISS_NS = 50.6; // D: see storeMissNs below
-const OPTANE_G1_WRITEBACK_NS = 56.8; // D: [S1] Fig.2 62.3 − storeHitNs 0.45 − flushIssueNs 5 = 56.85 → 56.8
+const OPTANE_G1_STORE_MISS_NS = 61.7; // D: see storeMissNs below
+/** D: [S1] Fig.12 64 B − Fig.2 = 3/4 of a buffer miss (header): store+clwb (116.4 − 62.3) × 4/3 = 72.1, ntstore (124.7 − 90.4) × 4/3 = 45.7; mean 58.9. */
+const OPTANE_G1_BUFFER_MISS_NS = 58.9;
+/** D: [S1] Fig.2 62.3 − storeHitNs 0.45 − flushIssueNs 5 − bufferMissNs 58.9 / 4 = 42.1. */
+const OPTANE_G1_WRITEBACK_NS = 42.1;
 
 const OPTANE_G1: CostModel = {
   name: 'optane-g1',
@@ -88,14 +96,17 @@ const OPTANE_G1: CostModel = {
   readBytesPerNs: 2.9, // P: [S1] Fig.4 NI, one thread, one DIMM (2.9 GB/s)
   // D, OPTANE_G1_STORE_MISS_NS: a 64 B store+clwb+sfence stream takes 111.9 ns an access on one thread ([S1] Fig.13, 64 B /
   // 0.572 GB/s) and 139.1 on each of 6 ([S1] Fig.12 bandwidth, 6 × 64 B / 2.76 GB/s); their mean 125.5
-  // − flushIssueNs 5 − writebackNs 56.8 − sfenceNs 2 − bufferMissNs / 4 (one access in 4 claims a
-  // media line) = 50.6: the part of a streamed read for ownership the prefetcher does not hide.
+  // − flushIssueNs 5 − writebackNs 42.1 − sfenceNs 2 − bufferMissNs / 4 (one access in 4 claims a
+  // media line) = 61.7: the part of a streamed read for ownership the prefetcher does not hide.
   storeMissNs: OPTANE_G1_STORE_MISS_NS,
   writebackNs: OPTANE_G1_WRITEBACK_NS,
-  clflushCleanNs: OPTANE_G1_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD (§8 gap 3); placeholder, 56.8 × 72/101 ≈ 40.5
+  // TBD (§8 gap 3); placeholder = §6 L, a clean clflush sustained 71.9–72.5 ns. [S1] Fig.2's ntstore run (4 clean clflushes
+  // between writes, header) bounds it from below: from 55 ns the next write finds the read-modify-write (rmwNs) done and the run
+  // averages 90.4; below 48 it is off by over 10 % (at 30, writebackNs × 72/101 as for dram, 142.7).
+  clflushCleanNs: 72,
   flushBytesPerNs: LINE_BYTES / 26.4, // D: 64 B / 26.4 ns, [S1] Fig.12 store+clwb latency from 256 to 4096 B, (1774.2 − 192.5) / 60
   clwbInvalidates: true, // docs/cost-model.md §4.3: the common Cascade Lake assumption, unverified (§8 gap 2)
-  ntLatencyNs: 84.4, // D: [S1] Fig.2 ntstore+fence 90.4 − ntIssueNs 6 (header)
+  ntLatencyNs: 69.7, // D: [S1] Fig.2 ntstore+fence 90.4 − ntIssueNs 6 − bufferMissNs 58.9 / 4 (header)
   ntBytesPerNs: LINE_BYTES / ((1550.6 - 484.0) / 48), // D: 64 B / 22.2 ns, [S1] Fig.12 marginal
   mediaLineBytes: 256, // P/C: XPLine, [S1] Fig.9, [S4] vans.cfg
   bufferLines: 64, // C: [S4] vans.cfg rmw.buffer_entries=64 (× 256 B = 16 KiB, [S1] Fig.9)
@@ -108,7 +119,7 @@ const OPTANE_G1: CostModel = {
   // media line, then writes it; 400 ticks = 300 ns if a tick is tCK = 0.75 ns (docs/cost-model.md §2.5 asks to
   // verify that unit).
   rmwNs: 300,
-  bufferMissNs: 44.2, // D: [S1] Fig.12 64 B − Fig.2, ntstore 124.7 − 90.4 = 34.3 and store+clwb 116.4 − 62.3 = 54.1; mean 44.2 (header)
+  bufferMissNs: OPTANE_G1_BUFFER_MISS_NS,
   // D: docs/cost-model.md §2.6, the fit to [S1] Fig.4 NI: ntstore 2.2 GB/s × min(1, (4/k)^0.6) for k threads
   // on one DIMM (data: 2.20–2.22 up to 4, 1.53 at 8, 0.80 at 24).
   contentionWriters: 4,
@@ -128,7 +139,7 @@ const DRAM: CostModel = {
   // maxOutstanding 12 × 64 B / loadSeqNs 81.4 = 9.4 GB/s.
   readBytesPerNs: (12 * LINE_BYTES) / 81.4,
   // TBD in docs/cost-model.md (no cold-line DRAM stream); placeholder = optane-g1's, scaled by the
-  // sequential read latency it stands for: 50.6 × 81.4 / 169.4 ≈ 24.3.
+  // sequential read latency it stands for: 61.7 × 81.4 / 169.4 ≈ 29.6.
   storeMissNs: (OPTANE_G1_STORE_MISS_NS * 81.4) / 169.4,
   writebackNs: DRAM_WRITEBACK_NS,
   clflushCleanNs: DRAM_WRITEBACK_NS * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 51.85 × 72/101 ≈ 37.0
@@ -163,8 +174,8 @@ const CXL: CostModel = {
   loadSeqNs: 81.4 + CXL_LINK_NS, // P/D: [S1] Fig.2 DRAM 81.4 + 80, [S13]; within [S14]'s 2–5× DRAM
   loadRandNs: 101.5 + CXL_LINK_NS, // P/D: [S1] Fig.2 DRAM 101.5 + 80, [S13]
   readBytesPerNs: (12 * LINE_BYTES) / (81.4 + CXL_LINK_NS), // TBD; placeholder, Little's law 12 × 64 B / 161.4 ns = 4.8
-  storeMissNs: (OPTANE_G1_STORE_MISS_NS * (81.4 + CXL_LINK_NS)) / 169.4, // TBD; placeholder scaled as dram's, 50.6 × 161.4 / 169.4 ≈ 48.2
-  writebackNs: DRAM_WRITEBACK_NS + CXL_LINK_NS, // TBD (docs/cost-model.md table 1a); placeholder = DRAM 51.85 + 80, [S13]
+  storeMissNs: (OPTANE_G1_STORE_MISS_NS * (81.4 + CXL_LINK_NS)) / 169.4, // TBD; placeholder scaled as dram's, 61.7 × 161.4 / 169.4 ≈ 58.8
+  writebackNs: DRAM_WRITEBACK_NS + CXL_LINK_NS, // TBD (docs/cost-model.md §1a); placeholder = DRAM 51.85 + 80, [S13]
   clflushCleanNs: (DRAM_WRITEBACK_NS + CXL_LINK_NS) * CLEAN_CLFLUSH_RATIO, // TBD; placeholder, 131.85 × 72/101 ≈ 94.0
   // TBD; placeholder = dram's CPU flush pipe; maxOutstanding then bounds a thread at 12 lines per round trip.
   flushBytesPerNs: LINE_BYTES / 5.2,
@@ -317,14 +328,22 @@ export function resolveCostModel(preset: PresetName | CostModelInput, persistenc
   return Object.freeze(model);
 }
 
-/** One warm line, store + clwb + sfence (src/cost-model.ts): the write-back hides the fence. */
-function persistOneLineNs(m: CostModel): number {
-  return m.storeHitNs + m.flushIssueNs + Math.max(m.sfenceNs, m.writebackNs);
+/**
+ * The DIMM's buffer-entry claim per 64 B line of a sequential run, on average: one line in
+ * mediaLineBytes / 64 opens a media line the DIMM must claim (none without a buffer).
+ */
+function sequentialClaimNs(m: CostModel): number {
+  return m.bufferLines === 0 ? 0 : (m.bufferMissNs * LINE_BYTES) / m.mediaLineBytes;
 }
 
-/** One line, ntstore + sfence. */
+/** A warm line, store + clwb + sfence, averaged over [S1] Fig.2's sequential run (header): the write-back hides the fence. */
+function persistOneLineNs(m: CostModel): number {
+  return m.storeHitNs + m.flushIssueNs + Math.max(m.sfenceNs, m.writebackNs + sequentialClaimNs(m));
+}
+
+/** A line, ntstore + sfence, averaged over the same run. */
 function ntPersistOneLineNs(m: CostModel): number {
-  return m.ntIssueNs + Math.max(m.sfenceNs, m.ntLatencyNs);
+  return m.ntIssueNs + Math.max(m.sfenceNs, m.ntLatencyNs + sequentialClaimNs(m));
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The reference model of the emulated persistent-memory hardware: the spec in code, written
- * to be obviously right rather than fast. The wasm core (src/core.ts over assembly/) is held
+ * to be obviously right rather than fast. The wasm core (src/core/core.ts over assembly/) is held
  * to it bit for bit by test/pmem-differential.test.ts.
  *
  * Where the semantics come from (read these with this file):
@@ -8,8 +8,8 @@
  *   assembly/lines.ts  line states, undo slots, the free stack, pending lists, eviction
  *   assembly/cost.ts   the cost formulas, the flush queue, the DIMM buffers (XPBuffer)
  *   assembly/cpu.ts    the per-CPU record and the counter indices (C_* below)
- *   assembly/rng.ts    the seeded generator (src/random.ts is the same stream)
- *   src/cost-model.ts  the parameters and the formulas in prose
+ *   assembly/rng.ts    the seeded generator (src/base/random.ts is the same stream)
+ *   src/hw/cost-model.ts  the parameters and the formulas in prose
  *
  * The pieces, as plain objects:
  *   media        Uint8Array: always the newest data (loads read it)
@@ -37,7 +37,7 @@
  *   - A call that fails (ERANGE for a range outside the media, EINVAL for a CPU that does not
  *     exist or a flush kind that is not 0..2) changes nothing. CPU is checked first, then the
  *     range, then the flush kind.
- * A whole store or load is one access here; src/core.ts cuts calls longer than its 2 MiB
+ * A whole store or load is one access here; src/core/core.ts cuts calls longer than its 2 MiB
  * scratch buffer into several (each then pays its own first miss).
  */
 import { coldLineNs, contentionSlowdown, type CostModel } from '../hw/index.js';
@@ -107,7 +107,7 @@ export interface ModelPmemOptions {
   mediaBytes: number;
   /** Undo slots: how many lines may be non-durable at once (at least 1). */
   undoSlots: number;
-  /** The cost model, as resolveCostModel (src/presets.ts) returns it. */
+  /** The cost model, as resolveCostModel (src/hw/presets.ts) returns it. */
   cost: CostModel;
   /** The seed of the eviction generator (the core's initHardware seed). */
   seed: number;
@@ -151,7 +151,7 @@ interface BufferEntry {
   busyUntil: number;
   /** The owner (writeOwner) of the line's last write, 0 before the first. */
   owner: number;
-  /** Whether the DIMM holds the line's old contents: its last read was this line. */
+  /** Whether the DIMM holds the line's old contents: it read the line (for a CPU), or its last read was this line. */
   known: boolean;
 }
 
@@ -159,7 +159,7 @@ interface DimmRecord {
   /** Media line of this DIMM's last load miss, or null before the first. */
   /** Per CPU, the media line it last read from this DIMM, or null before its first. */
   lastReadLine: (number | null)[];
-  /** The LRU stamp source: one tick per write that reaches the DIMM. */
+  /** The LRU stamp source: one tick per write that reaches the DIMM and per read that fills an entry. */
   clock: number;
   buffer: BufferEntry[];
   /** The media calendar (assembly/media-calendar.ts): per ring slot, the bucket it describes and up to when it is booked. */
@@ -671,9 +671,8 @@ export class ModelPmem {
    * A 64-byte line reaches its DIMM at `arrive` (a write-back, an NT line, an eviction).
    * Without a buffer it goes to the media at once (a read first when the media line is
    * wider). With one it merges into the buffer: a line written whole goes to the media when
-   * it is written again, and a miss in a full buffer writes the least recently used line to
-   * the media, reading it first if it was written in part and the DIMM does not hold its old
-   * contents. That media work, slowed by writer contention, queues on the DIMM's timeline.
+   * it is written again, and a miss in a full buffer evicts the least recently used line
+   * (evictWork). That media work, slowed by writer contention, queues on the DIMM's timeline.
    * Returns when the write is acknowledged (dimmClaim).
    */
   private dimmWrite(addr: number, arrive: number, cpu: number, owner: number): number {
@@ -705,7 +704,11 @@ export class ModelPmem {
     let e = d.buffer.find((entry) => entry.mediaLine === mediaLine);
     if (e) {
       m[M_BUFFER_HITS] += 1;
-      if (e.parts.size === p.mediaLineBytes / LINE_BYTES) {
+      if (e.parts.size === 0) {
+        // The first write to a line held from a read: the DIMM claims the entry for writing.
+        d.claimLine = mediaLine;
+        d.claimDone = Infinity;
+      } else if (e.parts.size === p.mediaLineBytes / LINE_BYTES) {
         // Written whole and now again: the whole line goes to the media first, then stays, known.
         m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
         work = p.mediaWriteNs * slowdown;
@@ -720,13 +723,7 @@ export class ModelPmem {
         // Evict the least recently used media line (the first of the oldest stamps; stamps are unique).
         e = d.buffer[0]!;
         for (const entry of d.buffer) if (entry.stamp < e.stamp) e = entry;
-        // A partly written line is merged with its old contents, read from the media unless the DIMM holds them.
-        if (e.parts.size !== p.mediaLineBytes / LINE_BYTES && !e.known) {
-          m[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
-          work = p.mediaReadNs;
-        }
-        m[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
-        work = (work + p.mediaWriteNs) * slowdown;
+        work = this.evictWork(e, slowdown);
       }
       e.mediaLine = mediaLine;
       e.parts = new Set();
@@ -749,6 +746,47 @@ export class ModelPmem {
     else if (newRequest) e.busyUntil = accepted + p.rmwNs;
     e.owner = owner;
     return this.dimmClaim(d, mediaLine, accepted);
+  }
+
+  /**
+   * The media work of evicting entry `e`: none for a line held only from a read; else a media
+   * write, after a read when it was written in part and the DIMM does not hold its old
+   * contents (assembly/cost.ts evictWork).
+   */
+  private evictWork(e: BufferEntry, slowdown: number): number {
+    const p = this.p;
+    if (e.parts.size === 0) return 0;
+    let work = 0;
+    if (e.parts.size !== p.mediaLineBytes / LINE_BYTES && !e.known) {
+      this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+      work = p.mediaReadNs;
+    }
+    this.mediaCounters[M_MEDIA_BYTES_WRITTEN] += p.mediaLineBytes;
+    return (work + p.mediaWriteNs) * slowdown;
+  }
+
+  /**
+   * A read that missed the buffer brings its media line in, known and unwritten, in a free
+   * entry or in place of the least recently used one if that holds no write; otherwise it
+   * passes by (assembly/cost.ts bufferAdmit).
+   */
+  private bufferAdmit(d: DimmRecord, mediaLine: number): void {
+    let e: BufferEntry | undefined;
+    if (d.buffer.length < this.p.bufferLines) {
+      e = { mediaLine, stamp: 0, parts: new Set(), busyUntil: 0, owner: 0, known: true };
+      d.buffer.push(e);
+    } else {
+      e = d.buffer[0]!;
+      for (const entry of d.buffer) if (entry.stamp < e.stamp) e = entry;
+      if (e.parts.size !== 0) return;
+    }
+    d.clock += 1;
+    e.mediaLine = mediaLine;
+    e.stamp = d.clock;
+    e.parts = new Set();
+    e.busyUntil = 0;
+    e.owner = 0;
+    e.known = true;
   }
 
   /**
@@ -796,7 +834,8 @@ export class ModelPmem {
    * A read by `cpu` of the line at media address `addr` reaches its DIMM at `at` (a load miss
    * or a store's read for ownership). The media is read unless that CPU's last read from
    * this DIMM was the same media line (the DIMM merges a stream's adjacent requests, one
-   * stream per CPU) or the DIMM's buffer holds it; that read queues on the DIMM's timeline.
+   * stream per CPU) or the DIMM's buffer holds it; that read queues on the DIMM's timeline,
+   * and its media line enters the buffer (bufferAdmit).
    * Returns how long it waited, and whether it was sequential (the same media line as the
    * CPU's previous read from the DIMM, or the next one).
    */
@@ -809,6 +848,7 @@ export class ModelPmem {
     this.lastReadWasSequential = last !== null && (mediaLine === last || mediaLine === last + 1);
     if (last === mediaLine || d.buffer.some((entry) => entry.mediaLine === mediaLine)) return 0;
     this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+    if (p.bufferLines > 0) this.bufferAdmit(d, mediaLine);
     if (p.wpqLines === 0) return 0;
     // The read waits for the work booked ahead of it on the calendar.
     return Math.max(0, this.mediaBook(d, at, p.mediaReadNs) - p.mediaReadNs - at);
