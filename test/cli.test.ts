@@ -1,31 +1,10 @@
 // The daxemu command, run as a user would (through tsx on the sources): flags, output
 // forms, the report directory, exit codes.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-// tsx by its file, so the command also starts from a working directory outside the project.
-const TSX = new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
-const CLI = ['--import', TSX, new URL('../src/cli/cli.ts', import.meta.url).pathname];
-
-async function daxemu(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return daxemuIn(process.cwd(), ...args);
-}
-
-/** Runs the command with `cwd` as its working directory, where a default report would land. */
-async function daxemuIn(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { maxBuffer: 64 << 20, cwd });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { daxemu, daxemuIn } from './cli-helpers.js';
 
 /** A tag-stack check: every element opened is closed, in order. */
 function wellFormed(svg: string): boolean {

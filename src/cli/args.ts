@@ -3,6 +3,9 @@
  * that names the flag and what it wants, rather than parseArgs's own advice.
  */
 
+/** A flag or argument error: one line on stderr, exit code 2. */
+export class UsageError extends Error {}
+
 type OptionTable = Readonly<Record<string, { readonly type: 'string' | 'boolean' }>>;
 
 /**

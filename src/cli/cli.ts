@@ -13,7 +13,8 @@ import {
   DEFAULT_DIRTY_COUNTS, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
 } from '../job/index.js';
 import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, writeReport } from '../report/index.js';
-import { joinDashValues, parseArgsMessage } from './args.js';
+import { UsageError, joinDashValues, parseArgsMessage } from './args.js';
+import { poolCommand } from './pool-command.js';
 import { emptySelectionReason } from './selection.js';
 import { ProgressBar } from './progress.js';
 
@@ -29,6 +30,8 @@ commands:
   bench        run the writeback-strategy matrix (workloads x strategies x presets x
                kernel profiles x page sizes) and print what each strategy costs
   flush-cost   the cost of one msync of one PTE or PMD entry against its dirty lines
+  pool info|check|create FILE
+               a pool file (emu.save): what it holds, whether it is whole, or a new one
 
 options (bench):
   --workloads LIST    ${WORKLOAD_NAMES.join(', ')} (default: all)
@@ -41,6 +44,9 @@ options (bench):
   --ops N             stores per workload run (default: 1000; --quick: 200)
   --threads N         worker threads (default: the machine's cores)
   --wide              every table column (default: those that fit 100 columns)
+options (pool create):
+  --capacity SIZE     device size, e.g. 64M or 2G (default: 64M)
+  --kernel NAME, --preset NAME (defaults: linux-6.12, optane-g1)
 options (flush-cost):
   --presets LIST, --kernels LIST, --instructions LIST (default: clwb,clflushopt,clflush)
 common:
@@ -52,9 +58,6 @@ common:
                       (bench: default ./daxemu-report; --no-report to skip)
   --no-report         bench: write no report directory
   --help, --version`;
-
-/** A flag error: one line on stderr, exit code 2. */
-class UsageError extends Error {}
 
 function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T[]): T[] {
   if (value === undefined) return fallback;
@@ -76,7 +79,7 @@ const OPTIONS = {
   out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
   workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
   'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
-  'no-report': { type: 'boolean' }, wide: { type: 'boolean' },
+  'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -98,8 +101,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positionals[0];
   try {
-    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const seed = integer('seed', v.seed, 1, 0, 0xffffffff);
+    if (command === 'pool') {
+      const args = { positionals: positionals.slice(1), json: v.json ?? false, capacity: v.capacity, kernel: v.kernel, preset: v.preset, seed };
+      return await poolCommand(args, (text) => process.stdout.write(text));
+    }
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const quick = v.quick ?? false;
     const progress = new ProgressBar(process.stderr, command ?? '');
     const started = performance.now();
@@ -143,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
       const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells: [], flushCost: rows, wallMs: performance.now() - started };
       return await finish(report, v.json ?? false, v.out, () => formatFlushCostTable(rows));
     }
-    throw new UsageError(command === undefined ? 'a command is needed: bench or flush-cost (see --help)' : `unknown command '${command}' (see --help)`);
+    throw new UsageError(command === undefined ? 'a command is needed: bench, flush-cost or pool (see --help)' : `unknown command '${command}' (see --help)`);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`daxemu: ${err.message}\n`);
