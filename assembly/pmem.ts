@@ -15,6 +15,7 @@
 // A line stored again after its flush but before the fence is treated as never flushed:
 // the fence then does not make it durable (the older flushed contents are not tracked).
 
+import { allZero } from './zero';
 import { EINVAL, ERANGE } from './errno';
 import {
   C_CLFLUSHOPT_CLEAN, C_CLFLUSHOPT_DIRTY, C_CLFLUSH_CLEAN, C_CLFLUSH_DIRTY, C_CLWB_CLEAN, C_CLWB_DIRTY, C_LOADS, C_LOAD_BYTES, C_LOAD_MISSES,
@@ -247,15 +248,6 @@ export function pmFlushDirty(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
 /** pmZeroDurable checks ranges from this size up for zeros before writing them. */
 const ZERO_CHECK_MIN: u32 = 64 << 10;
 
-/** Whether the `len` bytes at `at` are all zero. */
-function allZero(at: usize, len: u32): bool {
-  const end = at + len;
-  let p = at;
-  for (; p + 8 <= end; p += 8) if (load<u64>(p) != 0) return false;
-  for (; p < end; p++) if (load<u8>(p) != 0) return false;
-  return true;
-}
-
 /**
  * Zeroes [addr, addr + len) as non-temporal stores of zeros followed by an sfence would,
  * in one pass: the same costs, counters and media traffic, and every line of the range
@@ -278,7 +270,7 @@ export function pmZeroDurable(cpu: u32, addr: u32, len: u32): i32 {
   // them costs little, while writing zeros would commit every page of a 2 MiB extent that a
   // workload may touch once. A small range is written at once: its page is about to be used,
   // and a read first would fault it twice.
-  if (len < ZERO_CHECK_MIN || !allZero(<usize>MEDIA_OFFSET + addr, len)) memory.fill(<usize>MEDIA_OFFSET + addr, 0, len);
+  if (len < ZERO_CHECK_MIN || !allZero(<usize>MEDIA_OFFSET + addr, <usize>len)) memory.fill(<usize>MEDIA_OFFSET + addr, 0, len);
   count(c, C_NT_STORES, 1);
   count(c, C_NT_LINES, <f64>(last - first + 1));
   count(c, C_NT_BYTES, <f64>len);

@@ -55,6 +55,23 @@ export function applyCrash(source: Core, image: Uint8Array, mode: CrashMode, see
 
 /** The media is scanned for data 2 MiB at a time before it is cut into chunks. */
 const SCAN_BYTES = 2 << 20;
+const ZERO_SCAN = Buffer.alloc(SCAN_BYTES);
+
+/** Whether the 2 MiB of `media` from `offset` are all zero (a memcmp, and no page of it made resident). */
+function regionIsZero(media: Uint8Array, offset: number): boolean {
+  return Buffer.from(media.buffer, media.byteOffset + offset, SCAN_BYTES).equals(ZERO_SCAN);
+}
+
+/**
+ * Copies the newest media of `source` onto `image` (a fresh media of the same size, all
+ * zeros), region by region, leaving the regions that hold nothing untouched: an image
+ * costs memory for the data it holds, not for the device's size.
+ */
+export function copyMediaWithData(source: Uint8Array, image: Uint8Array): void {
+  for (let region = 0; region < source.length; region += SCAN_BYTES) {
+    if (!regionIsZero(source, region)) image.set(source.subarray(region, region + SCAN_BYTES), region);
+  }
+}
 
 /**
  * The media as a guaranteed crash now would leave it, in `chunkBytes` pieces (a power of
@@ -65,15 +82,14 @@ const SCAN_BYTES = 2 << 20;
  */
 export function* durableChunks(source: Core, chunkBytes: number): Generator<{ offset: number; bytes: Uint8Array }> {
   const lines = source.pmUndoList().sort((a, b) => a.line - b.line);
-  const zeroScan = Buffer.alloc(SCAN_BYTES);
-  const zeroChunk = zeroScan.subarray(0, chunkBytes);
+  const zeroChunk = ZERO_SCAN.subarray(0, chunkBytes);
   const size = source.layout.mediaSize;
   let next = 0; // the first undo record not yet applied
   const undoBefore = (end: number): boolean => next < lines.length && lines[next]!.line * LINE_BYTES < end;
   for (let region = 0; region < size; region += SCAN_BYTES) {
     const media = source.mediaView();
     // A region with no undo copy is durable as it stands; memcmp against zeros is the cheap test.
-    if (!undoBefore(region + SCAN_BYTES) && Buffer.from(media.buffer, media.byteOffset + region, SCAN_BYTES).equals(zeroScan)) continue;
+    if (!undoBefore(region + SCAN_BYTES) && regionIsZero(media, region)) continue;
     for (let offset = region; offset < region + SCAN_BYTES; offset += chunkBytes) {
       const live = Buffer.from(media.buffer, media.byteOffset + offset, chunkBytes);
       const end = offset + chunkBytes;

@@ -7,7 +7,7 @@
 import { PmemError } from '../base/index.js';
 import type { Core } from '../core/index.js';
 import type { CommandBuilder } from './commands.js';
-import { applyCrash, type CrashMode } from './crash.js';
+import { applyCrash, copyMediaWithData, type CrashMode } from './crash.js';
 import { DeviceMapping, type MappingHost } from './device-mapping.js';
 import { runCommands, type RunResult } from './run.js';
 import { readStats, type EmulatorStats } from './stats.js';
@@ -87,7 +87,7 @@ export class Hardware implements MappingHost {
    */
   crashInto(image: Hardware, mode: CrashMode, seed: number): void {
     const media = image.core.mediaView();
-    media.set(this.core.mediaView());
+    copyMediaWithData(this.core.mediaView(), media);
     applyCrash(this.core, media, mode, seed);
   }
 }
