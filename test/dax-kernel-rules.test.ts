@@ -1,0 +1,124 @@
+// Kernel rules that decide what an fs_dax trace shows, one test per rule, for both
+// XArray-era profiles: each test names the rule and the kernel source it comes from. A
+// recorded kernel trace and the emulator's trace of the same program must agree on the
+// events, their flags and their results.
+import { describe, expect, it } from 'vitest';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
+import type { KernelProfile } from '../src/dax/kernel.js';
+import type { TraceEvent } from '../src/dax/trace.js';
+
+const MiB = 1 << 20;
+const PAGE = 4096;
+const PROFILES: KernelProfile[] = ['linux-6.12', 'linux-6.1'];
+/** 4 KiB past a 2 MiB boundary: every PMD attempt falls back on colour. */
+const COLOUR_OFF = 0x7e00_0000_1000;
+
+const make = (kernel: KernelProfile): Promise<Emulator> => createEmulator({ capacity: 32 * MiB, kernel });
+const one = new Uint8Array([1]);
+/** The fault events as "name flags result". */
+const faultEvents = (ev: TraceEvent[]): string[] =>
+  ev.filter((e) => e.name.endsWith('_fault') || e.name.endsWith('_fault_done')).map((e) => `${e.name} ${e.flags} ${e.result ?? '-'}`);
+
+describe.each(PROFILES)('kernel rules of the fs_dax trace (%s)', (kernel) => {
+  it('rule 1, trace shape: dax_pte_fault_done and dax_pmd_fault_done print the fault flags of their start event (include/trace/events/fs_dax.h: both classes print vmf->flags)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 4 * MiB });
+    const pmd = emu.mmap(f, { length: 2 * MiB });
+    const pte = emu.mmap(f, { offset: 2 * MiB, length: 2 * MiB, address: COLOUR_OFF });
+    const t = emu.startTrace();
+    pmd.load(0, 1); // PMD read of a hole
+    pmd.store(0, one); // write over the huge zero page
+    pte.load(0, 1); // PTE read of a hole (after the PMD attempt falls back)
+    pte.store(0, one); // store to the zero-page PTE
+    pte.store(PAGE, one); // first write of a new page
+    emu.msync(pte.address, PAGE, { sync: true });
+    pte.store(0, one); // write-protected by writeback
+    const ev = t.stop();
+    const starts = ev.filter((e) => e.name === 'dax_pte_fault' || e.name === 'dax_pmd_fault');
+    const dones = ev.filter((e) => e.name === 'dax_pte_fault_done' || e.name === 'dax_pmd_fault_done');
+    expect(dones.length).toBe(starts.length);
+    expect(dones.map((e) => `${e.name.replace('_done', '')} ${e.flags}`)).toEqual(starts.map((e) => `${e.name} ${e.flags}`));
+    expect(new Set(dones.map((e) => e.flags))).toEqual(new Set(['R', 'W', 'W+MKWRITE']));
+    // dax_load_hole is of the PTE class too, and prints the flags.
+    expect(ev.filter((e) => e.name === 'dax_load_hole').map((e) => e.flags)).toEqual(['R']);
+  });
+
+  it('rule 2, no MAJOR on the PMD path: a first-touch PMD write ends NOPAGE, a first-touch PTE write MAJOR|NOPAGE (fs/dax.c: only dax_iomap_pte_fault ORs in VM_FAULT_MAJOR)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 4 * MiB });
+    const pmd = emu.mmap(f, { length: 2 * MiB });
+    const pte = emu.mmap(f, { offset: 2 * MiB, length: 2 * MiB, address: COLOUR_OFF });
+    const t = emu.startTrace();
+    pmd.store(0, one);
+    pte.store(0, one);
+    expect(faultEvents(t.stop())).toEqual([
+      'dax_pmd_fault W -', 'dax_pmd_fault_done W NOPAGE',
+      'dax_pmd_fault W -', 'dax_pmd_fault_done W FALLBACK',
+      'dax_pte_fault W -', 'dax_pte_fault_done W MAJOR|NOPAGE',
+    ]);
+    // The PMD fault allocated and zeroed its 2 MiB all the same; only the PTE fault counts as major.
+    expect(emu.stats().dax.majorFaults).toBe(1);
+  });
+
+  it('rule 2, no MAJOR on the PMD path: a first-touch MAP_SYNC PMD write ends NEEDDSYNC, not MAJOR|NEEDDSYNC (fs/dax.c dax_iomap_pmd_fault)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const m = emu.mmap(f, { sync: true });
+    const t = emu.startTrace();
+    expect(m.fault(0, 'write')).toEqual({ result: 'needdsync', fallback: false });
+    expect(t.stop().filter((e) => e.name === 'dax_pmd_fault_done').map((e) => e.result)).toEqual(['NEEDDSYNC']);
+  });
+
+  it('rule 3: a write to a huge PMD that writeback write-protected reaches huge_fault with W only, not W+MKWRITE (mm/memory.c wp_huge_pmd); it still counts as a mkwrite fault', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const m = emu.mmap(f);
+    m.store(0, one);
+    m.msync(0, 2 * MiB, { sync: true });
+    const t = emu.startTrace();
+    const before = emu.stats().dax;
+    expect(m.fault(8 * PAGE, 'write')).toEqual({ result: 'mkwrite', fallback: false });
+    expect(faultEvents(t.stop())).toEqual(['dax_pmd_fault W -', 'dax_pmd_fault_done W NOPAGE']);
+    expect(emu.stats().dax.mkwriteFaults - before.mkwriteFaults).toBe(1);
+    expect(short(f)).toEqual(['0:data-pmd{D}']);
+  });
+
+  it('rule 3: a write over the huge zero page reaches huge_fault with W only and maps the storage: a PMD fault, not a mkwrite (mm/memory.c wp_huge_pmd)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const m = emu.mmap(f);
+    expect(m.fault(0, 'read').result).toBe('zero-pmd');
+    const before = emu.stats().dax;
+    const t = emu.startTrace();
+    expect(m.fault(0, 'write')).toEqual({ result: 'pmd', fallback: false });
+    expect(faultEvents(t.stop())).toEqual(['dax_pmd_fault W -', 'dax_pmd_fault_done W NOPAGE']);
+    const after = emu.stats().dax;
+    expect([after.pmdFaults - before.pmdFaults, after.mkwriteFaults - before.mkwriteFaults]).toEqual([1, 0]);
+  });
+
+  it('rule 3: a store to a PTE of the zero page comes through pfn_mkwrite: W+MKWRITE, MAJOR when it allocates (mm/memory.c wp_pfn_shared)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const m = emu.mmap(f, { address: COLOUR_OFF });
+    expect(m.fault(0, 'read').result).toBe('zero-pte');
+    const t = emu.startTrace();
+    expect(m.fault(0, 'write')).toEqual({ result: 'pte', fallback: false });
+    expect(faultEvents(t.stop())).toEqual(['dax_pte_fault W+MKWRITE -', 'dax_pte_fault_done W+MKWRITE MAJOR|NOPAGE']);
+  });
+
+  it('rule 3: a store to a PTE that writeback write-protected is W+MKWRITE without MAJOR (mm/memory.c wp_pfn_shared)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const m = emu.mmap(f, { address: COLOUR_OFF });
+    m.store(0, one);
+    m.msync(0, PAGE, { sync: true });
+    const t = emu.startTrace();
+    expect(m.fault(0, 'write').result).toBe('mkwrite');
+    expect(faultEvents(t.stop())).toEqual(['dax_pte_fault W+MKWRITE -', 'dax_pte_fault_done W+MKWRITE NOPAGE']);
+  });
+});
+
+/** The tree of `f` as `index:kind-size{D}` strings. */
+function short(f: { entries(): { index: number; order: number; kind: string; dirty: boolean }[] }): string[] {
+  return f.entries().map((e) => `${e.index}:${e.kind}-${e.order ? 'pmd' : 'pte'}{${e.dirty ? 'D' : ''}}`);
+}
