@@ -116,6 +116,67 @@ describe.each(PROFILES)('kernel rules of the fs_dax trace (%s)', (kernel) => {
     expect(m.fault(0, 'write').result).toBe('mkwrite');
     expect(faultEvents(t.stop())).toEqual(['dax_pte_fault W+MKWRITE -', 'dax_pte_fault_done W+MKWRITE NOPAGE']);
   });
+
+  it('rule 4: msync and fsync of a file with nothing tagged DIRTY emit no dax_writeback_range at all; the fence stays (mm/filemap.c filemap_fdatawrite_wbc, since v5.4)', async () => {
+    const emu = await make(kernel);
+    const clean = emu.createFile('/clean', { size: 2 * MiB, allocate: 'written' });
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const m = emu.mmap(f, { address: COLOUR_OFF });
+    m.store(0, one);
+    const t = emu.startTrace();
+    expect(m.msync(0, 2 * MiB, { sync: true })).toMatchObject({ entries: 1, fences: 1 });
+    const second = m.msync(0, 2 * MiB, { sync: true }); // everything is clean now
+    const none = clean.fsync(); // never faulted: no entry at all
+    const names = t.stop().map((e) => e.name);
+    expect(names.filter((n) => n === 'dax_writeback_range')).toHaveLength(1);
+    expect(names.filter((n) => n === 'dax_writeback_range_done')).toHaveLength(1);
+    expect([second.entries, second.fences, none.entries, none.fences]).toEqual([0, 1, 0, 1]);
+    expect(emu.stats().dax.writebackCalls).toBe(3);
+  });
+
+  it('rule 4: a MAP_SYNC fault inserts its own entry clean, so its fdatasync of a file with nothing DIRTY writes nothing back (fs/dax.c dax_finish_sync_fault)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const m = emu.mmap(f, { sync: true, address: COLOUR_OFF });
+    const t = emu.startTrace();
+    m.store(0, one);
+    expect(t.stop().map((e) => `${e.name} ${e.result ?? '-'}`)).toEqual([
+      'dax_pmd_fault -', 'dax_pmd_fault_done FALLBACK', 'dax_pte_fault -', 'dax_pte_fault_done MAJOR|NEEDDSYNC', 'dax_insert_pfn_mkwrite NOPAGE',
+    ]);
+    expect(short(f)).toEqual(['0:data-pte{D}']); // dirty once the PTE is writable
+  });
+
+  it('rule 4: the fdatasync of a MAP_SYNC fault writes back what an earlier fault left DIRTY in its range: the DATA-PMD it lands in (fs/dax.c dax_finish_sync_fault)', async () => {
+    const emu = await make(kernel);
+    const f = emu.createFile('/f', { size: 2 * MiB });
+    const a = emu.mmap(f); // aligned: a PMD write, DIRTY, its extent not committed yet
+    const b = emu.mmap(f, { sync: true, address: COLOUR_OFF });
+    a.store(0, one);
+    const t = emu.startTrace();
+    b.store(5 * PAGE, one);
+    const ev = t.stop();
+    expect(ev.map((e) => e.name)).toEqual([
+      'dax_pmd_fault', 'dax_pmd_fault_done', 'dax_pte_fault', 'dax_pte_fault_done',
+      'dax_writeback_range', 'dax_writeback_one', 'dax_writeback_range_done', 'dax_insert_pfn_mkwrite_no_entry',
+      // A PMD entry where a PTE was asked for: NOPAGE, and the store faults again, now with nothing to sync.
+      'dax_pte_fault', 'dax_pte_fault_done',
+    ]);
+    expect(ev.filter((e) => e.name === 'dax_writeback_one').map((e) => [e.pgoff, e.pglen])).toEqual([[0, 512]]);
+    expect(ev.find((e) => e.name === 'dax_pte_fault_done')!.result).toBe('NEEDDSYNC');
+  });
+});
+
+describe('kernel rule 4 on linux-4.5', () => {
+  it('linux-4.5 keeps its own early return: no DAX entry, no writeback and no fence; a clean DAX entry still gets its dax_writeback_range (fs/dax.c v4.5 predates the DIRTY check of v5.4)', async () => {
+    const emu = await createEmulator({ capacity: 32 * MiB, kernel: 'linux-4.5' });
+    const f = emu.createFile('/f', { size: 2 * MiB, allocate: 'written' });
+    const t = emu.startTrace();
+    expect(f.fsync()).toMatchObject({ entries: 0, fences: 0 });
+    const m = emu.mmap(f, { address: COLOUR_OFF });
+    m.load(0, 1); // a read of a block inserts a clean PTE entry
+    expect(f.fsync()).toMatchObject({ entries: 0, fences: 1 });
+    expect(t.stop().filter((e) => e.name === 'dax_writeback_range')).toHaveLength(1);
+  });
 });
 
 /** The tree of `f` as `index:kind-size{D}` strings. */

@@ -889,13 +889,14 @@ export class ModelDax {
   }
 
   /**
-   * §4.4: nothing if the mapping is empty; TOWRITE |= DIRTY over the range; then each
-   * TOWRITE entry in ascending order: clear TOWRITE, write-protect its whole index range in
-   * every shared mapping, flush it whole, clear DIRTY.
+   * §4.4: nothing unless some entry of the file is DIRTY (filemap_fdatawrite_wbc returns
+   * before ->writepages otherwise, mm/filemap.c from v5.4 on); TOWRITE |= DIRTY over the
+   * range; then each TOWRITE entry in ascending order: clear TOWRITE, write-protect its whole
+   * index range in every shared mapping, flush it whole, clear DIRTY.
    */
   private writebackPmod(f: ModelFile, start: number, end: number): ModelReport {
     const r = emptyReport();
-    if (f.tree.size === 0) return r;
+    if (![...f.tree.values()].some((e) => e.dirty)) return r;
     for (const [, e] of this.entriesIn(f, start, end)) if (e.dirty) e.towrite = true;
     for (const [key, e] of this.entriesIn(f, start, end)) {
       if (!e.towrite) continue;
