@@ -117,7 +117,7 @@ describe.each(PROFILES)('DAX scenarios (%s)', (kernel) => {
     emu.checkInvariants();
   });
 
-  it('ORACLE W2 variant A: 1024 one-byte stores over an aligned 4 MiB mapping give the kernel'"'"'s (name, flags, result) multiset: 2 PMD faults W -> NOPAGE, 2 PMD writebacks', async () => {
+  it('ORACLE W2 variant A: 1024 one-byte stores over an aligned 4 MiB mapping give the (name, flags, result) multiset of a real kernel: 2 PMD faults W -> NOPAGE, 2 PMD writebacks', async () => {
     const emu = await make(kernel);
     const f = emu.createFile('/f', { size: 4 * MiB });
     const m = emu.mmap(f);
