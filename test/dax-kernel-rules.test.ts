@@ -166,6 +166,76 @@ describe.each(PROFILES)('kernel rules of the fs_dax trace (%s)', (kernel) => {
   });
 });
 
+/**
+ * The sequence of rule 5: a byte stored in each page of a 4 MiB file through one mapping,
+ * the file truncated to 1 MiB, fsync, a guaranteed crash. Returns how many of the 256 pages
+ * below the new size keep their byte, and the truncate's cost in emulated ns.
+ */
+async function truncateAfterStore(kernel: KernelProfile, options: { address?: number; fixes?: 'truncate-writeback'[] } = {}): Promise<{ kept: number; truncateNs: number; trace: TraceEvent[] }> {
+  const emu = await createEmulator({ capacity: 32 * MiB, kernel, fixes: options.fixes });
+  const f = emu.createFile('/f', { size: 4 * MiB });
+  const m = emu.mmap(f, { address: options.address });
+  for (let p = 0; p < 1024; p++) m.store(p * PAGE, new Uint8Array([p % 255 + 1]));
+  const t = emu.startTrace();
+  const t0 = emu.now();
+  f.truncate(1 * MiB);
+  const truncateNs = emu.now() - t0;
+  f.fsync();
+  const trace = t.stop();
+  const image = (await emu.crash({ mode: 'guaranteed' })).open('/f').pread(0, 1 * MiB);
+  let kept = 0;
+  for (let p = 0; p < 256; p++) if (image[p * PAGE] === p % 255 + 1) kept++;
+  return { kept, truncateNs, trace };
+}
+
+describe.each(PROFILES)('kernel rule 5: truncate and a dirty PMD entry (%s)', (kernel) => {
+  it('rule 5, a kernel behaviour: a dirty PMD entry deleted by truncate is never written back; 1024 stores, truncate to 1 MiB, fsync, crash: none of the 256 pages below the new size keeps its byte (mm/truncate.c, fs/dax.c dax_delete_mapping_entry)', async () => {
+    const { kept, trace } = await truncateAfterStore(kernel);
+    expect(kept).toBe(0);
+    // The fsync finds nothing DIRTY: the entry that covered pages 0..511 went whole.
+    expect(trace.filter((e) => e.name === 'dax_writeback_one')).toEqual([]);
+  });
+
+  it('rule 5: with PTE entries only the entries past the new size go, and all 256 bytes below it survive', async () => {
+    expect((await truncateAfterStore(kernel, { address: COLOUR_OFF })).kept).toBe(256);
+  });
+
+  it("rule 5: the fix 'truncate-writeback' writes back the entry holding the new end before the truncate (as xfs_setattr_size does, fs/xfs/xfs_iops.c v6.1): all 256 bytes survive, for one 2 MiB writeback", async () => {
+    const plain = await truncateAfterStore(kernel);
+    const fixed = await truncateAfterStore(kernel, { fixes: ['truncate-writeback'] });
+    expect(fixed.kept).toBe(256);
+    expect(fixed.trace.filter((e) => e.name === 'dax_writeback_one').map((e) => [e.pgoff, e.pglen])).toEqual([[0, 512]]);
+    // The price: flushing the entry's 32768 lines, against nothing without the fix.
+    expect(fixed.truncateNs).toBeGreaterThan(plain.truncateNs + 100_000);
+  });
+});
+
+describe('kernel rule 5 on linux-4.5, and the fixes option', () => {
+  it('linux-4.5 keeps a PMD entry in one slot at its aligned index: a truncate inside the 2 MiB leaves it, and all 256 bytes survive', async () => {
+    expect((await truncateAfterStore('linux-4.5')).kept).toBe(256);
+  });
+
+  it("the fix 'truncate-writeback' is refused on linux-4.5 with EINVAL saying why", async () => {
+    const err = await createEmulator({ kernel: 'linux-4.5', fixes: ['truncate-writeback'] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'EINVAL' });
+    expect(String((err as Error).message)).toMatch(/linux-4.5 keeps a PMD entry in one slot/);
+  });
+
+  it('an unknown fix, or fixes that are not an array, is EINVAL listing the valid names; the emulator is not made', async () => {
+    for (const fixes of [['truncate-writeback', 'no-such-fix'], 'truncate-writeback', [7]]) {
+      const err = await createEmulator({ fixes: fixes as never }).catch((e: unknown) => e);
+      expect(err, JSON.stringify(fixes)).toMatchObject({ code: 'EINVAL' });
+      expect(String((err as Error).message)).toMatch(/truncate-writeback/);
+    }
+  });
+
+  it('an emulator made with a fix keeps it in its options and across a crash', async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB, fixes: ['truncate-writeback', 'truncate-writeback'] });
+    expect(emu.options.fixes).toEqual(['truncate-writeback']);
+    expect((await emu.crash()).options.fixes).toEqual(['truncate-writeback']);
+  });
+});
+
 describe('kernel rule 4 on linux-4.5', () => {
   it('linux-4.5 keeps its own early return: no DAX entry, no writeback and no fence; a clean DAX entry still gets its dax_writeback_range (fs/dax.c v4.5 predates the DIRTY check of v5.4)', async () => {
     const emu = await createEmulator({ capacity: 32 * MiB, kernel: 'linux-4.5' });

@@ -46,7 +46,7 @@
  * fixed there (see git history: "Fix the emulator's departures from SPEC-DAX.md").
  */
 import { PmemError } from '../base/index.js';
-import type { KernelProfile } from '../dax/index.js';
+import type { FixName, KernelProfile } from '../dax/index.js';
 
 export const PAGE_SIZE = 4096;
 export const PMD_NR = 512;
@@ -264,6 +264,8 @@ export class ModelMapping {
 export interface ModelOptions {
   kernel: KernelProfile;
   capacityPages: number;
+  /** Kernel fixes switched on (src/dax/fixes.ts); the model does not re-check them. */
+  fixes?: readonly FixName[];
 }
 
 // ---- the model ----------------------------------------------------------------------
@@ -271,6 +273,8 @@ export interface ModelOptions {
 export class ModelDax {
   readonly kernel: KernelProfile;
   readonly p45: boolean;
+  /** The fix 'truncate-writeback': truncate writes back the entry holding the new end first. */
+  readonly truncateWriteback: boolean;
   readonly media: ModelMedia;
   readonly counters: ModelCounters = { writebackEntries: 0, writebackLines: 0, writebackFences: 0 };
   private readonly files = new Map<string, ModelFile>();
@@ -280,6 +284,7 @@ export class ModelDax {
   constructor(options: ModelOptions) {
     this.kernel = options.kernel;
     this.p45 = options.kernel === 'linux-4.5';
+    this.truncateWriteback = options.fixes?.includes('truncate-writeback') ?? false;
     this.media = new ModelMedia(options.capacityPages * PAGE_SIZE);
   }
 
@@ -1010,12 +1015,25 @@ export class ModelDax {
     }
   }
 
-  /** ftruncate: shrinking deletes the entries past the new end (S11); growing changes no entry. */
+  /**
+   * ftruncate: shrinking deletes the entries past the new end (S11), whole and unwritten, a
+   * dirty PMD entry straddling the new end included; growing changes no entry. With the fix
+   * 'truncate-writeback' the entry holding the new end is written back first
+   * (filemap_write_and_wait_range(newsize, newsize): no metadata commit, no fence).
+   */
   truncate(path: string, size: number): void {
     const f = this.open(path);
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', 'truncate: bad size');
     const keep = Math.ceil(size / PAGE_SIZE);
-    if (keep < f.pages) this.release(f, keep, MAX_INDEX, true); // truncate_pagecache: even_cows
+    if (keep < f.pages) {
+      if (this.truncateWriteback) {
+        const eof = Math.floor(size / PAGE_SIZE);
+        const r = this.writebackPmod(f, eof, eof);
+        this.counters.writebackEntries += r.entries;
+        this.counters.writebackLines += r.lines;
+      }
+      this.release(f, keep, MAX_INDEX, true); // truncate_pagecache: even_cows
+    }
     f.size = size;
   }
 
