@@ -517,3 +517,18 @@ describe('concurrent tasks (linux-6.12)', () => {
     expect(() => emu.runConcurrently([{ fsync: f }], { schedule: [3] })).toThrowError(expect.objectContaining({ code: 'EINVAL' }));
   });
 });
+
+describe('user flushes through a mapping', () => {
+  it('a flush of a page that a truncate unmapped read-faults it in and flushes it, as the instruction translates its address like a load; past the end of the file it is SIGBUS', async () => {
+    const emu = await make('linux-6.12');
+    const f = emu.createFile('/f', { size: 4 * MiB, allocate: 'written' }); // blocks committed already
+    const m = emu.mmap(f);
+    m.store(0, new Uint8Array([9]));
+    f.truncate(1 * MiB); // deletes the dirty PMD entry over [0, 2 MiB) and unmaps it
+    expect(m.storeWouldFault(0)).toBe(true);
+    m.clwb(0, 1);
+    emu.sfence();
+    expect((await emu.crash({ mode: 'guaranteed' })).open('/f').pread(0, 1)[0]).toBe(9);
+    expectCode(() => m.clwb(3 * MiB, 1), 'SIGBUS');
+  });
+});
