@@ -51,7 +51,7 @@ function describeFaults(faults: CellResult['faults']): string {
 function describeDurability(cell: CellResult): string {
   // A cell whose check looked at no sync point proved nothing; say so rather than "yes".
   if (cell.durabilityChecks === 0) return 'unchecked';
-  return cell.durable ? 'yes' : 'NO';
+  return cell.durable ? 'yes' : cell.kernelLoss ? 'kernel loss' : 'NO';
 }
 
 export const CELL_COLUMN_DEFS: Readonly<Record<CellColumn, CellColumnDef>> = {
