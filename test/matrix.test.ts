@@ -90,6 +90,11 @@ describe('the truncate-after-store workload: the kernel loss told from a failure
   it('a bad fix name in a cell is refused with EINVAL', async () => {
     await expect(runCell({ ...trunc, fixes: ['nope' as never] })).rejects.toMatchObject({ code: 'EINVAL' });
   });
+
+  it('an unknown workload name is refused with EINVAL listing the workloads', async () => {
+    await expect(runCell({ ...trunc, workload: 'truncate-after-stor' as never })).rejects.toThrowError(/truncate-after-store/);
+    await expect(runCell({ ...trunc, workload: 'nope' as never })).rejects.toMatchObject({ code: 'EINVAL' });
+  });
 });
 
 describe('flush cost per PTE and PMD', () => {

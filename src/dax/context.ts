@@ -15,10 +15,12 @@ export interface DaxCounters {
   pmdFaults: number;
   zeroPteFaults: number;
   zeroPmdFaults: number;
+  /** Faults whose kind was 'mkwrite': a write-protected PTE or PMD of storage made writable. */
   mkwriteFaults: number;
   needdsyncFaults: number;
   fallbacks: number;
   sigbus: number;
+  /** Faults that reported VM_FAULT_MAJOR: PTE faults that allocated (the XArray PMD path never does). */
   majorFaults: number;
   writebackCalls: number;
   writebackEntries: number;

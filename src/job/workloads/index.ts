@@ -1,4 +1,5 @@
 // The workloads (an export list), and the built-in ones by name.
+import { PmemError } from '../../base/index.js';
 import { kvUpdate } from './kv-update.js';
 import { logAppend } from './log-append.js';
 import { pageRewrite } from './page-rewrite.js';
@@ -20,5 +21,6 @@ export function workloadByName(name: WorkloadName, size: WorkloadSize): Workload
     case 'page-rewrite': return pageRewrite(size);
     case 'sparse': return sparseUpdate(size);
     case 'truncate-after-store': return truncateAfterStore();
+    default: throw new PmemError('EINVAL', `unknown workload ${JSON.stringify(name)}; the workloads are: ${WORKLOAD_NAMES.join(', ')}`);
   }
 }
