@@ -106,7 +106,7 @@ describe.each(PROFILES)('kernel rules of the fs_dax trace (%s)', (kernel) => {
     expect(faultEvents(t.stop())).toEqual(['dax_pte_fault W+MKWRITE -', 'dax_pte_fault_done W+MKWRITE MAJOR|NOPAGE']);
   });
 
-  it('rule 3: a store to a PTE that writeback write-protected is W+MKWRITE without MAJOR (mm/memory.c wp_pfn_shared)', async () => {
+  it('rule 3: a store to a PTE that writeback write-protected is W+MKWRITE without MAJOR (mm/memory.c do_page_mkwrite, wp_pfn_shared)', async () => {
     const emu = await make(kernel);
     const f = emu.createFile('/f', { size: 2 * MiB });
     const m = emu.mmap(f, { address: COLOUR_OFF });

@@ -22,7 +22,7 @@ export function chargeFault(host: DaxHost, allocated: boolean, major = allocated
 /**
  * The fault flags as the fs_dax fault events print them, the start and the done event alike
  * (include/trace/events/fs_dax.h v6.1, v6.12: both take vmf->flags): 'R', 'W', or
- * 'W+MKWRITE' for a write that came through pfn_mkwrite.
+ * 'W+MKWRITE' for a write to a read-only PTE (page_mkwrite or pfn_mkwrite).
  */
 export function faultFlags(write: boolean, mkwrite: boolean): string {
   return write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R';

@@ -46,11 +46,12 @@ function insertDataEntry(host: DaxHost, file: DaxFile, index: number, order: num
 }
 
 /**
- * dax_iomap_pte_fault. A write to a present read-only PTE comes through pfn_mkwrite, which
- * adds FAULT_FLAG_MKWRITE (wp_pfn_shared, mm/memory.c v6.1, v6.12): so does a store to a
- * PTE of the zero page, since the zero page has no struct page for do_wp_page to reuse.
- * `mkwrite` (a read-only PTE of the file's storage) only decides the kind: 'mkwrite' for
- * such a PTE made writable in place, 'pte' when the fault maps a new page.
+ * dax_iomap_pte_fault. A write to a present read-only PTE of a shared mapping reaches the
+ * file system through page_mkwrite or pfn_mkwrite, and both add FAULT_FLAG_MKWRITE
+ * (do_page_mkwrite, wp_pfn_shared, mm/memory.c v6.1, v6.12). The zero page's PTE is one:
+ * it has no normal page, so do_wp_page sends a store there to wp_pfn_shared. `mkwrite` (a
+ * read-only PTE of the file's storage) only decides the kind: 'mkwrite' for such a PTE made
+ * writable in place, 'pte' when the fault maps a new page.
  */
 function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
   const file = m.file;

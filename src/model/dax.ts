@@ -691,8 +691,9 @@ export class ModelDax {
 
   /**
    * dax_iomap_pte_fault (§3.3). A write to a present read-only PTE, of storage or of the zero
-   * page, comes through pfn_mkwrite and prints W+MKWRITE (wp_pfn_shared, mm/memory.c); the
-   * fault reports MAJOR when it allocated or converted its block.
+   * page, comes through page_mkwrite or pfn_mkwrite and prints W+MKWRITE (do_page_mkwrite,
+   * wp_pfn_shared, mm/memory.c); the fault reports MAJOR when it allocated or converted its
+   * block.
    */
   private pteFault(m: ModelMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
     const f = m.file;
