@@ -5,6 +5,7 @@ import { runFlushCost } from '../src/job/flush-cost.js';
 import { planCells, runMatrix } from '../src/job/matrix.js';
 import { STRATEGY_NAMES } from '../src/job/strategies.js';
 import { parseTrace, traceWorkload } from '../src/job/workloads/index.js';
+import { formatCellTable } from '../src/report/table.js';
 import { expectCode } from './helpers.js';
 
 const base: CellSpec = { workload: 'log-append', strategy: 'msync', preset: 'optane-g1', kernel: 'linux-6.12', pageSize: 'pte', instruction: 'clwb', size: { ops: 100, opsPerSync: 1 }, seed: 1 };
@@ -59,6 +60,40 @@ describe('matrix cells', () => {
     expectCode(() => parseTrace('store 0 64\nstore -1 8\n'), 'EINVAL');
     expect(() => parseTrace('store 0 64\nflush 1 2\n')).toThrowError(/line 2/);
     expectCode(() => parseTrace('\n# nothing\n'), 'EINVAL');
+  });
+});
+
+describe('the truncate-after-store workload: the kernel loss told from a failure', () => {
+  const trunc: CellSpec = { ...base, workload: 'truncate-after-store', pageSize: 'pmd' };
+
+  it('msync with a PMD mapping loses the 256 bytes below the new size: not durable, reported as the kernel loss', async () => {
+    for (const strategy of ['msync', 'msync-dirty-lines'] as const) {
+      const r = await runCell({ ...trunc, strategy });
+      expect([r.ops, r.syncs, r.durable, r.kernelLoss], strategy).toEqual([1024, 1, false, true]);
+    }
+  });
+
+  it('the same workload keeps every byte with PTE entries, on linux-4.5, with the truncate-writeback fix, and with user flushes', async () => {
+    const cases: Partial<CellSpec>[] = [{ pageSize: 'pte' }, { kernel: 'linux-4.5' }, { fixes: ['truncate-writeback'] }, { strategy: 'user-flush' }, { strategy: 'eadr' }];
+    for (const c of cases) {
+      const r = await runCell({ ...trunc, ...c });
+      expect([r.durable, r.kernelLoss], JSON.stringify(c)).toEqual([true, false]);
+    }
+  });
+
+  it("the durability column says 'kernel loss' for that cell, 'yes' for a durable one", async () => {
+    const cells = [await runCell(trunc), await runCell({ ...trunc, pageSize: 'pte' })];
+    const rows = formatCellTable(cells, { columns: ['page', 'durable'] }).split('\n').slice(2).map((l) => l.trim());
+    expect(rows).toEqual(['pmd   kernel loss', 'pte   yes']);
+  });
+
+  it('a bad fix name in a cell is refused with EINVAL', async () => {
+    await expect(runCell({ ...trunc, fixes: ['nope' as never] })).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it('an unknown workload name is refused with EINVAL listing the workloads', async () => {
+    await expect(runCell({ ...trunc, workload: 'truncate-after-stor' as never })).rejects.toThrowError(/truncate-after-store/);
+    await expect(runCell({ ...trunc, workload: 'nope' as never })).rejects.toMatchObject({ code: 'EINVAL' });
   });
 });
 

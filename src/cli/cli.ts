@@ -34,7 +34,8 @@ commands:
                a pool file (emu.save): what it holds, whether it is whole, or a new one
 
 options (bench):
-  --workloads LIST    ${WORKLOAD_NAMES.join(', ')} (default: all)
+  --workloads LIST    ${WORKLOAD_NAMES.join(', ')}
+                      (default: all)
   --strategies LIST   ${STRATEGY_NAMES.join(', ')} (default: all)
   --presets LIST      ${PRESET_NAMES.join(', ')} (default: optane-g1)
   --kernels LIST      ${KERNEL_PROFILES.join(', ')} (default: linux-6.12,linux-4.5)

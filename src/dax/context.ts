@@ -4,6 +4,7 @@
  * the trace, and every mapping of a file (for unmapping and write-protecting).
  */
 import type { Core } from '../core/index.js';
+import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
 import type { TraceEvent } from './trace.js';
 
@@ -14,10 +15,12 @@ export interface DaxCounters {
   pmdFaults: number;
   zeroPteFaults: number;
   zeroPmdFaults: number;
+  /** Faults whose kind was 'mkwrite': a write-protected PTE or PMD of storage made writable. */
   mkwriteFaults: number;
   needdsyncFaults: number;
   fallbacks: number;
   sigbus: number;
+  /** Faults that reported VM_FAULT_MAJOR: PTE faults that allocated (the XArray PMD path never does). */
   majorFaults: number;
   writebackCalls: number;
   writebackEntries: number;
@@ -75,6 +78,8 @@ export interface DaxHost {
   /** The CPU kernel work runs on (the caller's). */
   readonly cpu: number;
   readonly rules: KernelRules;
+  /** The fixes switched on (src/dax/fixes.ts). */
+  readonly fixes: KernelFixes;
   /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
   readonly flushKind: number;
   /** Writeback flushes only the dirty lines of an entry (an ideal kernel), not all of them. */

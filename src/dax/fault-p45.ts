@@ -15,7 +15,7 @@
  */
 import type { DaxHost } from './context.js';
 import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from '../core/index.js';
-import { chargeFault, copyOnWrite, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultFlags, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
 import { FALLBACK, type FaultKind, type FaultPaths, type FaultingMapping } from './fault-paths.js';
 import type { PageEntry } from './page-table.js';
 import { PmemError } from '../base/index.js';
@@ -52,9 +52,10 @@ function radixEntry(host: DaxHost, m: FaultingMapping, index: number, pfn: numbe
 function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
   const file = m.file;
   const pgoff = m.pgoff + (vpage - m.vfirst);
-  host.trace({ name: 'dax_pte_fault', pgoff, flags: write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R', address: vpage * 4096 });
-  if (pgoff >= file.pages) faultSigbus(host, 'dax_pte_fault_done', pgoff, m);
-  if (write && !m.shared) return copyOnWrite(host, m, vpage, pgoff);
+  const flags = faultFlags(write, mkwrite);
+  host.trace({ name: 'dax_pte_fault', pgoff, flags, address: vpage * 4096 });
+  if (pgoff >= file.pages) faultSigbus(host, 'dax_pte_fault_done', pgoff, m, flags);
+  if (write && !m.shared) return copyOnWrite(host, m, vpage, pgoff, flags);
   const pte = m.pt.ptes.get(vpage);
   if (mkwrite && pte && !pte.zero) {
     // dax_pfn_mkwrite: tag the existing entry (or the PMD at the aligned index) DIRTY.
@@ -62,13 +63,13 @@ function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: bo
     pte.writable = true;
     chargeFault(host, false);
     host.counters.mkwriteFaults++;
-    host.trace({ name: 'dax_pte_fault_done', pgoff, result: 'NOPAGE' });
+    host.trace({ name: 'dax_pte_fault_done', pgoff, flags, result: 'NOPAGE' });
     return 'mkwrite';
   }
   const block = file.blocks.get(pgoff);
   if (!write && !block) {
     // dax_load_hole: a zero-filled page-cache page, mapped read-only; no DAX entry.
-    host.trace({ name: 'dax_load_hole', pgoff });
+    host.trace({ name: 'dax_load_hole', pgoff, flags });
     if (file.entryAt(pgoff) === 0) file.insertEntry(pgoff, holePageWord());
     return mapZeroPte(host, m, vpage, pgoff);
   }
@@ -81,7 +82,7 @@ function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: bo
   m.pt.ptes.set(vpage, { pfn, writable: write, zero: false });
   chargeFault(host, major);
   host.counters.pteFaults++;
-  host.trace({ name: 'dax_pte_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
+  host.trace({ name: 'dax_pte_fault_done', pgoff, flags, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
   return 'pte';
 }
 
@@ -94,15 +95,16 @@ function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: bo
   const file = m.file;
   const vslot = vpage - (vpage % PMD_NR);
   const pgoff = m.pgoff + (vslot - m.vfirst); // the pgoff of the aligned address
-  host.trace({ name: 'dax_pmd_fault', pgoff, flags: write ? 'W' : 'R', address: vpage * 4096 });
+  const flags = faultFlags(write, false);
+  host.trace({ name: 'dax_pmd_fault', pgoff, flags, address: vpage * 4096 });
   const fallback = (): typeof FALLBACK => {
     host.counters.fallbacks++;
-    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'FALLBACK' });
+    host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'FALLBACK' });
     return FALLBACK;
   };
   if (write && !m.shared) return fallback();
   if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return fallback();
-  if (pgoff >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m);
+  if (pgoff >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m, flags);
   if (pgoff + PMD_NR - 1 >= file.pages) return fallback();
   // v4.5 checks no colour; a misaligned file offset shows up as a block run that cannot
   // be one 2 MiB-aligned extent, which falls back below.
@@ -144,6 +146,6 @@ function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: bo
   chargeFault(host, major);
   if (present) host.counters.mkwriteFaults++;
   else host.counters.pmdFaults++;
-  host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
+  host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
   return present ? 'mkwrite' : 'pmd';
 }

@@ -10,6 +10,13 @@ import type { DaxHost } from './context.js';
 import type { DaxFile } from './file.js';
 import type { PageEntry, PageTable } from './page-table.js';
 
+/**
+ * What a fault did. 'pte' and 'pmd' map storage anew (over a zero page too); 'zero-pte' and
+ * 'zero-pmd' map the zero page for a hole; 'mkwrite' makes a present read-only entry of the
+ * file's storage writable in place, whichever way the kernel gets there (pfn_mkwrite for a
+ * PTE, printed W+MKWRITE; huge_fault for a PMD, printed W); 'needdsync' is a MAP_SYNC write
+ * that synced metadata first; 'none' found the page mapped already.
+ */
 export type FaultKind = 'pte' | 'pmd' | 'zero-pte' | 'zero-pmd' | 'mkwrite' | 'needdsync' | 'none';
 
 /** What m.fault() reports: the fault's outcome, and whether a PMD attempt fell back first. */

@@ -16,7 +16,7 @@ import {
   daxToPfn, daxUnlockedEntry,
 } from '../core/index.js';
 import { PmemError } from '../base/index.js';
-import { chargeFault, copyOnWrite, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultFlags, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
 import { FALLBACK, type FaultKind, type FaultPaths, type FaultingMapping } from './fault-paths.js';
 import type { DaxFile } from './file.js';
 import type { PageEntry } from './page-table.js';
@@ -24,10 +24,6 @@ import { vfsFsyncRange } from './writeback.js';
 
 /** The XArray era's fault paths. */
 export const XARRAY_FAULT_PATHS: FaultPaths = { era: 'xarray', pmdFault, pteFault };
-
-function flagsOf(write: boolean, mkwrite: boolean): string {
-  return write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R';
-}
 
 /** dax_insert_entry's dirty rule for this profile. */
 function dirtyRule(host: DaxHost, write: boolean, sync: boolean): boolean {
@@ -49,13 +45,21 @@ function insertDataEntry(host: DaxHost, file: DaxFile, index: number, order: num
   return wasZero;
 }
 
-/** dax_iomap_pte_fault. */
+/**
+ * dax_iomap_pte_fault. A write to a present read-only PTE of a shared mapping reaches the
+ * file system through page_mkwrite or pfn_mkwrite, and both add FAULT_FLAG_MKWRITE
+ * (do_page_mkwrite, wp_pfn_shared, mm/memory.c v6.1, v6.12). The zero page's PTE is one:
+ * it has no normal page, so do_wp_page sends a store there to wp_pfn_shared. `mkwrite` (a
+ * read-only PTE of the file's storage) only decides the kind: 'mkwrite' for such a PTE made
+ * writable in place, 'pte' when the fault maps a new page.
+ */
 function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
   const file = m.file;
   const core = host.core;
   const pgoff = m.pgoff + (vpage - m.vfirst);
-  host.trace({ name: 'dax_pte_fault', pgoff, flags: flagsOf(write, mkwrite), address: vpage * 4096 });
-  if (pgoff >= file.pages) faultSigbus(host, 'dax_pte_fault_done', pgoff, m);
+  const flags = faultFlags(write, write && m.pt.ptes.has(vpage));
+  host.trace({ name: 'dax_pte_fault', pgoff, flags, address: vpage * 4096 });
+  if (pgoff >= file.pages) faultSigbus(host, 'dax_pte_fault_done', pgoff, m, flags);
 
   // grab_mapping_entry(order 0): a ZERO or EMPTY PMD entry is downgraded; a DATA-PMD is kept.
   let entry = file.entryAt(pgoff);
@@ -68,7 +72,7 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   else file.replaceEntry(pgoff, daxLockedEntry(entry));
   if (write && !m.shared) {
     // Copy-on-write comes after grab_mapping_entry: the (EMPTY) entry it took stays.
-    const r = copyOnWrite(host, m, vpage, pgoff);
+    const r = copyOnWrite(host, m, vpage, pgoff, flags);
     file.replaceEntry(pgoff, daxUnlockedEntry(file.entryAt(pgoff)));
     return r;
   }
@@ -86,7 +90,7 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
 
   if (!write && (!block || block.unwritten)) {
     // dax_load_hole: a ZERO entry, the zero page mapped read-only.
-    host.trace({ name: 'dax_load_hole', pgoff });
+    host.trace({ name: 'dax_load_hole', pgoff, flags });
     const zero = daxMkEntry(0, DAX_ZERO_PAGE);
     if (entry === 0 || daxIsEmptyEntry(entry)) file.replaceEntry(pgoff, zero);
     else file.replaceEntry(pgoff, daxUnlockedEntry(entry));
@@ -103,37 +107,46 @@ function pteFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   chargeFault(host, major);
   if (sync) {
     host.counters.needdsyncFaults++;
-    host.trace({ name: 'dax_pte_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });
-    finishSyncFault(host, m, vpage, pgoff, 0, pfn);
+    host.trace({ name: 'dax_pte_fault_done', pgoff, flags, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });
+    finishSyncFault(host, m, vpage, pgoff, 0, pfn, flags);
     return 'needdsync';
   }
   m.pt.ptes.set(vpage, { pfn, writable: write, zero: false });
   if (mkwrite) host.counters.mkwriteFaults++;
   else host.counters.pteFaults++;
-  host.trace({ name: 'dax_pte_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
+  host.trace({ name: 'dax_pte_fault_done', pgoff, flags, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
   return mkwrite ? 'mkwrite' : 'pte';
 }
 
 /**
- * dax_finish_sync_fault: fdatasync the fault's range (the entry is not DIRTY yet, so it
- * costs no flush), then dax_insert_pfn_mkwrite: DIRTY, and the page mapped writable.
+ * dax_finish_sync_fault: fdatasync the fault's range (the entry is not DIRTY yet, so only
+ * what earlier faults left DIRTY there is flushed), then dax_insert_pfn_mkwrite: DIRTY, and
+ * the page mapped writable. Its events print the fault's flags (fs_dax.h: the PTE class).
  */
-function finishSyncFault(host: DaxHost, m: FaultingMapping, vpage: number, pgoff: number, order: number, pfn: number): void {
+function finishSyncFault(host: DaxHost, m: FaultingMapping, vpage: number, pgoff: number, order: number, pfn: number, flags: string): void {
   const first = pgoff - (pgoff % (1 << order));
   vfsFsyncRange(host, m.file, first, first + (1 << order) - 1);
   const entry = m.file.entryAt(pgoff);
   // Gone, or a PMD entry where a PTE was expected: NOPAGE, and the access faults again.
   if (entry === 0 || (order === 0 && daxIsPmdEntry(entry))) {
-    host.trace({ name: 'dax_insert_pfn_mkwrite_no_entry', pgoff });
+    host.trace({ name: 'dax_insert_pfn_mkwrite_no_entry', pgoff, flags });
     return;
   }
-  host.trace({ name: 'dax_insert_pfn_mkwrite', pgoff, result: 'NOPAGE' });
+  host.trace({ name: 'dax_insert_pfn_mkwrite', pgoff, flags, result: 'NOPAGE' });
   host.core.setMark(m.file.tree, pgoff, PAGECACHE_TAG_DIRTY);
   if (order === 0) m.pt.ptes.set(vpage, { pfn, writable: true, zero: false });
   else m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: true, zero: false });
 }
 
-/** dax_iomap_pmd_fault; FALLBACK sends the caller down the PTE path. */
+/**
+ * dax_iomap_pmd_fault; FALLBACK sends the caller down the PTE path. A write to a read-only
+ * huge PMD (write-protected by writeback, or the huge zero page) reaches it from
+ * wp_huge_pmd, which calls the VMA's huge_fault with vmf->flags as they are: FAULT_FLAG_WRITE
+ * and no FAULT_FLAG_MKWRITE (mm/memory.c v6.1, v6.12), so its events print 'W'. It still
+ * counts as 'mkwrite' when it makes the present PMD of the file's storage writable.
+ * Nothing here ORs in VM_FAULT_MAJOR, even when the 2 MiB was allocated (fs/dax.c v6.1,
+ * v6.12: only dax_iomap_pte_fault does).
+ */
 function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boolean, pmd: PageEntry | undefined): FaultKind | typeof FALLBACK {
   const present = pmd !== undefined;
   const file = m.file;
@@ -141,13 +154,14 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const pgoff = m.pgoff + (vpage - m.vfirst);
   const aligned = pgoff - (pgoff % PMD_NR);
   const vslot = vpage - (vpage % PMD_NR);
-  host.trace({ name: 'dax_pmd_fault', pgoff, flags: flagsOf(write, present), address: vpage * 4096 });
+  const flags = faultFlags(write, false);
+  host.trace({ name: 'dax_pmd_fault', pgoff, flags, address: vpage * 4096 });
   const fallback = (): typeof FALLBACK => {
     host.counters.fallbacks++;
-    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: 'FALLBACK' });
+    host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'FALLBACK' });
     return FALLBACK;
   };
-  if (aligned >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m);
+  if (aligned >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m, flags);
   // dax_fault_check_fallback: colour, COW write, VMA bounds, end of file.
   if (pgoff % PMD_NR !== vpage % PMD_NR) return fallback();
   if (write && !m.shared) return fallback();
@@ -183,31 +197,33 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
     if (dirtyRule(host, false, false)) core.setMark(file.tree, aligned, PAGECACHE_TAG_DIRTY);
     return mapZeroPmd(host, m, Math.floor(vpage / PMD_NR), pgoff);
   }
-  let major = false;
+  let allocated = false;
   if (holes) {
     if (!tryAllocateExtent(file, aligned)) {
       unlock();
       return fallback();
     }
-    major = true;
+    allocated = true;
   } else if (unwritten) {
-    major = file.convertUnwritten(aligned, PMD_NR);
+    allocated = file.convertUnwritten(aligned, PMD_NR);
   }
   const pfn = file.blocks.get(aligned)!.pfn;
   const sync = m.sync && write && file.hasUncommitted();
   const wasZero = insertDataEntry(host, file, aligned, PMD_ORDER, pfn, write, sync);
-  chargeFault(host, major);
+  chargeFault(host, allocated, false);
   if (sync) {
     host.counters.needdsyncFaults++;
-    host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NEEDDSYNC` });
-    finishSyncFault(host, m, vpage, pgoff, PMD_ORDER, pfn);
+    host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'NEEDDSYNC' });
+    finishSyncFault(host, m, vpage, pgoff, PMD_ORDER, pfn, flags);
     return 'needdsync';
   }
   m.pt.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: write, zero: false });
-  if (present) host.counters.mkwriteFaults++;
+  // A write over the huge zero page maps storage for the first time: a PMD fault, not a mkwrite.
+  const madeWritable = present && !wasZero;
+  if (madeWritable) host.counters.mkwriteFaults++;
   else host.counters.pmdFaults++;
-  host.trace({ name: 'dax_pmd_fault_done', pgoff, result: `${major ? 'MAJOR|' : ''}NOPAGE` });
-  return present && !wasZero ? 'mkwrite' : 'pmd';
+  host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'NOPAGE' });
+  return madeWritable ? 'mkwrite' : 'pmd';
 }
 
 /** Allocates a whole 2 MiB extent for file pages [aligned, aligned + 511]; false when none is free. */

@@ -162,12 +162,17 @@ export class FileMapping implements MappedRange, FaultingMapping {
     });
   }
 
-  /** Flushes the lines under [off, off + len) with `kind` (user-space flushing, MAP_SYNC style). */
+  /**
+   * Flushes the lines under [off, off + len) with `kind` (user-space flushing, MAP_SYNC
+   * style). A flush instruction translates its address as a load does, so a page that is not
+   * mapped (a truncate or hole punch unmapped it) is read-faulted in first; past the end of
+   * the file that fault is SIGBUS.
+   */
   flush(off: number, len: number, kind: 0 | 1 | 2): void {
     this.check('flush', off, len);
     this.eachPage(off, len, (vpage, from, n) => {
-      const e = this.pt.lookup(vpage);
-      if (e && !e.zero && !this.anon.has(vpage)) this.host.core.pmFlush(this.host.cpu, kind, e.pfn * PAGE + from, n);
+      const t = this.translate(vpage, false);
+      if (!t.zero && !t.anon) this.host.core.pmFlush(this.host.cpu, kind, t.media + from, n);
     });
   }
 

@@ -19,7 +19,7 @@ import {
   xaIsPointer,
 } from '../core/index.js';
 import { PmemError } from '../base/index.js';
-import { vfsFsyncRange, type WritebackReport } from './writeback.js';
+import { filemapWriteRange, vfsFsyncRange, type WritebackReport } from './writeback.js';
 
 export const PAGE_SIZE = 4096;
 const LINES_PER_PAGE = PAGE_SIZE / 64;
@@ -312,13 +312,25 @@ export class DaxFile implements AddressSpace {
 
   // ---- size, holes, sync --------------------------------------------------------------
 
-  /** ftruncate: shrinking deletes the entries past the new end (dirty or not), unmaps them and frees their blocks. */
+  /**
+   * ftruncate: shrinking deletes the entries past the new end (dirty or not), unmaps them
+   * and frees their blocks. An entry is deleted whole, so a dirty PMD entry straddling the
+   * new end goes unwritten and the stores below the new size that it covered are not made
+   * durable by a later fsync: truncate_inode_pages_range deletes DAX entries through
+   * dax_delete_mapping_entry, which never writes back (mm/truncate.c, fs/dax.c v6.1, v6.12).
+   * The fix 'truncate-writeback' first writes back the entry holding the new end of file,
+   * as xfs_setattr_size does (fs/xfs/xfs_iops.c v6.1).
+   */
   truncate(size: number): void {
     this.live('truncate');
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `truncate: size must be a non-negative integer, got ${size}`);
     const keep = Math.ceil(size / PAGE_SIZE);
-    // truncate_pagecache: private copies past the new end go too (even_cows).
-    if (keep < this.pages) this.release(keep, XA_MAX_INDEX, true);
+    if (keep < this.pages) {
+      const eof = Math.floor(size / PAGE_SIZE);
+      if (this.host.fixes.truncateWriteback) filemapWriteRange(this.host, this, eof, eof);
+      // truncate_pagecache: private copies past the new end go too (even_cows).
+      this.release(keep, XA_MAX_INDEX, true);
+    }
     this.bytes = size;
   }
 

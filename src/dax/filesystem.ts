@@ -15,6 +15,7 @@ import { XARRAY_FAULT_PATHS } from './fault-xarray.js';
 import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
 import { checkDaxInvariants } from './invariants.js';
+import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
 import type { Tracepoints } from './trace.js';
 import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js';
@@ -29,6 +30,8 @@ export interface DurableFile {
 /** How the file system's kernel writes back: the profile's rules and the flush it uses. */
 export interface DaxFsOptions {
   rules: KernelRules;
+  /** The fixes switched on (src/dax/fixes.ts). */
+  fixes: KernelFixes;
   /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
   flushKind: number;
   /** Flush only an entry's dirty lines (an ideal kernel), not all of them. */
@@ -56,6 +59,7 @@ export class DaxFileSystem {
         return machine.cpu;
       },
       rules: options.rules,
+      fixes: options.fixes,
       flushKind: options.flushKind,
       dirtyLinesOnly: options.dirtyLinesOnly,
       counters: this.counters,

@@ -1,7 +1,7 @@
 /**
  * Tracepoints named and shaped like the kernel's fs_dax events
  * (include/trace/events/fs_dax.h), emitted where fs/dax.c emits them, so that an emulated run
- * can be compared with a real kernel's trace line by line (../shared/ORACLE-EXAMPLE.md).
+ * can be compared with a real kernel's trace event by event: the same names, flags and results.
  */
 export type TraceName =
   | 'dax_pmd_fault' | 'dax_pmd_fault_done' | 'dax_pmd_load_hole' | 'dax_pmd_load_hole_fallback'
@@ -15,9 +15,16 @@ export interface TraceEvent {
   pglen?: number;
   start?: number;
   end?: number;
-  /** 'R', 'W' or 'W+MKWRITE', as the kernel prints the fault flags we model. */
+  /**
+   * 'R', 'W' or 'W+MKWRITE', as the kernel prints the fault flags we model: on the fault
+   * events and their _done events, and on the other events of the PTE class (dax_load_hole,
+   * dax_insert_pfn_mkwrite, dax_insert_pfn_mkwrite_no_entry), which all print vmf->flags.
+   */
   flags?: string;
-  /** 'NOPAGE', 'FALLBACK', 'NEEDDSYNC', 'SIGBUS', with 'MAJOR|' before when blocks were allocated or zeroed. */
+  /**
+   * 'NOPAGE', 'FALLBACK', 'NEEDDSYNC', 'SIGBUS', with 'MAJOR|' before when a PTE fault
+   * allocated or zeroed its block (the XArray era's PMD path never reports MAJOR).
+   */
   result?: string;
   /** The faulting virtual address, for fault events. */
   address?: number;

@@ -8,7 +8,7 @@
  * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
  */
 import type { AddressSpace, DaxHost } from './context.js';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from '../core/index.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from '../core/index.js';
 import { entryKey, type EntryKey, type WakeMode } from './wait-queue.js';
 
 /** What one writeback call did. */
@@ -123,53 +123,52 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
   const report = emptyReport();
   const { core } = host;
   const t0 = core.pmNow(host.cpu);
+  // "if (mapping_empty(mapping) ...) return 0;" comes before the tracepoint (fs/dax.c v6.1, v6.12).
+  if (file.nrpages === 0) return report;
   host.trace({ name: 'dax_writeback_range', pgoff: start, start, end });
-  let next = start;
-  if (file.nrpages > 0) {
-    core.tagTowrite(file.tree, start, end);
-    yield 'step';
-    // xas_for_each_marked: each step walks on from the last entry's node.
-    let found = core.findMarked(file.tree, start, end, PAGECACHE_TAG_TOWRITE);
-    for (; found; found = core.findNextMarked(file.tree, found.index, end, PAGECACHE_TAG_TOWRITE)) {
-      const { index, order } = found;
-      const count = 1 << order;
-      let word = found.word;
-      while (word !== 0 && daxIsLocked(word)) {
-        yield { sleep: entryKey(file.tree, index, word) };
-        word = file.entryAt(index);
-      }
-      if (word === 0) continue;
-      if (daxToPfn(word) !== daxToPfn(found.word) || !core.getMark(file.tree, index, PAGECACHE_TAG_TOWRITE)) {
-        // put_unlocked_entry: a wake this task got but does not use goes to the next sleeper.
-        yield { wake: entryKey(file.tree, index, word), mode: 'next' };
-        continue;
-      }
-      if (daxIsZeroEntry(word) || daxIsEmptyEntry(word)) {
-        // Only the 6.1 rule dirties these: the kernel then flushes the zero page itself.
-        writebackZero(host, file, index, count, report);
-        yield { wake: entryKey(file.tree, index, word), mode: 'next' };
-        continue;
-      }
-      // Lock the entry, clear TOWRITE, write-protect every mapping of its pages, flush.
-      core.store(file.tree, index, order, daxLockedEntry(word));
-      core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
-      for (const m of file.mappings) if (m.shared) m.writeProtectFile(index, count);
-      yield 'step';
-      const before = dirtyFlushes(host);
-      if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
-      else core.pmFlush(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
-      const dirty = dirtyFlushes(host) - before;
-      // After the flush the dirty mark can go: the mappings are write-protected, so new
-      // stores fault and wait for the entry lock (fs/dax.c).
-      core.store(file.tree, index, order, daxUnlockedEntry(word));
-      core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
-      host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
-      countEntry(report, count, dirty, host.dirtyLinesOnly);
-      yield { wake: entryKey(file.tree, index, word), mode: 'next' }; // dax_unlock_entry
-      yield 'step';
+  core.tagTowrite(file.tree, start, end);
+  yield 'step';
+  // xas_for_each_marked: each step walks on from the last entry's node.
+  let found = core.findMarked(file.tree, start, end, PAGECACHE_TAG_TOWRITE);
+  for (; found; found = core.findNextMarked(file.tree, found.index, end, PAGECACHE_TAG_TOWRITE)) {
+    const { index, order } = found;
+    const count = 1 << order;
+    let word = found.word;
+    while (word !== 0 && daxIsLocked(word)) {
+      yield { sleep: entryKey(file.tree, index, word) };
+      word = file.entryAt(index);
     }
-    next = core.lastStopIndex(); // where xas_find_marked left xa_index
+    if (word === 0) continue;
+    if (daxToPfn(word) !== daxToPfn(found.word) || !core.getMark(file.tree, index, PAGECACHE_TAG_TOWRITE)) {
+      // put_unlocked_entry: a wake this task got but does not use goes to the next sleeper.
+      yield { wake: entryKey(file.tree, index, word), mode: 'next' };
+      continue;
+    }
+    if (daxIsZeroEntry(word) || daxIsEmptyEntry(word)) {
+      // Only the 6.1 rule dirties these: the kernel then flushes the zero page itself.
+      writebackZero(host, file, index, count, report);
+      yield { wake: entryKey(file.tree, index, word), mode: 'next' };
+      continue;
+    }
+    // Lock the entry, clear TOWRITE, write-protect every mapping of its pages, flush.
+    core.store(file.tree, index, order, daxLockedEntry(word));
+    core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
+    for (const m of file.mappings) if (m.shared) m.writeProtectFile(index, count);
+    yield 'step';
+    const before = dirtyFlushes(host);
+    if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
+    else core.pmFlush(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
+    const dirty = dirtyFlushes(host) - before;
+    // After the flush the dirty mark can go: the mappings are write-protected, so new
+    // stores fault and wait for the entry lock (fs/dax.c).
+    core.store(file.tree, index, order, daxUnlockedEntry(word));
+    core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+    host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
+    countEntry(report, count, dirty, host.dirtyLinesOnly);
+    yield { wake: entryKey(file.tree, index, word), mode: 'next' }; // dax_unlock_entry
+    yield 'step';
   }
+  const next = core.lastStopIndex(); // where xas_find_marked left xa_index
   host.trace({ name: 'dax_writeback_range_done', pgoff: next, start: next, end });
   report.ns = core.pmNow(host.cpu) - t0;
   host.counters.writebackEntries += report.entries;
@@ -197,6 +196,23 @@ function writebackZero(host: DaxHost, file: AddressSpace, index: number, pages: 
 }
 
 /**
+ * Whether any entry of the file carries `mark`: mapping_tagged, which reads the summary
+ * bit at the top of the tree.
+ */
+function mappingTagged(host: DaxHost, file: AddressSpace, mark: number): boolean {
+  return host.core.findMarked(file.tree, 0, XA_MAX_INDEX, mark) !== null;
+}
+
+/**
+ * filemap_fdatawrite_range over file pages [start, end] in the XArray era: the DAX entries
+ * written back, no metadata commit and no fence (a caller that needs durability fences
+ * later). Nothing at all when no entry is DIRTY (filemap_fdatawrite_wbc, below).
+ */
+export function filemapWriteRange(host: DaxHost, file: AddressSpace, start: number, end: number): WritebackReport {
+  return mappingTagged(host, file, PAGECACHE_TAG_DIRTY) ? daxWritebackRange(host, file, start, end) : emptyReport();
+}
+
+/**
  * vfs_fsync_range(file, start, end, datasync): commits the allocations of the range (the
  * metadata fdatasync must write), writes the DAX entries back, and counts the filesystem's
  * one device-flush fence.
@@ -216,7 +232,10 @@ export function* vfsFsyncSteps(host: DaxHost, file: AddressSpace, start: number,
     early.ns = host.core.pmNow(host.cpu) - t0;
     return early;
   }
-  const report = yield* daxWritebackSteps(host, file, start, end);
+  // filemap_fdatawrite_wbc returns before ->writepages when nothing in the mapping is tagged
+  // DIRTY (mm/filemap.c v6.1, v6.12; the check came with c3aab9a0bd91 in v5.4): a clean
+  // file gets no dax_writeback_range at all. The filesystem's device flush still comes.
+  const report = mappingTagged(host, file, PAGECACHE_TAG_DIRTY) ? yield* daxWritebackSteps(host, file, start, end) : emptyReport();
   host.core.pmFence(host.cpu, false);
   report.fences++;
   host.counters.writebackFences++;

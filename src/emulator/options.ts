@@ -5,7 +5,7 @@
 import { PmemError } from '../base/index.js';
 import type { CoreOptions, WasmBuild } from '../core/index.js';
 import { resolveCostModel, type CostModel, type CostModelInput, type Persistence, type PresetName } from '../hw/index.js';
-import { kernelRules, type KernelProfile } from '../dax/index.js';
+import { kernelRules, resolveFixes, type FixName, type KernelProfile } from '../dax/index.js';
 
 const MiB = 1 << 20;
 /** Capacity and every region of the media are counted in 2 MiB extents. */
@@ -47,6 +47,11 @@ export interface EmulatorOptions {
    * 'dirty-lines': an ideal kernel that flushes only the entry's dirty lines (a lower bound).
    */
   writeback?: 'kernel' | 'dirty-lines';
+  /**
+   * Kernel behaviours changed on purpose, by name (src/dax/fixes.ts): 'truncate-writeback'.
+   * Default none. An unknown name, or a fix that makes no sense on the profile, is EINVAL.
+   */
+  fixes?: readonly FixName[];
 }
 
 /** The options an emulator was made with, all filled in. */
@@ -60,6 +65,7 @@ export interface ResolvedOptions {
   kernel: KernelProfile;
   flush: 'clwb' | 'clflushopt' | 'clflush';
   writeback: 'kernel' | 'dirty-lines';
+  fixes: FixName[];
 }
 
 /** Checks every option and fills in the defaults; EINVAL names the first bad one. */
@@ -84,7 +90,8 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (!FLUSH_KINDS.includes(flush)) throw new PmemError('EINVAL', `flush must be one of ${FLUSH_KINDS.join(', ')}, got ${String(flush)}`);
   const writeback = options.writeback ?? 'kernel';
   if (writeback !== 'kernel' && writeback !== 'dirty-lines') throw new PmemError('EINVAL', `writeback must be 'kernel' or 'dirty-lines', got ${String(writeback)}`);
-  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback };
+  const fixes = resolveFixes(kernel, options.fixes ?? []).names;
+  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback, fixes };
 }
 
 /**

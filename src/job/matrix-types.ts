@@ -32,6 +32,12 @@ export interface CellResult {
   writeAmplification: number;
   /** A guaranteed crash image at every checked sync point held every acknowledged write. */
   durable: boolean;
+  /**
+   * Not durable, but every byte lost is one the kernel itself loses: a truncate deleted a
+   * dirty PMD entry straddling the new size before any writeback (README, "DAX files and
+   * mappings"). The durability column shows "kernel loss". Absent in older results.
+   */
+  kernelLoss?: boolean;
   /** How many sync points the durability check looked at. */
   durabilityChecks: number;
 }

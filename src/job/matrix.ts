@@ -28,8 +28,8 @@ export interface MatrixOptions {
   threads: number;
 }
 
-/** Sync points per store of each workload (page rewrites sync every page). */
-const OPS_PER_SYNC: Record<WorkloadName, number> = { 'log-append': 1, 'kv-update': 8, 'page-rewrite': 1, sparse: 8 };
+/** Sync points per store of each workload (page rewrites sync every page; truncate-after-store has its own fixed sequence). */
+const OPS_PER_SYNC: Record<WorkloadName, number> = { 'log-append': 1, 'kv-update': 8, 'page-rewrite': 1, sparse: 8, 'truncate-after-store': 1024 };
 
 /** The cells to run, in report order; MAP_SYNC strategies are left out on linux-4.5. */
 export function planCells(o: MatrixOptions): CellSpec[] {

@@ -32,10 +32,12 @@ export interface StrategySetup {
   mapSync: boolean;
 }
 
-/** Carries a workload's stores and sync points out. */
+/** Carries a workload's stores, sync points and truncates out. */
 export interface StrategyRun {
   store(offset: number, bytes: Uint8Array): void;
   sync(): void;
+  /** ftruncate of the mapped file; an application flushing itself forgets what lies past the new end. */
+  truncate(size: number): void;
 }
 
 /** Whether the strategy can run on this kernel profile. */
@@ -60,6 +62,11 @@ export function startStrategy(strategy: StrategyName, emu: Emulator, m: FileMapp
     if (last && offset >= last[0] && offset <= last[1]) last[1] = Math.max(last[1], offset + length);
     else ranges.push([offset, offset + length]);
   };
+  const truncate = (size: number): void => {
+    m.file.truncate(size);
+    const kept = ranges.filter(([a]) => a < size).map(([a, b]): [number, number] => [a, Math.min(b, size)]);
+    ranges.splice(0, ranges.length, ...kept);
+  };
   const kind = FLUSH_KIND[instruction];
   const fence = (): void => {
     if (instruction !== 'clflush') emu.sfence();
@@ -74,6 +81,7 @@ export function startStrategy(strategy: StrategyName, emu: Emulator, m: FileMapp
         sync: () => {
           m.msync(0, m.length, { sync: true });
         },
+        truncate,
       };
     case 'user-flush':
       return {
@@ -86,6 +94,7 @@ export function startStrategy(strategy: StrategyName, emu: Emulator, m: FileMapp
           ranges.length = 0;
           fence();
         },
+        truncate,
       };
     case 'user-ntstore':
       return {
@@ -102,11 +111,13 @@ export function startStrategy(strategy: StrategyName, emu: Emulator, m: FileMapp
           ranges.length = 0;
           emu.sfence(); // non-temporal stores need the fence whatever the flush instruction
         },
+        truncate,
       };
     case 'eadr':
       return {
         store: (offset, bytes) => m.store(offset, bytes),
         sync: () => emu.sfence(),
+        truncate,
       };
   }
 }

@@ -19,6 +19,11 @@
  *   faults       §3.1 (P45 __dax_fault, dax_pfn_mkwrite, __dax_pmd_fault, dax_radix_entry),
  *                §3.3 (PMOD dax_iomap_pte_fault, grab_mapping_entry, dax_insert_entry),
  *                §3.4 (dax_iomap_pmd_fault and its fallback list), §3.6 (MAP_SYNC).
+ *   tracepoints  the fs_dax events, named, flagged and resulted as the kernel prints them
+ *                and emitted where the emulator emits them (drainTrace): done events carry
+ *                the fault flags; only the XArray PTE path reports MAJOR; a write to a
+ *                read-only huge PMD prints W, a store to a read-only PTE (zero page
+ *                included) W+MKWRITE; no writeback events when nothing is DIRTY.
  *   writeback    §2.4 (tag_pages_for_writeback), §4.1 (msync, fsync, sync), §4.2 (P45),
  *                §4.4 (PMOD), §4.5 (lines: 64 per PTE entry, 32768 per PMD entry; fences:
  *                P45 one wmb_pmem per call past the early return, PMOD one per
@@ -46,7 +51,7 @@
  * fixed there (commit 685e84b).
  */
 import { PmemError } from '../base/index.js';
-import type { KernelProfile } from '../dax/index.js';
+import type { FixName, KernelProfile } from '../dax/index.js';
 
 export const PAGE_SIZE = 4096;
 export const PMD_NR = 512;
@@ -122,6 +127,25 @@ interface Pte {
 
 const FALLBACK = Symbol('fallback');
 type PmdOutcome = FaultKind | typeof FALLBACK;
+
+/**
+ * An fs_dax tracepoint as the model emits it: the emulator's TraceEvent without the
+ * faulting address. The model does not walk a tree, so where dax_writeback_range_done says
+ * the walk stopped it cannot know: its pgoff there is the range's end.
+ */
+export interface ModelTraceEvent {
+  name: string;
+  pgoff: number;
+  flags?: string;
+  result?: string;
+  pglen?: number;
+  start?: number;
+  end?: number;
+}
+
+/** The fault flags the fs_dax fault events print, start and done alike: R, W, or W+MKWRITE through pfn_mkwrite. */
+const flagsOf = (write: boolean, mkwrite: boolean): string => (write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R');
+const majorIf = (major: boolean, result: string): string => (major ? `MAJOR|${result}` : result);
 
 const align = (index: number): number => index - (index % PMD_NR);
 const emptyReport = (): ModelReport => ({ entries: 0, pteEntries: 0, pmdEntries: 0, lines: 0, fences: 0 });
@@ -264,6 +288,8 @@ export class ModelMapping {
 export interface ModelOptions {
   kernel: KernelProfile;
   capacityPages: number;
+  /** Kernel fixes switched on (src/dax/fixes.ts); the model does not re-check them. */
+  fixes?: readonly FixName[];
 }
 
 // ---- the model ----------------------------------------------------------------------
@@ -271,18 +297,37 @@ export interface ModelOptions {
 export class ModelDax {
   readonly kernel: KernelProfile;
   readonly p45: boolean;
+  /** The fix 'truncate-writeback': truncate writes back the entry holding the new end first. */
+  readonly truncateWriteback: boolean;
   readonly media: ModelMedia;
   readonly counters: ModelCounters = { writebackEntries: 0, writebackLines: 0, writebackFences: 0 };
   private readonly files = new Map<string, ModelFile>();
+  private readonly events: ModelTraceEvent[] = [];
   /** The next free 2 MiB virtual slot for a mapping. */
   private nextSlot = 1;
 
   constructor(options: ModelOptions) {
     this.kernel = options.kernel;
     this.p45 = options.kernel === 'linux-4.5';
+    this.truncateWriteback = options.fixes?.includes('truncate-writeback') ?? false;
     this.media = new ModelMedia(options.capacityPages * PAGE_SIZE);
   }
 
+
+  /** The tracepoints emitted since the last call, in order. */
+  drainTrace(): ModelTraceEvent[] {
+    return this.events.splice(0);
+  }
+
+  private emit(event: ModelTraceEvent): void {
+    this.events.push(event);
+  }
+
+  /** Emits a fault's _done event with SIGBUS and throws it. */
+  private sigbus(name: 'dax_pte_fault_done' | 'dax_pmd_fault_done', pgoff: number, flags: string, f: ModelFile): never {
+    this.emit({ name, pgoff, flags, result: 'SIGBUS' });
+    throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${f.path}`);
+  }
 
   open(path: string): ModelFile {
     const f = this.files.get(path);
@@ -644,22 +689,31 @@ export class ModelDax {
     return { entry, inserted: true };
   }
 
-  /** dax_iomap_pte_fault (§3.3). */
+  /**
+   * dax_iomap_pte_fault (§3.3). A write to a present read-only PTE, of storage or of the zero
+   * page, comes through page_mkwrite or pfn_mkwrite and prints W+MKWRITE (do_page_mkwrite,
+   * wp_pfn_shared, mm/memory.c); the fault reports MAJOR when it allocated or converted its
+   * block.
+   */
   private pteFault(m: ModelMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
     const f = m.file;
     const pgoff = m.pgoff + (vpage - m.vfirst);
-    if (pgoff >= f.pages) throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${f.path}`);
+    const flags = flagsOf(write, write && m.ptes.has(vpage));
+    this.emit({ name: 'dax_pte_fault', pgoff, flags });
+    if (pgoff >= f.pages) this.sigbus('dax_pte_fault_done', pgoff, flags, f);
     const cow = write && !m.shared;
     const { entry, inserted } = this.grabPte(f, pgoff);
     if (cow) {
       // DONE_COW: the entry grabbed (maybe a new EMPTY one) is unlocked and stays.
       this.cowPage(m, vpage, pgoff);
+      this.emit({ name: 'dax_pte_fault_done', pgoff, flags, result: 'NOPAGE' });
       return 'pte';
     }
     // iomap_begin: a write allocates the hole or converts the unwritten block.
+    let major = false;
     if (write) {
       try {
-        if (!this.allocate(f, pgoff, 1, false)) this.convertUnwritten(f, pgoff, 1);
+        major = this.allocate(f, pgoff, 1, false) || this.convertUnwritten(f, pgoff, 1);
       } catch (err) {
         // SPEC-SILENT (ENOSPC): as the emulator, the fault fails and the new EMPTY entry goes.
         if (inserted) this.deleteEntry(f, pgoff, null);
@@ -672,6 +726,8 @@ export class ModelDax {
       if (entry.kind === 'empty' || entry.kind === 'zero') entry.kind = 'zero';
       if (this.dirtyRule(false, false)) entry.dirty = true;
       m.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
+      this.emit({ name: 'dax_load_hole', pgoff, flags });
+      this.emit({ name: 'dax_pte_fault_done', pgoff, flags, result: 'NOPAGE' });
       return 'zero-pte';
     }
     // A DATA-PMD entry covering the page is kept: "PTE writes will simply dirty the entire PMD entry".
@@ -686,10 +742,12 @@ export class ModelDax {
     }
     if (this.dirtyRule(write, sync)) entry.dirty = true;
     if (sync) {
-      this.finishSyncFault(m, vpage, pgoff, 0, pfn);
+      this.emit({ name: 'dax_pte_fault_done', pgoff, flags, result: majorIf(major, 'NEEDDSYNC') });
+      this.finishSyncFault(m, vpage, pgoff, 0, pfn, flags);
       return 'needdsync';
     }
     m.ptes.set(vpage, { pfn, writable: write, zero: false });
+    this.emit({ name: 'dax_pte_fault_done', pgoff, flags, result: majorIf(major, 'NOPAGE') });
     return mkwrite ? 'mkwrite' : 'pte';
   }
 
@@ -698,42 +756,57 @@ export class ModelDax {
    * DIRTY yet), then dax_insert_pfn_mkwrite: NOPAGE if the entry is gone or is a PMD entry
    * where a PTE was asked for; otherwise DIRTY and a writable PTE or PMD.
    */
-  private finishSyncFault(m: ModelMapping, vpage: number, pgoff: number, order: 0 | 9, pfn: number): void {
+  private finishSyncFault(m: ModelMapping, vpage: number, pgoff: number, order: 0 | 9, pfn: number, flags: string): void {
     const first = order ? align(pgoff) : pgoff;
     this.vfsFsyncRange(m.file, first, first + (1 << order) - 1);
     const e = this.covering(m.file, pgoff);
-    if (!e) return;
-    if (order === 0 && e.order === 9) return;
+    if (!e || (order === 0 && e.order === 9)) {
+      this.emit({ name: 'dax_insert_pfn_mkwrite_no_entry', pgoff, flags });
+      return;
+    }
+    this.emit({ name: 'dax_insert_pfn_mkwrite', pgoff, flags, result: 'NOPAGE' });
     e.dirty = true;
     if (order === 0) m.ptes.set(vpage, { pfn, writable: true, zero: false });
     else m.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: true, zero: false });
   }
 
-  /** dax_iomap_pmd_fault (§3.4); FALLBACK sends the caller down the PTE path. */
+  /**
+   * dax_iomap_pmd_fault (§3.4); FALLBACK sends the caller down the PTE path. A write to a
+   * read-only huge PMD comes from wp_huge_pmd with the write flag only (mm/memory.c): W. The
+   * PMD path never reports MAJOR (fs/dax.c: only the PTE path ORs it in).
+   */
   private pmdFault(m: ModelMapping, vpage: number, write: boolean, present: boolean): PmdOutcome {
     const f = m.file;
     const pgoff = m.pgoff + (vpage - m.vfirst);
     const aligned = align(pgoff);
     const vslot = align(vpage);
-    if (aligned >= f.pages) throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${f.path}`);
+    const flags = flagsOf(write, false);
+    this.emit({ name: 'dax_pmd_fault', pgoff, flags });
+    const fallback = (): typeof FALLBACK => {
+      this.emit({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'FALLBACK' });
+      return FALLBACK;
+    };
+    if (aligned >= f.pages) this.sigbus('dax_pmd_fault_done', pgoff, flags, f);
     // dax_fault_check_fallback: colour, COW write, VMA bounds, end of file.
-    if (pgoff % PMD_NR !== vpage % PMD_NR) return FALLBACK;
-    if (write && !m.shared) return FALLBACK;
-    if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return FALLBACK;
-    if (aligned + PMD_NR - 1 >= f.pages) return FALLBACK;
+    if (pgoff % PMD_NR !== vpage % PMD_NR) return fallback();
+    if (write && !m.shared) return fallback();
+    if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return fallback();
+    if (aligned + PMD_NR - 1 >= f.pages) return fallback();
     // grab_mapping_entry(order 9): a PTE entry in the range is a conflict.
     const found = this.entriesIn(f, aligned, aligned + PMD_NR - 1);
-    if (found.some(([, e]) => e.order === 0)) return FALLBACK;
+    if (found.some(([, e]) => e.order === 0)) return fallback();
     let entry = found[0]?.[1];
     if (!entry) f.tree.set(aligned, (entry = this.newEntry('empty', 9)));
     // iomap_begin over the 2 MiB; a shorter mapping falls back and leaves the EMPTY-PMD entry.
     const map = this.iomap2M(f, aligned);
-    if (map === 'short') return FALLBACK;
+    if (map === 'short') return fallback();
     if (!write && (map === 'hole' || map === 'unwritten')) {
       // dax_pmd_load_hole: a ZERO-PMD entry, the huge zero page read-only.
       if (entry.kind === 'empty' || entry.kind === 'zero') entry.kind = 'zero';
       if (this.dirtyRule(false, false)) entry.dirty = true;
       m.pmds.set(Math.floor(vpage / PMD_NR), { pfn: 0, writable: false, zero: true });
+      this.emit({ name: 'dax_pmd_load_hole', pgoff });
+      this.emit({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'NOPAGE' });
       return 'zero-pmd';
     }
     if (map === 'hole') {
@@ -741,7 +814,7 @@ export class ModelDax {
       try {
         this.allocate(f, aligned, PMD_NR, true);
       } catch (err) {
-        if (err instanceof PmemError && err.code === 'ENOSPC') return FALLBACK;
+        if (err instanceof PmemError && err.code === 'ENOSPC') return fallback();
         throw err;
       }
     } else if (map === 'unwritten') {
@@ -757,10 +830,12 @@ export class ModelDax {
     }
     if (this.dirtyRule(write, sync)) entry.dirty = true;
     if (sync) {
-      this.finishSyncFault(m, vpage, pgoff, 9, pfn);
+      this.emit({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'NEEDDSYNC' });
+      this.finishSyncFault(m, vpage, pgoff, 9, pfn, flags);
       return 'needdsync';
     }
     m.pmds.set(Math.floor(vpage / PMD_NR), { pfn, writable: write, zero: false });
+    this.emit({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'NOPAGE' });
     return present && !wasZero ? 'mkwrite' : 'pmd';
   }
 
@@ -797,15 +872,20 @@ export class ModelDax {
   private pteFaultP45(m: ModelMapping, vpage: number, write: boolean, mkwrite: boolean): FaultKind {
     const f = m.file;
     const pgoff = m.pgoff + (vpage - m.vfirst);
-    if (pgoff >= f.pages) throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${f.path}`);
+    const flags = flagsOf(write, mkwrite);
+    this.emit({ name: 'dax_pte_fault', pgoff, flags });
+    if (pgoff >= f.pages) this.sigbus('dax_pte_fault_done', pgoff, flags, f);
+    const done = (result: string): void => this.emit({ name: 'dax_pte_fault_done', pgoff, flags, result });
     if (write && !m.shared) {
       this.cowPage(m, vpage, pgoff);
+      done('NOPAGE');
       return 'pte';
     }
     if (mkwrite) {
       // dax_pfn_mkwrite: dax_radix_entry(NO_SECTOR, dirty); the PTE is made writable whatever it found.
       this.radixEntry(f, pgoff, null, false, true);
       m.ptes.get(vpage)!.writable = true;
+      done('NOPAGE');
       return 'mkwrite';
     }
     const block = f.blocks.get(pgoff);
@@ -813,16 +893,19 @@ export class ModelDax {
       // dax_load_hole: a zero-filled page-cache page (no DAX entry), mapped read-only.
       if (!this.slot(f, pgoff)) f.tree.set(pgoff, this.newEntry('holepage', 0));
       m.ptes.set(vpage, { pfn: 0, writable: false, zero: true });
+      this.emit({ name: 'dax_load_hole', pgoff, flags });
+      done('NOPAGE');
       return 'zero-pte';
     }
     // A write over a hole page: unmap it and delete it from the page cache; no shadow is left.
     if (this.slot(f, pgoff)?.kind === 'holepage') this.deleteEntry(f, pgoff, { first: pgoff, count: 1, evenCows: false });
     // get_block(create) for a write; an unwritten block is mapped and zeroed (clear_pmem).
-    if (write) this.allocate(f, pgoff, 1, false);
-    this.convertUnwritten(f, pgoff, 1);
+    const allocated = write && this.allocate(f, pgoff, 1, false);
+    const converted = this.convertUnwritten(f, pgoff, 1);
     const pfn = f.blocks.get(pgoff)!.pfn;
     this.radixEntry(f, pgoff, pfn, false, write);
     m.ptes.set(vpage, { pfn, writable: write, zero: false });
+    done(majorIf(allocated || converted, 'NOPAGE'));
     return 'pte';
   }
 
@@ -831,26 +914,36 @@ export class ModelDax {
     const f = m.file;
     const vslot = align(vpage);
     const pgoff = m.pgoff + (vslot - m.vfirst); // the file page of the aligned address
-    if (write && !m.shared) return FALLBACK;
-    if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return FALLBACK;
-    if (pgoff >= f.pages) throw new PmemError('SIGBUS', `page ${pgoff} is beyond the end of ${f.path}`);
-    if (pgoff + PMD_NR - 1 >= f.pages) return FALLBACK;
+    const flags = flagsOf(write, false);
+    this.emit({ name: 'dax_pmd_fault', pgoff, flags });
+    const done = (result: string): void => this.emit({ name: 'dax_pmd_fault_done', pgoff, flags, result });
+    const fallback = (): typeof FALLBACK => {
+      done('FALLBACK');
+      return FALLBACK;
+    };
+    if (write && !m.shared) return fallback();
+    if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return fallback();
+    if (pgoff >= f.pages) this.sigbus('dax_pmd_fault_done', pgoff, flags, f);
+    if (pgoff + PMD_NR - 1 >= f.pages) return fallback();
     // SPEC-SILENT: v4.5 checks no colour; as the emulator, an unaligned file offset cannot be
     // one aligned extent of the file, so it falls back.
-    if (pgoff % PMD_NR !== 0) return FALLBACK;
+    if (pgoff % PMD_NR !== 0) return fallback();
     const map = this.iomap2M(f, pgoff);
-    if (map === 'short') return FALLBACK;
+    if (map === 'short') return fallback();
     const slot = Math.floor(vpage / PMD_NR);
     if (map === 'hole' && !write) {
       // The huge zero page, and no radix entry at all.
       m.pmds.set(slot, { pfn: 0, writable: false, zero: true });
+      this.emit({ name: 'dax_pmd_load_hole', pgoff });
+      done('NOPAGE');
       return 'zero-pmd';
     }
+    let major = true;
     if (map === 'hole') {
       try {
         this.allocate(f, pgoff, PMD_NR, true);
       } catch (err) {
-        if (err instanceof PmemError && err.code === 'ENOSPC') return FALLBACK;
+        if (err instanceof PmemError && err.code === 'ENOSPC') return fallback();
         throw err;
       }
       // truncate_pagecache_range over the 2 MiB (§3.1 step 6): hole pages and DAX PTE entries
@@ -860,11 +953,12 @@ export class ModelDax {
       }
       this.unmap(f, pgoff, PMD_NR, false);
     } else {
-      this.convertUnwritten(f, pgoff, PMD_NR); // clear_pmem of new or unwritten blocks
+      major = this.convertUnwritten(f, pgoff, PMD_NR); // clear_pmem of new or unwritten blocks
     }
     const pfn = f.blocks.get(pgoff)!.pfn;
     if (write) this.radixEntry(f, pgoff, pfn, true, true); // only writes insert PMD entries, always dirty
     m.pmds.set(slot, { pfn, writable: write, zero: false });
+    done(majorIf(major, 'NOPAGE')); // v4.5's __dax_pmd_fault did report MAJOR
     return present ? 'mkwrite' : 'pmd';
   }
 
@@ -889,13 +983,15 @@ export class ModelDax {
   }
 
   /**
-   * §4.4: nothing if the mapping is empty; TOWRITE |= DIRTY over the range; then each
-   * TOWRITE entry in ascending order: clear TOWRITE, write-protect its whole index range in
-   * every shared mapping, flush it whole, clear DIRTY.
+   * §4.4: nothing unless some entry of the file is DIRTY (filemap_fdatawrite_wbc returns
+   * before ->writepages otherwise, mm/filemap.c from v5.4 on); TOWRITE |= DIRTY over the
+   * range; then each TOWRITE entry in ascending order: clear TOWRITE, write-protect its whole
+   * index range in every shared mapping, flush it whole, clear DIRTY.
    */
   private writebackPmod(f: ModelFile, start: number, end: number): ModelReport {
     const r = emptyReport();
-    if (f.tree.size === 0) return r;
+    if (![...f.tree.values()].some((e) => e.dirty)) return r;
+    this.emit({ name: 'dax_writeback_range', pgoff: start, start, end });
     for (const [, e] of this.entriesIn(f, start, end)) if (e.dirty) e.towrite = true;
     for (const [key, e] of this.entriesIn(f, start, end)) {
       if (!e.towrite) continue;
@@ -903,7 +999,9 @@ export class ModelDax {
       this.writeProtect(f, key, 1 << e.order);
       this.countEntry(r, e);
       e.dirty = false;
+      this.emit({ name: 'dax_writeback_one', pgoff: key, pglen: 1 << e.order });
     }
+    this.emit({ name: 'dax_writeback_range_done', pgoff: end, end });
     return r;
   }
 
@@ -916,14 +1014,17 @@ export class ModelDax {
   private writebackP45(f: ModelFile, start: number, end: number): ModelReport {
     const r = emptyReport();
     if (this.nrexceptional(f.path) === 0) return r;
+    this.emit({ name: 'dax_writeback_range', pgoff: start, start, end });
     const atAligned = this.slot(f, align(start));
     const from = atAligned && atAligned.kind === 'data' && atAligned.order === 9 ? align(start) : start;
     for (const [, e] of this.entriesIn(f, from, end)) if (e.dirty) e.towrite = true;
-    for (const [, e] of this.entriesIn(f, from, end)) {
+    for (const [key, e] of this.entriesIn(f, from, end)) {
       if (!e.towrite) continue;
       e.towrite = false;
       this.countEntry(r, e);
+      this.emit({ name: 'dax_writeback_one', pgoff: key, pglen: 1 << e.order });
     }
+    this.emit({ name: 'dax_writeback_range_done', pgoff: end, end });
     r.fences = 1;
     return r;
   }
@@ -1009,12 +1110,25 @@ export class ModelDax {
     }
   }
 
-  /** ftruncate: shrinking deletes the entries past the new end (S11); growing changes no entry. */
+  /**
+   * ftruncate: shrinking deletes the entries past the new end (S11), whole and unwritten, a
+   * dirty PMD entry straddling the new end included; growing changes no entry. With the fix
+   * 'truncate-writeback' the entry holding the new end is written back first
+   * (filemap_write_and_wait_range(newsize, newsize): no metadata commit, no fence).
+   */
   truncate(path: string, size: number): void {
     const f = this.open(path);
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', 'truncate: bad size');
     const keep = Math.ceil(size / PAGE_SIZE);
-    if (keep < f.pages) this.release(f, keep, MAX_INDEX, true); // truncate_pagecache: even_cows
+    if (keep < f.pages) {
+      if (this.truncateWriteback) {
+        const eof = Math.floor(size / PAGE_SIZE);
+        const r = this.writebackPmod(f, eof, eof);
+        this.counters.writebackEntries += r.entries;
+        this.counters.writebackLines += r.lines;
+      }
+      this.release(f, keep, MAX_INDEX, true); // truncate_pagecache: even_cows
+    }
     f.size = size;
   }
 

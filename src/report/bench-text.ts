@@ -22,18 +22,36 @@ export interface BenchTextOptions {
 const DROPPABLE: readonly CellColumn[] = ['preset', 'kernel', 'page', 'durable'];
 
 const GUIDE = [
-  'How to read: time/op is the emulated time per workload operation (lower is better); lines/sync is',
-  'the cache lines flushed per sync, dirty (useful) / clean (wasted). --wide: fault kinds, fences, WA.',
+  'How to read: time/op is the emulated time per workload operation (lower is better); lines/sync',
+  '(d/c) is the lines flushed per sync, dirty (useful) / clean (wasted). --wide: faults, fences, WA.',
 ];
+
+/** The terminal width the default view keeps to. */
+const NARROW_WIDTH = 100;
+/** Columns the default view gives up, in this order, when a selection's names make it wider than that. */
+const WIDTH_DROPPABLE: readonly CellColumn[] = ['faults'];
+
+function widest(text: string): number {
+  return Math.max(...text.split('\n').map((line) => line.length));
+}
 
 /** The text for a terminal; `cells` must not be empty (the command refuses such a selection). */
 export function formatBenchText(cells: readonly CellResult[], options: BenchTextOptions = {}): string {
   const value = (column: CellColumn, cell: CellResult): string => CELL_COLUMN_DEFS[column].value(cell);
   const constant = (column: CellColumn): boolean => new Set(cells.map((c) => value(column, c))).size === 1;
   const dropped = options.wide ? [] : DROPPABLE.filter(constant);
-  const columns = (options.wide ? CELL_COLUMNS : NARROW_CELL_COLUMNS).filter((c) => !dropped.includes(c));
-  const parts = [formatCellTable([...cells], { columns }), ''];
+  let columns = (options.wide ? CELL_COLUMNS : NARROW_CELL_COLUMNS).filter((c) => !dropped.includes(c));
+  let table = formatCellTable([...cells], { columns });
+  const narrowed: CellColumn[] = [];
+  for (const column of options.wide ? [] : WIDTH_DROPPABLE) {
+    if (widest(table) <= NARROW_WIDTH) break;
+    columns = columns.filter((c) => c !== column);
+    narrowed.push(column);
+    table = formatCellTable([...cells], { columns });
+  }
+  const parts = [table, ''];
   if (dropped.length > 0) parts.push(`Same in every row: ${dropped.map((c) => `${c} ${value(c, cells[0]!)}`).join(', ')}.`);
+  if (narrowed.length > 0) parts.push(`Left out to fit ${NARROW_WIDTH} columns: ${narrowed.join(', ')} (--wide shows every column).`);
   parts.push(...GUIDE, '', 'Cheapest durable cell per workload:');
   // A winner is named by the columns that tell cells apart, the workload aside.
   const naming = (['strategy', 'preset', 'kernel', 'page'] as const).filter((c) => !constant(c) || c === 'strategy');

@@ -59,7 +59,7 @@ function describeFaultKinds(faults: CellResult['faults']): string {
 function describeDurability(cell: CellResult): string {
   // A cell whose check looked at no sync point proved nothing; say so rather than "yes".
   if (cell.durabilityChecks === 0) return 'unchecked';
-  return cell.durable ? 'yes' : 'NO';
+  return cell.durable ? 'yes' : cell.kernelLoss ? 'kernel loss' : 'NO';
 }
 
 export const CELL_COLUMN_DEFS: Readonly<Record<CellColumn, CellColumnDef>> = {
@@ -71,7 +71,7 @@ export const CELL_COLUMN_DEFS: Readonly<Record<CellColumn, CellColumnDef>> = {
   // Each cell carries its unit (ns, us, ms), so the header names the quantity, not a unit.
   'time/op': { header: 'time/op', align: 'right', value: (c) => formatNs(c.nsPerOp) },
   'lines/sync': {
-    header: 'lines/sync (dirty/clean)',
+    header: 'lines/sync (d/c)',
     align: 'right',
     value: (c) =>
       `${formatCount(c.linesPerSync)} (${formatCount(c.dirtyLinesPerSync)}/${formatCount(c.cleanLinesPerSync)})`,

@@ -22,7 +22,7 @@ function markdownTable(header: readonly string[], rows: readonly string[][], ali
 
 function cellSection(report: MatrixReport): string {
   const defs = CELL_COLUMNS.map((column) => CELL_COLUMN_DEFS[column]);
-  const failed = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable).length;
+  const failed = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable && !c.kernelLoss).length;
   const unchecked = report.cells.filter((c) => c.durabilityChecks === 0).length;
   const summary = [
     `${report.cells.length} cells.`,
@@ -79,7 +79,8 @@ const HOW_TO_READ = [
   'needdsync is a MAP_SYNC write fault that had to sync metadata first, fallback a 2 MiB fault that fell back to 4 KiB.',
   '**WA** (write amplification) is bytes written to the media per byte that reached the DIMMs; 1x means none extra.',
   '**durable** is the crash check: yes if, at every checked sync point, the image a crash is guaranteed to leave',
-  'held every write acknowledged so far; NO means the strategy lost data, however fast it is; unchecked, that no sync point was checked.',
+  'held every write acknowledged so far; NO means the strategy lost data, however fast it is; unchecked, that no sync point was checked;',
+  'kernel loss, that the only data lost is what the kernel itself loses (a truncate deleting a dirty PMD entry unwritten).',
   'The figures here carry three significant digits, results.csv six; results.json has them as measured.',
 ].join(' ');
 

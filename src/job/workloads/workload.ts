@@ -1,11 +1,12 @@
 /**
- * A workload is a seeded list of steps: stores of some bytes at file offsets, and sync
- * points where the application wants everything stored so far to be durable. Strategies
- * (src/strategies.ts) decide how the stores and the syncs are carried out.
+ * A workload is a seeded list of steps: stores of some bytes at file offsets, sync points
+ * where the application wants everything stored so far to be durable, and truncates of the
+ * file to a new size. Strategies (src/job/strategies.ts) decide how the stores and the syncs
+ * are carried out.
  */
 import type { Rng } from '../../base/index.js';
 
-export type WorkloadStep = { kind: 'store'; offset: number; length: number } | { kind: 'sync' };
+export type WorkloadStep = { kind: 'store'; offset: number; length: number } | { kind: 'sync' } | { kind: 'truncate'; size: number };
 
 export interface Workload {
   name: string;
