@@ -1,7 +1,11 @@
 /**
  * PmemError: the one error type daxemu throws. `code` is an errno-style name
  * (EINVAL, ENOMEM, ENOSPC, EFAULT, EOPNOTSUPP, EBUSY, EBADF, SIGBUS, ...), the message
- * names the offending argument. A call that throws leaves the emulator as it was.
+ * names the offending argument. A call refused with an errno code leaves the emulator as it
+ * was: media, clock and counters. SIGBUS is not a refusal but a fault that an access took,
+ * as on hardware: what the access did before it reached the page beyond the end of the
+ * file stays done (a store that crosses the end writes the bytes before it), and the fault
+ * itself is counted and traced.
  */
 
 /**

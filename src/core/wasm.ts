@@ -6,6 +6,7 @@
  * on, names kept). Tests run both; DAXEMU_WASM=debug selects the debug build by default.
  */
 import { readFile } from 'node:fs/promises';
+import { guardTraps } from './trap.js';
 
 export type WasmBuild = 'debug' | 'release';
 
@@ -96,7 +97,7 @@ export async function instantiate(build: WasmBuild, memory: WebAssembly.Memory):
     throw new Error(`daxemu core (${build}) aborted at ${readAsString(memory, file)}:${line}:${col}: ${readAsString(memory, msg)}`);
   };
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
-  return instance.exports as unknown as CoreExports;
+  return guardTraps(instance.exports as unknown as CoreExports, build);
 }
 
 /** Reads an AssemblyScript string (UTF-16, length before it) for abort messages. */

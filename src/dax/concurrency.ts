@@ -94,6 +94,11 @@ function startTask(host: DaxHost, task: ConcurrentTask, i: number): Generator<Ta
  * error is thrown.
  */
 export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: number[], onCpu: (cpu: number | undefined) => void, waitLog?: WaitEvent[]): (WritebackReport | undefined)[] {
+  if (!Array.isArray(tasks)) throw new PmemError('EINVAL', `runConcurrently: tasks must be an array, got ${tasks === null ? 'null' : typeof tasks}`);
+  if (!Array.isArray(schedule)) throw new PmemError('EINVAL', 'runConcurrently: schedule must be an array of task numbers');
+  tasks.forEach((task, i) => {
+    if (task === null || typeof task !== 'object') throw new PmemError('EINVAL', `runConcurrently: task ${i} must be an object, got ${task === null ? 'null' : typeof task}`);
+  });
   const running = tasks.map((task, i) => ({ cpu: task.cpu, steps: startTask(host, task, i) }));
   for (const i of schedule) {
     if (!Number.isInteger(i) || i < 0 || i >= running.length) throw new PmemError('EINVAL', `runConcurrently: schedule names task ${i}`);

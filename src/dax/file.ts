@@ -22,6 +22,18 @@ import { PmemError } from '../base/index.js';
 import { filemapWriteRange, vfsFsyncRange, type WritebackReport } from './writeback.js';
 
 export const PAGE_SIZE = 4096;
+/**
+ * The largest file: one page per index of the tree, 2^32 pages of 4 KiB (16 TiB), the
+ * filesystem's s_maxbytes here. Larger sizes are EFBIG, as the kernel answers.
+ */
+export const MAX_FILE_BYTES = (XA_MAX_INDEX + 1) * PAGE_SIZE;
+/** The most one read(2) or write(2) moves here: the bytes are held in one typed array. */
+export const MAX_IO_BYTES = 2 ** 31;
+
+/** EFBIG unless a file may reach `end` bytes. */
+export function checkFileEnd(op: string, end: number): void {
+  if (end > MAX_FILE_BYTES) throw new PmemError('EFBIG', `${op}: ${end} bytes is past the largest file, ${MAX_FILE_BYTES} bytes (2^32 pages)`);
+}
 const LINES_PER_PAGE = PAGE_SIZE / 64;
 
 export type Allocate = 'none' | 'unwritten' | 'written';
@@ -259,7 +271,10 @@ export class DaxFile implements AddressSpace {
   private checkRange(op: string, offset: number, length: number): void {
     if (!Number.isInteger(offset) || offset < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${offset}`);
     if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${length}`);
+    if (length > MAX_IO_BYTES) throw new PmemError('EINVAL', `${op}: length ${length} is more than one call moves (${MAX_IO_BYTES} bytes)`);
+    checkFileEnd(op, offset + length);
   }
+
 
   /**
    * write(2) through the DAX path: allocates holes (and zeroes them), converts unwritten
@@ -324,6 +339,7 @@ export class DaxFile implements AddressSpace {
   truncate(size: number): void {
     this.live('truncate');
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `truncate: size must be a non-negative integer, got ${size}`);
+    checkFileEnd('truncate', size);
     const keep = Math.ceil(size / PAGE_SIZE);
     if (keep < this.pages) {
       const eof = Math.floor(size / PAGE_SIZE);
@@ -334,14 +350,25 @@ export class DaxFile implements AddressSpace {
     this.bytes = size;
   }
 
-  /** fallocate(PUNCH_HOLE | KEEP_SIZE) over whole pages of [offset, offset + length). */
+  /**
+   * fallocate(PUNCH_HOLE | KEEP_SIZE) over whole pages of [offset, offset + length). In the
+   * XArray era the filesystem writes the range back first (xfs_flush_unmap_range in
+   * fs/xfs/xfs_bmap_util.c, ext4_punch_hole's filemap_write_and_wait_range in
+   * fs/ext4/inode.c, v6.1 and v6.12): a dirty entry the hole cuts into, a PMD entry whole,
+   * is flushed before it is deleted, so its pages outside the hole stay what the next fsync
+   * makes durable. linux-4.5 does not: ext4_punch_hole looked only for dirty page-cache
+   * pages until "ext4: allow DAX writeback for hole punch" (v4.9), so a dirty DAX entry the
+   * punch deletes loses its stores, the kernel's own loss (docs/kernel-rules.md §5.1).
+   */
   punchHole(offset: number, length: number): void {
     this.live('punchHole');
     this.checkRange('punchHole', offset, length);
     const first = Math.ceil(offset / PAGE_SIZE);
     const end = Math.floor((offset + length) / PAGE_SIZE); // exclusive
+    if (end <= first) return;
+    if (!this.host.rules.p45) filemapWriteRange(this.host, this, first, end - 1);
     // truncate_pagecache_range: "hole-punching should not remove private COWed pages" (mm/truncate.c).
-    if (end > first) this.release(first, end - 1, false);
+    this.release(first, end - 1, false);
   }
 
   /** Deletes entries, unmaps, and frees the blocks of file pages [first, last]. */

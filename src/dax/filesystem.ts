@@ -12,7 +12,7 @@ import { newDaxCounters, type DaxCounters, type DaxHost } from './context.js';
 import { P45_FAULT_PATHS } from './fault-p45.js';
 import type { FaultPaths } from './fault-paths.js';
 import { XARRAY_FAULT_PATHS } from './fault-xarray.js';
-import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
+import { DaxFile, MAX_FILE_BYTES, PAGE_SIZE, checkFileEnd, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
 import { checkDaxInvariants } from './invariants.js';
 import type { KernelFixes } from './fixes.js';
@@ -37,6 +37,11 @@ export interface DaxFsOptions {
   /** Flush only an entry's dirty lines (an ideal kernel), not all of them. */
   dirtyLinesOnly: boolean;
 }
+
+/** The lowest address mmap hands out or accepts (the kernel's mmap_min_addr, Debian's default). */
+const MMAP_MIN_ADDR = 65536;
+/** The end of the user address space on x86-64 with 4-level page tables. */
+const TASK_SIZE = 2 ** 47 - 4096;
 
 export class DaxFileSystem {
   /** What the files, faults and writeback see of the emulator. */
@@ -77,9 +82,15 @@ export class DaxFileSystem {
     if (this.files.has(path)) throw new PmemError('EEXIST', `createFile: ${path} exists`);
     const size = options.size ?? 0;
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${size}`);
+    checkFileEnd('createFile', size);
     const allocate = options.allocate ?? 'none';
     if (allocate !== 'none' && allocate !== 'unwritten' && allocate !== 'written') {
       throw new PmemError('EINVAL', `createFile: allocate must be 'none', 'unwritten' or 'written', got ${String(allocate)}`);
+    }
+    // Refused before anything is allocated or zeroed: a failed call leaves no trace (media, clock, counters).
+    const pages = Math.ceil(size / PAGE_SIZE);
+    if (allocate !== 'none' && pages > this.core.freeBlocks()) {
+      throw new PmemError('ENOSPC', `createFile: ${path} needs ${pages} blocks, the media has ${this.core.freeBlocks()} free`);
     }
     const file = new DaxFile(this.host, path, size, this.core.createTree());
     if (allocate !== 'none') {
@@ -131,6 +142,12 @@ export class DaxFileSystem {
     } else if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) {
       throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${address}`);
     }
+    // The process's address space: above mmap_min_addr (65536 by default) and below the
+    // x86-64 4-level user limit, TASK_SIZE = 2^47 - 4096.
+    if (address < MMAP_MIN_ADDR || address + length > TASK_SIZE) {
+      throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) is outside the user address space [${MMAP_MIN_ADDR}, ${TASK_SIZE})`);
+    }
+    if (offset + length > MAX_FILE_BYTES) throw new PmemError('EINVAL', `mmap: offset ${offset} + length ${length} runs past the largest file (${MAX_FILE_BYTES} bytes)`);
     for (const m of this.fileMappings) {
       if (m.isMapped && address < m.address + m.length && m.address < address + length) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps a mapping`);
     }

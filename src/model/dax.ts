@@ -1132,12 +1132,23 @@ export class ModelDax {
     f.size = size;
   }
 
-  /** fallocate(PUNCH_HOLE | KEEP_SIZE) over the whole pages of [offset, offset + length) (S12). */
+  /**
+   * fallocate(PUNCH_HOLE | KEEP_SIZE) over the whole pages of [offset, offset + length) (S12).
+   * PMOD writes the range back first (the filesystem's filemap_write_and_wait_range: no
+   * metadata commit, no fence), so a dirty entry cut by the hole is flushed whole; P45 does
+   * not (ext4 looked only for dirty page-cache pages before v4.9).
+   */
   punchHole(path: string, offset: number, length: number): void {
     const f = this.open(path);
     const first = Math.ceil(offset / PAGE_SIZE);
     const end = Math.floor((offset + length) / PAGE_SIZE);
-    if (end > first) this.release(f, first, end - 1, false); // punching keeps private copies (mm/truncate.c)
+    if (end <= first) return;
+    if (!this.p45) {
+      const r = this.writebackPmod(f, first, end - 1);
+      this.counters.writebackEntries += r.entries;
+      this.counters.writebackLines += r.lines;
+    }
+    this.release(f, first, end - 1, false); // punching keeps private copies (mm/truncate.c)
   }
 
   /**
