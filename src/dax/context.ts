@@ -3,6 +3,7 @@
  * that runs kernel work, the profile's rules, the writeback flush instruction, counters,
  * the trace, and every mapping of a file (for unmapping and write-protecting).
  */
+import type { IntervalIndex } from './interval-index.js';
 import type { Core } from '../core/index.js';
 import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
@@ -66,7 +67,8 @@ export interface AddressSpace {
   /** nrpages and (linux-4.5) nrexceptional, as the kernel counts them. */
   readonly nrpages: number;
   readonly nrexceptional: number;
-  readonly mappings: ReadonlySet<MappedRange>;
+  /** The file's mappings, by the file pages they map. */
+  readonly mappings: IntervalIndex<MappedRange>;
   /** The entry covering file page `page`, or 0. */
   entryAt(page: number): number;
   /** Makes every allocation of the file durable metadata (the journal commit of an fsync). */

@@ -136,7 +136,7 @@ function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: bo
       const e = file.entryAt(pgoff + i);
       if (e !== 0 && (xaIsPointer(e) || !daxIsPmdEntry(e))) file.deleteEntry(pgoff + i);
     }
-    for (const other of file.mappings) other.unmapFile(pgoff, PMD_NR);
+    for (const other of file.mappings.overlapping(pgoff, pgoff + PMD_NR)) other.unmapFile(pgoff, PMD_NR);
   } else {
     major = file.convertUnwritten(pgoff, PMD_NR);
   }

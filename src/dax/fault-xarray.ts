@@ -39,7 +39,7 @@ function dirtyRule(host: DaxHost, write: boolean, sync: boolean): boolean {
 function insertDataEntry(host: DaxHost, file: DaxFile, index: number, order: number, pfn: number, write: boolean, sync: boolean): boolean {
   const current = file.entryAt(index);
   const wasZero = daxIsZeroEntry(current);
-  if (wasZero) for (const other of file.mappings) other.unmapFile(index, 1 << order);
+  if (wasZero) for (const other of file.mappings.overlapping(index, index + (1 << order))) other.unmapFile(index, 1 << order);
   file.replaceEntry(index, wasZero || daxIsEmptyEntry(current) ? daxMkEntry(pfn, order === 0 ? 0 : DAX_PMD) : daxUnlockedEntry(current));
   if (dirtyRule(host, write, sync)) host.core.setMark(file.tree, index, PAGECACHE_TAG_DIRTY);
   return wasZero;

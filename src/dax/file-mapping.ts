@@ -30,9 +30,16 @@ export class FileMapping implements MappedRange, FaultingMapping {
   private readonly faults: FaultPaths;
   private mapped = true;
 
-  constructor(host: DaxHost, faults: FaultPaths, file: DaxFile, options: { address: number; offset: number; length: number; shared: boolean; sync: boolean }) {
+  /** Tells the address space that this mapping is gone. */
+  private readonly onUnmap: (m: FileMapping) => void;
+
+  constructor(
+    host: DaxHost, faults: FaultPaths, file: DaxFile, options: { address: number; offset: number; length: number; shared: boolean; sync: boolean },
+    onUnmap: (m: FileMapping) => void = () => undefined,
+  ) {
     this.host = host;
     this.faults = faults;
+    this.onUnmap = onUnmap;
     this.file = file;
     this.address = options.address;
     this.offset = options.offset;
@@ -204,6 +211,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
     this.pt.clear();
     this.anon.clear();
     this.file.mappings.delete(this);
+    this.onUnmap(this);
     this.file.evictIfUnused();
   }
 }

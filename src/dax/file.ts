@@ -19,6 +19,7 @@ import {
   xaIsPointer,
 } from '../core/index.js';
 import { PmemError } from '../base/index.js';
+import { IntervalIndex } from './interval-index.js';
 import { filemapWriteRange, vfsFsyncRange, type WritebackReport } from './writeback.js';
 
 export const PAGE_SIZE = 4096;
@@ -62,7 +63,8 @@ export class DaxFile implements AddressSpace {
   readonly blocks = new Map<number, Block>();
   /** Pages whose block is not committed yet: what the next fsync must commit (kept apart so a clean fsync costs nothing per block). */
   private readonly uncommitted = new Set<number>();
-  readonly mappings = new Set<MappedRange>();
+  /** The mappings of the file by the file pages they map (i_mmap). */
+  readonly mappings = new IntervalIndex<MappedRange>();
   /**
    * nrpages: in the XArray era, the pages DAX entries cover (1 per PTE entry, 512 per PMD
    * entry); in linux-4.5, the page-cache hole pages only.
@@ -214,7 +216,7 @@ export class DaxFile implements AddressSpace {
     if (word === 0) return;
     const pages = this.pagesOf(word);
     const first = page - (page % pages);
-    for (const m of this.mappings) m.unmapFile(first, pages);
+    for (const m of this.mappings.overlapping(first, first + pages)) m.unmapFile(first, pages);
     this.host.core.erase(this.tree, page);
     this.account(word, -1);
   }
@@ -250,7 +252,7 @@ export class DaxFile implements AddressSpace {
       const clean = (found.marks & ((1 << PAGECACHE_TAG_DIRTY) | (1 << PAGECACHE_TAG_TOWRITE))) === 0;
       if (clean || this.host.rules.p45) this.deleteEntry(found.index);
     }
-    for (const m of this.mappings) m.unmapFile(first, last - first + 1);
+    for (const m of this.mappings.overlapping(first, last + 1)) m.unmapFile(first, last - first + 1);
   }
 
   /** The tree in index order: each entry once, at its first index. */
@@ -374,7 +376,7 @@ export class DaxFile implements AddressSpace {
   /** Deletes entries, unmaps, and frees the blocks of file pages [first, last]. */
   private release(first: number, last: number, evenCows: boolean): void {
     this.deleteEntries(first, last);
-    for (const m of this.mappings) m.unmapFile(first, last - first + 1, evenCows);
+    for (const m of this.mappings.overlapping(first, last + 1)) m.unmapFile(first, last - first + 1, evenCows);
     for (const [page, b] of [...this.blocks]) {
       if (page < first || page > last) continue;
       this.host.core.free(b.pfn, 1);

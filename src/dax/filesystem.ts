@@ -14,6 +14,7 @@ import type { FaultPaths } from './fault-paths.js';
 import { XARRAY_FAULT_PATHS } from './fault-xarray.js';
 import { DaxFile, MAX_FILE_BYTES, PAGE_SIZE, checkFileEnd, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
+import { IntervalIndex } from './interval-index.js';
 import { checkDaxInvariants } from './invariants.js';
 import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
@@ -49,7 +50,8 @@ export class DaxFileSystem {
   private readonly rules: KernelRules;
   private readonly faults: FaultPaths;
   private readonly files = new Map<string, DaxFile>();
-  private readonly fileMappings = new Set<FileMapping>();
+  /** The live mappings by the virtual addresses they cover: the process's address space. */
+  private readonly space = new IntervalIndex<FileMapping>();
   private readonly counters: DaxCounters = newDaxCounters();
   /** Next free emulated virtual address for mappings placed by mmap. */
   private nextAddress = 0x7f00_0000_0000;
@@ -148,12 +150,11 @@ export class DaxFileSystem {
       throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) is outside the user address space [${MMAP_MIN_ADDR}, ${TASK_SIZE})`);
     }
     if (offset + length > MAX_FILE_BYTES) throw new PmemError('EINVAL', `mmap: offset ${offset} + length ${length} runs past the largest file (${MAX_FILE_BYTES} bytes)`);
-    for (const m of this.fileMappings) {
-      if (m.isMapped && address < m.address + m.length && m.address < address + length) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps a mapping`);
-    }
-    const m = new FileMapping(this.host, this.faults, file, { address, offset, length, shared, sync });
-    file.mappings.add(m);
-    this.fileMappings.add(m);
+    const other = this.space.overlapping(address, address + length).next();
+    if (!other.done) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps the mapping at [${other.value.address}, ${other.value.address + other.value.length})`);
+    const m = new FileMapping(this.host, this.faults, file, { address, offset, length, shared, sync }, (gone) => this.space.delete(gone));
+    file.mappings.add(m, m.pgoff, m.pgoff + m.pages);
+    this.space.add(m, address, address + length);
     return m;
   }
 
@@ -162,9 +163,9 @@ export class DaxFileSystem {
     if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `msync: address must be page-aligned, got ${address}`);
     if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `msync: length must be a non-negative integer, got ${length}`);
     const report = emptyReport();
-    const mappings = [...this.fileMappings].filter((m) => m.isMapped).sort((a, b) => a.address - b.address);
     let covered = 0;
-    for (const m of mappings) {
+    // In rising address order, as the kernel walks the VMAs of the range.
+    for (const m of this.space.overlapping(address, address + length)) {
       const lo = Math.max(address, m.address);
       const hi = Math.min(address + length, m.address + m.length);
       if (hi <= lo) continue;
@@ -224,7 +225,8 @@ export class DaxFileSystem {
 
   /** Emulator.checkInvariants over every file still held by a name or a mapping (src/dax/invariants.ts). */
   checkInvariants(): void {
-    checkDaxInvariants(this.core, this.rules, new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)]), this.fileMappings);
+    const mappings = new Set(this.space);
+    checkDaxInvariants(this.core, this.rules, new Set([...this.files.values(), ...[...mappings].map((m) => m.file)]), mappings);
   }
 
   /** The DAX counters, with nrpages and nrexceptional summed over the files. */

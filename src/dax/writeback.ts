@@ -153,7 +153,7 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
     // Lock the entry, clear TOWRITE, write-protect every mapping of its pages, flush.
     core.store(file.tree, index, order, daxLockedEntry(word));
     core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
-    for (const m of file.mappings) if (m.shared) m.writeProtectFile(index, count);
+    for (const m of file.mappings.overlapping(index, index + count)) if (m.shared) m.writeProtectFile(index, count);
     yield 'step';
     const before = dirtyFlushes(host);
     if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
