@@ -6,10 +6,9 @@
  * as a bare WebAssembly.RuntimeError.
  */
 import { PmemError } from '../base/index.js';
-import type { CoreExports, WasmBuild } from './wasm.js';
 
 /** A core call that trapped, as a bug report. */
-export function coreTrap(build: WasmBuild, name: string, args: readonly unknown[], error: unknown): PmemError {
+export function coreTrap(build: string, name: string, args: readonly unknown[], error: unknown): PmemError {
   const why = error instanceof Error ? error.message : String(error);
   const trap = new PmemError('EFAULT', `the ${build} core trapped in ${name}(${args.join(', ')}): ${why}; this is a daxemu bug, please report the call that led to it`);
   trap.cause = error;
@@ -21,7 +20,7 @@ export function coreTrap(build: WasmBuild, name: string, args: readonly unknown[
  * wrappers keep each function's arity, so a call costs what it did (V8 inlines them); the
  * globals pass through as they are.
  */
-export function guardTraps(exports: CoreExports, build: WasmBuild): CoreExports {
+export function guardTraps<E extends object>(exports: E, build: string): E {
   const guarded: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(exports)) {
     if (typeof value !== 'function') {
@@ -43,5 +42,5 @@ export function guardTraps(exports: CoreExports, build: WasmBuild): CoreExports 
       }
     };
   }
-  return guarded as unknown as CoreExports;
+  return guarded as E;
 }
