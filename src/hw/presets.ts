@@ -26,7 +26,7 @@
  *     At 64 B each pairs with a Fig.2 equation: Fig.12 − Fig.2 = 3/4 bufferMissNs, which gives
  *     (116.4 − 62.3) × 4/3 for store+clwb and (124.7 − 90.4) × 4/3 for ntstore; bufferMissNs is
  *     their mean, and writebackNs and ntLatencyNs follow from Fig.2.
- *   Fig.12's bandwidth panel (6 threads, see README) and Fig.13 (task 9, one thread, sfence every
+ *   Fig.12's bandwidth panel (6 threads, see docs/hardware-model.md) and Fig.13 (task 9, one thread, sfence every
  *     N bytes) stream cold lines from a 2 GB region per thread: every store misses and reads
  *     for ownership. One thread's store+clwb stream tops out at 1.1–1.5 GB/s whatever the
  *     DIMM count (Fig.13; data/flush.csv; Fig.4's 1.42 and 1.44), under the media's limit: the
