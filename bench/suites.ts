@@ -2,6 +2,7 @@
 import type { SuiteRunner } from './suite.js';
 import { runBandwidthSuite } from './bandwidth.js';
 import { runDaxSuite } from './dax.js';
+import { runDaxModelSuite } from './dax-model.js';
 import { runHardwareSuite } from './hardware.js';
 import { runMatrixSuite } from './matrix.js';
 import { runPoolSuite } from './pool.js';
@@ -11,6 +12,7 @@ export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRun
   ['xarray', runXarraySuite],
   ['hardware', runHardwareSuite],
   ['dax', runDaxSuite],
+  ['dax-model', runDaxModelSuite],
   ['matrix', runMatrixSuite],
   ['bandwidth', runBandwidthSuite],
   ['pool', runPoolSuite],
