@@ -6,6 +6,7 @@ import { runDaxModelSuite } from './dax-model.js';
 import { runHardwareSuite } from './hardware.js';
 import { runMatrixSuite } from './matrix.js';
 import { runPoolSuite } from './pool.js';
+import { runScaleSuite } from './scale.js';
 import { runXarraySuite } from './xarray.js';
 
 export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRunner>([
@@ -16,4 +17,5 @@ export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRun
   ['matrix', runMatrixSuite],
   ['bandwidth', runBandwidthSuite],
   ['pool', runPoolSuite],
+  ['scale', runScaleSuite],
 ]);

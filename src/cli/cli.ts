@@ -10,11 +10,13 @@ import { PmemError } from '../base/index.js';
 import { KERNEL_PROFILES, type KernelProfile } from '../dax/index.js';
 import { PRESET_NAMES, type PresetName } from '../hw/index.js';
 import {
-  DEFAULT_DIRTY_COUNTS, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
+  DEFAULT_DIRTY_COUNTS, STRATEGY_NAMES, WORKLOAD_NAMES, parseShard, planCells, runFlushCost, runMatrix, shardCells, type FlushInstruction, type MatrixOptions,
+  type MatrixReport, type Shard,
 } from '../job/index.js';
 import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, writeReport } from '../report/index.js';
 import { UsageError, joinDashValues, parseArgsMessage } from './args.js';
 import { poolCommand } from './pool-command.js';
+import { mergeCommand } from './merge-command.js';
 import { emptySelectionReason } from './selection.js';
 import { ProgressBar } from './progress.js';
 
@@ -30,6 +32,8 @@ commands:
   bench        run the writeback-strategy matrix (workloads x strategies x presets x
                kernel profiles x page sizes) and print what each strategy costs
   flush-cost   the cost of one msync of one PTE or PMD entry against its dirty lines
+  merge DIR...  merge the reports of a sharded bench run (--shard K/N) into the report one
+               run of the whole matrix gives (--out DIR to write it)
   pool info|check|create FILE
                a pool file (emu.save): what it holds, whether it is whole, or a new one
 
@@ -45,6 +49,7 @@ options (bench):
   --ops N             stores per workload run (default: 1000; --quick: 200)
   --threads N         worker threads (default: the machine's cores)
   --wide              every table column (default: those that fit 100 columns)
+  --shard K/N         run shard K of N of the matrix (every N-th cell from the K-th)
 options (pool create):
   --capacity SIZE     device size, e.g. 64M or 2G (default: 64M)
   --kernel NAME, --preset NAME (defaults: linux-6.12, optane-g1)
@@ -68,6 +73,15 @@ function list<T extends string>(flag: string, value: string | undefined, allowed
   return items as T[];
 }
 
+/** --shard K/N, refused as a usage error with the shape it wants. */
+function shardFlag(text: string): Shard {
+  try {
+    return parseShard(text);
+  } catch (err) {
+    throw new UsageError(`--shard: ${(err as Error).message.replace(/^EINVAL: /, '')}`);
+  }
+}
+
 function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -80,7 +94,7 @@ const OPTIONS = {
   out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
   workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
   'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
-  'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
+  'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, shard: { type: 'string' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -107,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
       const args = { positionals: positionals.slice(1), json: v.json ?? false, capacity: v.capacity, kernel: v.kernel, preset: v.preset, seed };
       return await poolCommand(args, (text) => process.stdout.write(text));
     }
+    if (command === 'merge') {
+      const args = { dirs: positionals.slice(1), json: v.json ?? false, out: v.out, wide: v.wide ?? false };
+      return await mergeCommand(args, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
+    }
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const quick = v.quick ?? false;
     const progress = new ProgressBar(process.stderr, command ?? '');
@@ -122,15 +140,24 @@ async function main(argv: string[]): Promise<number> {
         ops: integer('ops', v.ops, quick ? 200 : 1000, 1, 1_000_000),
         seed,
         threads: integer('threads', v.threads, availableParallelism(), 1, 64),
+        shard: v.shard === undefined ? undefined : shardFlag(v.shard),
       };
       if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
       // Refused before anything runs or is written: an empty table would look like a result.
-      if (planCells(options).length === 0) throw new UsageError(emptySelectionReason(options.strategies, options.kernels));
+      const plan = planCells(options);
+      if (plan.length === 0) throw new UsageError(emptySelectionReason(options.strategies, options.kernels));
+      if (options.shard && shardCells(plan, options.shard).length === 0) {
+        throw new UsageError(`--shard ${options.shard.index}/${options.shard.count}: the selection has ${plan.length} cells, too few for this shard`);
+      }
       const cells = await runMatrix(options, (done, total) => progress.update(done, total));
-      // The report's second chart: flush cost per PTE and PMD with the same presets, kernels and instruction.
-      const flushCost = await runFlushCost({ presets: options.presets, kernels: options.kernels, instructions: [options.instruction], dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS, seed });
+      // The report's second chart: flush cost per PTE and PMD with the same presets, kernels and
+      // instruction; in a sharded run only shard 1 measures it, so the merge holds it once.
+      const flushCost = (options.shard?.index ?? 1) === 1
+        ? await runFlushCost({ presets: options.presets, kernels: options.kernels, instructions: [options.instruction], dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS, seed })
+        : [];
       progress.done();
-      const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost, wallMs: performance.now() - started };
+      const { threads: _threads, shard, ...selection } = options;
+      const report: MatrixReport = { tool: 'daxemu', version: VERSION, seed, cells, flushCost, wallMs: performance.now() - started, selection, ...(shard ? { shard } : {}) };
       // The report with its charts is what a table run is for: written unless asked not to.
       // A --json run is read by a program, which did not ask for a directory in its cwd.
       const out = v['no-report'] ? undefined : (v.out ?? (v.json ? undefined : 'daxemu-report'));

@@ -7,7 +7,8 @@
  *
  * @module daxemu/bench
  */
-export { runMatrix, planCells, type MatrixOptions } from './matrix.js';
+export { runMatrix, planCells, parseShard, shardCells, type MatrixOptions, type MatrixSelection, type Shard } from './matrix.js';
+export { mergeShards } from './merge.js';
 export { runCell, type CellSpec } from './cell.js';
 export { runFlushCost, DEFAULT_DIRTY_COUNTS, type FlushCostOptions } from './flush-cost.js';
 export {

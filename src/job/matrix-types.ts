@@ -65,4 +65,10 @@ export interface MatrixReport {
   flushCost: FlushCostRow[];
   /** Wall-clock milliseconds the run took. */
   wallMs: number;
+  /**
+   * The matrix selection the cells come from (MatrixOptions less threads) and, for a shard of
+   * a run (bench --shard K/N), which one: what `daxemu merge` checks and re-plans from.
+   */
+  selection?: Readonly<Record<string, unknown>>;
+  shard?: { index: number; count: number };
 }

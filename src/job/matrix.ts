@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { PmemError } from '../base/index.js';
 import { runCell, type CellSpec } from './cell.js';
 import type { KernelProfile } from '../dax/index.js';
 import type { CellResult } from './matrix-types.js';
@@ -26,7 +27,64 @@ export interface MatrixOptions {
   seed: number;
   /** Worker threads; 1 runs every cell here. */
   threads: number;
+  /** Run only this shard of the plan. */
+  shard?: Shard;
 }
+
+/** What selects the cells of a run: the options less the threads and the shard they run on. */
+export type MatrixSelection = Omit<MatrixOptions, 'threads' | 'shard'>;
+
+/**
+ * One shard of a matrix run, the `index`-th (1-based) of `count`, with the convention of
+ * vitest, Jest and Playwright: shard K of N runs the K-th of N equal parts of the plan,
+ * and each can run anywhere (`daxemu bench --shard K/N`).
+ */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** "K/N" as a shard; EINVAL for anything else (0/2, 3/2, a/b). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
+    throw new PmemError('EINVAL', `shard must be K/N with 1 <= K <= N, got '${text}'`);
+  }
+  return { index, count };
+}
+
+/**
+ * A rough, fixed estimate of a cell's wall time, for dealing cells out to shards: every
+ * shard on every machine must compute the same split, so it cannot be measured. From
+ * timing the default matrix: a PMD mapping and the kernel's whole-entry msync each about
+ * double a cell's time; sparse updates and page rewrites touch the most lines; linux-4.5
+ * re-flushes every entry it ever wrote.
+ */
+function estimatedCost(c: CellSpec): number {
+  return (c.pageSize === 'pmd' ? 2 : 1) * (c.strategy === 'msync' ? 2 : 1) * (c.workload === 'sparse' || c.workload === 'page-rewrite' ? 1.5 : 1) * (c.kernel === 'linux-4.5' ? 1.3 : 1);
+}
+
+/**
+ * The cells of the plan that shard `shard` runs, in plan order. The plan is dealt out
+ * dearest cell first, each to the shard with the least estimated work so far (ties to the
+ * lower shard and the earlier cell), so the shards take about the same time; the deal
+ * depends only on the plan.
+ */
+export function shardCells(cells: readonly CellSpec[], shard: Shard): CellSpec[] {
+  const order = cells.map((c, i) => ({ i, cost: estimatedCost(c) })).sort((a, b) => b.cost - a.cost || a.i - b.i);
+  const load = new Array<number>(shard.count).fill(0);
+  const mine = new Set<number>();
+  for (const { i, cost } of order) {
+    const to = load.indexOf(Math.min(...load));
+    load[to]! += cost;
+    if (to === shard.index - 1) mine.add(i);
+  }
+  return cells.filter((_, i) => mine.has(i));
+}
+
+
 
 /** Sync points per store of each workload (page rewrites sync every page; truncate-after-store has its own fixed sequence). */
 const OPS_PER_SYNC: Record<WorkloadName, number> = { 'log-append': 1, 'kv-update': 8, 'page-rewrite': 1, sparse: 8, 'truncate-after-store': 1024 };
@@ -70,7 +128,7 @@ function startWorker(file: URL, workerData: unknown): Worker {
 
 /** Runs the matrix; `progress` hears of each finished cell. */
 export async function runMatrix(o: MatrixOptions, progress?: (done: number, total: number) => void): Promise<CellResult[]> {
-  const cells = planCells(o);
+  const cells = o.shard ? shardCells(planCells(o), o.shard) : planCells(o);
   const threads = Math.max(1, Math.min(o.threads, cells.length));
   const worker = threads > 1 ? workerFile() : null;
   if (worker === null) {
