@@ -10,18 +10,18 @@ import {
   XA_CHUNK_SIZE, XA_MAX_INDEX, XA_MAX_MARKS, XA_RETRY_ENTRY, XA_ZERO_ENTRY, batchOps, createEmulator, daxEntryOrder, daxFlags, daxIsConflict,
   daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsPteEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry, daxToPfn, daxUnlockedEntry, describePresets,
   entryKey, resolveCostModel, runBatchByOps, waitBucket, xaIsErr, xaIsInternal, xaIsNode, xaIsPointer, xaIsSibling, xaIsValue, xaMkError, xaMkInternal,
-  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue, openEmulator, checkPool, POOL_FORMAT_VERSION,
+  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue, openEmulator, checkPool, POOL_FORMAT_VERSION, setWasmSource,
   type Allocate, type ConcurrentTask, type CoreLayout, type CoreOptions, type CoreStats, type CostModel, type CostModelInput, type CrashMode,
   type DaxCounters, type DaxFile, type EmulatorOptions, type EmulatorStats, type EntryKey, type ErrnoName, type FaultKind, type FaultResult,
   type FileEntry, type FileMapping, type FlushCounts, type Forest, type FoundEntry, type KernelProfile, type Persistence, type PmemErrorCode,
   type PresetName, type ResolvedOptions, type RunResult, type Trace, type TraceEvent, type TraceName, type TreeEntry, type WaitEvent, type WakeMode,
-  type WasmBuild, type WritebackReport, type PoolInfo, type PoolSaveReport, type PoolHeader,
+  type WasmBuild, type WritebackReport, type PoolInfo, type PoolSaveReport, type PoolHeader, type WasmSource,
 } from 'daxemu';
 import {
   CHARTS_NEED, REPORT_FILES, cellsToCsv, chartsAvailable, cheapestPerWorkload, flushCostChart, flushCostToCsv, formatBenchText, formatCellTable,
   formatFlushCostTable, reportMarkdown, strategyChart, writeReport, type BenchTextOptions, type CellTableOptions, type WorkloadWinner,
 } from 'daxemu/report';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -91,8 +91,12 @@ out.errors = { caught, einval: ERRNO[errno], maxErrno: MAX_ERRNO, invariantError
 
 // ---- the core and its trees, against the reference model -----------------------------------
 const build: WasmBuild = 'release';
+// The wasm handed over as bytes, as a page does whose bundler moved build/ elsewhere.
+const wasmSource: WasmSource = await readFile(new URL('build/release.wasm', import.meta.resolve('daxemu/package.json')));
+setWasmSource(wasmSource, build);
 const coreOptions: CoreOptions = { build };
 const core: Core = await Core.create(coreOptions);
+out.wasm = { bytes: (wasmSource as Uint8Array).length > 1000, attached: core.layout.maxCpus > 0 };
 const layout: CoreLayout = core.layout;
 const forests: Forest[] = [core, new ModelForest()];
 const word = daxMkEntry(42, DAX_PMD);
