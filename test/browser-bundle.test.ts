@@ -38,6 +38,12 @@ describe('the browser bundle of the main entry', () => {
     console.log(`browser bundle of src/index.ts: ${sizes.js} B (${sizes.jsGzip} B gzip) + release.wasm ${sizes.wasm} B (${sizes.wasmGzip} B gzip)`);
   });
 
+  it('the built package (dist/index.js, as a bundler finds it) bundles for the browser too', async () => {
+    const result = await bundle('dist/index.js');
+    expect(Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node:') || /dist\/(job|report|cli)\/|pool(-file)?\.js$/.test(f))).toEqual([]);
+    expect(result.outputFiles[0]!.contents.length).toBeLessThan(300 * 1024);
+  });
+
   it('the Node-only entries do not bundle for the browser', async () => {
     // daxemu/bench runs cells on worker threads: a page cannot have it, and the bundler says so.
     await expect(bundle('src/job/index.ts')).rejects.toThrow(/node:/);

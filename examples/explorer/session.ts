@@ -243,6 +243,9 @@ export class Session {
 function show(result: unknown): string {
   if (result instanceof Uint8Array) return [...result].map((b) => b.toString(16).padStart(2, '0')).join(' ');
   if (typeof result === 'number') return String(result);
-  if (typeof result === 'object' && result !== null && 'entries' in result) return 'report';
+  if (typeof result === 'object' && result !== null && 'entries' in result) {
+    const r = result as WritebackReport;
+    return `${r.entries} entries written back, ${r.lines} lines (${r.dirtyLines} dirty)`;
+  }
   return '';
 }
