@@ -70,6 +70,31 @@ describe('explorer session', () => {
     expect(s.traceLines).toEqual([]);
   });
 
+  it('load shows the bytes; punch and reclaim change the tree as the emulator does', async () => {
+    const s = await start();
+    await runControl(s, 'create', { size: '64K' });
+    await runControl(s, 'mmap');
+    await runControl(s, 'store', { offset: '0x2000', bytes: 'ca fe' });
+    expect(await runControl(s, 'load', { offset: '0x2000', length: '3' })).toMatchObject({ ok: true, result: 'ca fe 00' });
+    await runControl(s, 'store', { offset: '0x3000', bytes: '01' });
+    expect(s.file!.entries().map((e) => e.index)).toEqual([2, 3]);
+    await runControl(s, 'punch', { offset: '0x2000', length: '4K' });
+    expect(s.file!.entries().map((e) => e.index)).toEqual([3]);
+    expect(await runControl(s, 'punch', { offset: '0x2000', length: '4x' })).toMatchObject({ ok: false, code: 'EINVAL', message: expect.stringMatching(/^length:/) });
+    // Reclaim never evicts a DAX entry, dirty or clean.
+    await runControl(s, 'msync', { length: '64K' });
+    expect(await runControl(s, 'reclaim', { pages: '512' })).toMatchObject({ ok: true, result: '0' });
+    expect(s.file!.entries().map((e) => e.index)).toEqual([3]);
+    // linux-4.5 reads a hole through a page-cache page, which reclaim does evict.
+    await runControl(s, 'session', { kernel: 'linux-4.5' });
+    await runControl(s, 'create', { size: '64K' });
+    await runControl(s, 'mmap');
+    await runControl(s, 'load', { offset: '0x1000', length: '1' });
+    expect(s.file!.entries().map((e) => [e.index, e.kind])).toEqual([[1, 'holepage']]);
+    expect(await runControl(s, 'reclaim', { pages: '512' })).toMatchObject({ ok: true, result: '1' });
+    expect(s.file!.entries()).toEqual([]);
+  });
+
   it('crash boots the image: files by name with their committed blocks, no mapping, the clock at 0', async () => {
     const s = await start();
     await runControl(s, 'create', { size: '4M' });

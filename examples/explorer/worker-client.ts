@@ -37,5 +37,5 @@ export async function attachWorker(session: Session, out: HTMLElement): Promise<
   const seen = [...session.emu.core.pmLoad(0, address, bytes.length)];
   const same = seen.every((b, i) => b === bytes[i]);
   out.dataset.bytes = seen.map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  return show({ ...reply, ok: same }, `worker on CPU ${reply.cpu} stored ${out.dataset.bytes} at media ${address.toString(16)} (line ${reply.line}); the page reads ${same ? 'the same bytes' : 'other bytes'} from the shared memory`);
+  return show({ ...reply, ok: same }, `worker on CPU ${reply.cpu} stored ${out.dataset.bytes} at media address 0x${address.toString(16)} (line ${reply.line}, state ${reply.stateAfter}); the page reads ${same ? 'the same bytes' : 'other bytes'} from the shared memory`);
 }
