@@ -11,8 +11,15 @@ import { describe, expect, it } from 'vitest';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const gz = (bytes: Uint8Array): number => gzipSync(bytes, { level: 9 }).length;
 
+const OPTIONS = { absWorkingDir: REPO, bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent' } as const;
+
 async function bundle(entry: string) {
-  return build({ entryPoints: [entry], absWorkingDir: REPO, bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent' });
+  return build({ ...OPTIONS, entryPoints: [entry] });
+}
+
+/** A one-line page script importing `specifier` as a user's would (the package by its name: dist/). */
+async function bundleImport(specifier: string) {
+  return build({ ...OPTIONS, stdin: { contents: `import * as m from '${specifier}'; console.log(m);`, resolveDir: REPO } });
 }
 
 describe('the browser bundle of the main entry', () => {
@@ -38,8 +45,9 @@ describe('the browser bundle of the main entry', () => {
     console.log(`browser bundle of src/index.ts: ${sizes.js} B (${sizes.jsGzip} B gzip) + release.wasm ${sizes.wasm} B (${sizes.wasmGzip} B gzip)`);
   });
 
-  it('the built package (dist/index.js, as a bundler finds it) bundles for the browser too', async () => {
-    const result = await bundle('dist/index.js');
+  it('the built package, imported by its name as a page does, bundles for the browser too', async () => {
+    const result = await bundleImport('daxemu');
+    expect(Object.keys(result.metafile.inputs)).toContain('dist/emulator/emulator.js');
     expect(Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node:') || /dist\/(job|report|cli)\/|pool(-file)?\.js$/.test(f))).toEqual([]);
     expect(result.outputFiles[0]!.contents.length).toBeLessThan(300 * 1024);
   });
@@ -47,5 +55,9 @@ describe('the browser bundle of the main entry', () => {
   it('the Node-only entries do not bundle for the browser', async () => {
     // daxemu/bench runs cells on worker threads: a page cannot have it, and the bundler says so.
     await expect(bundle('src/job/index.ts')).rejects.toThrow(/node:/);
+    // By name, a browser bundler finds no entry for them: they are exported under the node condition only.
+    for (const entry of ['daxemu/bench', 'daxemu/report']) {
+      await expect(bundleImport(entry)).rejects.toThrow(new RegExp(`Could not resolve "${entry}"`));
+    }
   });
 });

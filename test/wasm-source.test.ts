@@ -21,6 +21,13 @@ describe('setWasmSource', () => {
     }
   });
 
+  it('under Node reads a file: URL, and names it when it is missing', async () => {
+    setWasmSource(RELEASE);
+    expect((await createEmulator({ capacity: 4 << 20, build: 'release' })).options.capacity).toBe(4 << 20);
+    setWasmSource(new URL('../build/none.wasm', import.meta.url));
+    await expect(createEmulator({ capacity: 4 << 20, build: 'release' })).rejects.toThrow(/cannot read file:.*build\/none\.wasm \(ENOENT\)/);
+  });
+
   it('fails the next emulator, naming the URL, when the wasm cannot be fetched', async () => {
     setWasmSource(new URL('http://127.0.0.1:9/daxemu-missing.wasm'), 'release');
     await expect(createEmulator({ capacity: 4 << 20, build: 'release' })).rejects.toThrow(/cannot fetch http:\/\/127\.0\.0\.1:9\/daxemu-missing\.wasm/);

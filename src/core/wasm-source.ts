@@ -2,7 +2,8 @@
  * Where the bytes of a wasm build come from. Unless told otherwise: under Node, the file
  * build/<build>.wasm of the package, read with node:fs; anywhere else (a page, a worker),
  * fetched from that same URL, relative to this module. A page whose bundler moves the files
- * names each build with setWasmSource: a URL to fetch, the bytes, or a compiled module.
+ * names each build with setWasmSource: a URL to fetch (a file: URL is read, under Node),
+ * the bytes, or a compiled module.
  *
  * The Node module is imported only inside the call, through a specifier that bundlers do not
  * follow, so a browser bundle of the package holds no `node:` import.
@@ -55,8 +56,9 @@ export async function compileSource(build: WasmBuild): Promise<WebAssembly.Modul
   const source = sources.get(build);
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
-  if (source === undefined && isNode()) return WebAssembly.compile((await readBuildFile(build)) as BufferSource);
   const url = source === undefined ? defaultUrl(build) : new URL(source, globalThis.location?.href);
+  // Node's fetch takes no file: URL: read those from the file.
+  if (url.protocol === 'file:' && isNode()) return WebAssembly.compile((await readWasmFile(url, build)) as BufferSource);
   let response: Response;
   try {
     response = await fetch(url);
@@ -67,12 +69,14 @@ export async function compileSource(build: WasmBuild): Promise<WebAssembly.Modul
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-/** Node: reads build/<build>.wasm of the package. */
-async function readBuildFile(build: WasmBuild): Promise<Uint8Array> {
+/** Node: reads a wasm file (by default build/<build>.wasm of the package). */
+async function readWasmFile(url: URL, build: WasmBuild): Promise<Uint8Array> {
   const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
   try {
-    return await fs.readFile(defaultUrl(build));
+    return await fs.readFile(url);
   } catch (err) {
-    throw new Error(`daxemu: build/${build}.wasm is missing (${(err as { code?: string }).code}); run "npm run asbuild" first`);
+    const code = (err as { code?: string }).code;
+    if (url.href === defaultUrl(build).href) throw new Error(`daxemu: build/${build}.wasm is missing (${code}); run "npm run asbuild" first`);
+    throw new Error(`daxemu: cannot read ${url.href} (${code}); name the wasm with setWasmSource()`);
   }
 }
