@@ -7,7 +7,7 @@ import { runControl } from '../examples/explorer/controls.js';
 import { FieldError, parseBytes, parseCount } from '../examples/explorer/fields.js';
 import { cHex, ftraceLine } from '../examples/explorer/ftrace.js';
 import { Session } from '../examples/explorer/session.js';
-import { lineClass } from '../examples/explorer/lines-view.js';
+import { lineClass, lineStates } from '../examples/explorer/lines-view.js';
 import { flagNames, parseDump } from '../examples/explorer/tree-view.js';
 import { DAX_LOCKED, DAX_PMD, daxMkEntry } from '../src/index.js';
 
@@ -131,6 +131,18 @@ describe('explorer views', () => {
     const records = parseDump(s.emu.core.dump(s.file!.tree));
     expect(records[0]).toMatchObject({ kind: 'node', depth: 0, shift: 6, from: 0 });
     expect(records[1]).toMatchObject({ kind: 'entry', depth: 1, offset: 8, index: 512, order: 9, marks: ['DIRTY'] });
+  });
+
+  it('reads an entry\'s line states in one copy, each what pmLineState says', async () => {
+    const s = await start();
+    await runControl(s, 'create', { size: '4M' });
+    await runControl(s, 'mmap');
+    await runControl(s, 'store', { offset: '0x1000', bytes: '01' });
+    await runControl(s, 'flush', { offset: '0x1000', length: '64' });
+    await runControl(s, 'store', { offset: '0x1040', bytes: '02' });
+    const states = lineStates(s.emu, 0, 32768);
+    expect([...states].map((_, i) => s.emu.core.pmLineState(i))).toEqual([...states]);
+    expect([lineClass(states[64]!), lineClass(states[65]!), lineClass(states[66]!)]).toEqual(['flushed', 'dirty', 'durable']);
   });
 
   it('names the DAX flags and the line classes', () => {

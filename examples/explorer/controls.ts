@@ -123,6 +123,18 @@ export const CONTROLS: Control[] = [
     run: (s, v) => s.msync(mappingId(s, v.mapping!), parseCount('offset', v.offset!, 0, 2 ** 40), parseCount('length', v.length!, 0, 2 ** 40), v.sync === 'on'),
   },
   {
+    id: 'flush',
+    label: 'flush',
+    fields: [
+      { name: 'mapping', label: 'mapping #', value: '' },
+      { name: 'offset', label: 'offset', value: '0' },
+      { name: 'length', label: 'length', value: '64' },
+      { name: 'instruction', label: 'instruction', value: 'clwb', choices: ['clwb', 'clflushopt', 'clflush'] },
+    ],
+    run: (s, v) => s.flush(mappingId(s, v.mapping!), parseCount('offset', v.offset!, 0, 2 ** 40), parseCount('length', v.length!, 0, 2 ** 40), parseChoice('instruction', v.instruction!, ['clwb', 'clflushopt', 'clflush'] as const)),
+  },
+  { id: 'sfence', label: 'sfence', fields: [], run: (s) => s.sfence() },
+  {
     id: 'truncate',
     label: 'truncate',
     fields: [

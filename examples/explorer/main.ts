@@ -20,7 +20,7 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 /** What the tests read: the session, and per call its name and the redraw's ms. */
 interface ExplorerHandle {
   session: Session;
-  timings: { call: string; callMs: number; renderMs: number }[];
+  timings: { call: string; callMs: number; renderMs: number; parts: Record<string, number> }[];
   busy: boolean;
 }
 
@@ -64,29 +64,41 @@ async function call(id: string, values: Record<string, string>): Promise<void> {
   handle.busy = true;
   try {
     const outcome = await runControl(session, id, values);
-    const renderMs = render();
-    handle.timings.push({ call: id, callMs: outcome.callMs, renderMs });
+    const parts: Record<string, number> = {};
+    const renderMs = render(parts);
+    handle.timings.push({ call: id, callMs: outcome.callMs, renderMs, parts });
   } finally {
     handle.busy = false;
   }
 }
 
-/** Redraws every view from the emulator's state; returns the ms it took. */
-function render(): number {
+/** Redraws every view from the emulator's state; returns the ms it took (and each view's, in `parts`). */
+function render(parts: Record<string, number> = {}): number {
   const t0 = performance.now();
+  let t = t0;
+  const lap = (name: string): void => {
+    const now = performance.now();
+    parts[name] = now - t;
+    t = now;
+  };
   const s = session;
   const files = [...s.files.keys()];
   $('files').innerHTML = files.length === 0 ? '<option value="">(no file)</option>' : files.map((p) => `<option${p === s.selectedPath ? ' selected' : ''}>${esc(p)}</option>`).join('');
   $('mappings').innerHTML = s.mappings.length === 0 ? '<option value="">(no mapping)</option>' : s.mappings.map((m) => `<option value="${m.id}"${m.id === s.selectedMapping ? ' selected' : ''}>#${m.id} ${esc(m.path)}</option>`).join('');
   $('tree').innerHTML = renderTree(s.emu, s.file, s.selectedEntry);
+  lap('tree');
   $('pt').innerHTML = renderPageTable(s.mapping?.mapping, s.mapping?.id);
+  lap('pageTable');
   const heat = renderLines(s.emu, s.file, s.selectedEntry);
   $('lines').innerHTML = heat.html;
-  heat.paint($('lines'));
+  lap('lines');
+  heat.paint($<HTMLCanvasElement>('heat'), $<HTMLCanvasElement>('zoom'), $('zoom-note'));
+  lap('paint');
   $('status').innerHTML = renderStatus(s);
   $('outcome').innerHTML = renderOutcome(s.last);
   $('trace').textContent = s.traceLines.length === 0 ? '(no fs_dax event yet)' : `${FTRACE_HEADER}\n${s.traceLines.join('\n')}`;
   $('trace-count').textContent = String(s.traceLines.length);
+  lap('status and trace');
   const ms = performance.now() - t0;
   $('timing').textContent = `${s.last.call}: call ${s.last.callMs.toFixed(2)} ms, redraw ${ms.toFixed(2)} ms`;
   return ms;

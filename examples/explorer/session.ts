@@ -20,6 +20,9 @@ export interface SessionOptions {
   seed: number;
 }
 
+/** The flush instructions, as FileMapping.flush numbers them. */
+const FLUSH_KINDS = { clflush: 0, clflushopt: 1, clwb: 2 } as const;
+
 export interface MappingInfo {
   id: number;
   path: string;
@@ -144,6 +147,18 @@ export class Session {
     this.lastReport = report;
     this.select(m, offset);
     return report;
+  }
+
+  /** A user-space flush of the lines under the range (no fence): they wait for the next one. */
+  flush(id: number, offset: number, length: number, instruction: 'clwb' | 'clflushopt' | 'clflush'): void {
+    const m = this.mappingById(id);
+    m.mapping.flush(offset, length, FLUSH_KINDS[instruction]);
+    this.select(m, offset);
+  }
+
+  /** sfence on the current CPU: the flushed lines become durable. */
+  sfence(): void {
+    this.emu.sfence();
   }
 
   truncate(path: string, size: number): void {
