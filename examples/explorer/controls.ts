@@ -41,6 +41,22 @@ function filePath(session: Session, text: string): string {
   return session.selectedPath;
 }
 
+/** The fields of a call on a range of a mapping: which mapping, the offset, the length. */
+function mappingRange(length: string): Field[] {
+  return [
+    { name: 'mapping', label: 'mapping #', value: '' },
+    { name: 'offset', label: 'offset', value: '0' },
+    { name: 'length', label: 'length', value: length },
+  ];
+}
+
+/** The mapping, offset and length those fields name; `maxLength` bounds the length. */
+function readRange(s: Session, v: Record<string, string>, minLength: number, maxLength = 2 ** 40): [number, number, number] {
+  return [mappingId(s, v.mapping!), parseCount('offset', v.offset!, 0, 2 ** 40), parseCount('length', v.length!, minLength, maxLength)];
+}
+
+const FLUSHES = ['clwb', 'clflushopt', 'clflush'] as const;
+
 export const CONTROLS: Control[] = [
   {
     id: 'session',
@@ -104,34 +120,20 @@ export const CONTROLS: Control[] = [
   {
     id: 'load',
     label: 'load',
-    fields: [
-      { name: 'mapping', label: 'mapping #', value: '' },
-      { name: 'offset', label: 'offset', value: '0' },
-      { name: 'length', label: 'length', value: '8' },
-    ],
-    run: (s, v) => s.load(mappingId(s, v.mapping!), parseCount('offset', v.offset!, 0, 2 ** 40), parseCount('length', v.length!, 1, 4096)),
+    fields: mappingRange('8'),
+    run: (s, v) => s.load(...readRange(s, v, 1, 4096)),
   },
   {
     id: 'msync',
     label: 'msync',
-    fields: [
-      { name: 'mapping', label: 'mapping #', value: '' },
-      { name: 'offset', label: 'offset', value: '0' },
-      { name: 'length', label: 'length', value: '4M' },
-      { name: 'sync', label: 'MS_SYNC', value: 'on', checkbox: true },
-    ],
-    run: (s, v) => s.msync(mappingId(s, v.mapping!), parseCount('offset', v.offset!, 0, 2 ** 40), parseCount('length', v.length!, 0, 2 ** 40), v.sync === 'on'),
+    fields: [...mappingRange('4M'), { name: 'sync', label: 'MS_SYNC', value: 'on', checkbox: true }],
+    run: (s, v) => s.msync(...readRange(s, v, 0), v.sync === 'on'),
   },
   {
     id: 'flush',
     label: 'flush',
-    fields: [
-      { name: 'mapping', label: 'mapping #', value: '' },
-      { name: 'offset', label: 'offset', value: '0' },
-      { name: 'length', label: 'length', value: '64' },
-      { name: 'instruction', label: 'instruction', value: 'clwb', choices: ['clwb', 'clflushopt', 'clflush'] },
-    ],
-    run: (s, v) => s.flush(mappingId(s, v.mapping!), parseCount('offset', v.offset!, 0, 2 ** 40), parseCount('length', v.length!, 0, 2 ** 40), parseChoice('instruction', v.instruction!, ['clwb', 'clflushopt', 'clflush'] as const)),
+    fields: [...mappingRange('64'), { name: 'instruction', label: 'instruction', value: 'clwb', choices: FLUSHES }],
+    run: (s, v) => s.flush(...readRange(s, v, 0), parseChoice('instruction', v.instruction!, FLUSHES)),
   },
   { id: 'sfence', label: 'sfence', fields: [], run: (s) => s.sfence() },
   {
