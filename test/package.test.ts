@@ -114,7 +114,7 @@ describe('the packed package', () => {
     });
     expect(seen.pool).toEqual({ chunks: true, version: true, kept: [1, 2, 3] });
     expect(seen.rng).toBe(true);
-    expect(seen.wasm).toEqual({ bytes: true, attached: true });
+    expect(seen.wasm).toEqual({ bytes: true, laidOut: true });
   }, 60_000);
 
   it('the installed command runs the main job and says the charts need the optional packages', async () => {

@@ -96,7 +96,7 @@ const wasmSource: WasmSource = await readFile(new URL('build/release.wasm', impo
 setWasmSource(wasmSource, build);
 const coreOptions: CoreOptions = { build };
 const core: Core = await Core.create(coreOptions);
-out.wasm = { bytes: (wasmSource as Uint8Array).length > 1000, attached: core.layout.maxCpus > 0 };
+out.wasm = { bytes: (wasmSource as Uint8Array).length > 1000, laidOut: core.layout.maxCpus > 0 };
 const layout: CoreLayout = core.layout;
 const forests: Forest[] = [core, new ModelForest()];
 const word = daxMkEntry(42, DAX_PMD);
