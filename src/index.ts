@@ -18,6 +18,8 @@ export { PRESETS, PRESET_NAMES, resolveCostModel, describePresets } from './hw/p
 export type { PresetName, Persistence } from './hw/presets.js';
 export { Core, InvariantError } from './core/index.js';
 export type { CoreLayout, CoreOptions, CoreStats, WasmBuild } from './core/index.js';
+export { setWasmSource } from './core/index.js';
+export type { WasmSource } from './core/index.js';
 export { PmemError, ERRNO } from './base/errors.js';
 export type { ErrnoName, PmemErrorCode } from './base/errors.js';
 export * from './core/entry.js';

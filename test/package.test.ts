@@ -105,7 +105,7 @@ describe('the packed package', () => {
     const trees = seen.trees as { treeResults: unknown[] };
     expect(trees.treeResults[0]).toEqual(trees.treeResults[1]); // the wasm core and the reference model agree
     expect(trees.treeResults[0]).toMatchObject({ found: 512, count: 1 });
-    expect(seen.job).toMatchObject({ workload: 'log-append', steps: 2, runsOn45: false, cellDurable: true, cellOps: 16, planned: 1, matrixCells: 1, sameAsCell: true, flushRows: 6 });
+    expect(seen.job).toMatchObject({ merged: 1, shardSizes: [1, 0], workload: 'log-append', steps: 2, runsOn45: false, cellDurable: true, cellOps: 16, planned: 1, matrixCells: 1, sameAsCell: true, flushRows: 6 });
     expect(seen.job!.ownDirty).toBe(0);
     // vega and vega-lite are optional peers, not installed here: the report is written without charts.
     expect(seen.report).toMatchObject({
@@ -114,6 +114,7 @@ describe('the packed package', () => {
     });
     expect(seen.pool).toEqual({ chunks: true, version: true, kept: [1, 2, 3] });
     expect(seen.rng).toBe(true);
+    expect(seen.wasm).toEqual({ bytes: true, laidOut: true });
   }, 60_000);
 
   it('the installed command runs the main job and says the charts need the optional packages', async () => {

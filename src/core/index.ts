@@ -10,6 +10,7 @@ export { Core, type CoreOptions } from './core.js';
 export type { CoreLayout } from './layout.js';
 export { InvariantError, type CoreStats } from './xarray.js';
 export type { WasmBuild } from './wasm.js';
+export { setWasmSource, isNode, type WasmSource } from './wasm-source.js';
 export * from './entry.js';
 export * from './batch.js';
 export type { Forest, TreeEntry, FoundEntry } from './tree.js';

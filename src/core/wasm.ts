@@ -4,8 +4,9 @@
  *
  * Two builds exist (asconfig.json): `release` (optimised, no asserts) and `debug` (asserts
  * on, names kept). Tests run both; DAXEMU_WASM=debug selects the debug build by default.
+ * Where the bytes come from (a file under Node, a URL or bytes in a page) is wasm-source.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { compileSource, onWasmSourceChange } from './wasm-source.js';
 import { guardTraps } from './trap.js';
 
 export type WasmBuild = 'debug' | 'release';
@@ -70,21 +71,20 @@ export interface CoreExports {
 export const WASM32_MAX_PAGES = 65536;
 const modules = new Map<WasmBuild, Promise<WebAssembly.Module>>();
 
-/** The build to run when none is named: DAXEMU_WASM=debug, else release. */
+onWasmSourceChange((build) => modules.delete(build));
+
+/** The build to run when none is named: DAXEMU_WASM=debug (under Node), else release. */
 export function defaultBuild(): WasmBuild {
-  return process.env.DAXEMU_WASM === 'debug' ? 'debug' : 'release';
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.DAXEMU_WASM === 'debug' ? 'debug' : 'release';
 }
 
-/** Compiles a build once per process. */
+/** Compiles a build once per realm (again after setWasmSource names a new source); a failed compile is not kept. */
 function compileBuild(build: WasmBuild): Promise<WebAssembly.Module> {
   let module = modules.get(build);
   if (!module) {
-    module = readFile(new URL(`../../build/${build}.wasm`, import.meta.url)).then(
-      (bytes) => WebAssembly.compile(bytes),
-      (err: NodeJS.ErrnoException) => {
-        throw new Error(`daxemu: build/${build}.wasm is missing (${err.code}); run "npm run asbuild" first`);
-      },
-    );
+    module = compileSource(build);
+    module.catch(() => modules.get(build) === module && modules.delete(build));
     modules.set(build, module);
   }
   return module;

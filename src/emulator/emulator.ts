@@ -16,12 +16,14 @@ import {
   type WaitEvent, type WritebackReport,
 } from '../dax/index.js';
 import { coreOptionsFor, FLUSH_KINDS, resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
-import { POOL_CHUNK_BYTES, writePool, type PoolSaveReport } from './pool-file.js';
+import { POOL_CHUNK_BYTES, type PoolSaveReport } from './pool-format.js';
+import { poolWriter, preloadPoolWriter } from './pool-loader.js';
 
 /** Creates an emulator: lays out a shared memory, instantiates the core, sets the costs. */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const resolved = resolveOptions(options);
   const core = await Core.create(coreOptionsFor(resolved));
+  await preloadPoolWriter(); // Node only: so that save() has the writer at hand
   core.initHardware(coreCostParams(resolved.cost), resolved.seed);
   return new Emulator(core, resolved);
 }
@@ -231,9 +233,16 @@ export class Emulator {
    * what a guaranteed crash now would leave (the durable media, the named files with their
    * committed blocks) and the options. `openEmulator(path)` boots it again. The emulator
    * is not changed, and calls made on it before the save resolves do not reach the pool;
-   * only the media chunks that would read as nonzero are written.
+   * only the media chunks that would read as nonzero are written. Node only: in a page it
+   * rejects with EOPNOTSUPP.
    */
   save(path: string): Promise<PoolSaveReport> {
+    let writePool;
+    try {
+      writePool = poolWriter('save').writePool;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const metadata = { options: { ...this.options }, files: this.fs.durableFiles() };
     return writePool(path, this.core.layout.version, metadata, durableChunks(this.core, POOL_CHUNK_BYTES));
   }

@@ -21,51 +21,25 @@
  *   bytes and then the data (u32), 0 (u32), the chunk's bytes. Chunks that would read as
  *   zeros are not saved.
  *
- * CRC-32 is node:zlib's (the gzip polynomial), available from Node 20.15.
+ * CRC-32 is node:zlib's (the gzip polynomial), available from Node 20.15. This file runs
+ * under Node only: the emulator loads it on first need (pool-loader.ts); the format's
+ * constants and types, which a page may name too, are in pool-format.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ERRNO, PmemError, type ErrnoName } from '../base/index.js';
-import type { DurableFile } from '../dax/index.js';
-import type { ResolvedOptions } from './options.js';
+import {
+  POOL_CHUNK_BYTES, POOL_FORMAT_VERSION, POOL_HEADER_BYTES, POOL_MAGIC, POOL_RECORD_HEAD_BYTES, type PoolHeader, type PoolMetadata, type PoolSaveReport,
+} from './pool-format.js';
 
-export const POOL_MAGIC = 'DAXEMUPL';
-export const POOL_FORMAT_VERSION = 1;
-/** Chunks of 64 KiB: small enough to skip what is empty, large enough to write fast. */
-export const POOL_CHUNK_BYTES = 64 * 1024;
-export const POOL_HEADER_BYTES = 52;
-export const POOL_RECORD_HEAD_BYTES = 16;
+export {
+  POOL_CHUNK_BYTES, POOL_FORMAT_VERSION, POOL_HEADER_BYTES, POOL_MAGIC, POOL_RECORD_HEAD_BYTES, type PoolHeader, type PoolMetadata, type PoolSaveReport,
+} from './pool-format.js';
+
 /** Records per write call: 4 MiB of 64 KiB chunks, well under the system's iovec limit. */
 const CHUNKS_PER_WRITE = 64;
-
-/** The fixed fields of a pool's header. */
-export interface PoolHeader {
-  formatVersion: number;
-  layoutVersion: number;
-  capacity: number;
-  chunkBytes: number;
-  chunks: number;
-  metadataBytes: number;
-  fileBytes: number;
-}
-
-/** What a pool says besides the media: the options and the files. */
-export interface PoolMetadata {
-  options: ResolvedOptions;
-  files: DurableFile[];
-}
-
-/** What a save wrote. */
-export interface PoolSaveReport {
-  path: string;
-  /** The pool file's length. */
-  bytes: number;
-  /** Media chunks saved, and the media bytes they hold. */
-  chunks: number;
-  mediaBytes: number;
-}
 
 /** The header's bytes 0..47, with the metadata's length. */
 export function encodeHeader(h: PoolHeader): Buffer {

@@ -16,6 +16,7 @@
 import type { Core } from '../core/index.js';
 import { PmemError } from '../base/index.js';
 import { Rng } from '../base/index.js';
+import { isAllZero } from './zero-scan.js';
 
 export type CrashMode = 'guaranteed' | 'random' | 'adversarial';
 export const CRASH_MODES: readonly CrashMode[] = ['guaranteed', 'random', 'adversarial'];
@@ -55,11 +56,10 @@ export function applyCrash(source: Core, image: Uint8Array, mode: CrashMode, see
 
 /** The media is scanned for data 2 MiB at a time before it is cut into chunks. */
 const SCAN_BYTES = 2 << 20;
-const ZERO_SCAN = Buffer.alloc(SCAN_BYTES);
 
-/** Whether the 2 MiB of `media` from `offset` are all zero (a memcmp, and no page of it made resident). */
+/** Whether the 2 MiB of `media` from `offset` are all zero (no page of it made resident). */
 function regionIsZero(media: Uint8Array, offset: number): boolean {
-  return Buffer.from(media.buffer, media.byteOffset + offset, SCAN_BYTES).equals(ZERO_SCAN);
+  return isAllZero(media.subarray(offset, offset + SCAN_BYTES));
 }
 
 /**
@@ -82,7 +82,6 @@ export function copyMediaWithData(source: Uint8Array, image: Uint8Array): void {
  */
 export function* durableChunks(source: Core, chunkBytes: number): Generator<{ offset: number; bytes: Uint8Array }> {
   const lines = source.pmUndoList().sort((a, b) => a.line - b.line);
-  const zeroChunk = ZERO_SCAN.subarray(0, chunkBytes);
   const size = source.layout.mediaSize;
   let next = 0; // the first undo record not yet applied
   const undoBefore = (end: number): boolean => next < lines.length && lines[next]!.line * LINE_BYTES < end;
@@ -91,15 +90,15 @@ export function* durableChunks(source: Core, chunkBytes: number): Generator<{ of
     // A region with no undo copy is durable as it stands; memcmp against zeros is the cheap test.
     if (!undoBefore(region + SCAN_BYTES) && regionIsZero(media, region)) continue;
     for (let offset = region; offset < region + SCAN_BYTES; offset += chunkBytes) {
-      const live = Buffer.from(media.buffer, media.byteOffset + offset, chunkBytes);
+      const live = media.subarray(offset, offset + chunkBytes);
       const end = offset + chunkBytes;
       if (!undoBefore(end)) {
-        if (!live.equals(zeroChunk)) yield { offset, bytes: live };
+        if (!isAllZero(live)) yield { offset, bytes: live };
         continue;
       }
-      const bytes = Buffer.from(live);
+      const bytes = live.slice();
       for (; undoBefore(end); next++) bytes.set(source.readMemory(lines[next]!.data, LINE_BYTES), lines[next]!.line * LINE_BYTES - offset);
-      if (!bytes.equals(zeroChunk)) yield { offset, bytes };
+      if (!isAllZero(bytes)) yield { offset, bytes };
     }
   }
 }

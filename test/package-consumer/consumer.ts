@@ -10,24 +10,24 @@ import {
   XA_CHUNK_SIZE, XA_MAX_INDEX, XA_MAX_MARKS, XA_RETRY_ENTRY, XA_ZERO_ENTRY, batchOps, createEmulator, daxEntryOrder, daxFlags, daxIsConflict,
   daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsPteEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry, daxToPfn, daxUnlockedEntry, describePresets,
   entryKey, resolveCostModel, runBatchByOps, waitBucket, xaIsErr, xaIsInternal, xaIsNode, xaIsPointer, xaIsSibling, xaIsValue, xaMkError, xaMkInternal,
-  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue, openEmulator, checkPool, POOL_FORMAT_VERSION,
+  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue, openEmulator, checkPool, POOL_FORMAT_VERSION, setWasmSource,
   type Allocate, type ConcurrentTask, type CoreLayout, type CoreOptions, type CoreStats, type CostModel, type CostModelInput, type CrashMode,
   type DaxCounters, type DaxFile, type EmulatorOptions, type EmulatorStats, type EntryKey, type ErrnoName, type FaultKind, type FaultResult,
   type FileEntry, type FileMapping, type FlushCounts, type Forest, type FoundEntry, type KernelProfile, type Persistence, type PmemErrorCode,
   type PresetName, type ResolvedOptions, type RunResult, type Trace, type TraceEvent, type TraceName, type TreeEntry, type WaitEvent, type WakeMode,
-  type WasmBuild, type WritebackReport, type PoolInfo, type PoolSaveReport, type PoolHeader,
+  type WasmBuild, type WritebackReport, type PoolInfo, type PoolSaveReport, type PoolHeader, type WasmSource,
 } from 'daxemu';
 import {
   CHARTS_NEED, REPORT_FILES, cellsToCsv, chartsAvailable, cheapestPerWorkload, flushCostChart, flushCostToCsv, formatBenchText, formatCellTable,
   formatFlushCostTable, reportMarkdown, strategyChart, writeReport, type BenchTextOptions, type CellTableOptions, type WorkloadWinner,
 } from 'daxemu/report';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DEFAULT_DIRTY_COUNTS, MOVNT_THRESHOLD, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
-  strategyRuns, strategySetup, traceWorkload, workloadByName,
-  type CellResult, type CellSpec, type FlushCostOptions, type FlushCostRow, type FlushInstruction, type MatrixOptions, type MatrixReport,
+  strategyRuns, strategySetup, traceWorkload, workloadByName, parseShard, shardCells, mergeShards,
+  type MatrixSelection, type Shard, type CellResult, type CellSpec, type FlushCostOptions, type FlushCostRow, type FlushInstruction, type MatrixOptions, type MatrixReport,
   type StrategyName, type StrategyRun, type StrategySetup, type Workload, type WorkloadName, type WorkloadSize, type WorkloadStep,
 } from 'daxemu/bench';
 
@@ -91,8 +91,12 @@ out.errors = { caught, einval: ERRNO[errno], maxErrno: MAX_ERRNO, invariantError
 
 // ---- the core and its trees, against the reference model -----------------------------------
 const build: WasmBuild = 'release';
+// The wasm handed over as bytes, as a page does whose bundler moved build/ elsewhere.
+const wasmSource: WasmSource = await readFile(new URL('build/release.wasm', import.meta.resolve('daxemu/package.json')));
+setWasmSource(wasmSource, build);
 const coreOptions: CoreOptions = { build };
 const core: Core = await Core.create(coreOptions);
+out.wasm = { bytes: (wasmSource as Uint8Array).length > 1000, laidOut: core.layout.maxCpus > 0 };
 const layout: CoreLayout = core.layout;
 const forests: Forest[] = [core, new ModelForest()];
 const word = daxMkEntry(42, DAX_PMD);
@@ -156,7 +160,14 @@ const ownFile = own.createFile('/own', { size: 1 << 20 });
 const strategyRun: StrategyRun = startStrategy(strategy, own, own.mmap(ownFile, { sync: setup.mapSync }), instruction);
 strategyRun.store(0, new Uint8Array(64).fill(1));
 strategyRun.sync();
+// Two shards of the one-cell matrix: shard 1 holds it, shard 2 nothing; merged they are the run.
+const { threads: _threads, ...selection } = matrixOptions;
+const chosen: MatrixSelection = selection;
+const shards: Shard[] = [parseShard('1/2'), parseShard('2/2')];
+const shardReports = shards.map((shard) => ({ ...matrixReport, cells: cells.filter((c) => shardCells(planned, shard).some((p) => p.strategy === c.strategy)), shard, selection: { ...chosen } }));
+const merged = mergeShards(shardReports);
 out.job = {
+  merged: merged.cells.length, shardSizes: shards.map((shard) => shardCells(planned, shard).length),
   workload: workload.name, steps: steps.length, traceFile: fromTrace.fileBytes > 0, runsOn45: strategyRuns('user-flush', 'linux-4.5'),
   cellDurable: cell.durable, cellOps: cell.ops, planned: planned.length, matrixCells: matrixReport.cells.length, sameAsCell: cells[0]!.ns === cell.ns,
   flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines,
