@@ -2,7 +2,7 @@
 // The daxemu command: the writeback-strategy matrix (bench) and the flush cost of one PTE
 // or PMD entry (flush-cost), as a table, as JSON, or as a report directory with charts.
 // cli: the program behind the `daxemu` bin (this file), its flag parsing and progress bar.
-// May import: base, hw, dax, job, report.
+// May import: base, hw, dax, trace, job, report.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';

@@ -1,0 +1,12 @@
+/**
+ * trace: real workloads in, findings out. It owns the daxemu trace format (its parser and
+ * line sources), the recorder that wraps an emulator, the replay, the importers of fio
+ * iologs and pmemcheck store logs, and the flush and fence analysis with its reports.
+ *
+ * May import: base, hw, dax, emulator.
+ */
+export { TRACE_MAGIC, TRACE_VERSION, OP_NAMES, encodePath, decodePath, type TraceOp } from './format.js';
+export { stringLines, fileLines, type LineSource } from './lines.js';
+export { fillBytes } from './fill.js';
+export { startRecording, RecordingEmulator, RecordingDevice, RecordingFile, RecordingFileMapping } from './recorder.js';
+export { replay, replayOn, totalNs, type ReplayOptions, type ReplayResult, type ReplayObserver } from './replay.js';
