@@ -16,6 +16,7 @@ import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, wr
 import { joinDashValues, parseArgsMessage } from './args.js';
 import { emptySelectionReason } from './selection.js';
 import { ProgressBar } from './progress.js';
+import { traceCommand, TRACE_COMMANDS_HELP } from './trace-commands.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const INSTRUCTIONS: readonly FlushInstruction[] = ['clwb', 'clflushopt', 'clflush'];
@@ -29,6 +30,7 @@ commands:
   bench        run the writeback-strategy matrix (workloads x strategies x presets x
                kernel profiles x page sizes) and print what each strategy costs
   flush-cost   the cost of one msync of one PTE or PMD entry against its dirty lines
+${TRACE_COMMANDS_HELP}
 
 options (bench):
   --workloads LIST    ${WORKLOAD_NAMES.join(', ')} (default: all)
@@ -80,6 +82,7 @@ const OPTIONS = {
 } as const;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'replay' || argv[0] === 'analyze') return traceCommand(argv, process.stdout, process.stderr);
   let parsed;
   try {
     parsed = parseArgs({ args: joinDashValues(argv, OPTIONS), allowPositionals: true, strict: true, options: OPTIONS });
