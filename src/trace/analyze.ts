@@ -156,7 +156,6 @@ class Analyzer {
   }
 
   private durable(key: number, st: LineState): void {
-    if (st.later) this.report('late-durable', st.store, 1, 0, `stored at line ${this.sourceLine(st.store)}, flushed, then stored again at line ${this.sourceLine(st.later)} before the fence`);
     st.s = CLEAN;
     st.later = 0;
     st.store = 0;
@@ -168,8 +167,15 @@ class Analyzer {
     let done = 0;
     for (const k of list) {
       const st = this.states.get(k)!;
-      if ((st.s === FLUSHED || st.s === NT) && st.cpu === this.cpu) {
+      if (st.cpu !== this.cpu) continue;
+      if (st.s === FLUSHED || st.s === NT) {
         this.durable(k, st);
+        done++;
+      } else if (st.s === DIRTY && st.later) {
+        // The flush of the earlier store is what this fence waits for, after the later store.
+        this.report('late-durable', st.store, 1, 0, `stored at line ${this.sourceLine(st.store)}, flushed, then stored again at line ${this.sourceLine(st.later)} before the fence`);
+        st.store = st.later;
+        st.later = 0;
         done++;
       }
     }

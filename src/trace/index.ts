@@ -3,7 +3,7 @@
  * line sources), the recorder that wraps an emulator, the replay, the importers of fio
  * iologs and pmemcheck store logs, and the flush and fence analysis with its reports.
  *
- * May import: base, hw, dax, emulator.
+ * May import: base, hw, dax, emulator, libpmem.
  */
 export { TRACE_MAGIC, TRACE_VERSION, OP_NAMES, encodePath, decodePath, type TraceOp } from './format.js';
 export { stringLines, fileLines, type LineSource } from './lines.js';

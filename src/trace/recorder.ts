@@ -10,6 +10,7 @@ import { PmemError } from '../base/index.js';
 import { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE, PRESET_NAMES, type CommandBuilder, type DeviceMapping, resolveCostModel, type RunResult } from '../hw/index.js';
 import type { Allocate, DaxFile, FaultResult, FileMapping, WritebackReport } from '../dax/index.js';
 import type { Emulator } from '../emulator/index.js';
+import type { PmemMappingLike } from '../libpmem/index.js';
 import { encodePath, hexData, TRACE_MAGIC, TRACE_VERSION } from './format.js';
 
 /** Where recorded lines go. */
@@ -184,18 +185,13 @@ export class RecordingEmulator {
   }
 }
 
-/** Records the calls of one device mapping. */
-export class RecordingDevice {
+/** What device and file mappings both do: stores, loads, the three flushes, munmap. */
+type Accessible = Pick<PmemMappingLike, 'store' | 'ntstore' | 'load' | 'clwb' | 'clflushopt' | 'clflush' | 'munmap'>;
+
+/** Records the accesses of a device or file mapping, named `name` (dN or mN) in the trace. */
+class RecordingAccess<T extends Accessible> {
   /** @internal */
-  constructor(readonly mapping: DeviceMapping, private readonly name: string, private readonly log: TraceLog) {}
-
-  get offset(): number {
-    return this.mapping.offset;
-  }
-
-  get length(): number {
-    return this.mapping.length;
-  }
+  constructor(readonly mapping: T, protected readonly name: string, protected readonly log: TraceLog) {}
 
   store(off: number, bytes: Uint8Array): void {
     this.mapping.store(off, bytes);
@@ -231,6 +227,17 @@ export class RecordingDevice {
   munmap(): void {
     this.mapping.munmap();
     this.log.add(`munmap ${this.name}`);
+  }
+}
+
+/** Records the calls of one device mapping. */
+export class RecordingDevice extends RecordingAccess<DeviceMapping> {
+  get offset(): number {
+    return this.mapping.offset;
+  }
+
+  get length(): number {
+    return this.mapping.length;
   }
 }
 
@@ -287,47 +294,13 @@ export class RecordingFile {
 }
 
 /** Records the calls of one file mapping. */
-export class RecordingFileMapping {
-  /** @internal */
-  constructor(readonly mapping: FileMapping, private readonly name: string, private readonly log: TraceLog) {}
-
+export class RecordingFileMapping extends RecordingAccess<FileMapping> {
   get address(): number {
     return this.mapping.address;
   }
 
   get length(): number {
     return this.mapping.length;
-  }
-
-  store(off: number, bytes: Uint8Array): void {
-    this.mapping.store(off, bytes);
-    this.log.add(`store ${this.name} ${off} ${bytes.length} ${hexData(bytes)}`);
-  }
-
-  ntstore(off: number, bytes: Uint8Array): void {
-    this.mapping.ntstore(off, bytes);
-    this.log.add(`ntstore ${this.name} ${off} ${bytes.length} ${hexData(bytes)}`);
-  }
-
-  load(off: number, len: number): Uint8Array {
-    const out = this.mapping.load(off, len);
-    this.log.add(`load ${this.name} ${off} ${len}`);
-    return out;
-  }
-
-  clwb(off: number, len: number): void {
-    this.mapping.clwb(off, len);
-    this.log.add(`clwb ${this.name} ${off} ${len}`);
-  }
-
-  clflushopt(off: number, len: number): void {
-    this.mapping.clflushopt(off, len);
-    this.log.add(`clflushopt ${this.name} ${off} ${len}`);
-  }
-
-  clflush(off: number, len: number): void {
-    this.mapping.clflush(off, len);
-    this.log.add(`clflush ${this.name} ${off} ${len}`);
   }
 
   fault(off: number, kind: 'read' | 'write'): FaultResult {
@@ -340,10 +313,5 @@ export class RecordingFileMapping {
     const r = this.mapping.msync(off, len, options);
     this.log.add(`msync ${this.name} ${off} ${len}${options.sync === false ? ' async' : ''}`);
     return r;
-  }
-
-  munmap(): void {
-    this.mapping.munmap();
-    this.log.add(`munmap ${this.name}`);
   }
 }
