@@ -5,6 +5,7 @@ import { runDaxSuite } from './dax.js';
 import { runHardwareSuite } from './hardware.js';
 import { runMatrixSuite } from './matrix.js';
 import { runPoolSuite } from './pool.js';
+import { runTracesSuite } from './traces.js';
 import { runXarraySuite } from './xarray.js';
 
 export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRunner>([
@@ -14,4 +15,5 @@ export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRun
   ['matrix', runMatrixSuite],
   ['bandwidth', runBandwidthSuite],
   ['pool', runPoolSuite],
+  ['traces', runTracesSuite],
 ]);

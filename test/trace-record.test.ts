@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../src/base/index.js';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
-import { fileLines, replay, replayOn, startRecording, type RecordingEmulator } from '../src/trace/index.js';
+import { analyze, encodeBinaryTrace, fileLines, replay, replayBinary, replayOn, startRecording, type RecordingEmulator } from '../src/trace/index.js';
 
 const MiB = 1 << 20;
 const dirs: string[] = [];
@@ -123,6 +123,37 @@ describe('record and replay', () => {
     const d = rec.mmapDevice({ length: 4096 });
     expect(() => d.store(4090, new Uint8Array(10))).toThrow(/EFAULT/);
     expect(rec.stop().split('\n').filter((l) => l.startsWith('store'))).toEqual([]);
+  });
+});
+
+describe('the binary twin', () => {
+  it('replays as the text does, at a fraction of its size', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB, seed: 11 });
+    const end = await randomWorkload(startRecording(emu), 11, 500);
+    const text = end.stop();
+    const binary = encodeBinaryTrace(`${text}# a comment\nmark done\n`);
+    expect(binary.length).toBeLessThan(text.length * 0.75);
+    const r = await replayBinary(binary);
+    expect(r.emulator.stats()).toEqual(end.emulator.stats());
+    expect(r.operations).toBe(text.trim().split('\n').length - 2);
+    const [ta, tb] = [await analyze(text), await analyze(binary)];
+    expect(tb.summary).toEqual(ta.summary);
+  });
+
+  it('keeps the implied fill of a store without DATA', async () => {
+    const t = 'daxemu-trace 1\n\ndev d0 0 4096\nstore d0 0 16\n';
+    const [a, b] = [await replay(t), await replayBinary(encodeBinaryTrace(t))];
+    expect(b.emulator.mmapDevice().load(0, 16)).toEqual(a.emulator.mmapDevice().load(0, 16));
+    expect([...a.emulator.mmapDevice().load(0, 16)].some((x) => x !== 0)).toBe(true);
+  });
+
+  it('refuses a truncated twin, a record outside its mapping, and a twin of a two-word trace', async () => {
+    const good = encodeBinaryTrace(`daxemu-trace 1\ndev d0 0 4096\nstore d0 0 64 x${'ab'.repeat(64)}\nsfence\n`);
+    await expect(replayBinary(good.subarray(0, good.length - 40))).rejects.toThrow(/EINVAL: binary trace record 2: the record runs past the end/);
+    const outside = encodeBinaryTrace('daxemu-trace 1\ndev d0 0 4096\nclwb d0 4090 64\n');
+    await expect(replayBinary(outside)).rejects.toThrow(/EINVAL: trace line 2: \[4090, 4154\) is outside the 4096-byte mapping/);
+    await expect(replayBinary(new TextEncoder().encode('store 0 64\n'))).rejects.toThrow(/EINVAL: binary trace: no DAXEMUTB header/);
+    expect(() => encodeBinaryTrace('store 0 64\n')).toThrow(/EINVAL: trace: a two-word trace has no binary twin/);
   });
 });
 

@@ -12,6 +12,7 @@
  * Lines of device mappings and of @ are keyed by media line; lines of file mappings by
  * file and file offset, so two mappings of one file share them.
  */
+import { PmemError } from '../base/index.js';
 import type { WritebackReport } from '../dax/index.js';
 import type { Emulator } from '../emulator/index.js';
 import { FINDING_KINDS, type AnalysisReport, type Finding, type FindingKind, type FindingSummary } from './findings.js';
@@ -19,6 +20,7 @@ import { decodePath, Op, Target, type TraceOp } from './format.js';
 import type { ImportedTrace } from './imported.js';
 import { stringLines, type LineSource } from './lines.js';
 import { replay, type ReplayOptions } from './replay.js';
+import { isBinaryTrace, replayBinary } from './binary.js';
 
 const CLEAN = 0;
 const DIRTY = 1;
@@ -267,7 +269,13 @@ function isImported(t: unknown): t is ImportedTrace {
 }
 
 /** Replays a trace (or an imported one) and reports its wasted flushes, fences and syncs and its durability gaps. */
-export async function analyze(trace: string | LineSource | ImportedTrace, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+export async function analyze(trace: string | LineSource | ImportedTrace | Uint8Array, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+  if (trace instanceof Uint8Array) {
+    if (!isBinaryTrace(trace)) throw new PmemError('EINVAL', 'analyze: bytes given are not a binary trace (DAXEMUTB); pass text as a string');
+    const analyzer = new Analyzer((l) => l, options.limit ?? 1000);
+    const result = await replayBinary(trace, { ...options, observer: analyzer.observer });
+    return analyzer.finish('binary trace', result.operations, result.cpuNs);
+  }
   const imported = isImported(trace) ? trace : undefined;
   const source: LineSource = imported ? stringLines(imported.trace, imported.format) : typeof trace === 'string' ? stringLines(trace) : (trace as LineSource);
   const map = imported ? (l: number): number => imported.sourceLines[l - 1] ?? l : (l: number): number => l;

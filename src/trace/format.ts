@@ -74,6 +74,9 @@ export interface TraceOp {
   b: number;
   /** The data word ('' when none), the mode word, the kind word or the marker. */
   word: string;
+  /** A store's bytes when they came as bytes (the binary twin): op.b bytes of `data` from `dataAt`, over `word`. */
+  data: Uint8Array | undefined;
+  dataAt: number;
   /** mmap: shared; msync: async; fault: write. */
   flag: boolean;
   /** mmap: sync. */
@@ -83,7 +86,7 @@ export interface TraceOp {
 }
 
 export function newOp(): TraceOp {
-  return { op: Op.Mark, line: 0, target: Target.None, id: 0, path: '', a: 0, b: 0, word: '', flag: false, flag2: false };
+  return { op: Op.Mark, line: 0, target: Target.None, id: 0, path: '', a: 0, b: 0, word: '', data: undefined, dataAt: 0, flag: false, flag2: false };
 }
 
 /** The EINVAL every malformed line gets: its line number, what was expected, what was there. */
@@ -161,6 +164,7 @@ export function parseLine(raw: string, line: number, out: TraceOp): boolean {
   out.line = line;
   out.target = Target.None;
   out.word = '';
+  out.data = undefined;
   out.flag = false;
   out.flag2 = false;
   switch (op) {
@@ -289,10 +293,12 @@ function checkData(word: string, len: number, line: number, usage: string, raw: 
   }
 }
 
-/** The bytes of a store's DATA word (checked by parseLine). */
-export function dataBytes(word: string, len: number, line: number, fill: (len: number, seed: number) => Uint8Array): Uint8Array {
-  if (word === '') return fill(len, line);
-  if (word.startsWith('fill:')) return fill(len, Number(word.slice(5)));
+/** The bytes of a store: its bytes, or those of its DATA word (checked by parseLine). */
+export function dataBytes(op: TraceOp, fill: (len: number, seed: number) => Uint8Array): Uint8Array {
+  if (op.data) return op.data.subarray(op.dataAt, op.dataAt + op.b);
+  const word = op.word;
+  if (word === '') return fill(op.b, op.line);
+  if (word.startsWith('fill:')) return fill(op.b, Number(word.slice(5)));
   return Buffer.from(word.slice(1), 'hex');
 }
 

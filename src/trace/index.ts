@@ -9,6 +9,7 @@ export { TRACE_MAGIC, TRACE_VERSION, OP_NAMES, encodePath, decodePath, type Trac
 export { stringLines, fileLines, type LineSource } from './lines.js';
 export { fillBytes } from './fill.js';
 export { startRecording, RecordingEmulator, RecordingDevice, RecordingFile, RecordingFileMapping } from './recorder.js';
+export { encodeBinaryTrace, isBinaryTrace, replayBinary } from './binary.js';
 export { replay, replayOn, totalNs, type ReplayOptions, type ReplayResult, type ReplayObserver } from './replay.js';
 export { importPmemcheck, type PmemcheckImportOptions } from './pmemcheck.js';
 export { importFioIolog, type FioImportOptions } from './fio.js';

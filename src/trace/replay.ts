@@ -50,7 +50,7 @@ const LEGACY_FILE = 'trace';
 const MiB = 1 << 20;
 
 /** The trace as a line source: a string, or a source already. */
-function sourceOf(trace: string | LineSource): LineSource {
+export function sourceOf(trace: string | LineSource): LineSource {
   return typeof trace === 'string' ? stringLines(trace) : trace;
 }
 
@@ -60,7 +60,7 @@ interface Header {
 }
 
 /** Reads the header lines: the magic and version, then the optional emulator line. */
-function readHeader(source: LineSource): Header {
+export function readHeader(source: LineSource): Header {
   let line = 0;
   const op = newOp();
   for (const raw of source.lines()) {
@@ -104,7 +104,7 @@ function emulatorOptions(pairs: Record<string, string>, line: number): EmulatorO
 }
 
 /** What the check pass follows: which mappings exist, how long they are, which files exist. */
-class Shadow {
+export class Shadow {
   readonly devs = new Map<number, number>();
   readonly maps = new Map<number, number>();
   readonly files = new Set<string>();
@@ -191,6 +191,7 @@ function parseLegacy(raw: string, line: number, out: TraceOp): boolean {
   out.target = Target.File;
   out.id = 0;
   out.word = '';
+  out.data = undefined;
   out.flag = false;
   if (words[0] === 'sync' && words.length === 1) {
     out.op = Op.Msync;
@@ -210,7 +211,7 @@ function parseLegacy(raw: string, line: number, out: TraceOp): boolean {
 }
 
 /** Runs the operations on an emulator, batching device and media operations. */
-class Runner {
+export class Runner {
   emu: Emulator;
   private builder: CommandBuilder;
   private devs: (DeviceMapping | undefined)[] = [];
@@ -253,8 +254,11 @@ class Runner {
     const b = this.builder;
     if ((op.target === Target.Device || op.target === Target.Media) && op.op !== Op.Dev) {
       switch (op.op) {
-        case Op.Store: b.store(this.media(op), dataBytes(op.word, op.b, op.line, fillBytes)); break;
-        case Op.NtStore: b.ntstore(this.media(op), dataBytes(op.word, op.b, op.line, fillBytes)); break;
+        case Op.Store: case Op.NtStore:
+          if (op.data) b.storeFrom(this.media(op), op.data, op.dataAt, op.b, op.op === Op.NtStore);
+          else if (op.op === Op.Store) b.store(this.media(op), dataBytes(op, fillBytes));
+          else b.ntstore(this.media(op), dataBytes(op, fillBytes));
+          break;
         case Op.Load: b.load(this.media(op), op.b); break;
         case Op.Clwb: b.clwb(this.media(op), op.b); break;
         case Op.ClflushOpt: b.clflushopt(this.media(op), op.b); break;
@@ -286,8 +290,8 @@ class Runner {
       case Op.Create: emu.createFile(op.path, { size: op.a, allocate: op.word as 'none' | 'unwritten' | 'written' }); return;
       case Op.Mmap: this.maps[op.id] = emu.mmap(this.file(op.path), { offset: op.a, length: op.b, shared: op.flag, sync: op.flag2 }); return;
       case Op.Munmap: this.maps[op.id]!.munmap(); this.maps[op.id] = undefined; return;
-      case Op.Store: this.maps[op.id]!.store(op.a, dataBytes(op.word, op.b, op.line, fillBytes)); return;
-      case Op.NtStore: this.maps[op.id]!.ntstore(op.a, dataBytes(op.word, op.b, op.line, fillBytes)); return;
+      case Op.Store: this.maps[op.id]!.store(op.a, dataBytes(op, fillBytes)); return;
+      case Op.NtStore: this.maps[op.id]!.ntstore(op.a, dataBytes(op, fillBytes)); return;
       case Op.Load: this.maps[op.id]!.load(op.a, op.b); return;
       case Op.Clwb: this.maps[op.id]!.clwb(op.a, op.b); return;
       case Op.ClflushOpt: this.maps[op.id]!.clflushopt(op.a, op.b); return;
@@ -304,7 +308,7 @@ class Runner {
       case Op.Fdatasync: this.sync(op, this.file(op.path).fdatasync()); return;
       case Op.Truncate: this.file(op.path).truncate(op.a); return;
       case Op.Punch: this.file(op.path).punchHole(op.a, op.b); return;
-      case Op.Pwrite: this.file(op.path).pwrite(op.a, dataBytes(op.word, op.b, op.line, fillBytes)); return;
+      case Op.Pwrite: this.file(op.path).pwrite(op.a, dataBytes(op, fillBytes)); return;
       case Op.Pread: this.file(op.path).pread(op.a, op.b); return;
       case Op.Unlink: emu.unlink(op.path); return;
       case Op.Sync: this.sync(op, emu.sync()); return;
