@@ -5,18 +5,21 @@
  * --json or --markdown. Exit codes as the other commands: 0, 1 for a refused input, 2 for
  * a bad command line.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PmemError } from '../base/index.js';
-import { analysisMarkdown, analyze, fileLines, formatAnalysisTable, importFioIolog, importPmemcheck, replay, type ImportedTrace, type LineSource } from '../trace/index.js';
+import {
+  analysisMarkdown, analyze, encodeBinaryTrace, fileLines, formatAnalysisTable, importFioIolog, importPmemcheck, replay, replayBinary, type ImportedTrace, type LineSource,
+} from '../trace/index.js';
 
-const FORMATS = ['daxemu', 'fio', 'pmemcheck'] as const;
+const FORMATS = ['daxemu', 'binary', 'fio', 'pmemcheck'] as const;
 type Format = (typeof FORMATS)[number];
 
 export const TRACE_COMMANDS_HELP = `  replay FILE  replay a daxemu trace, fio iolog or pmemcheck store log; print its counters
   analyze FILE wasted flushes, fences and syncs, and stores left non-durable, with costs
-options (replay, analyze): --format daxemu|fio|pmemcheck (default: from the file),
-  --engine mmap|libpmem (fio), --json, --markdown (analyze)`;
+options (replay, analyze): --format daxemu|binary|fio|pmemcheck (default: from the file),
+  --engine mmap|libpmem (fio), --json, --markdown (analyze), --write-binary OUT (replay:
+  also save the trace's binary twin)`;
 
 /** The format a file's first 4 KiB show. */
 function sniff(path: string): Format {
@@ -24,6 +27,7 @@ function sniff(path: string): Format {
   try {
     const buf = Buffer.alloc(4096);
     const head = buf.subarray(0, readSync(fd, buf, 0, 4096, 0)).toString('latin1');
+    if (head.startsWith('DAXEMUTB')) return 'binary';
     if (/^fio version [0-9]+ iolog/.test(head)) return 'fio';
     if (/^==\d+==|\|START\b|^\|?(STORE|FLUSH|FENCE|START);?/m.test(head)) return 'pmemcheck';
     return 'daxemu';
@@ -32,8 +36,9 @@ function sniff(path: string): Format {
   }
 }
 
-function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSource | ImportedTrace {
+function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSource | ImportedTrace | Uint8Array {
   if (format === 'daxemu') return fileLines(path);
+  if (format === 'binary') return readFileSync(path);
   const text = readFileSync(path, 'utf8');
   return format === 'fio' ? importFioIolog(text, { engine }) : importPmemcheck(text);
 }
@@ -47,7 +52,7 @@ export async function traceCommand(argv: string[], out: NodeJS.WritableStream, e
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { format: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } },
+      options: { format: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' }, 'write-binary': { type: 'string' } },
     });
   } catch (e) {
     err.write(`daxemu ${command}: ${(e as Error).message}\n`);
@@ -66,6 +71,10 @@ export async function traceCommand(argv: string[], out: NodeJS.WritableStream, e
     err.write(`daxemu ${command}: --engine: unknown '${v.engine}' (choose from mmap, libpmem)\n`);
     return 2;
   }
+  if (v['write-binary'] !== undefined && command !== 'replay') {
+    err.write(`daxemu ${command}: --write-binary is for replay\n`);
+    return 2;
+  }
   if (v.markdown && (command !== 'analyze' || v.json)) {
     err.write(`daxemu ${command}: --markdown is for analyze, without --json\n`);
     return 2;
@@ -80,7 +89,12 @@ export async function traceCommand(argv: string[], out: NodeJS.WritableStream, e
       return 0;
     }
     const started = performance.now();
-    const result = await replay('trace' in source ? source.trace : source);
+    const text = source instanceof Uint8Array ? undefined : 'trace' in source ? source.trace : source;
+    const result = text === undefined ? await replayBinary(source as Uint8Array) : await replay(text);
+    if (v['write-binary'] !== undefined) {
+      if (text === undefined) throw new PmemError('EINVAL', `${path} is a binary trace already`);
+      writeFileSync(v['write-binary'], encodeBinaryTrace(text));
+    }
     const wallMs = performance.now() - started;
     const stats = result.emulator.stats();
     if (v.json) out.write(`${JSON.stringify({ operations: result.operations, lines: result.lines, cpuNs: result.cpuNs, wallMs, stats })}\n`);
