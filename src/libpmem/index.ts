@@ -5,6 +5,8 @@
  * makes it), and the non-temporal threshold of its copies.
  *
  * May import: base, hw, dax, emulator.
+ *
+ * @module daxemu/libpmem
  */
 export { pmemInit, Libpmem, type PmemHost, type PmemMappingLike, type PmemInitOptions, type PmemMap } from './libpmem.js';
 export { choosePmemFuncs, PMEM_MOVNT_THRESHOLD, type PmemFuncs, type PmemFlushInstruction } from './init.js';

@@ -4,13 +4,15 @@
  * iologs and pmemcheck store logs, and the flush and fence analysis with its reports.
  *
  * May import: base, hw, dax, emulator, libpmem.
+ *
+ * @module daxemu/trace
  */
-export { TRACE_MAGIC, TRACE_VERSION, OP_NAMES, encodePath, decodePath, type TraceOp } from './format.js';
+export { TRACE_MAGIC, TRACE_VERSION, encodePath, type TraceOp } from './format.js';
 export { stringLines, fileLines, type LineSource } from './lines.js';
 export { fillBytes } from './fill.js';
 export { startRecording, RecordingEmulator, RecordingDevice, RecordingFile, RecordingFileMapping } from './recorder.js';
 export { encodeBinaryTrace, isBinaryTrace, replayBinary } from './binary.js';
-export { replay, replayOn, totalNs, type ReplayOptions, type ReplayResult, type ReplayObserver } from './replay.js';
+export { replay, replayOn, type ReplayOptions, type ReplayResult, type ReplayObserver } from './replay.js';
 export { importPmemcheck, type PmemcheckImportOptions } from './pmemcheck.js';
 export { importFioIolog, type FioImportOptions } from './fio.js';
 export type { ImportedTrace } from './imported.js';
