@@ -87,17 +87,24 @@ class Analyzer {
     this.findings.push({ kind, verdict, line: this.sourceLine(traceLine), lines, ns, share: 0, detail });
   }
 
-  /** The keys of the lines under [off, off + len) of a target. */
-  private keys(op: TraceOp, off: number, len: number): { first: number; last: number; file: number } | null {
-    if (len === 0) return null;
+  /** Keys of the lines under the last range found by keys(): first, last, and the file (-1 for media). */
+  private kFirst = 0;
+  private kLast = 0;
+  private kFile = -1;
+
+  /** Finds the keys of the lines under [off, off + len) of a target; false for an empty range. */
+  private keys(op: TraceOp, off: number, len: number): boolean {
+    if (len === 0) return false;
     let base: number;
-    let file = -1;
+    this.kFile = -1;
     if (op.target === Target.File) {
       const m = this.maps.get(op.id)!;
-      file = m.file;
+      this.kFile = m.file;
       base = m.file * FILE_KEY * 64 + m.offset;
     } else base = op.target === Target.Media ? 0 : this.devs.get(op.id)!;
-    return { first: Math.floor((base + off) / 64), last: Math.floor((base + off + len - 1) / 64), file };
+    this.kFirst = Math.floor((base + off) / 64);
+    this.kLast = Math.floor((base + off + len - 1) / 64);
+    return true;
   }
 
   private state(key: number): LineState {
@@ -107,11 +114,9 @@ class Analyzer {
   }
 
   private store(op: TraceOp, nt: boolean): void {
-    const r = this.keys(op, op.a, op.b);
-    if (!r) return;
-    const dirty = r.file >= 0 ? this.fileSet(r.file) : undefined;
-    for (let k = r.first; k <= r.last; k++) {
-      if (this.eadr && !nt) continue;
+    if (!this.keys(op, op.a, op.b) || (this.eadr && !nt)) return;
+    const dirty = this.kFile >= 0 ? this.fileSet(this.kFile) : undefined;
+    for (let k = this.kFirst; k <= this.kLast; k++) {
       const st = this.state(k);
       if (st.s === FLUSHED && !nt) st.later = op.line;
       if (st.s === CLEAN) st.store = op.line;
@@ -135,12 +140,11 @@ class Analyzer {
   }
 
   private flush(op: TraceOp): void {
-    const r = this.keys(op, op.a, op.b);
-    if (!r) return;
+    if (!this.keys(op, op.a, op.b)) return;
     const serial = op.op === Op.Clflush;
     let clean = 0;
     let twice = 0;
-    for (let k = r.first; k <= r.last; k++) {
+    for (let k = this.kFirst; k <= this.kLast; k++) {
       const st = this.states.get(k);
       if (!st || st.s === CLEAN) clean++;
       else if (st.s === FLUSHED || st.s === NT) twice++;

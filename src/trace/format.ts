@@ -156,7 +156,8 @@ function count(words: string[], n: number, max: number, line: number, usage: str
 export function parseLine(raw: string, line: number, out: TraceOp): boolean {
   const text = raw.trim();
   if (text === '' || text.charCodeAt(0) === 35 /* # */) return false;
-  const words = text.split(/[ \t]+/);
+  // One space between words is the recorder's own form; anything else takes the regular expression.
+  const words = text.indexOf('\t') < 0 && text.indexOf('  ') < 0 ? text.split(' ') : text.split(/[ \t]+/);
   const op = OP_BY_NAME.get(words[0]!);
   if (op === undefined) throw new PmemError('EINVAL', `trace line ${line}: unknown operation "${words[0]!.slice(0, 40)}" (expected one of ${OP_NAMES.join(', ')})`);
   const usage = OP_USAGE[op]!;
