@@ -59,6 +59,14 @@ describe('analyze', () => {
     expect(r.findings[2]!.detail).toMatch(/before the crash at line 9/);
   });
 
+  it('an msync after user flushes is empty on a MAP_SYNC mapping, and not where it commits a first store\'s blocks', async () => {
+    const body = 'store m0 100 64\nclwb m0 100 64\nsfence\nmsync m0 0 65536\n';
+    const sync = await analyze(`daxemu-trace 1\ncreate /f 65536 none\nmmap m0 /f 0 65536 shared sync\n${body}`);
+    expect(sync.findings.map((f) => [f.kind, f.line])).toEqual([['empty-sync', 7], ['entry-waste', 7]]);
+    const plain = await analyze(`daxemu-trace 1\ncreate /f 65536 none\nmmap m0 /f 0 65536 shared\n${body}`);
+    expect(plain.findings.map((f) => f.kind)).toEqual(['entry-waste']);
+  });
+
   it('under eADR every flush is of a clean line, and a store needs no flush', async () => {
     const r = await analyze(`${head(' persistence=eadr')}store d0 0 8\nclwb d0 0 64\nsfence\n`);
     expect(r.findings.map((f) => f.kind)).toEqual(['clean-flush', 'empty-fence']);

@@ -48,7 +48,9 @@ class Analyzer {
   private readonly dirtyOfFile = new Map<number, Set<number>>();
   private readonly metaDirty = new Set<number>();
   private readonly fileNo = new Map<string, number>();
-  private readonly maps = new Map<number, { file: number; offset: number }>();
+  private readonly maps = new Map<number, { file: number; offset: number; sync: boolean }>();
+  /** Per file, the pages stored through a mapping: a first store may allocate, which only a sync commits (without MAP_SYNC). */
+  private readonly touched = new Map<number, Set<number>>();
   private readonly devs = new Map<number, number>();
   private readonly counts = new Map<FindingKind, FindingSummary>();
   readonly findings: Finding[] = [];
@@ -114,7 +116,9 @@ class Analyzer {
   }
 
   private store(op: TraceOp, nt: boolean): void {
-    if (!this.keys(op, op.a, op.b) || (this.eadr && !nt)) return;
+    if (!this.keys(op, op.a, op.b)) return;
+    if (this.kFile >= 0) this.touch(op);
+    if (this.eadr && !nt) return;
     const dirty = this.kFile >= 0 ? this.fileSet(this.kFile) : undefined;
     for (let k = this.kFirst; k <= this.kLast; k++) {
       const st = this.state(k);
@@ -126,6 +130,18 @@ class Analyzer {
         this.pendingOf(this.cpu).push(k);
       }
       dirty?.add(k);
+    }
+  }
+
+  /** A store's pages of a file: the first store to a page through a plain mapping leaves metadata to commit. */
+  private touch(op: TraceOp): void {
+    const m = this.maps.get(op.id)!;
+    let pages = this.touched.get(m.file);
+    if (!pages) this.touched.set(m.file, (pages = new Set()));
+    for (let p = Math.floor((m.offset + op.a) / 4096); p <= Math.floor((m.offset + op.a + op.b - 1) / 4096); p++) {
+      if (pages.has(p)) continue;
+      pages.add(p);
+      if (!m.sync) this.metaDirty.add(m.file);
     }
   }
 
@@ -221,15 +237,21 @@ class Analyzer {
       switch (op.op) {
         case Op.Dev: this.devs.set(op.id, op.a); return;
         case Op.Create: if (!this.fileNo.has(op.path)) this.fileNo.set(op.path, this.fileNo.size + 1); return;
-        case Op.Mmap: this.maps.set(op.id, { file: this.fileNo.get(op.path) ?? this.newFile(op.path), offset: op.a }); return;
+        case Op.Mmap: this.maps.set(op.id, { file: this.fileNo.get(op.path) ?? this.newFile(op.path), offset: op.a, sync: op.flag2 }); return;
         case Op.Store: this.store(op, false); return;
         case Op.NtStore: this.store(op, true); return;
         case Op.Clwb: case Op.ClflushOpt: case Op.Clflush: this.flush(op); return;
         case Op.Sfence: case Op.Mfence: this.fence(op); return;
         case Op.Cpu: this.cpu = op.a; return;
-        case Op.Pwrite: case Op.Truncate: case Op.Punch: this.metaDirty.add(this.fileNo.get(op.path) ?? this.newFile(op.path)); return;
+        case Op.Pwrite: case Op.Truncate: case Op.Punch: {
+          const f = this.fileNo.get(op.path) ?? this.newFile(op.path);
+          this.metaDirty.add(f);
+          // Blocks freed or allocated here: the next store to those pages may allocate again.
+          if (op.op !== Op.Pwrite) this.touched.get(f)?.clear();
+          return;
+        }
         case Op.Fault: if (op.flag) this.metaDirty.add(this.maps.get(op.id)!.file); return;
-        case Op.Crash: this.lost(`the crash at line ${this.sourceLine(op.line)}`); this.states.clear(); this.dirtyOfFile.clear(); this.pending.length = 0; this.maps.clear(); this.devs.clear(); return;
+        case Op.Crash: this.lost(`the crash at line ${this.sourceLine(op.line)}`); this.states.clear(); this.metaDirty.clear(); this.dirtyOfFile.clear(); this.pending.length = 0; this.maps.clear(); this.devs.clear(); return;
       }
     },
     afterSync: (op: TraceOp, report: WritebackReport): void => {
