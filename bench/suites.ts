@@ -7,6 +7,7 @@ import { runHardwareSuite } from './hardware.js';
 import { runMatrixSuite } from './matrix.js';
 import { runPoolSuite } from './pool.js';
 import { runScaleSuite } from './scale.js';
+import { runTracesSuite } from './traces.js';
 import { runXarraySuite } from './xarray.js';
 
 export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRunner>([
@@ -18,4 +19,5 @@ export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRun
   ['bandwidth', runBandwidthSuite],
   ['pool', runPoolSuite],
   ['scale', runScaleSuite],
+  ['traces', runTracesSuite],
 ]);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 /** The layers, bottom up: a layer may only import layers before it in this list. */
-const LAYERS = ['base', 'core', 'hw', 'dax', 'model', 'emulator', 'job', 'report', 'cli'] as const;
+const LAYERS = ['base', 'core', 'hw', 'dax', 'model', 'emulator', 'libpmem', 'trace', 'job', 'report', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 /** The file whose header states what a layer owns and may import. */
 const HEADER_FILE: Record<Layer, string> = Object.fromEntries(LAYERS.map((l) => [l, l === 'cli' ? 'cli.ts' : 'index.ts'])) as Record<Layer, string>;

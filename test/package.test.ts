@@ -15,7 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CONSUMER = join(REPO, 'test', 'package-consumer', 'consumer.ts');
-const ENTRIES = { daxemu: 'dist/index.d.ts', 'daxemu/bench': 'dist/job/index.d.ts', 'daxemu/report': 'dist/report/index.d.ts' } as const;
+const ENTRIES = {
+  daxemu: 'dist/index.d.ts', 'daxemu/bench': 'dist/job/index.d.ts', 'daxemu/report': 'dist/report/index.d.ts', 'daxemu/libpmem': 'dist/libpmem/index.d.ts',
+  'daxemu/trace': 'dist/trace/index.d.ts',
+} as const;
 let dir = '';
 
 /** Every name (value or type) the module at `dts` exports, as the compiler sees it. */
@@ -115,6 +118,10 @@ describe('the packed package', () => {
     expect(seen.pool).toEqual({ chunks: true, version: true, kept: [1, 2, 3] });
     expect(seen.rng).toBe(true);
     expect(seen.wasm).toEqual({ bytes: true, laidOut: true });
+    // libpmem: clwb chosen, a 300-byte copy cut into stored head and tail and 192 non-temporal bytes, durable after a crash.
+    expect(seen.libpmem).toEqual({ flush: 'clwb', threshold: 256, isPmem: true, auto: 0, ntBytes: 192, kept: [7, 7], flags: true, map: true });
+    // trace: a recording replays to the same counters, in text and binary, and the analysis finds the empty fence.
+    expect(seen.trace).toMatchObject({ sameText: true, sameBinary: true, binary: true, emptyFence: 1, fioBytes: 4096, pmemcheckStores: 1, lines: 3, table: true, markdown: true });
   }, 60_000);
 
   it('the installed command runs the main job and says the charts need the optional packages', async () => {

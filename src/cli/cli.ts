@@ -2,7 +2,7 @@
 // The daxemu command: the writeback-strategy matrix (bench) and the flush cost of one PTE
 // or PMD entry (flush-cost), as a table, as JSON, or as a report directory with charts.
 // cli: the program behind the `daxemu` bin (this file), its flag parsing and progress bar.
-// May import: base, hw, dax, emulator, job, report.
+// May import: base, hw, dax, emulator, trace, job, report.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { poolCommand } from './pool-command.js';
 import { mergeCommand } from './merge-command.js';
 import { emptySelectionReason } from './selection.js';
 import { ProgressBar } from './progress.js';
+import { traceCommand, TRACE_COMMANDS_HELP } from './trace-commands.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const INSTRUCTIONS: readonly FlushInstruction[] = ['clwb', 'clflushopt', 'clflush'];
@@ -36,6 +37,7 @@ commands:
                run of the whole matrix gives (--out DIR to write it)
   pool info|check|create FILE
                a pool file (emu.save): what it holds, whether it is whole, or a new one
+${TRACE_COMMANDS_HELP}
 
 options (bench):
   --workloads LIST    ${WORKLOAD_NAMES.join(', ')}
@@ -98,6 +100,7 @@ const OPTIONS = {
 } as const;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'replay' || argv[0] === 'analyze') return traceCommand(argv, process.stdout, process.stderr);
   let parsed;
   try {
     parsed = parseArgs({ args: joinDashValues(argv, OPTIONS), allowPositionals: true, strict: true, options: OPTIONS });

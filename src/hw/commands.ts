@@ -42,8 +42,13 @@ export class CommandBuilder {
       bigger.set(this.records);
       this.records = bigger;
     }
-    this.records.set([op, addr, len, dataOffset], this.used);
-    this.used += 4;
+    const r = this.records;
+    const at = this.used;
+    r[at] = op;
+    r[at + 1] = addr;
+    r[at + 2] = len;
+    r[at + 3] = dataOffset;
+    this.used = at + 4;
     return this;
   }
 
@@ -70,6 +75,18 @@ export class CommandBuilder {
     const at = this.reserve(bytes.length);
     this.data.set(bytes, at);
     return this.push(PM_NTSTORE, addr, bytes.length, at);
+  }
+
+  /** store (or, with `nt`, ntstore) of `len` bytes of `src` from `from`, without a view of them. */
+  storeFrom(addr: number, src: Uint8Array, from: number, len: number, nt = false): this {
+    checkArgs('store', addr, len, src);
+    if (from < 0 || from + len > src.length) throw new PmemError('EINVAL', `store: [${from}, ${from + len}) is outside the ${src.length}-byte source`);
+    const at = this.reserve(len);
+    const data = this.data;
+    // A short copy by hand costs less than the view set() needs.
+    if (len <= 256) for (let i = 0; i < len; i++) data[at + i] = src[from + i]!;
+    else data.set(src.subarray(from, from + len), at);
+    return this.push(nt ? PM_NTSTORE : PM_STORE, addr, len, at);
   }
 
   load(addr: number, len: number): this {

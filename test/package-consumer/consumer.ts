@@ -21,7 +21,18 @@ import {
   CHARTS_NEED, REPORT_FILES, cellsToCsv, chartsAvailable, cheapestPerWorkload, flushCostChart, flushCostToCsv, formatBenchText, formatCellTable,
   formatFlushCostTable, reportMarkdown, strategyChart, writeReport, type BenchTextOptions, type CellTableOptions, type WorkloadWinner,
 } from 'daxemu/report';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import {
+  Libpmem, PMEM_FILE_CREATE, PMEM_FILE_EXCL, PMEM_FILE_SPARSE, PMEM_FILE_TMPFILE, PMEM_F_MEM_NODRAIN, PMEM_F_MEM_NOFLUSH, PMEM_F_MEM_NONTEMPORAL, PMEM_F_MEM_TEMPORAL,
+  PMEM_F_MEM_VALID_FLAGS, PMEM_F_MEM_WB, PMEM_F_MEM_WC, PMEM_MOVNT_THRESHOLD, choosePmemFuncs, pmemInit,
+  type PmemFlushInstruction, type PmemFuncs, type PmemHost, type PmemInitOptions, type PmemMap, type PmemMappingLike,
+} from 'daxemu/libpmem';
+import {
+  FINDING_KINDS, RecordingDevice, RecordingEmulator, RecordingFile, RecordingFileMapping, TRACE_MAGIC, TRACE_VERSION, analysisMarkdown, analyze, encodeBinaryTrace, encodePath,
+  fileLines, fillBytes, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, replay, replayBinary, replayOn, startRecording, stringLines,
+  type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedTrace, type LineSource,
+  type PmemcheckImportOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
+} from 'daxemu/trace';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -195,6 +206,71 @@ const info: PoolInfo = await checkPool(poolPath);
 const header: PoolHeader = info;
 const reopened = await openEmulator(poolPath);
 out.pool = { chunks: saved.chunks === header.chunks, version: header.formatVersion === POOL_FORMAT_VERSION, kept: [...reopened.open('/f').pread(8, 3)] };
+
+// ---- libpmem ---------------------------------------------------------------------------------
+const pmemEmu = await createEmulator({ capacity: 8 << 20 });
+const initOptions: PmemInitOptions = { movntThreshold: PMEM_MOVNT_THRESHOLD };
+const lib: Libpmem<DaxFile, FileMapping> = pmemInit(pmemEmu, initOptions);
+const host: PmemHost<DaxFile, FileMapping> = pmemEmu;
+const funcs: PmemFuncs = choosePmemFuncs(host.options.persistence);
+const instructionChosen: PmemFlushInstruction = lib.funcs.flush;
+const pm: PmemMap = lib.pmem_map_file('/pm', 1 << 20, PMEM_FILE_CREATE | PMEM_FILE_EXCL | PMEM_FILE_SPARSE, 0o600);
+const like: PmemMappingLike = pmemEmu.mmap(pmemEmu.open('/pm'), { length: 4096 });
+lib.pmem_memset_persist(pm.addr, 0, 4096);
+const ntBefore = pmemEmu.stats().ntBytes;
+lib.pmem_memcpy_persist(pm.addr + 10, new Uint8Array(300).fill(7));
+const ntBytes = pmemEmu.stats().ntBytes - ntBefore;
+lib.pmem_memcpy(pm.addr + 1000, new Uint8Array(8), PMEM_F_MEM_NONTEMPORAL | PMEM_F_MEM_NODRAIN);
+lib.pmem_memset(pm.addr + 2000, 1, 8, PMEM_F_MEM_TEMPORAL | PMEM_F_MEM_NOFLUSH);
+lib.pmem_memmove(pm.addr + 3000, pm.addr + 10, 4, PMEM_F_MEM_WB | PMEM_F_MEM_WC);
+lib.pmem_persist(pm.addr, 4096);
+const pmemImage = await pmemEmu.crash();
+out.libpmem = {
+  flush: instructionChosen, threshold: funcs.movntThreshold, isPmem: pm.isPmem && lib.pmem_is_pmem(pm.addr, 1), auto: lib.pmem_has_auto_flush(), ntBytes,
+  kept: [...pmemImage.mmap(pmemImage.open('/pm'), { length: 4096 }).load(10, 2)], flags: (PMEM_F_MEM_VALID_FLAGS & PMEM_FILE_TMPFILE) !== 0, map: like.length === 4096,
+};
+
+// ---- traces: record, replay (text and binary), import, analyze ------------------------------
+const recEmu = await createEmulator({ capacity: 8 << 20 });
+const rec: RecordingEmulator = startRecording(recEmu);
+const recDevice: RecordingDevice = rec.mmapDevice({ length: 4096 });
+recDevice.store(0, new Uint8Array([1, 2]));
+recDevice.clwb(0, 2);
+rec.sfence();
+rec.sfence();
+const recFile: RecordingFile = rec.createFile(`/${encodePath('a b')}`, { size: 4096 });
+const recMap: RecordingFileMapping = rec.mmap(recFile, { length: 4096 });
+recMap.store(0, fillBytes(8, 1));
+const traceText = rec.stop();
+const replayOptions: ReplayOptions = { batch: 64 };
+const replayed: ReplayResult = await replay(traceText, replayOptions);
+const binaryTrace = encodeBinaryTrace(stringLines(traceText));
+const replayedBinary = await replayBinary(binaryTrace);
+const seenOps: string[] = [];
+const observer: ReplayObserver = { before: (op: TraceOp) => void seenOps.push(String(op.line)) };
+const fresh = await createEmulator({ capacity: 8 << 20 });
+await replayOn(fresh, traceText, { observer });
+const tracePath = join(await mkdtemp(join(tmpdir(), 'consumer-trace-')), 't.trace');
+await writeFile(tracePath, traceText);
+const source: LineSource = fileLines(tracePath);
+const analyzeOptions: AnalyzeOptions = { limit: 10 };
+const analysis: AnalysisReport = await analyze(source, analyzeOptions);
+const emptyFences: FindingSummary | undefined = analysis.summary.find((s) => s.kind === 'empty-fence');
+const firstFinding: Finding | undefined = analysis.findings[0];
+const findingKind: FindingKind = firstFinding?.kind ?? 'clean-flush';
+const verdict: Verdict = FINDING_KINDS[findingKind].verdict;
+const fioOptions: FioImportOptions = { engine: 'mmap' };
+const fio: ImportedTrace = importFioIolog('fio version 2 iolog\n/d add\n/d open\n/d write 0 4096\n/d sync 0 0\n/d close\n', fioOptions);
+const pmemcheckOptions: PmemcheckImportOptions = { flush: 'clwb' };
+const pmemcheck: ImportedTrace = importPmemcheck('|START|STORE;0x1000;0x1;0x1|FLUSH;0x1000;0x40|FENCE|STOP|', pmemcheckOptions);
+out.trace = {
+  sameText: JSON.stringify(replayed.emulator.stats()) === JSON.stringify(recEmu.stats()),
+  sameBinary: JSON.stringify(replayedBinary.emulator.stats()) === JSON.stringify(recEmu.stats()),
+  binary: isBinaryTrace(binaryTrace) && traceText.startsWith(`${TRACE_MAGIC} ${TRACE_VERSION}`) && seenOps.length > 0,
+  emptyFence: emptyFences?.count, verdict, fioBytes: (await replay(fio.trace)).emulator.stats().storeBytes,
+  pmemcheckStores: (await replay(pmemcheck.trace)).emulator.stats().stores, lines: pmemcheck.sourceLines.filter((l) => l === 1).length,
+  table: formatAnalysisTable(analysis).includes('empty-fence'), markdown: analysisMarkdown(analysis).startsWith('#'),
+};
 
 // A new Rng shows the package's seeded generator is the one users can share.
 out.rng = new Rng(1).below(1000) === new Rng(1).below(1000);

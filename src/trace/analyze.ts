@@ -1,0 +1,311 @@
+/**
+ * The flush and fence analysis: a replay (src/trace/replay.ts) with an observer that keeps
+ * the state of every cache line the trace touches, as the program sees it:
+ *   clean     durable (never stored, or flushed and fenced, or written back by the kernel)
+ *   dirty     stored since it was durable
+ *   flushed   dirty, flushed (clwb / clflushopt), waiting for a fence on that CPU
+ *   nt        written by a non-temporal store, waiting for a fence on that CPU
+ * and reports what src/trace/findings.ts lists. Costs come from the emulator's cost model
+ * (a wasted clwb or clflushopt costs flushIssueNs a line, a clean clflush clflushCleanNs, an
+ * empty fence sfenceNs or mfenceNs) or, for a sync, from the writeback's own report. Under
+ * eADR a store is durable at once, so every flush is of a clean line.
+ * Lines of device mappings and of @ are keyed by media line; lines of file mappings by
+ * file and file offset, so two mappings of one file share them.
+ */
+import { PmemError } from '../base/index.js';
+import type { WritebackReport } from '../dax/index.js';
+import type { Emulator } from '../emulator/index.js';
+import { FINDING_KINDS, type AnalysisReport, type Finding, type FindingKind, type FindingSummary } from './findings.js';
+import { decodePath, Op, Target, type TraceOp } from './format.js';
+import type { ImportedTrace } from './imported.js';
+import { stringLines, type LineSource } from './lines.js';
+import { replay, type ReplayOptions } from './replay.js';
+import { isBinaryTrace, replayBinary } from './binary.js';
+
+const CLEAN = 0;
+const DIRTY = 1;
+const FLUSHED = 2;
+const NT = 3;
+const FILE_KEY = 2 ** 36;
+
+interface LineState {
+  s: number;
+  cpu: number;
+  /** Trace line of the oldest store not yet durable. */
+  store: number;
+  /** Trace line of the store that came after a flush and before its fence. */
+  later: number;
+}
+
+export interface AnalyzeOptions extends Omit<ReplayOptions, 'observer'> {
+  /** Findings listed per kind (default 1000); the summary counts them all. */
+  limit?: number;
+}
+
+class Analyzer {
+  private readonly states = new Map<number, LineState>();
+  private readonly pending: number[][] = [];
+  private readonly dirtyOfFile = new Map<number, Set<number>>();
+  private readonly metaDirty = new Set<number>();
+  private readonly fileNo = new Map<string, number>();
+  private readonly maps = new Map<number, { file: number; offset: number; sync: boolean }>();
+  /** Per file, the pages stored through a mapping: a first store may allocate, which only a sync commits (without MAP_SYNC). */
+  private readonly touched = new Map<number, Set<number>>();
+  private readonly devs = new Map<number, number>();
+  private readonly counts = new Map<FindingKind, FindingSummary>();
+  readonly findings: Finding[] = [];
+  omitted = 0;
+  private cpu = 0;
+  private costsSet = false;
+  private eadr = false;
+  private flushNs = 0;
+  private clflushNs = 0;
+  private sfenceNs = 0;
+  private mfenceNs = 0;
+
+  constructor(private readonly sourceLine: (traceLine: number) => number, private readonly limit: number) {}
+
+  private setCosts(emu: Emulator): void {
+    const c = emu.cost;
+    this.costsSet = true;
+    this.eadr = emu.options.persistence === 'eadr';
+    this.flushNs = c.flushIssueNs;
+    this.clflushNs = c.clflushCleanNs;
+    this.sfenceNs = c.sfenceNs;
+    this.mfenceNs = c.mfenceNs;
+  }
+
+  private report(kind: FindingKind, traceLine: number, lines: number, ns: number, detail: string): void {
+    const verdict = FINDING_KINDS[kind].verdict;
+    let sum = this.counts.get(kind);
+    if (!sum) this.counts.set(kind, (sum = { kind, verdict, count: 0, lines: 0, ns: 0, share: 0 }));
+    sum.count++;
+    sum.lines += lines;
+    sum.ns += ns;
+    if (sum.count > this.limit) {
+      this.omitted++;
+      return;
+    }
+    this.findings.push({ kind, verdict, line: this.sourceLine(traceLine), lines, ns, share: 0, detail });
+  }
+
+  /** Keys of the lines under the last range found by keys(): first, last, and the file (-1 for media). */
+  private kFirst = 0;
+  private kLast = 0;
+  private kFile = -1;
+
+  /** Finds the keys of the lines under [off, off + len) of a target; false for an empty range. */
+  private keys(op: TraceOp, off: number, len: number): boolean {
+    if (len === 0) return false;
+    let base: number;
+    this.kFile = -1;
+    if (op.target === Target.File) {
+      const m = this.maps.get(op.id)!;
+      this.kFile = m.file;
+      base = m.file * FILE_KEY * 64 + m.offset;
+    } else base = op.target === Target.Media ? 0 : this.devs.get(op.id)!;
+    this.kFirst = Math.floor((base + off) / 64);
+    this.kLast = Math.floor((base + off + len - 1) / 64);
+    return true;
+  }
+
+  private state(key: number): LineState {
+    let st = this.states.get(key);
+    if (!st) this.states.set(key, (st = { s: CLEAN, cpu: 0, store: 0, later: 0 }));
+    return st;
+  }
+
+  private store(op: TraceOp, nt: boolean): void {
+    if (!this.keys(op, op.a, op.b)) return;
+    if (this.kFile >= 0) this.touch(op);
+    if (this.eadr && !nt) return;
+    const dirty = this.kFile >= 0 ? this.fileSet(this.kFile) : undefined;
+    for (let k = this.kFirst; k <= this.kLast; k++) {
+      const st = this.state(k);
+      if (st.s === FLUSHED && !nt) st.later = op.line;
+      if (st.s === CLEAN) st.store = op.line;
+      st.s = nt ? NT : DIRTY;
+      if (nt) {
+        st.cpu = this.cpu;
+        this.pendingOf(this.cpu).push(k);
+      }
+      dirty?.add(k);
+    }
+  }
+
+  /** A store's pages of a file: the first store to a page through a plain mapping leaves metadata to commit. */
+  private touch(op: TraceOp): void {
+    const m = this.maps.get(op.id)!;
+    let pages = this.touched.get(m.file);
+    if (!pages) this.touched.set(m.file, (pages = new Set()));
+    for (let p = Math.floor((m.offset + op.a) / 4096); p <= Math.floor((m.offset + op.a + op.b - 1) / 4096); p++) {
+      if (pages.has(p)) continue;
+      pages.add(p);
+      if (!m.sync) this.metaDirty.add(m.file);
+    }
+  }
+
+  private fileSet(file: number): Set<number> {
+    let s = this.dirtyOfFile.get(file);
+    if (!s) this.dirtyOfFile.set(file, (s = new Set()));
+    return s;
+  }
+
+  private pendingOf(cpu: number): number[] {
+    return (this.pending[cpu] ??= []);
+  }
+
+  private flush(op: TraceOp): void {
+    if (!this.keys(op, op.a, op.b)) return;
+    const serial = op.op === Op.Clflush;
+    let clean = 0;
+    let twice = 0;
+    for (let k = this.kFirst; k <= this.kLast; k++) {
+      const st = this.states.get(k);
+      if (!st || st.s === CLEAN) clean++;
+      else if (st.s === FLUSHED || st.s === NT) twice++;
+      else if (serial) this.durable(k, st);
+      else {
+        st.s = FLUSHED;
+        st.cpu = this.cpu;
+        st.later = 0;
+        this.pendingOf(this.cpu).push(k);
+      }
+    }
+    const name = serial ? 'clflush' : op.op === Op.Clwb ? 'clwb' : 'clflushopt';
+    if (clean > 0) this.report('clean-flush', op.line, clean, clean * (serial ? this.clflushNs : this.flushNs), `${name} of ${clean} clean line${clean === 1 ? '' : 's'}${this.eadr ? ' (eADR: the caches are persistent)' : ''}`);
+    if (twice > 0) this.report('double-flush', op.line, twice, twice * this.flushNs, `${name} of ${twice} line${twice === 1 ? '' : 's'} already flushed and not yet fenced`);
+  }
+
+  private durable(key: number, st: LineState): void {
+    st.s = CLEAN;
+    st.later = 0;
+    st.store = 0;
+    if (key >= FILE_KEY) this.dirtyOfFile.get(Math.floor(key / FILE_KEY))?.delete(key);
+  }
+
+  private fence(op: TraceOp): void {
+    const list = this.pendingOf(this.cpu);
+    let done = 0;
+    for (const k of list) {
+      const st = this.states.get(k)!;
+      if (st.cpu !== this.cpu) continue;
+      if (st.s === FLUSHED || st.s === NT) {
+        this.durable(k, st);
+        done++;
+      } else if (st.s === DIRTY && st.later) {
+        // The flush of the earlier store is what this fence waits for, after the later store.
+        this.report('late-durable', st.store, 1, 0, `stored at line ${this.sourceLine(st.store)}, flushed, then stored again at line ${this.sourceLine(st.later)} before the fence`);
+        st.store = st.later;
+        st.later = 0;
+        done++;
+      }
+    }
+    list.length = 0;
+    if (done === 0) this.report('empty-fence', op.line, 0, op.op === Op.Mfence ? this.mfenceNs : this.sfenceNs, `${op.op === Op.Mfence ? 'mfence' : 'sfence'} with nothing outstanding on cpu ${this.cpu}`);
+  }
+
+  /** Lines of `file` in file bytes [from, to) made durable by kernel writeback; returns how many were dirty. */
+  private writeback(file: number, from: number, to: number): number {
+    const set = this.dirtyOfFile.get(file);
+    let n = 0;
+    if (set) {
+      const lo = file * FILE_KEY + Math.floor(from / 64);
+      const hi = file * FILE_KEY + Math.floor((to - 1) / 64);
+      for (const k of [...set]) {
+        if (k < lo || k > hi) continue;
+        const st = this.states.get(k)!;
+        if (st.s !== CLEAN) n++;
+        this.durable(k, st);
+      }
+    }
+    if (this.metaDirty.delete(file)) n++;
+    return n;
+  }
+
+  private lost(why: string): void {
+    const byStore = new Map<number, number>();
+    for (const st of this.states.values()) if (st.s !== CLEAN) byStore.set(st.store, (byStore.get(st.store) ?? 0) + 1);
+    for (const [line, n] of [...byStore].sort((a, b) => a[0] - b[0])) {
+      this.report('not-durable', line, n, 0, `${n} line${n === 1 ? '' : 's'} of this store never made durable before ${why}`);
+    }
+  }
+
+  readonly observer = {
+    before: (op: TraceOp, emu: Emulator): void => {
+      if (!this.costsSet) this.setCosts(emu);
+      switch (op.op) {
+        case Op.Dev: this.devs.set(op.id, op.a); return;
+        case Op.Create: if (!this.fileNo.has(op.path)) this.fileNo.set(op.path, this.fileNo.size + 1); return;
+        case Op.Mmap: this.maps.set(op.id, { file: this.fileNo.get(op.path) ?? this.newFile(op.path), offset: op.a, sync: op.flag2 }); return;
+        case Op.Store: this.store(op, false); return;
+        case Op.NtStore: this.store(op, true); return;
+        case Op.Clwb: case Op.ClflushOpt: case Op.Clflush: this.flush(op); return;
+        case Op.Sfence: case Op.Mfence: this.fence(op); return;
+        case Op.Cpu: this.cpu = op.a; return;
+        case Op.Pwrite: case Op.Truncate: case Op.Punch: {
+          const f = this.fileNo.get(op.path) ?? this.newFile(op.path);
+          this.metaDirty.add(f);
+          // Blocks freed or allocated here: the next store to those pages may allocate again.
+          if (op.op !== Op.Pwrite) this.touched.get(f)?.clear();
+          return;
+        }
+        case Op.Fault: if (op.flag) this.metaDirty.add(this.maps.get(op.id)!.file); return;
+        case Op.Crash: this.lost(`the crash at line ${this.sourceLine(op.line)}`); this.states.clear(); this.metaDirty.clear(); this.dirtyOfFile.clear(); this.pending.length = 0; this.maps.clear(); this.devs.clear(); return;
+      }
+    },
+    afterSync: (op: TraceOp, report: WritebackReport): void => {
+      let dirty = 0;
+      let what: string;
+      if (op.op === Op.Msync) {
+        const m = this.maps.get(op.id)!;
+        dirty = this.writeback(m.file, m.offset + op.a, m.offset + op.a + op.b);
+        what = `msync of [${op.a}, ${op.a + op.b}) of m${op.id}`;
+      } else if (op.op === Op.Sync) {
+        for (const f of this.fileNo.values()) dirty += this.writeback(f, 0, FILE_KEY * 64);
+        what = 'sync';
+      } else {
+        dirty = this.writeback(this.fileNo.get(op.path)!, 0, FILE_KEY * 64);
+        what = `${op.op === Op.Fsync ? 'fsync' : 'fdatasync'} of ${decodePath(op.path)}`;
+      }
+      if (dirty === 0 && (op.op !== Op.Msync || !op.flag)) this.report('empty-sync', op.line, report.lines, report.ns, `${what} with nothing dirty`);
+      if (report.cleanLines > 0) this.report('entry-waste', op.line, report.cleanLines, report.cleanLines * this.flushNs, `writeback of ${report.entries} entr${report.entries === 1 ? 'y' : 'ies'} flushed ${report.cleanLines} clean line${report.cleanLines === 1 ? '' : 's'} of ${report.lines}`);
+    },
+    afterCrash: (_op: TraceOp, emu: Emulator): void => this.setCosts(emu),
+  };
+
+  private newFile(path: string): number {
+    this.fileNo.set(path, this.fileNo.size + 1);
+    return this.fileNo.size;
+  }
+
+  finish(source: string, operations: number, totalNs: number): AnalysisReport {
+    this.lost('the end of the trace');
+    const share = (ns: number): number => (totalNs > 0 ? ns / totalNs : 0);
+    for (const f of this.findings) f.share = share(f.ns);
+    const summary = [...this.counts.values()].map((s) => ({ ...s, share: share(s.ns) }));
+    summary.sort((a, b) => b.ns - a.ns || a.kind.localeCompare(b.kind));
+    this.findings.sort((a, b) => a.line - b.line);
+    return { source, operations, totalNs, summary, findings: this.findings, omitted: this.omitted };
+  }
+}
+
+function isImported(t: unknown): t is ImportedTrace {
+  return typeof t === 'object' && t !== null && 'trace' in t && 'sourceLines' in t;
+}
+
+/** Replays a trace (or an imported one) and reports its wasted flushes, fences and syncs and its durability gaps. */
+export async function analyze(trace: string | LineSource | ImportedTrace | Uint8Array, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+  if (trace instanceof Uint8Array) {
+    if (!isBinaryTrace(trace)) throw new PmemError('EINVAL', 'analyze: bytes given are not a binary trace (DAXEMUTB); pass text as a string');
+    const analyzer = new Analyzer((l) => l, options.limit ?? 1000);
+    const result = await replayBinary(trace, { ...options, observer: analyzer.observer });
+    return analyzer.finish('binary trace', result.operations, result.cpuNs);
+  }
+  const imported = isImported(trace) ? trace : undefined;
+  const source: LineSource = imported ? stringLines(imported.trace, imported.format) : typeof trace === 'string' ? stringLines(trace) : (trace as LineSource);
+  const map = imported ? (l: number): number => imported.sourceLines[l - 1] ?? l : (l: number): number => l;
+  const analyzer = new Analyzer(map, options.limit ?? 1000);
+  const result = await replay(source, { ...options, observer: analyzer.observer });
+  return analyzer.finish(imported?.format ?? source.name, result.operations, result.cpuNs);
+}

@@ -1,0 +1,21 @@
+/**
+ * trace: real workloads in, findings out. It owns the daxemu trace format (its parser and
+ * line sources), the recorder that wraps an emulator, the replay, the importers of fio
+ * iologs and pmemcheck store logs, and the flush and fence analysis with its reports.
+ *
+ * May import: base, hw, dax, emulator, libpmem.
+ *
+ * @module daxemu/trace
+ */
+export { TRACE_MAGIC, TRACE_VERSION, encodePath, type TraceOp } from './format.js';
+export { stringLines, fileLines, type LineSource } from './lines.js';
+export { fillBytes } from './fill.js';
+export { startRecording, RecordingEmulator, RecordingDevice, RecordingFile, RecordingFileMapping } from './recorder.js';
+export { encodeBinaryTrace, isBinaryTrace, replayBinary } from './binary.js';
+export { replay, replayOn, type ReplayOptions, type ReplayResult, type ReplayObserver } from './replay.js';
+export { importPmemcheck, type PmemcheckImportOptions } from './pmemcheck.js';
+export { importFioIolog, type FioImportOptions } from './fio.js';
+export type { ImportedTrace } from './imported.js';
+export { analyze, type AnalyzeOptions } from './analyze.js';
+export { FINDING_KINDS, type AnalysisReport, type Finding, type FindingKind, type FindingSummary, type Verdict } from './findings.js';
+export { formatAnalysisTable, analysisMarkdown } from './analysis-format.js';

@@ -1,0 +1,317 @@
+/**
+ * Recording: startRecording(emu) hands out a wrapper of the emulator whose every public
+ * call (device and file mappings, files, fences, CPU switches, crashes, command buffers)
+ * runs on the emulator and, once it has returned, appends its line to the trace
+ * (src/trace/format.ts). A call that throws leaves the emulator as it was and records
+ * nothing. Nothing in the emulator changes: the wrapper costs nothing when not used.
+ * Stores are recorded with their bytes; loads with their range only.
+ */
+import { PmemError } from '../base/index.js';
+import { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE, PRESET_NAMES, type CommandBuilder, type DeviceMapping, resolveCostModel, type RunResult } from '../hw/index.js';
+import type { Allocate, DaxFile, FaultResult, FileMapping, WritebackReport } from '../dax/index.js';
+import type { Emulator } from '../emulator/index.js';
+import type { PmemMappingLike } from '../libpmem/index.js';
+import { encodePath, hexData, TRACE_MAGIC, TRACE_VERSION } from './format.js';
+
+/** Where recorded lines go. */
+class TraceLog {
+  readonly lines: string[] = [];
+  devs = 0;
+  maps = 0;
+  add(line: string): void {
+    this.lines.push(line);
+  }
+  text(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+/** The emulator line for `emu`'s options; EINVAL for a custom cost model, which no line can name. */
+function emulatorLine(emu: Emulator): string {
+  const o = emu.options;
+  const preset = PRESET_NAMES.find((n) => n === o.cost.name);
+  const same = preset !== undefined && JSON.stringify(resolveCostModel(preset, o.persistence)) === JSON.stringify(o.cost);
+  if (!same) throw new PmemError('EINVAL', `startRecording: the cost model "${o.cost.name}" is not a preset; only preset emulators can be recorded`);
+  return `emulator capacity=${o.capacity} preset=${preset} persistence=${o.persistence} seed=${o.seed} cache=${o.cacheBytes} kernel=${o.kernel} flush=${o.flush} writeback=${o.writeback}`;
+}
+
+/**
+ * Starts recording `emu`, which must be fresh (nothing run on it yet: a replay starts from
+ * a fresh emulator). Use the returned wrapper in place of the emulator; stop() gives the trace.
+ */
+export function startRecording(emu: Emulator): RecordingEmulator {
+  const s = emu.stats();
+  if (s.nsPerCpu.some((ns) => ns !== 0) || s.stores + s.loads + s.ntStores + s.fences + s.linesFlushed !== 0 || emu.stats().dax.nrpages !== 0) {
+    throw new PmemError('EINVAL', 'startRecording: the emulator has run already; record from a fresh one so that a replay starts where the recording did');
+  }
+  const log = new TraceLog();
+  log.add(`${TRACE_MAGIC} ${TRACE_VERSION}`);
+  log.add(emulatorLine(emu));
+  return new RecordingEmulator(emu, log);
+}
+
+export class RecordingEmulator {
+  private readonly files = new Map<string, RecordingFile>();
+
+  /** @internal */
+  constructor(readonly emulator: Emulator, private readonly log: TraceLog) {}
+
+  get options(): Emulator['options'] {
+    return this.emulator.options;
+  }
+
+  get capacity(): number {
+    return this.emulator.capacity;
+  }
+
+  get cpu(): number {
+    return this.emulator.cpu;
+  }
+
+  set cpu(cpu: number) {
+    this.emulator.cpu = cpu;
+    this.log.add(`cpu ${cpu}`);
+  }
+
+  /** The trace so far, as text. */
+  trace(): string {
+    return this.log.text();
+  }
+
+  /** The trace; the wrapper keeps working (and recording). */
+  stop(): string {
+    return this.trace();
+  }
+
+  /** A named marker line (no operation), e.g. around a transaction. */
+  mark(name: string): void {
+    if (typeof name !== 'string' || !/^[^\s#]+$/.test(name)) throw new PmemError('EINVAL', `mark: name must be one word without #, got ${String(name)}`);
+    this.log.add(`mark ${name}`);
+  }
+
+  now(): number {
+    return this.emulator.now();
+  }
+
+  stats(): ReturnType<Emulator['stats']> {
+    return this.emulator.stats();
+  }
+
+  mmapDevice(options: { offset?: number; length?: number } = {}): RecordingDevice {
+    const d = this.emulator.mmapDevice(options);
+    const id = this.log.devs++;
+    this.log.add(`dev d${id} ${d.offset} ${d.length}`);
+    return new RecordingDevice(d, `d${id}`, this.log);
+  }
+
+  sfence(): void {
+    this.emulator.sfence();
+    this.log.add('sfence');
+  }
+
+  mfence(): void {
+    this.emulator.mfence();
+    this.log.add('mfence');
+  }
+
+  commands(): CommandBuilder {
+    return this.emulator.commands();
+  }
+
+  /** Runs a command buffer and records each record as a line on @, the media. */
+  run(commands: CommandBuilder): RunResult {
+    const result = this.emulator.run(commands);
+    const { records, data } = commands.encoded();
+    for (let i = 0; i < records.length; i += 4) {
+      const [op, addr, len, at] = [records[i]!, records[i + 1]!, records[i + 2]!, records[i + 3]!];
+      switch (op) {
+        case PM_STORE: this.log.add(`store @ ${addr} ${len} ${hexData(data.subarray(at, at + len))}`); break;
+        case PM_NTSTORE: this.log.add(`ntstore @ ${addr} ${len} ${hexData(data.subarray(at, at + len))}`); break;
+        case PM_LOAD: this.log.add(`load @ ${addr} ${len}`); break;
+        case PM_CLWB: this.log.add(`clwb @ ${addr} ${len}`); break;
+        case PM_CLFLUSHOPT: this.log.add(`clflushopt @ ${addr} ${len}`); break;
+        case PM_CLFLUSH: this.log.add(`clflush @ ${addr} ${len}`); break;
+        case PM_SFENCE: this.log.add('sfence'); break;
+        case PM_MFENCE: this.log.add('mfence'); break;
+      }
+    }
+    return result;
+  }
+
+  createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): RecordingFile {
+    const f = this.emulator.createFile(path, options);
+    this.log.add(`create ${encodePath(path)} ${f.size} ${options.allocate ?? 'none'}`);
+    const rf = new RecordingFile(f, this.log);
+    this.files.set(path, rf);
+    return rf;
+  }
+
+  open(path: string): RecordingFile {
+    const f = this.emulator.open(path);
+    let rf = this.files.get(path);
+    if (!rf || rf.file !== f) {
+      rf = new RecordingFile(f, this.log);
+      this.files.set(path, rf);
+    }
+    return rf;
+  }
+
+  unlink(path: string): void {
+    this.emulator.unlink(path);
+    this.files.delete(path);
+    this.log.add(`unlink ${encodePath(path)}`);
+  }
+
+  mmap(file: RecordingFile, options: { offset?: number; length?: number; shared?: boolean; sync?: boolean; address?: number } = {}): RecordingFileMapping {
+    if (!(file instanceof RecordingFile)) throw new PmemError('EINVAL', 'mmap: file must come from this recording (createFile or open)');
+    if (options.address !== undefined) throw new PmemError('EINVAL', 'mmap: a recording picks no address; leave it out');
+    const m = this.emulator.mmap(file.file, options);
+    const id = this.log.maps++;
+    this.log.add(`mmap m${id} ${encodePath(file.path)} ${m.offset} ${m.length} ${m.shared ? 'shared' : 'private'}${m.sync ? ' sync' : ''}`);
+    return new RecordingFileMapping(m, `m${id}`, this.log);
+  }
+
+  sync(): WritebackReport {
+    const r = this.emulator.sync();
+    this.log.add('sync');
+    return r;
+  }
+
+  /** Crashes; the wrapper of the rebooted emulator goes on recording into the same trace. */
+  async crash(options: { mode?: 'guaranteed' | 'random' | 'adversarial'; seed?: number } = {}): Promise<RecordingEmulator> {
+    const image = await this.emulator.crash(options);
+    this.log.add(`crash ${options.mode ?? 'guaranteed'} ${options.seed ?? this.emulator.options.seed}`);
+    return new RecordingEmulator(image, this.log);
+  }
+}
+
+/** What device and file mappings both do: stores, loads, the three flushes, munmap. */
+type Accessible = Pick<PmemMappingLike, 'store' | 'ntstore' | 'load' | 'clwb' | 'clflushopt' | 'clflush' | 'munmap'>;
+
+/** Records the accesses of a device or file mapping, named `name` (dN or mN) in the trace. */
+class RecordingAccess<T extends Accessible> {
+  /** @internal */
+  constructor(readonly mapping: T, protected readonly name: string, protected readonly log: TraceLog) {}
+
+  store(off: number, bytes: Uint8Array): void {
+    this.mapping.store(off, bytes);
+    this.log.add(`store ${this.name} ${off} ${bytes.length} ${hexData(bytes)}`);
+  }
+
+  ntstore(off: number, bytes: Uint8Array): void {
+    this.mapping.ntstore(off, bytes);
+    this.log.add(`ntstore ${this.name} ${off} ${bytes.length} ${hexData(bytes)}`);
+  }
+
+  load(off: number, len: number): Uint8Array {
+    const out = this.mapping.load(off, len);
+    this.log.add(`load ${this.name} ${off} ${len}`);
+    return out;
+  }
+
+  clwb(off: number, len: number): void {
+    this.mapping.clwb(off, len);
+    this.log.add(`clwb ${this.name} ${off} ${len}`);
+  }
+
+  clflushopt(off: number, len: number): void {
+    this.mapping.clflushopt(off, len);
+    this.log.add(`clflushopt ${this.name} ${off} ${len}`);
+  }
+
+  clflush(off: number, len: number): void {
+    this.mapping.clflush(off, len);
+    this.log.add(`clflush ${this.name} ${off} ${len}`);
+  }
+
+  munmap(): void {
+    this.mapping.munmap();
+    this.log.add(`munmap ${this.name}`);
+  }
+}
+
+/** Records the calls of one device mapping. */
+export class RecordingDevice extends RecordingAccess<DeviceMapping> {
+  get offset(): number {
+    return this.mapping.offset;
+  }
+
+  get length(): number {
+    return this.mapping.length;
+  }
+}
+
+/** Records the calls of one file. */
+export class RecordingFile {
+  /** @internal */
+  constructor(readonly file: DaxFile, private readonly log: TraceLog) {}
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  get size(): number {
+    return this.file.size;
+  }
+
+  private get name(): string {
+    return encodePath(this.file.path);
+  }
+
+  fsync(): WritebackReport {
+    const r = this.file.fsync();
+    this.log.add(`fsync ${this.name}`);
+    return r;
+  }
+
+  fdatasync(): WritebackReport {
+    const r = this.file.fdatasync();
+    this.log.add(`fdatasync ${this.name}`);
+    return r;
+  }
+
+  truncate(size: number): void {
+    this.file.truncate(size);
+    this.log.add(`truncate ${this.name} ${size}`);
+  }
+
+  punchHole(offset: number, length: number): void {
+    this.file.punchHole(offset, length);
+    this.log.add(`punch ${this.name} ${offset} ${length}`);
+  }
+
+  pwrite(offset: number, bytes: Uint8Array): number {
+    const n = this.file.pwrite(offset, bytes);
+    this.log.add(`pwrite ${this.name} ${offset} ${bytes.length} ${hexData(bytes)}`);
+    return n;
+  }
+
+  pread(offset: number, length: number): Uint8Array {
+    const out = this.file.pread(offset, length);
+    this.log.add(`pread ${this.name} ${offset} ${length}`);
+    return out;
+  }
+}
+
+/** Records the calls of one file mapping. */
+export class RecordingFileMapping extends RecordingAccess<FileMapping> {
+  get address(): number {
+    return this.mapping.address;
+  }
+
+  get length(): number {
+    return this.mapping.length;
+  }
+
+  fault(off: number, kind: 'read' | 'write'): FaultResult {
+    const r = this.mapping.fault(off, kind);
+    this.log.add(`fault ${this.name} ${off} ${kind}`);
+    return r;
+  }
+
+  msync(off: number, len: number, options: { sync?: boolean } = {}): WritebackReport {
+    const r = this.mapping.msync(off, len, options);
+    this.log.add(`msync ${this.name} ${off} ${len}${options.sync === false ? ' async' : ''}`);
+    return r;
+  }
+}

@@ -1,0 +1,227 @@
+// Recording and replay (src/trace/recorder.ts, src/trace/replay.ts): seeded random
+// workloads over device mappings, files, command buffers, CPUs and crashes are recorded,
+// replayed on a fresh emulator, and must give the same counters, clocks, file contents and
+// crash images. Bad traces are refused with EINVAL naming the line, before anything runs.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '../src/base/index.js';
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
+import { analyze, encodeBinaryTrace, fileLines, replay, replayBinary, replayOn, startRecording, type RecordingEmulator } from '../src/trace/index.js';
+
+const MiB = 1 << 20;
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** A seeded mix of every recorded call; returns the final (maybe rebooted) recording emulator. */
+async function randomWorkload(rec: RecordingEmulator, seed: number, ops: number): Promise<RecordingEmulator> {
+  const rng = new Rng(seed);
+  let d = rec.mmapDevice({ offset: 0, length: 4 * MiB });
+  rec.createFile('/a', { size: 2 * MiB });
+  rec.createFile('/b b', { size: MiB, allocate: 'unwritten' });
+  let ma = rec.mmap(rec.open('/a'), { length: 2 * MiB, shared: true, sync: true });
+  let mb = rec.mmap(rec.open('/b b'), { length: MiB, shared: true });
+  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => rng.below(256));
+  for (let i = 0; i < ops; i++) {
+    const len = 1 + rng.below(rng.chance(0.1) ? 5000 : 200);
+    const off = rng.below(MiB - len);
+    switch (rng.below(20)) {
+      case 0: case 1: case 2: d.store(off, bytes(len)); break;
+      case 3: d.ntstore(off, bytes(len)); break;
+      case 4: d.clwb(off, len); break;
+      case 5: d.clflushopt(off, len); break;
+      case 6: d.clflush(off, len); break;
+      case 7: rec.sfence(); break;
+      case 8: rec.mfence(); break;
+      case 9: case 10: ma.store(off, bytes(len)); break;
+      case 11: ma.clwb(off, len); break;
+      case 12: mb.store(off, bytes(len)); break;
+      case 13: mb.msync(0, MiB); break;
+      case 14: rec.open('/b b').fsync(); break;
+      case 15: rec.open('/a').pwrite(off, bytes(len)); break;
+      case 16: rec.cpu = rng.below(3); break;
+      case 17: {
+        const b = rec.commands().store(2 * MiB + off, bytes(len)).clwb(2 * MiB + off, len).sfence().load(2 * MiB + off, 8);
+        rec.run(b);
+        break;
+      }
+      case 18: d.load(off, len); ma.load(off, len); break;
+      case 19:
+        if (rng.chance(0.1)) {
+          rec = await rec.crash({ mode: rng.chance(0.5) ? 'random' : 'guaranteed', seed: rng.below(1000) });
+          d = rec.mmapDevice({ offset: 0, length: 4 * MiB });
+          ma = rec.mmap(rec.open('/a'), { length: 2 * MiB, shared: true, sync: true });
+          mb = rec.mmap(rec.open('/b b'), { length: MiB, shared: true });
+        } else {
+          mb.fault(rng.below(MiB), rng.chance(0.5) ? 'read' : 'write');
+          rec.open('/b b').punchHole(rng.below(16) * 4096, 8192);
+        }
+        break;
+    }
+  }
+  return rec;
+}
+
+async function same(a: Emulator, b: Emulator): Promise<void> {
+  expect(b.stats()).toEqual(a.stats());
+  for (const path of ['/a', '/b b']) expect(b.open(path).pread(0, MiB)).toEqual(a.open(path).pread(0, MiB));
+  for (const mode of ['guaranteed', 'random', 'adversarial'] as const) {
+    const [ia, ib] = [await a.crash({ mode, seed: 9 }), await b.crash({ mode, seed: 9 })];
+    expect(Buffer.compare(Buffer.from(ia.core.mediaView()), Buffer.from(ib.core.mediaView())), mode).toBe(0);
+  }
+}
+
+describe('record and replay', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`seed ${seed}: a replay has the recording's counters, clocks, files and crash images`, async () => {
+      const emu = await createEmulator({ capacity: 16 * MiB, cacheBytes: 256 * 1024, seed: 40 + seed, kernel: seed === 3 ? 'linux-6.1' : 'linux-6.12' });
+      const end = await randomWorkload(startRecording(emu), seed, 800);
+      const trace = end.stop();
+      expect(trace.startsWith('daxemu-trace 1\nemulator capacity=16777216 preset=optane-g1 persistence=adr seed=')).toBe(true);
+      const r = await replay(trace);
+      expect(r.operations).toBe(trace.trim().split('\n').length - 2);
+      expect(r.emulator.stats().nsPerCpu.some((ns) => ns > 0)).toBe(true);
+      await same(end.emulator, r.emulator);
+    });
+  }
+
+  it('a replay from a file is streamed and gives the same run as from a string', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB, seed: 7 });
+    const end = await randomWorkload(startRecording(emu), 7, 400);
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-trace-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 't.trace'), end.stop());
+    const [a, b] = [await replay(end.stop()), await replay(fileLines(join(dir, 't.trace')))];
+    expect(b.emulator.stats()).toEqual(a.emulator.stats());
+    expect(b.emulator.stats()).toEqual(end.emulator.stats());
+  });
+
+  it('a changed byte in a recorded store changes the replayed media', async () => {
+    const emu = await createEmulator({ capacity: 4 * MiB });
+    const rec = startRecording(emu);
+    rec.mmapDevice().store(64, new Uint8Array([1, 2, 3]));
+    const trace = rec.stop();
+    expect(trace).toContain('store d0 64 3 x010203');
+    const r = await replay(trace.replace('x010203', 'x010204'));
+    expect([...r.emulator.mmapDevice().load(64, 3)]).toEqual([1, 2, 4]);
+  });
+
+  it('refuses to record an emulator that has run, or one with a custom cost model', async () => {
+    const emu = await createEmulator({ capacity: 4 * MiB });
+    emu.mmapDevice().store(0, new Uint8Array(8));
+    expect(() => startRecording(emu)).toThrow(/EINVAL: startRecording: the emulator has run already/);
+    const custom = await createEmulator({ capacity: 4 * MiB, preset: { ...(await createEmulator({ capacity: 4 * MiB })).cost, name: 'mine' } });
+    expect(() => startRecording(custom)).toThrow(/EINVAL: startRecording: the cost model "mine" is not a preset/);
+  });
+
+  it('a failed call records nothing', async () => {
+    const emu = await createEmulator({ capacity: 4 * MiB });
+    const rec = startRecording(emu);
+    const d = rec.mmapDevice({ length: 4096 });
+    expect(() => d.store(4090, new Uint8Array(10))).toThrow(/EFAULT/);
+    expect(rec.stop().split('\n').filter((l) => l.startsWith('store'))).toEqual([]);
+  });
+});
+
+describe('the binary twin', () => {
+  it('replays as the text does, at a fraction of its size', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB, seed: 11 });
+    const end = await randomWorkload(startRecording(emu), 11, 500);
+    const text = end.stop();
+    const binary = encodeBinaryTrace(`${text}# a comment\nmark done\n`);
+    expect(binary.length).toBeLessThan(text.length * 0.75);
+    const r = await replayBinary(binary);
+    expect(r.emulator.stats()).toEqual(end.emulator.stats());
+    expect(r.operations).toBe(text.trim().split('\n').length - 2);
+    const [ta, tb] = [await analyze(text), await analyze(binary)];
+    expect(tb.summary).toEqual(ta.summary);
+  });
+
+  it('keeps the implied fill of a store without DATA', async () => {
+    const t = 'daxemu-trace 1\n\ndev d0 0 4096\nstore d0 0 16\n';
+    const [a, b] = [await replay(t), await replayBinary(encodeBinaryTrace(t))];
+    expect(b.emulator.mmapDevice().load(0, 16)).toEqual(a.emulator.mmapDevice().load(0, 16));
+    expect([...a.emulator.mmapDevice().load(0, 16)].some((x) => x !== 0)).toBe(true);
+  });
+
+  it('refuses a truncated twin, a record outside its mapping, and a twin of a two-word trace', async () => {
+    const good = encodeBinaryTrace(`daxemu-trace 1\ndev d0 0 4096\nstore d0 0 64 x${'ab'.repeat(64)}\nsfence\n`);
+    await expect(replayBinary(good.subarray(0, good.length - 40))).rejects.toThrow(/EINVAL: binary trace record 2: the record runs past the end/);
+    const outside = encodeBinaryTrace('daxemu-trace 1\ndev d0 0 4096\nclwb d0 4090 64\n');
+    await expect(replayBinary(outside)).rejects.toThrow(/EINVAL: trace line 2: \[4090, 4154\) is outside the 4096-byte mapping/);
+    await expect(replayBinary(new TextEncoder().encode('store 0 64\n'))).rejects.toThrow(/EINVAL: binary trace: no DAXEMUTB header/);
+    expect(() => encodeBinaryTrace('store 0 64\n')).toThrow(/EINVAL: trace: a two-word trace has no binary twin/);
+  });
+});
+
+describe('the two-word format', () => {
+  it('replays as stores of the seeded fill on one shared mapping and msyncs of it', async () => {
+    const r = await replay('# old\nstore 0 64\nstore 5000 100\nsync\nstore 3000000 8\n');
+    const s = r.emulator.stats();
+    expect(r.legacy).toBe(true);
+    expect(r.operations).toBe(4);
+    expect(s.stores).toBe(3);
+    expect(s.storeBytes).toBe(172);
+    expect(s.dax.writebackCalls).toBe(1);
+    // The file is as large as the farthest store, rounded up to 2 MiB.
+    expect(r.emulator.open('trace').size).toBe(4 * MiB);
+  });
+
+  it('names the line of a bad two-word line', async () => {
+    await expect(replay('store 0 64\nstore 5\n')).rejects.toThrow(/EINVAL: trace line 2: expected "store <offset> <length>" or "sync", got "store 5"/);
+  });
+});
+
+describe('bad traces', () => {
+  const head = 'daxemu-trace 1\nemulator capacity=4194304\ndev d0 0 1048576\n';
+  const cases: [string, string, RegExp][] = [
+    ['a truncated line', `${head}store d0 12\n`, /trace line 4: expected "store TARGET OFF LEN \[DATA\]", got "store d0 12"/],
+    ['an unknown operation', `${head}sfence\nflushall d0\n`, /trace line 5: unknown operation "flushall"/],
+    ['an address outside the mapping', `${head}store d0 1048570 8\n`, /trace line 4: \[1048570, 1048578\) is outside the 1048576-byte mapping/],
+    ['a negative size', `${head}load d0 0 -5\n`, /trace line 4: expected "load TARGET OFF LEN", got "load d0 0 -5"/],
+    ['an unmapped target', `${head}clwb d3 0 64\n`, /trace line 4: d3 is not mapped/],
+    ['bytes that do not match the length', `${head}store d0 0 2 x01\n`, /trace line 4: DATA must be fill:SEED or x and 2 bytes in hex/],
+    ['another version', 'daxemu-trace 2\nsfence\n', /trace line 1: version 2 is not supported/],
+    ['a binary file', '\u0000\u0001ELF\u0002\n', /trace line 1: not a text trace \(byte 0x00 at column 1\)/],
+    ['an emulator line out of place', `${head}emulator seed=3\n`, /trace line 4: the emulator line must come right after/],
+    ['a cpu out of range', `${head}cpu 999\n`, /trace line 4: expected a cpu in \[0, /],
+  ];
+  for (const [what, text, message] of cases) {
+    it(`refuses ${what} with EINVAL and its line, before the emulator is touched`, async () => {
+      const emu = await createEmulator({ capacity: 4 * MiB });
+      const before = emu.stats();
+      const err = await replayOn(emu, `${text}`).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'EINVAL' });
+      expect((err as Error).message).toMatch(message);
+      expect(emu.stats()).toEqual(before);
+      expect(() => emu.open('x')).toThrow(/ENOENT/);
+    });
+  }
+
+  it('a bad line at the end of a trace of 10^7 lines is found with bounded memory, nothing run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-trace-'));
+    dirs.push(dir);
+    const path = join(dir, 'big.trace');
+    const block = 'sfence\n'.repeat(100_000);
+    const { open } = await import('node:fs/promises');
+    const fh = await open(path, 'w');
+    await fh.write('daxemu-trace 1\ndev d0 0 4096\n');
+    for (let i = 0; i < 100; i++) await fh.write(block);
+    await fh.write('store d0 4095 2\n');
+    await fh.close();
+    const emu = await createEmulator({ capacity: 4 * MiB });
+    const heap = process.memoryUsage().heapUsed;
+    let peak = heap;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
+    const err = await replayOn(emu, fileLines(path)).catch((e: unknown) => e);
+    clearInterval(timer);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    expect((err as Error).message).toMatch(/trace line 10000003: \[4095, 4097\) is outside the 4096-byte mapping/);
+    expect(emu.stats().fences).toBe(0);
+    // The file is 70 MB; the check pass holds one 1 MiB chunk of it at a time.
+    expect(peak - heap).toBeLessThan(48 * MiB);
+  }, 120_000);
+});
