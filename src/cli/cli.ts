@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PmemError } from '../base/index.js';
-import { KERNEL_PROFILES, type KernelProfile } from '../dax/index.js';
+import { BUG_NAMES, KERNEL_PROFILES, bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
 import { PRESET_NAMES, type PresetName } from '../hw/index.js';
 import {
   DEFAULT_DIRTY_COUNTS, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
@@ -45,6 +45,9 @@ options (bench):
   --ops N             stores per workload run (default: 1000; --quick: 200)
   --threads N         worker threads (default: the machine's cores)
   --wide              every table column (default: those that fit 100 columns)
+  --bugs LIST         historical kernel bugs to switch on: ${BUG_NAMES.join(', ')};
+                      each cell runs with those its kernel can host, and the durable
+                      column shows the bytes they lost (default: none)
 options (pool create):
   --capacity SIZE     device size, e.g. 64M or 2G (default: 64M)
   --kernel NAME, --preset NAME (defaults: linux-6.12, optane-g1)
@@ -80,7 +83,7 @@ const OPTIONS = {
   out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
   workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
   'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
-  'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
+  'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, bugs: { type: 'string' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -123,6 +126,15 @@ async function main(argv: string[]): Promise<number> {
         seed,
         threads: integer('threads', v.threads, availableParallelism(), 1, 64),
       };
+      if (v.bugs !== undefined) {
+        const bugs = list('bugs', v.bugs, BUG_NAMES, []);
+        for (const bug of bugs) {
+          if (options.kernels.every((k) => bugRefusal(bug, k) !== null)) {
+            throw new UsageError(`--bugs: no selected kernel can host ${bug} (${options.kernels.map((k) => `${k}: ${bugRefusal(bug, k)}`).join('; ')})`);
+          }
+        }
+        options.bugs = bugs as BugName[];
+      }
       if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
       // Refused before anything runs or is written: an empty table would look like a result.
       if (planCells(options).length === 0) throw new UsageError(emptySelectionReason(options.strategies, options.kernels));

@@ -4,6 +4,7 @@
  * the trace, and every mapping of a file (for unmapping and write-protecting).
  */
 import type { Core } from '../core/index.js';
+import type { KernelBugs } from './bugs.js';
 import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
 import type { TraceEvent } from './trace.js';
@@ -29,12 +30,17 @@ export interface DaxCounters {
   zeroingLines: number;
   /** Fences the zeroing of new blocks issued (apart from writeback's and the application's). */
   zeroingFences: number;
+  /**
+   * Index positions linux-4.5 writeback's batch lookups passed over, from each lookup's
+   * start to the last entry it returned: linear in the entries written, quadratic with B3.
+   */
+  writebackScanned: number;
 }
 
 export function newDaxCounters(): DaxCounters {
   return {
     faults: 0, pteFaults: 0, pmdFaults: 0, zeroPteFaults: 0, zeroPmdFaults: 0, mkwriteFaults: 0, needdsyncFaults: 0, fallbacks: 0,
-    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0, zeroingFences: 0,
+    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0, zeroingFences: 0, writebackScanned: 0,
   };
 }
 
@@ -45,8 +51,8 @@ export interface MappedRange {
   /** Pages mapped. */
   readonly pages: number;
   readonly shared: boolean;
-  /** Write-protects the mapping's view of file pages [first, first + count). */
-  writeProtectFile(first: number, count: number): void;
+  /** Write-protects the mapping's view of file pages [first, first + count); huge PMDs too unless `ptesOnly`. */
+  writeProtectFile(first: number, count: number, ptesOnly?: boolean): void;
   /**
    * Unmaps the mapping's view of file pages [first, first + count). Private copy-on-write
    * pages stay unless `evenCows` (unmap_mapping_range's even_cows: truncate, not hole punch).
@@ -80,6 +86,8 @@ export interface DaxHost {
   readonly rules: KernelRules;
   /** The fixes switched on (src/dax/fixes.ts). */
   readonly fixes: KernelFixes;
+  /** The historical bugs switched on (src/dax/bugs.ts); all off by default. */
+  readonly bugs: KernelBugs;
   /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
   readonly flushKind: number;
   /** Writeback flushes only the dirty lines of an entry (an ideal kernel), not all of them. */

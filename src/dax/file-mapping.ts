@@ -64,9 +64,9 @@ export class FileMapping implements MappedRange, FaultingMapping {
     return hi > lo ? [this.vfirst + (lo - this.pgoff), hi - lo] : null;
   }
 
-  writeProtectFile(first: number, count: number): void {
+  writeProtectFile(first: number, count: number, ptesOnly = false): void {
     const r = this.clip(first, count);
-    if (r) this.pt.writeProtect(r[0], r[1]);
+    if (r) this.pt.writeProtect(r[0], r[1], ptesOnly);
   }
 
   unmapFile(first: number, count: number, evenCows = false): void {

@@ -14,7 +14,9 @@ import type { FaultPaths } from './fault-paths.js';
 import { XARRAY_FAULT_PATHS } from './fault-xarray.js';
 import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
+import { packShadow } from './shadow.js';
 import { checkDaxInvariants } from './invariants.js';
+import { noBugs, type KernelBugs } from './bugs.js';
 import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
 import type { Tracepoints } from './trace.js';
@@ -32,6 +34,8 @@ export interface DaxFsOptions {
   rules: KernelRules;
   /** The fixes switched on (src/dax/fixes.ts). */
   fixes: KernelFixes;
+  /** The historical bugs switched on (src/dax/bugs.ts); none when left out. */
+  bugs?: KernelBugs;
   /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
   flushKind: number;
   /** Flush only an entry's dirty lines (an ideal kernel), not all of them. */
@@ -46,6 +50,8 @@ export class DaxFileSystem {
   private readonly files = new Map<string, DaxFile>();
   private readonly fileMappings = new Set<FileMapping>();
   private readonly counters: DaxCounters = newDaxCounters();
+  /** The workingset eviction counter (a node's nonresident age), advanced by each eviction that leaves a shadow. */
+  private evictions = 0;
   /** Next free emulated virtual address for mappings placed by mmap. */
   private nextAddress = 0x7f00_0000_0000;
 
@@ -60,6 +66,7 @@ export class DaxFileSystem {
       },
       rules: options.rules,
       fixes: options.fixes,
+      bugs: options.bugs ?? noBugs(),
       flushKind: options.flushKind,
       dirtyLinesOnly: options.dirtyLinesOnly,
       counters: this.counters,
@@ -169,7 +176,10 @@ export class DaxFileSystem {
    * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many.
    * The only page-cache pages a DAX address_space ever holds are linux-4.5's hole pages;
    * an evicted one leaves its slot empty, never a shadow entry (SPEC-DAX.md 5.3, 5.4). In
-   * the XArray era DAX entries are not pages, so nothing is evicted.
+   * the XArray era DAX entries are not pages, so nothing is evicted. With the bug
+   * 'v3-shadow' (src/dax/bugs.ts) an evicted hole page leaves a shadow entry in its slot,
+   * counted in nrexceptional as v4.5 counted shadows, as v3 of the dirty-DAX-entry series
+   * would have let happen (docs/kernel-rules.md §5.4, §6 B1).
    */
   reclaim(pages: number): number {
     if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${pages}`);
@@ -180,6 +190,7 @@ export class DaxFileSystem {
         if (evicted === pages) return evicted;
         if (!xaIsPointer(e.word)) continue;
         file.deleteEntry(e.index);
+        if (this.host.bugs.shadowsInDax) file.insertEntry(e.index, packShadow(++this.evictions));
         evicted++;
       }
     }
@@ -194,7 +205,7 @@ export class DaxFileSystem {
    */
   dropCaches(): number {
     let dropped = 0;
-    if (!this.rules.p45) return dropped;
+    if (!this.rules.p45 && !this.host.bugs.invalidateDirty) return dropped; // B4 deletes them, as v4.5 did
     for (const file of this.files.values()) {
       for (const e of this.core.entries(file.tree)) {
         file.deleteEntry(e.index);

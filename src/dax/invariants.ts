@@ -10,6 +10,7 @@ import { PmemError } from '../base/index.js';
 import type { DaxFile } from './file.js';
 import type { FileMapping } from './file-mapping.js';
 import type { KernelRules } from './kernel.js';
+import { isShadow, shadowEviction } from './shadow.js';
 
 /** Checks the files' trees and the mappings' page tables; throws PmemError EFAULT naming the first broken invariant. */
 export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<DaxFile>, mappings: Set<FileMapping>): void {
@@ -31,6 +32,7 @@ export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<Da
         continue;
       }
       if (!xaIsValue(e.word)) fail(`${file.path} index ${e.index} holds a non-DAX entry ${e.word}`);
+      if (isShadow(e.word)) fail(`${file.path} index ${e.index} holds a shadow entry (eviction ${shadowEviction(e.word)}): a DAX tree must never hold one (docs/kernel-rules.md §5.4)`);
       if (!p45 && (e.order === 9) !== daxIsPmdEntry(e.word)) fail(`${file.path} index ${e.index}: order ${e.order} against the entry's PMD flag`);
       if (p45 && (daxIsZeroEntry(e.word) || daxIsEmptyEntry(e.word))) fail(`${file.path} index ${e.index}: linux-4.5 has no ZERO or EMPTY entries`);
       pages += 1 << e.order;

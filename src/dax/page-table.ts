@@ -35,12 +35,13 @@ export class PageTable {
     for (let slot = Math.floor(first / 512); slot <= Math.floor((first + count - 1) / 512); slot++) this.pmds.delete(slot);
   }
 
-  /** Write-protects whatever maps virtual pages [first, first + count). */
-  writeProtect(first: number, count: number): void {
+  /** Write-protects whatever maps virtual pages [first, first + count): PTEs, and PMDs unless `ptesOnly`. */
+  writeProtect(first: number, count: number, ptesOnly = false): void {
     for (let v = first; v < first + count; v++) {
       const pte = this.ptes.get(v);
       if (pte) pte.writable = false;
     }
+    if (ptesOnly) return;
     for (let slot = Math.floor(first / 512); slot <= Math.floor((first + count - 1) / 512); slot++) {
       const pmd = this.pmds.get(slot);
       if (pmd) pmd.writable = false;

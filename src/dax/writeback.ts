@@ -43,6 +43,8 @@ export function addReport(a: WritebackReport, b: WritebackReport): void {
 }
 
 const LINES_PER_PAGE = 4096 / 64;
+/** Entries one find_get_entries_tag batch returns in v4.5 writeback (PAGEVEC_SIZE, recalled as 14). */
+const PAGEVEC_SIZE = 14;
 /** Hardware counters (assembly/cpu.ts) whose change tells dirty from clean flushed lines. */
 const C_CLFLUSH_DIRTY = 9;
 const C_CLFLUSHOPT_DIRTY = 11;
@@ -69,9 +71,21 @@ function writebackP45(host: DaxHost, file: AddressSpace, start: number, end: num
   const atAligned = file.entryAt(aligned);
   let next = atAligned !== 0 && !xaIsPointer(atAligned) && daxIsPmdEntry(atAligned) ? aligned : start;
   core.tagTowrite(file.tree, next, end);
+  // find_get_entries_tag takes PAGEVEC_SIZE entries a batch. The fixed loop starts each
+  // batch after the last; with B3 every batch starts at the range's start again, and finds
+  // the next entries only because those written lost TOWRITE (docs/kernel-rules.md §6 B3).
+  const first = next;
+  let batchStart = next;
+  let inBatch = 0;
   for (;;) {
-    const found = next <= end ? core.findMarked(file.tree, next, end, PAGECACHE_TAG_TOWRITE) : null;
+    if (inBatch === PAGEVEC_SIZE) {
+      host.counters.writebackScanned += next - batchStart;
+      batchStart = host.bugs.rescanFromStart ? first : next;
+      inBatch = 0;
+    }
+    const found = next <= end ? core.findMarked(file.tree, host.bugs.rescanFromStart ? batchStart : next, end, PAGECACHE_TAG_TOWRITE) : null;
     if (!found) break;
+    inBatch++;
     next = found.index + 1;
     const pages = daxIsPmdEntry(found.word) ? PMD_NR : 1;
     const before = dirtyFlushes(host);
@@ -81,6 +95,7 @@ function writebackP45(host: DaxHost, file: AddressSpace, start: number, end: num
     host.trace({ name: 'dax_writeback_one', pgoff: found.index, pglen: pages });
     countEntry(report, pages, dirtyFlushes(host) - before, host.dirtyLinesOnly);
   }
+  host.counters.writebackScanned += Math.max(0, next - batchStart);
   core.pmFence(host.cpu, false); // wmb_pmem
   report.fences = 1;
   host.trace({ name: 'dax_writeback_range_done', pgoff: next, start: next, end });
@@ -153,7 +168,7 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
     // Lock the entry, clear TOWRITE, write-protect every mapping of its pages, flush.
     core.store(file.tree, index, order, daxLockedEntry(word));
     core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
-    for (const m of file.mappings) if (m.shared) m.writeProtectFile(index, count);
+    writeProtectEntry(host, file, index, count);
     yield 'step';
     const before = dirtyFlushes(host);
     if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
@@ -162,7 +177,7 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
     // After the flush the dirty mark can go: the mappings are write-protected, so new
     // stores fault and wait for the entry lock (fs/dax.c).
     core.store(file.tree, index, order, daxUnlockedEntry(word));
-    core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+    if (!host.bugs.keepDirty) core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY); // B5 keeps it
     host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
     countEntry(report, count, dirty, host.dirtyLinesOnly);
     yield { wake: entryKey(file.tree, index, word), mode: 'next' }; // dax_unlock_entry
@@ -174,6 +189,20 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
   host.counters.writebackEntries += report.entries;
   host.counters.writebackLines += report.lines;
   return report;
+}
+
+/**
+ * pfn_mkclean_range over every shared mapping of the entry's pages [index, index + count)
+ * (fs/dax.c v6.1, v6.12). B7: dax_entry_mkclean visited only the mappings that hold the
+ * entry's first index (fs/dax.c before Muchun Song's 2022 fix). B6: the mkclean of v4.10
+ * write-protected PTEs only, never a huge PMD (fixed by f729c8c9b24f).
+ */
+function writeProtectEntry(host: DaxHost, file: AddressSpace, index: number, count: number): void {
+  for (const m of file.mappings) {
+    if (!m.shared) continue;
+    if (host.bugs.mkcleanFirstIndexOnly && (index < m.pgoff || index >= m.pgoff + m.pages)) continue;
+    m.writeProtectFile(index, count, host.bugs.pmdStaysWritable);
+  }
 }
 
 function countEntry(report: WritebackReport, pages: number, dirtyLines: number, onlyDirty = false): void {

@@ -12,7 +12,7 @@ import { PmemError } from '../base/index.js';
 import { Core } from '../core/index.js';
 import { checkCrashMode, CommandBuilder, coreCostParams, durableChunks, Hardware, type CostModel, type CrashMode, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
 import {
-  DaxFileSystem, kernelRules, resolveFixes, runTasks, Tracepoints, type Allocate, type ConcurrentTask, type DaxCounters, type DaxFile, type DurableFile, type FileMapping, type Trace,
+  DaxFileSystem, kernelRules, resolveBugs, resolveFixes, runTasks, Tracepoints, type Allocate, type ConcurrentTask, type DaxCounters, type DaxFile, type DurableFile, type FileMapping, type Trace,
   type WaitEvent, type WritebackReport,
 } from '../dax/index.js';
 import { coreOptionsFor, FLUSH_KINDS, resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
@@ -37,7 +37,7 @@ export class Emulator {
     this.hw = new Hardware(core);
     this.fs = new DaxFileSystem(
       this.hw,
-      { rules: kernelRules(options.kernel), fixes: resolveFixes(options.kernel, options.fixes).fixes, flushKind: FLUSH_KINDS.indexOf(options.flush), dirtyLinesOnly: options.writeback === 'dirty-lines' },
+      { rules: kernelRules(options.kernel), fixes: resolveFixes(options.kernel, options.fixes).fixes, bugs: resolveBugs(options.kernel, options.bugs).bugs, flushKind: FLUSH_KINDS.indexOf(options.flush), dirtyLinesOnly: options.writeback === 'dirty-lines' },
       this.tracepoints,
     );
   }

@@ -25,6 +25,8 @@ export interface DurabilityVerdict {
   kernelLoss: boolean;
   /** Sync points looked at, the final crash image included. */
   checks: number;
+  /** Acknowledged bytes the final guaranteed crash image does not hold. */
+  lostBytes: number;
 }
 
 export class DurabilityCheck {
@@ -97,9 +99,15 @@ export class DurabilityCheck {
   /** The last check: a guaranteed crash image must hold every acknowledged byte. */
   async finish(): Promise<DurabilityVerdict> {
     const image = (await this.emu.crash({ mode: 'guaranteed' })).open(this.file.path).pread(0, this.expected.length);
-    for (let i = 0; i < this.expected.length; i++) if (this.expected[i] !== 0 && image[i] !== this.expected[i]) this.lose(i);
+    let lostBytes = 0;
+    for (let i = 0; i < this.expected.length; i++) {
+      if (this.expected[i] !== 0 && image[i] !== this.expected[i]) {
+        this.lose(i);
+        lostBytes++;
+      }
+    }
     const durable = !this.failed && !this.lostToKernel;
-    return { durable, kernelLoss: !this.failed && this.lostToKernel, checks: this.syncs + 1 };
+    return { durable, kernelLoss: !this.failed && this.lostToKernel, checks: this.syncs + 1, lostBytes };
   }
 
   /** Byte `at` was lost: the kernel's documented loss, or a failure. */

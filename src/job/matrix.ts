@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { runCell, type CellSpec } from './cell.js';
-import type { KernelProfile } from '../dax/index.js';
+import { bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
 import type { CellResult } from './matrix-types.js';
 import type { PresetName } from '../hw/index.js';
 import { strategyRuns, type FlushInstruction, type StrategyName } from './strategies.js';
@@ -26,6 +26,11 @@ export interface MatrixOptions {
   seed: number;
   /** Worker threads; 1 runs every cell here. */
   threads: number;
+  /**
+   * Historical kernel bugs to switch on (src/dax/bugs.ts). Each cell runs with those its
+   * kernel profile can host; none by default.
+   */
+  bugs?: BugName[];
 }
 
 /** Sync points per store of each workload (page rewrites sync every page; truncate-after-store has its own fixed sequence). */
@@ -40,7 +45,10 @@ export function planCells(o: MatrixOptions): CellSpec[] {
         for (const kernel of o.kernels)
           for (const pageSize of o.pageSizes) {
             if (!strategyRuns(strategy, kernel)) continue;
-            cells.push({ workload, strategy, preset, kernel, pageSize, instruction: o.instruction, size: { ops: o.ops, opsPerSync: OPS_PER_SYNC[workload] }, seed: o.seed });
+            const cell: CellSpec = { workload, strategy, preset, kernel, pageSize, instruction: o.instruction, size: { ops: o.ops, opsPerSync: OPS_PER_SYNC[workload] }, seed: o.seed };
+            const bugs = (o.bugs ?? []).filter((bug) => bugRefusal(bug, kernel) === null);
+            if (bugs.length > 0) cell.bugs = bugs;
+            cells.push(cell);
           }
   return cells;
 }
