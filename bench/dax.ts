@@ -1,12 +1,14 @@
 /**
  * The dax suite: write-fault throughput (PTE and PMD), msync cost as the share of dirty
  * entries varies over 256 MiB mapped, and a clean msync over 1 GiB against 2 MiB mapped
- * (its cost must not grow with the mapped size: writeback walks the DIRTY summaries).
+ * (its cost must not grow with the mapped size: writeback walks the DIRTY summaries), and the
+ * page-cache cases (bench/page-cache.ts).
  * Rates are wall-clock operations per second of the emulator; costs are emulated ns.
  */
 import { createEmulator } from '../src/emulator/index.js';
 import { metric, type MetricCase } from './case.js';
 import { opsPerSecond } from './measure.js';
+import { pageCacheCases } from './page-cache.js';
 import type { SuiteOptions } from './suite.js';
 
 const MiB = 1 << 20;
@@ -70,5 +72,6 @@ export async function runDaxSuite(options: SuiteOptions): Promise<MetricCase[]> 
   const smallRate = await cleanMsyncRate(2 * MiB, options);
   const largeRate = await cleanMsyncRate(options.quick ? 64 * MiB : 1 * GiB, options);
   cases.push(metric('clean msync, 1 GiB mapped / 2 MiB mapped, wall time', smallRate / largeRate, 'ratio', { atMost: 2 }));
+  cases.push(...(await pageCacheCases(options)));
   return cases;
 }

@@ -10,7 +10,7 @@ import { PmemError } from '../base/index.js';
 import { BUG_NAMES, KERNEL_PROFILES, bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
 import { PRESET_NAMES, type PresetName } from '../hw/index.js';
 import {
-  DEFAULT_DIRTY_COUNTS, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
+  DEFAULT_DIRTY_COUNTS, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
 } from '../job/index.js';
 import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, writeReport } from '../report/index.js';
 import { UsageError, joinDashValues, parseArgsMessage } from './args.js';
@@ -36,7 +36,8 @@ commands:
 options (bench):
   --workloads LIST    ${WORKLOAD_NAMES.join(', ')}
                       (default: all)
-  --strategies LIST   ${STRATEGY_NAMES.join(', ')} (default: all)
+  --strategies LIST   ${[...STRATEGY_NAMES, ...OPT_IN_STRATEGIES].join(', ')}
+                      (default: all but ${OPT_IN_STRATEGIES.join(', ')}, a non-DAX file)
   --presets LIST      ${PRESET_NAMES.join(', ')} (default: optane-g1)
   --kernels LIST      ${KERNEL_PROFILES.join(', ')} (default: linux-6.12,linux-4.5)
   --page-sizes LIST   pte, pmd (default: both)
@@ -45,9 +46,10 @@ options (bench):
   --ops N             stores per workload run (default: 1000; --quick: 200)
   --threads N         worker threads (default: the machine's cores)
   --wide              every table column (default: those that fit 100 columns)
-  --bugs LIST         historical kernel bugs to switch on: ${BUG_NAMES.join(', ')};
-                      each cell runs with those its kernel can host, and the durable
-                      column shows the bytes they lost (default: none)
+  --bugs LIST         historical kernel bugs to switch on (docs/kernel-rules.md §6):
+                      ${BUG_NAMES.join(', ')}; each cell runs
+                      with those its kernel can host, and the durable column shows
+                      the bytes they lost (default: none)
 options (pool create):
   --capacity SIZE     device size, e.g. 64M or 2G (default: 64M)
   --kernel NAME, --preset NAME (defaults: linux-6.12, optane-g1)
@@ -117,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'bench') {
       const options: MatrixOptions = {
         workloads: list('workloads', v.workloads, WORKLOAD_NAMES, [...WORKLOAD_NAMES]),
-        strategies: list('strategies', v.strategies, STRATEGY_NAMES, [...STRATEGY_NAMES]),
+        strategies: list('strategies', v.strategies, [...STRATEGY_NAMES, ...OPT_IN_STRATEGIES], [...STRATEGY_NAMES]),
         presets: list('presets', v.presets, PRESET_NAMES, ['optane-g1'] as PresetName[]),
         kernels: list('kernels', v.kernels, KERNEL_PROFILES, (quick ? ['linux-6.12'] : ['linux-6.12', 'linux-4.5']) as KernelProfile[]),
         pageSizes: list('page-sizes', v['page-sizes'], PAGE_SIZES, [...PAGE_SIZES]),

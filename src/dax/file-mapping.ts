@@ -112,7 +112,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
       handleFault(this.host, this.faults, this, vpage, write);
       e = this.pt.lookup(vpage);
     }
-    const anon = this.anon.get(vpage);
+    const anon = this.anon.get(vpage) ?? e.dram; // a private copy, or a page-cache page
     return { media: e.pfn * PAGE, zero: e.zero, anon };
   }
 

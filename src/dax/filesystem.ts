@@ -5,7 +5,7 @@
  * address range, sync, reclaim, drop_caches, checkInvariants) and rebuilds itself on a
  * crash image from its committed metadata.
  */
-import { PMD_NR, XA_MAX_INDEX, xaIsPointer, type Core } from '../core/index.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_WRITEBACK, PMD_NR, XA_MAX_INDEX, xaIsPointer, type Core } from '../core/index.js';
 import { PmemError } from '../base/index.js';
 import type { MappingHost } from '../hw/index.js';
 import { newDaxCounters, type DaxCounters, type DaxHost } from './context.js';
@@ -14,6 +14,8 @@ import type { FaultPaths } from './fault-paths.js';
 import { XARRAY_FAULT_PATHS } from './fault-xarray.js';
 import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
+import { PAGE_CACHE_FAULT_PATHS } from './fault-page-cache.js';
+import { PageCachePool, wordPage } from './page-cache-pool.js';
 import { packShadow } from './shadow.js';
 import { checkDaxInvariants } from './invariants.js';
 import { noBugs, type KernelBugs } from './bugs.js';
@@ -26,6 +28,8 @@ import { addReport, emptyReport, vfsFsyncRange, type WritebackReport } from './w
 export interface DurableFile {
   path: string;
   size: number;
+  /** false for a page-cache file; absent for a DAX file. */
+  dax?: false;
   blocks: [page: number, pfn: number, unwritten: 0 | 1][];
 }
 
@@ -50,8 +54,6 @@ export class DaxFileSystem {
   private readonly files = new Map<string, DaxFile>();
   private readonly fileMappings = new Set<FileMapping>();
   private readonly counters: DaxCounters = newDaxCounters();
-  /** The workingset eviction counter (a node's nonresident age), advanced by each eviction that leaves a shadow. */
-  private evictions = 0;
   /** Next free emulated virtual address for mappings placed by mmap. */
   private nextAddress = 0x7f00_0000_0000;
 
@@ -70,6 +72,7 @@ export class DaxFileSystem {
       flushKind: options.flushKind,
       dirtyLinesOnly: options.dirtyLinesOnly,
       counters: this.counters,
+      pageCache: new PageCachePool(),
       trace: (event) => tracepoints.emit(event),
     };
   }
@@ -78,8 +81,11 @@ export class DaxFileSystem {
     return this.host.core;
   }
 
-  /** Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written. */
-  createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): DaxFile {
+  /**
+   * Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written.
+   * `dax: false` makes a page-cache file, as a mount without `-o dax` would (src/dax/page-cache.ts).
+   */
+  createFile(path: string, options: { size?: number; allocate?: Allocate; dax?: boolean } = {}): DaxFile {
     if (typeof path !== 'string' || path.length === 0) throw new PmemError('EINVAL', 'createFile: path must be a non-empty string');
     if (this.files.has(path)) throw new PmemError('EEXIST', `createFile: ${path} exists`);
     const size = options.size ?? 0;
@@ -88,7 +94,9 @@ export class DaxFileSystem {
     if (allocate !== 'none' && allocate !== 'unwritten' && allocate !== 'written') {
       throw new PmemError('EINVAL', `createFile: allocate must be 'none', 'unwritten' or 'written', got ${String(allocate)}`);
     }
-    const file = new DaxFile(this.host, path, size, this.core.createTree());
+    const dax = options.dax ?? true;
+    if (typeof dax !== 'boolean') throw new PmemError('EINVAL', `createFile: dax must be a boolean, got ${String(dax)}`);
+    const file = new DaxFile(this.host, path, size, this.core.createTree(), dax);
     if (allocate !== 'none') {
       try {
         for (let first = 0; first < file.pages; first += PMD_NR) file.allocate(first, Math.min(PMD_NR, file.pages - first), true);
@@ -130,6 +138,8 @@ export class DaxFileSystem {
     if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${length}`);
     if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
     if (sync && this.rules.p45) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC came with Linux 4.15; linux-4.5 does not know it');
+    // daxdev_mapping_supported: MAP_SYNC needs a DAX inode (fs/ext4/file.c, fs/xfs/xfs_file.c v6.1, v6.12).
+    if (sync && !file.dax) throw new PmemError('EOPNOTSUPP', `mmap: MAP_SYNC needs a DAX file; ${file.path} is a page-cache file`);
     let address = options.address;
     if (address === undefined) {
       const colour = offset % (PMD_NR * PAGE_SIZE);
@@ -141,7 +151,7 @@ export class DaxFileSystem {
     for (const m of this.fileMappings) {
       if (m.isMapped && address < m.address + m.length && m.address < address + length) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps a mapping`);
     }
-    const m = new FileMapping(this.host, this.faults, file, { address, offset, length, shared, sync });
+    const m = new FileMapping(this.host, file.dax ? this.faults : PAGE_CACHE_FAULT_PATHS, file, { address, offset, length, shared, sync });
     file.mappings.add(m);
     this.fileMappings.add(m);
     return m;
@@ -181,16 +191,40 @@ export class DaxFileSystem {
    * counted in nrexceptional as v4.5 counted shadows, as v3 of the dirty-DAX-entry series
    * would have let happen (docs/kernel-rules.md §5.4, §6 B1).
    */
-  reclaim(pages: number): number {
+  reclaim(request: number | { pages: number; seed?: number }): number {
+    const pages = typeof request === 'object' && request !== null ? request.pages : request;
     if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${pages}`);
+    if (typeof request === 'object' && request.seed !== undefined && (!Number.isInteger(request.seed) || request.seed < 0 || request.seed > 0xffffffff)) {
+      throw new PmemError('EINVAL', `reclaim: seed must be an integer in [0, 2^32), got ${request.seed}`);
+    }
+    let evicted = this.reclaimHolePages(pages);
+    // Page-cache pages, least recently used first: clean ones go and leave a shadow.
+    const byTree = new Map([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)].filter((f) => !f.dax).map((f) => [f.tree, f]));
+    const pool = this.host.pageCache;
+    for (const pfn of pool.lru()) {
+      if (evicted === pages) break;
+      const { tree, index } = pool.owner(pfn);
+      const file = byTree.get(tree);
+      if (!file || this.core.getMark(tree, index, PAGECACHE_TAG_DIRTY) || this.core.getMark(tree, index, PAGECACHE_TAG_WRITEBACK)) continue;
+      if (wordPage(file.entryAt(index)) !== pfn) continue;
+      file.deleteEntry(index); // unmaps it from every mapping and frees the page
+      file.insertEntry(index, packShadow(++pool.evictions)); // workingset_eviction
+      evicted++;
+    }
+    return evicted;
+  }
+
+  /** linux-4.5's hole pages of DAX files, file by file in index order; with 'v3-shadow' each leaves a shadow. */
+  private reclaimHolePages(pages: number): number {
     let evicted = 0;
     if (!this.rules.p45) return evicted;
     for (const file of this.files.values()) {
+      if (!file.dax) continue;
       for (const e of this.core.entries(file.tree)) {
         if (evicted === pages) return evicted;
         if (!xaIsPointer(e.word)) continue;
         file.deleteEntry(e.index);
-        if (this.host.bugs.shadowsInDax) file.insertEntry(e.index, packShadow(++this.evictions));
+        if (this.host.bugs.shadowsInDax) file.insertEntry(e.index, packShadow(++this.host.pageCache.evictions));
         evicted++;
       }
     }
@@ -218,18 +252,18 @@ export class DaxFileSystem {
 
   /** Emulator.checkInvariants over every file still held by a name or a mapping (src/dax/invariants.ts). */
   checkInvariants(): void {
-    checkDaxInvariants(this.core, this.rules, new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)]), this.fileMappings);
+    checkDaxInvariants(this.core, this.rules, new Set([...this.files.values(), ...[...this.fileMappings].map((m) => m.file)]), this.fileMappings, this.host.pageCache);
   }
 
   /** The DAX counters, with nrpages and nrexceptional summed over the files. */
-  stats(): DaxCounters & { nrpages: number; nrexceptional: number } {
+  stats(): DaxCounters & { nrpages: number; nrexceptional: number; pageCachePages: number } {
     let nrpages = 0;
     let nrexceptional = 0;
     for (const f of this.files.values()) {
       nrpages += f.nrpages;
       nrexceptional += f.nrexceptional;
     }
-    return { ...this.counters, nrpages, nrexceptional };
+    return { ...this.counters, nrpages, nrexceptional, pageCachePages: this.host.pageCache.pages };
   }
 
   /** What a reboot keeps of the file system: each named file's size and committed blocks. */
@@ -237,14 +271,15 @@ export class DaxFileSystem {
     return [...this.files.values()].map((file) => ({
       path: file.path,
       size: file.size,
+      ...(file.dax ? {} : { dax: false as const }),
       blocks: [...file.blocks].filter(([, b]) => b.committed).map(([page, b]): [number, number, 0 | 1] => [page, b.pfn, b.unwritten ? 1 : 0]),
     }));
   }
 
   /** Boots this (empty) file system on durable files, after a crash or from a pool: their blocks are taken from the allocator. */
   restoreFiles(files: readonly DurableFile[]): void {
-    for (const { path, size, blocks } of files) {
-      const copy = this.createFile(path, { size });
+    for (const { path, size, blocks, dax } of files) {
+      const copy = this.createFile(path, { size, dax: dax ?? true });
       for (const [page, pfn, unwritten] of blocks) {
         this.core.reserve(pfn, 1);
         copy.blocks.set(page, { pfn, unwritten: unwritten === 1, committed: true });

@@ -11,6 +11,8 @@ export interface PageEntry {
   writable: boolean;
   /** The (huge) zero page: reads give zeros, never the media. */
   zero: boolean;
+  /** A page-cache page: loads and stores go to these DRAM bytes, not the media (src/dax/page-cache.ts). */
+  dram?: Uint8Array;
 }
 
 export class PageTable {

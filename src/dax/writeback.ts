@@ -7,24 +7,11 @@
  * DIRTY. DAX itself issues no fence; the filesystem's device flush does, once per
  * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
  */
-import type { AddressSpace, DaxHost } from './context.js';
+import type { AddressSpace, DaxHost, WritebackReport } from './context.js';
+
+export type { WritebackReport };
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from '../core/index.js';
 import { entryKey, type EntryKey, type WakeMode } from './wait-queue.js';
-
-/** What one writeback call did. */
-export interface WritebackReport {
-  /** Entries written back, of which PTE and PMD entries. */
-  entries: number;
-  pteEntries: number;
-  pmdEntries: number;
-  /** Cache lines flushed, of which dirty (a write-back) and clean (wasted). */
-  lines: number;
-  dirtyLines: number;
-  cleanLines: number;
-  fences: number;
-  /** Emulated ns the call took on the calling CPU. */
-  ns: number;
-}
 
 export function emptyReport(): WritebackReport {
   return { entries: 0, pteEntries: 0, pmdEntries: 0, lines: 0, dirtyLines: 0, cleanLines: 0, fences: 0, ns: 0 };
@@ -254,6 +241,16 @@ export function vfsFsyncRange(host: DaxHost, file: AddressSpace, start: number, 
 export function* vfsFsyncSteps(host: DaxHost, file: AddressSpace, start: number, end: number): Generator<TaskYield, WritebackReport> {
   const t0 = host.core.pmNow(host.cpu);
   host.counters.writebackCalls++;
+  if (!file.dax) {
+    // A page-cache file: its pages written back, the journal commit, the device flush.
+    const pages = file.writebackPageCache(start, end);
+    file.commitMetadata();
+    host.core.pmFence(host.cpu, false);
+    pages.fences++;
+    host.counters.writebackFences++;
+    pages.ns = host.core.pmNow(host.cpu) - t0;
+    return pages;
+  }
   file.commitMetadata();
   if (host.rules.p45) {
     // The fence is DAX's own wmb_pmem, counted by the writeback (none on its early return).

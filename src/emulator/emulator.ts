@@ -87,7 +87,7 @@ export class Emulator {
   }
 
   /** Every counter (src/hw/stats.ts), and the DAX layer's under `dax`. */
-  stats(): EmulatorStats & { dax: DaxCounters & { nrpages: number; nrexceptional: number } } {
+  stats(): EmulatorStats & { dax: DaxCounters & { nrpages: number; nrexceptional: number; pageCachePages: number } } {
     return { ...this.hw.stats(), dax: this.fs.stats() };
   }
 
@@ -121,8 +121,12 @@ export class Emulator {
 
   // ---- files and mappings (DAX) ----------------------------------------------------------
 
-  /** Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written. */
-  createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): DaxFile {
+  /**
+   * Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written.
+   * `dax: false` makes a page-cache file on the same device, as a mount without `-o dax`
+   * would: read, write and mmap go through DRAM pages that only writeback puts on the media.
+   */
+  createFile(path: string, options: { size?: number; allocate?: Allocate; dax?: boolean } = {}): DaxFile {
     return this.fs.createFile(path, options);
   }
 
@@ -160,11 +164,13 @@ export class Emulator {
   }
 
   /**
-   * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many. A
-   * DAX file never keeps a shadow entry for an evicted page (src/dax/filesystem.ts).
+   * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many:
+   * linux-4.5's hole pages of DAX files first, which leave no shadow entry, then the
+   * page-cache files' pages in LRU order, which each leave one (src/dax/filesystem.ts). The
+   * order has no random choice; `seed`, when given, is only checked.
    */
-  reclaim(pages: number): number {
-    return this.fs.reclaim(pages);
+  reclaim(request: number | { pages: number; seed?: number }): number {
+    return this.fs.reclaim(request);
   }
 
   /**

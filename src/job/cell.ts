@@ -51,7 +51,7 @@ export async function runCell(spec: CellSpec, workload: Workload = workloadByNam
     bugs: spec.bugs,
     ...setup.emulator,
   });
-  const file = emu.createFile('/data', { size: workload.fileBytes });
+  const file = emu.createFile('/data', { size: workload.fileBytes, dax: setup.dax });
   const m = emu.mmap(file, { sync: setup.mapSync, address: spec.pageSize === 'pte' ? COLOUR_OFF_ADDRESS : undefined });
   const run = startStrategy(spec.strategy, emu, m, spec.instruction);
   const rng = new Rng(spec.seed);

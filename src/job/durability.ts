@@ -10,6 +10,7 @@
  * a workload truncates, the check notes those bytes; a byte lost there is the kernel's loss,
  * a byte lost anywhere else is a failure.
  */
+import { PAGECACHE_TAG_DIRTY } from '../core/index.js';
 import type { DaxFile } from '../dax/index.js';
 import type { Emulator } from '../emulator/index.js';
 
@@ -84,6 +85,8 @@ export class DurabilityCheck {
     this.syncs++;
     this.pending = [];
     if (this.file.hasUncommitted()) this.failed = true;
+    // A page-cache file: a page still dirty holds acknowledged bytes that are only in DRAM.
+    if (!this.file.dax && this.emu.core.findMarked(this.file.tree, 0, 0xffffffff, PAGECACHE_TAG_DIRTY) !== null) this.failed = true;
     if (this.emu.stats().nonDurableLines === 0) return;
     // Lines of freed blocks or past the end of the file hold nothing acknowledged.
     const pageOfPfn = new Map<number, number>();

@@ -11,7 +11,7 @@ export { runMatrix, planCells, type MatrixOptions } from './matrix.js';
 export { runCell, type CellSpec } from './cell.js';
 export { runFlushCost, DEFAULT_DIRTY_COUNTS, type FlushCostOptions } from './flush-cost.js';
 export {
-  STRATEGY_NAMES, MOVNT_THRESHOLD, strategyRuns, strategySetup, startStrategy, type StrategyName, type FlushInstruction, type StrategyRun, type StrategySetup,
+  STRATEGY_NAMES, OPT_IN_STRATEGIES, MOVNT_THRESHOLD, strategyRuns, strategySetup, startStrategy, type StrategyName, type FlushInstruction, type StrategyRun, type StrategySetup,
 } from './strategies.js';
 export { WORKLOAD_NAMES, workloadByName, parseTrace, traceWorkload, type WorkloadName, type Workload, type WorkloadSize, type WorkloadStep } from './workloads/index.js';
 export type { CellResult, FlushCostRow, MatrixReport } from './matrix-types.js';

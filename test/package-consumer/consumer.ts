@@ -25,7 +25,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_DIRTY_COUNTS, MOVNT_THRESHOLD, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
+  DEFAULT_DIRTY_COUNTS, MOVNT_THRESHOLD, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
   strategyRuns, strategySetup, traceWorkload, workloadByName,
   type CellResult, type CellSpec, type FlushCostOptions, type FlushCostRow, type FlushInstruction, type MatrixOptions, type MatrixReport,
   type StrategyName, type StrategyRun, type StrategySetup, type Workload, type WorkloadName, type WorkloadSize, type WorkloadStep,
@@ -139,6 +139,7 @@ const workload: Workload = workloadByName(workloadName, size);
 const steps: WorkloadStep[] = parseTrace('store 0 64\nsync\n');
 const fromTrace: Workload = traceWorkload('store 0 64\nsync\n');
 const strategy: StrategyName = STRATEGY_NAMES[0]!;
+const optIn: StrategyName = OPT_IN_STRATEGIES[0]!;
 const instruction: FlushInstruction = 'clwb';
 const setup: StrategySetup = strategySetup(strategy);
 const cellSpec: CellSpec = { workload: workloadName, strategy, preset, kernel, pageSize: 'pte', instruction, size, seed: 1 };
@@ -159,7 +160,7 @@ strategyRun.sync();
 out.job = {
   workload: workload.name, steps: steps.length, traceFile: fromTrace.fileBytes > 0, runsOn45: strategyRuns('user-flush', 'linux-4.5'),
   cellDurable: cell.durable, cellOps: cell.ops, planned: planned.length, matrixCells: matrixReport.cells.length, sameAsCell: cells[0]!.ns === cell.ns,
-  flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines,
+  flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines, optInDax: strategySetup(optIn).dax,
 };
 
 // ---- the reports, without the optional chart packages (not installed here) ----------------
