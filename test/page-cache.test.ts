@@ -186,3 +186,29 @@ describe("the 'page-cache' strategy (src/job/strategies.ts): the workloads on a 
     expect(planned.map((c) => c.strategy)).toEqual(['msync', 'page-cache']);
   });
 });
+
+describe('page-cache files: the background flusher (dirty_expire_centisecs, mm/page-writeback.c)', () => {
+  it('writes back and commits only files dirtied at least expireNs ago on the emulated clock; DAX files are left alone', async () => {
+    const emu = await emulator();
+    const old = emu.createFile('/old', { size: 16384, dax: false });
+    const young = emu.createFile('/young', { size: 16384, dax: false });
+    const d = emu.createFile('/dax', { size: 16384 });
+    old.pwrite(0, bytes(8, 1));
+    const t0 = emu.now();
+    const m = emu.mmap(d, { address: 0x7e00_0000_1000 });
+    for (let p = 0; p < 4; p++) m.store(p * 4096, bytes(1, 2)); // four faults: 40 us of emulated time
+    young.pwrite(0, bytes(8, 3));
+    const since = emu.now() - t0;
+    expect(since).toBeGreaterThanOrEqual(40_000);
+    expect(emu.backgroundWriteback().entries).toBe(0); // 30 s have not passed
+    const r = emu.backgroundWriteback({ expireNs: since });
+    expect(r).toMatchObject({ entries: 1, fences: 1 });
+    expect(old.dirtiedAt).toBeNull();
+    expect(young.dirtiedAt).not.toBeNull();
+    expect(d.entries().every((e) => e.dirty)).toBe(true);
+    const image = await emu.crash();
+    expect(image.open('/old').pread(0, 8)).toEqual(bytes(8, 1));
+    expect(image.open('/young').pread(0, 8)).toEqual(bytes(8, 0));
+    expectCode(() => emu.backgroundWriteback({ expireNs: -1 }), 'EINVAL');
+  });
+});

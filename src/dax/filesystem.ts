@@ -175,6 +175,26 @@ export class DaxFileSystem {
     return report;
   }
 
+  /**
+   * The background flusher (wb_workfn's periodic pass, mm/page-writeback.c and
+   * fs/fs-writeback.c): every page-cache file whose first dirtying since it was last clean
+   * lies `expireNs` or more in the past on the current CPU's clock (dirty_expire_centisecs,
+   * default 3000: 30 s) has its dirty pages written back, then the journal's periodic commit
+   * and its device flush make them durable. DAX files are skipped: their background
+   * writeback (WB_SYNC_NONE) does nothing (docs/kernel-rules.md §4.1).
+   */
+  backgroundWriteback(options: { expireNs?: number } = {}): WritebackReport {
+    const expireNs = options.expireNs ?? 30e9;
+    if (typeof expireNs !== 'number' || !Number.isFinite(expireNs) || expireNs < 0) throw new PmemError('EINVAL', `backgroundWriteback: expireNs must be a non-negative number, got ${String(expireNs)}`);
+    const report = emptyReport();
+    const now = this.core.pmNow(this.host.cpu);
+    for (const file of this.files.values()) {
+      if (file.dax || file.dirtiedAt === null || now - file.dirtiedAt < expireNs) continue;
+      addReport(report, vfsFsyncRange(this.host, file, 0, XA_MAX_INDEX));
+    }
+    return report;
+  }
+
   /** sync(2): the WB_SYNC_ALL pass over every file. */
   sync(): WritebackReport {
     const report = emptyReport();

@@ -158,6 +158,15 @@ export class Emulator {
     return this.fs.msync(address, length, options);
   }
 
+  /**
+   * The background flusher's pass at the current CPU's emulated time: page-cache files
+   * dirtied at least `expireNs` ago (default 30 s, dirty_expire_centisecs) are written back
+   * and committed; DAX files are left alone (src/dax/filesystem.ts).
+   */
+  backgroundWriteback(options: { expireNs?: number } = {}): WritebackReport {
+    return this.fs.backgroundWriteback(options);
+  }
+
   /** sync(2): the WB_SYNC_ALL pass over every file. */
   sync(): WritebackReport {
     return this.fs.sync();
