@@ -108,6 +108,7 @@ describe('the packed package', () => {
     expect(seen.job).toMatchObject({ workload: 'log-append', steps: 2, runsOn45: false, cellDurable: true, cellOps: 16, planned: 1, matrixCells: 1, sameAsCell: true, flushRows: 6 });
     expect(seen.job!.ownDirty).toBe(0);
     expect(seen.job!.optInDax).toBe(false); // the page-cache strategy runs on a non-DAX file
+    expect(seen.job).toMatchObject({ flushCostStrategies: 3, pageCacheLines: 64 }); // one dirty line: the whole 4 KiB page is copied
     // vega and vega-lite are optional peers, not installed here: the report is written without charts.
     expect(seen.report).toMatchObject({
       text: true, flushTable: true, csv: true, flushCsv: true, markdown: true, winner: 1, renderer: false, files: 4,

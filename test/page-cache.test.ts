@@ -212,3 +212,14 @@ describe('page-cache files: the background flusher (dirty_expire_centisecs, mm/p
     expectCode(() => emu.backgroundWriteback({ expireNs: -1 }), 'EINVAL');
   });
 });
+
+describe("flush-cost with the 'page-cache' strategy (src/job/flush-cost.ts)", () => {
+  it('copies whole pages: 64 lines for any dirty count within a page, 64 per dirty page across 2 MiB; opt-in', async () => {
+    const { runFlushCost, FLUSH_COST_STRATEGIES } = await import('../src/job/index.js');
+    const rows = await runFlushCost({ presets: ['optane-g1'], kernels: ['linux-6.12'], instructions: ['clwb'], dirtyCounts: [1, 64], strategies: ['page-cache'] });
+    expect(rows.map((r) => [r.strategy, r.pageSize, r.dirtyLines, r.lines])).toEqual([
+      ['page-cache', 'pte', 1, 64], ['page-cache', 'pte', 64, 64], ['page-cache', 'pmd', 1, 64], ['page-cache', 'pmd', 64, 64 * 64],
+    ]);
+    expect(FLUSH_COST_STRATEGIES).not.toContain('page-cache');
+  });
+});

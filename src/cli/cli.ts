@@ -10,7 +10,7 @@ import { PmemError } from '../base/index.js';
 import { BUG_NAMES, KERNEL_PROFILES, bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
 import { PRESET_NAMES, type PresetName } from '../hw/index.js';
 import {
-  DEFAULT_DIRTY_COUNTS, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
+  DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, planCells, runFlushCost, runMatrix, type FlushInstruction, type MatrixOptions, type MatrixReport,
 } from '../job/index.js';
 import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, writeReport } from '../report/index.js';
 import { UsageError, joinDashValues, parseArgsMessage } from './args.js';
@@ -55,6 +55,8 @@ options (pool create):
   --kernel NAME, --preset NAME (defaults: linux-6.12, optane-g1)
 options (flush-cost):
   --presets LIST, --kernels LIST, --instructions LIST (default: clwb,clflushopt,clflush)
+  --strategies LIST   ${[...FLUSH_COST_STRATEGIES, 'page-cache'].join(', ')}
+                      (default: all but page-cache)
 common:
   --seed N            drives every random choice (default: 1)
   --quick             a small run (CI)
@@ -158,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
           instructions: list('instructions', v.instructions, INSTRUCTIONS, quick ? ['clwb'] : [...INSTRUCTIONS]),
           dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS,
           seed,
+          strategies: list('strategies', v.strategies, [...FLUSH_COST_STRATEGIES, 'page-cache'], [...FLUSH_COST_STRATEGIES]),
         },
         (done, total) => progress.update(done, total),
       );

@@ -9,7 +9,7 @@
  */
 export { runMatrix, planCells, type MatrixOptions } from './matrix.js';
 export { runCell, type CellSpec } from './cell.js';
-export { runFlushCost, DEFAULT_DIRTY_COUNTS, type FlushCostOptions } from './flush-cost.js';
+export { runFlushCost, DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, type FlushCostOptions, type FlushCostStrategy } from './flush-cost.js';
 export {
   STRATEGY_NAMES, OPT_IN_STRATEGIES, MOVNT_THRESHOLD, strategyRuns, strategySetup, startStrategy, type StrategyName, type FlushInstruction, type StrategyRun, type StrategySetup,
 } from './strategies.js';

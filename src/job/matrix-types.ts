@@ -55,7 +55,7 @@ export interface FlushCostRow {
   kernel: string;
   instruction: 'clwb' | 'clflushopt' | 'clflush';
   pageSize: 'pte' | 'pmd';
-  strategy: 'msync' | 'msync-dirty-lines' | 'user-flush';
+  strategy: 'msync' | 'msync-dirty-lines' | 'user-flush' | 'page-cache';
   dirtyLines: number;
   /** Lines flushed and the emulated ns of the flush itself (sync call or user flush + fence). */
   lines: number;
