@@ -103,12 +103,14 @@ async function run(kernel: KernelProfile, seed: number, steps: number): Promise<
       expect(file.nrpages, `${where}: ${p} nrpages`).toBe(model.nrpages(p));
       expect(file.size, `${where}: ${p} size`).toBe(model.size(p));
     }
-    expect({ refaults: emu.stats().dax.refaults, distance: emu.stats().dax.refaultDistance }, where).toEqual({ refaults: model.refaults, distance: model.refaultDistance });
+    const s = emu.stats().dax;
+    expect({ refaults: s.refaults, distance: s.refaultDistance, nodes: s.shadowNodesReclaimed }, where).toEqual({ refaults: model.refaults, distance: model.refaultDistance, nodes: model.shadowNodesReclaimed });
     if (step % 25 === 0) emu.checkInvariants();
   }
   emu.checkInvariants();
   // The run reached what it is for: shadows refaulted, dirty pages written back.
   expect(model.refaults, `${kernel} seed ${seed}: refaults`).toBeGreaterThan(0);
+  expect(model.shadowNodesReclaimed, `${kernel} seed ${seed}: shadow nodes freed`).toBeGreaterThan(0);
   expect(model.crashImage(PC[0]!).some((b) => b !== 0) || model.crashImage(PC[1]!).some((b) => b !== 0)).toBe(true);
   const image = await emu.crash();
   for (const p of PC) expect(image.open(p).pread(0, SIZE), `${kernel} seed ${seed}: ${p} crash image`).toEqual(model.crashImage(p));

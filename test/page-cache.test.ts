@@ -99,7 +99,7 @@ describe('page-cache files: reclaim, shadows and refaults (mm/workingset.c, simp
   it('a read that finds a shadow is a refault, counted with its refault distance (evictions since its own)', async () => {
     const emu = await emulator();
     const f = emu.createFile('/pc', { size: 8 * 4096, allocate: 'written', dax: false });
-    for (let p = 0; p < 4; p++) f.pread(p * 4096, 1);
+    for (let p = 0; p < 5; p++) f.pread(p * 4096, 1); // page 4 stays cached, so its node is kept (see the shrinker below)
     expect(emu.reclaim(4)).toBe(4); // evictions 1..4 for pages 0..3
     f.pread(0, 1); // shadow of eviction 1, now at 4: distance 3
     expect(emu.stats().dax).toMatchObject({ refaults: 1, refaultDistance: 3 });
@@ -112,9 +112,10 @@ describe('page-cache files: reclaim, shadows and refaults (mm/workingset.c, simp
 
   it('reclaim unmaps a mapped clean page; the next load refaults it through the mapping', async () => {
     const emu = await emulator();
-    const f = emu.createFile('/pc', { size: 4096, dax: false });
+    const f = emu.createFile('/pc', { size: 8192, dax: false });
     const m = emu.mmap(f);
     m.store(0, bytes(4, 5));
+    f.pread(4096, 1); // a page that stays, so that the node keeps the shadow
     f.fsync();
     expect(emu.reclaim(1)).toBe(1);
     expect(m.storeWouldFault(0)).toBe(true);
@@ -129,9 +130,27 @@ describe('page-cache files: reclaim, shadows and refaults (mm/workingset.c, simp
     const p = emu.createFile('/pc', { size: 16384, allocate: 'written', dax: false });
     emu.mmap(d, { address: 0x7e00_0000_1000 }).load(0, 1);
     p.pread(0, 1);
+    p.pread(4096, 1);
     expect(emu.reclaim(2)).toBe(2);
     expect(d.entries()).toEqual([]);
-    expect(p.entries()).toMatchObject([{ index: 0, kind: 'shadow' }]);
+    expect(p.entries()).toMatchObject([{ index: 0, kind: 'shadow' }, { index: 1, kind: 'page' }]);
+    emu.checkInvariants();
+  });
+});
+
+describe('page-cache files: the shadow-node shrinker (mm/workingset.c count_shadow_nodes, shadow_lru_isolate)', () => {
+  it('keeps at most pages / 8 nodes that hold only shadows, freeing the oldest; nodes with a page are never freed', async () => {
+    const emu = await emulator();
+    const f = emu.createFile('/pc', { size: 1024 * 4096, allocate: 'written', dax: false });
+    for (let p = 0; p < 1024; p++) f.pread(p * 4096, 1);
+    expect(emu.reclaim(64)).toBe(64); // node 0 holds only shadows; 960 pages allow 120 such nodes
+    expect(f.entries().filter((e) => e.kind === 'shadow')).toHaveLength(64);
+    expect(emu.reclaim(1016 - 64)).toBe(952); // 8 pages left: at most one shadow-only node
+    const shadows = f.entries().filter((e) => e.kind === 'shadow').map((e) => e.index);
+    // Nodes 0..13 went (the oldest); node 14, the newest shadow-only one, and node 15's shadows stay.
+    expect(shadows[0]).toBe(14 * 64);
+    expect(shadows).toHaveLength(64 + 56);
+    expect(emu.stats().dax.shadowNodesReclaimed).toBe(14);
     emu.checkInvariants();
   });
 });

@@ -54,12 +54,14 @@ export interface DaxCounters {
   /** Page-cache faults and reads that found a shadow entry, and their refault distances summed. */
   refaults: number;
   refaultDistance: number;
+  /** Tree nodes holding only shadows that the shadow-node shrinker freed. */
+  shadowNodesReclaimed: number;
 }
 
 export function newDaxCounters(): DaxCounters {
   return {
     faults: 0, pteFaults: 0, pmdFaults: 0, zeroPteFaults: 0, zeroPmdFaults: 0, mkwriteFaults: 0, needdsyncFaults: 0, fallbacks: 0,
-    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0, zeroingFences: 0, writebackScanned: 0, refaults: 0, refaultDistance: 0,
+    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0, zeroingFences: 0, writebackScanned: 0, refaults: 0, refaultDistance: 0, shadowNodesReclaimed: 0,
   };
 }
 

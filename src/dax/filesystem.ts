@@ -16,7 +16,7 @@ import { DaxFile, PAGE_SIZE, type Allocate } from './file.js';
 import { FileMapping } from './file-mapping.js';
 import { PAGE_CACHE_FAULT_PATHS } from './fault-page-cache.js';
 import { PageCachePool, wordPage } from './page-cache-pool.js';
-import { packShadow } from './shadow.js';
+import { isShadow, packShadow, shadowEviction } from './shadow.js';
 import { checkDaxInvariants } from './invariants.js';
 import { noBugs, type KernelBugs } from './bugs.js';
 import type { KernelFixes } from './fixes.js';
@@ -231,7 +231,39 @@ export class DaxFileSystem {
       file.insertEntry(index, packShadow(++pool.evictions)); // workingset_eviction
       evicted++;
     }
+    this.shrinkShadowNodes([...byTree.values()]);
     return evicted;
+  }
+
+  /**
+   * The shadow-node shrinker (mm/workingset.c count_shadow_nodes, shadow_lru_isolate): tree
+   * nodes (64 aligned indices) of page-cache files that hold shadows and no page may number
+   * at most the page-cache pages / 8 (`pages >> (XA_CHUNK_SHIFT - 3)`); the oldest beyond
+   * that are freed with their shadows. Simplified: a node's age is its newest shadow's
+   * eviction, and the shrinker runs once at the end of each reclaim call.
+   */
+  private shrinkShadowNodes(files: DaxFile[]): void {
+    const nodes: { file: DaxFile; shadows: number[]; newest: number }[] = [];
+    for (const file of files) {
+      const byNode = new Map<number, { pages: number; shadows: number[]; newest: number }>();
+      for (const e of this.core.entries(file.tree)) {
+        const node = byNode.get(e.index >>> 6) ?? { pages: 0, shadows: [], newest: -1 };
+        byNode.set(e.index >>> 6, node);
+        if (!isShadow(e.word)) node.pages++;
+        else {
+          node.shadows.push(e.index);
+          node.newest = Math.max(node.newest, shadowEviction(e.word));
+        }
+      }
+      for (const n of byNode.values()) if (n.pages === 0 && n.shadows.length > 0) nodes.push({ file, shadows: n.shadows, newest: n.newest });
+    }
+    const maxNodes = this.host.pageCache.pages >> 3;
+    if (nodes.length <= maxNodes) return;
+    nodes.sort((a, b) => a.newest - b.newest);
+    for (const n of nodes.slice(0, nodes.length - maxNodes)) {
+      for (const index of n.shadows) n.file.dropEntry(index);
+      this.counters.shadowNodesReclaimed++;
+    }
   }
 
   /** linux-4.5's hole pages of DAX files, file by file in index order; with 'v3-shadow' each leaves a shadow. */

@@ -17,6 +17,8 @@
  *   reclaim     up to n clean pages in LRU order, each leaving a shadow with the eviction
  *               counter incremented first; a page read in where a shadow is counts a
  *               refault and adds its distance (evictions since the shadow's, mod 2^27).
+ *   shrinker    after each reclaim, nodes of 64 indices holding shadows and no page may
+ *               number at most the pages / 8; the oldest by their newest shadow go.
  *   truncation  pages and shadows at or past ceil(size / 4096) go, their blocks' media too;
  *               the tail of the last page is not zeroed (as the emulator).
  *   crash       a file reads what writeback put on the media, zeros elsewhere.
@@ -67,6 +69,7 @@ export class ModelPageCache {
   private evictions = 0;
   refaults = 0;
   refaultDistance = 0;
+  shadowNodesReclaimed = 0;
 
   createFile(path: string, size: number): void {
     this.files.set(path, { size, pages: new Map(), shadows: new Map(), media: new Map(), ptes: new Map(), mapped: 0 });
@@ -173,7 +176,28 @@ export class ModelPageCache {
       this.lru = this.lru.filter(([p, i]) => p !== path || i !== index);
       evicted++;
     }
+    this.shrinkShadowNodes();
     return evicted;
+  }
+
+  /** Nodes of 64 indices with shadows and no page: at most pages / 8 stay, the oldest (by newest shadow) go. */
+  private shrinkShadowNodes(): void {
+    const nodes: { f: ModelFile; node: number; newest: number }[] = [];
+    let pages = 0;
+    for (const f of this.files.values()) {
+      pages += f.pages.size;
+      const withPages = new Set([...f.pages.keys()].map((i) => Math.floor(i / 64)));
+      const newest = new Map<number, number>();
+      for (const [i, ev] of f.shadows) newest.set(Math.floor(i / 64), Math.max(newest.get(Math.floor(i / 64)) ?? -1, ev));
+      for (const [node, ev] of newest) if (!withPages.has(node)) nodes.push({ f, node, newest: ev });
+    }
+    const maxNodes = pages >> 3;
+    if (nodes.length <= maxNodes) return;
+    nodes.sort((a, b) => a.newest - b.newest);
+    for (const { f, node } of nodes.slice(0, nodes.length - maxNodes)) {
+      for (const i of [...f.shadows.keys()]) if (Math.floor(i / 64) === node) f.shadows.delete(i);
+      this.shadowNodesReclaimed++;
+    }
   }
 
   truncate(path: string, size: number): void {
