@@ -218,7 +218,10 @@ export class DaxFile implements AddressSpace {
     for (const m of this.mappings) m.unmapFile(first, pages);
     this.host.core.erase(this.tree, page);
     this.account(word, -1);
-    if (!this.dax && xaIsPointer(word)) this.host.pageCache.free(wordPage(word));
+    if (!this.dax && xaIsPointer(word)) {
+      this.host.pageCache.free(wordPage(word));
+      this.host.pageCache.nodesLeft.add(`${this.tree}:${page >>> 6}`); // the shadow-node shrinker looks at it
+    }
   }
 
   /** Takes the entry covering `page` out of the tree only, leaving mappings alone (v4.5's radix_tree_delete in dax_radix_entry). */

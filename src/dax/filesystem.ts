@@ -54,6 +54,8 @@ export class DaxFileSystem {
   private readonly files = new Map<string, DaxFile>();
   private readonly fileMappings = new Set<FileMapping>();
   private readonly counters: DaxCounters = newDaxCounters();
+  /** Page-cache tree nodes ("tree:node") found holding only shadows, for the shadow-node shrinker. */
+  private readonly shadowOnly = new Set<string>();
   /** Next free emulated virtual address for mappings placed by mmap. */
   private nextAddress = 0x7f00_0000_0000;
 
@@ -231,7 +233,7 @@ export class DaxFileSystem {
       file.insertEntry(index, packShadow(++pool.evictions)); // workingset_eviction
       evicted++;
     }
-    this.shrinkShadowNodes([...byTree.values()]);
+    this.shrinkShadowNodes(byTree);
     return evicted;
   }
 
@@ -242,26 +244,36 @@ export class DaxFileSystem {
    * that are freed with their shadows. Simplified: a node's age is its newest shadow's
    * eviction, and the shrinker runs once at the end of each reclaim call.
    */
-  private shrinkShadowNodes(files: DaxFile[]): void {
-    const nodes: { file: DaxFile; shadows: number[]; newest: number }[] = [];
-    for (const file of files) {
-      const byNode = new Map<number, { pages: number; shadows: number[]; newest: number }>();
-      for (const e of this.core.entries(file.tree)) {
-        const node = byNode.get(e.index >>> 6) ?? { pages: 0, shadows: [], newest: -1 };
-        byNode.set(e.index >>> 6, node);
-        if (!isShadow(e.word)) node.pages++;
+  private shrinkShadowNodes(byTree: Map<number, DaxFile>): void {
+    // A node can hold only shadows only after a page left it: those the pool noted, and
+    // those found so before, are the candidates.
+    for (const key of this.host.pageCache.nodesLeft) this.shadowOnly.add(key);
+    this.host.pageCache.nodesLeft.clear();
+    const nodes: { key: string; file: DaxFile; shadows: number[]; newest: number }[] = [];
+    for (const key of this.shadowOnly) {
+      const [tree, node] = key.split(':').map(Number) as [number, number];
+      const file = byTree.get(tree);
+      const shadows: number[] = [];
+      let pages = 0;
+      let newest = -1;
+      for (let i = node * 64; file && i < node * 64 + 64; i++) {
+        const word = file.entryAt(i);
+        if (word === 0) continue;
+        if (!isShadow(word)) pages++;
         else {
-          node.shadows.push(e.index);
-          node.newest = Math.max(node.newest, shadowEviction(e.word));
+          shadows.push(i);
+          newest = Math.max(newest, shadowEviction(word));
         }
       }
-      for (const n of byNode.values()) if (n.pages === 0 && n.shadows.length > 0) nodes.push({ file, shadows: n.shadows, newest: n.newest });
+      if (!file || pages > 0 || shadows.length === 0) this.shadowOnly.delete(key);
+      else nodes.push({ key, file, shadows, newest });
     }
     const maxNodes = this.host.pageCache.pages >> 3;
     if (nodes.length <= maxNodes) return;
-    nodes.sort((a, b) => a.newest - b.newest);
+    nodes.sort((x, y) => x.newest - y.newest);
     for (const n of nodes.slice(0, nodes.length - maxNodes)) {
       for (const index of n.shadows) n.file.dropEntry(index);
+      this.shadowOnly.delete(n.key);
       this.counters.shadowNodesReclaimed++;
     }
   }

@@ -26,6 +26,8 @@ export class PageCachePool {
   private used = 0;
   /** The workingset eviction counter (a node's nonresident age): one more for each eviction that leaves a shadow. */
   evictions = 0;
+  /** Tree nodes ("tree:node", 64 indices each) a page left since the shadow-node shrinker last looked. */
+  readonly nodesLeft = new Set<string>();
 
   /** Pages in use. */
   get pages(): number {
