@@ -1,7 +1,8 @@
 /**
  * The dax suite: write-fault throughput (PTE and PMD), msync cost as the share of dirty
  * entries varies over 256 MiB mapped, and a clean msync over 1 GiB against 2 MiB mapped
- * (its cost must not grow with the mapped size: writeback walks the DIRTY summaries).
+ * (its cost must not grow with the mapped size: writeback walks the DIRTY summaries), and the
+ * page-cache cases (bench/page-cache.ts).
  * Rates are wall-clock operations per second of the emulator; costs are emulated ns. Last,
  * 10^5 one-page mappings of one file: made in under 2 s, and a store + fsync through 256 of
  * them costs no more than twice the same with only those 256 (writeback visits only the
@@ -11,6 +12,7 @@ import type { FileMapping } from '../src/dax/index.js';
 import { createEmulator } from '../src/emulator/index.js';
 import { metric, type MetricCase } from './case.js';
 import { opsPerSecond } from './measure.js';
+import { pageCacheCases } from './page-cache.js';
 import type { SuiteOptions } from './suite.js';
 
 const MiB = 1 << 20;
@@ -103,5 +105,6 @@ export async function runDaxSuite(options: SuiteOptions): Promise<MetricCase[]> 
   const rateOne = one.fsyncRate(options);
   const rateMany = many.fsyncRate(options);
   cases.push(metric(`store + fsync with ${count} mappings / with 256, wall time`, rateOne / rateMany, 'ratio', { atMost: 2 }));
+  cases.push(...(await pageCacheCases(options)));
   return cases;
 }

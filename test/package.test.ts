@@ -110,6 +110,8 @@ describe('the packed package', () => {
     expect(trees.treeResults[0]).toMatchObject({ found: 512, count: 1 });
     expect(seen.job).toMatchObject({ merged: 1, shardSizes: [1, 0], workload: 'log-append', steps: 2, runsOn45: false, cellDurable: true, cellOps: 16, planned: 1, matrixCells: 1, sameAsCell: true, flushRows: 6 });
     expect(seen.job!.ownDirty).toBe(0);
+    expect(seen.job!.optInDax).toBe(false); // the page-cache strategy runs on a non-DAX file
+    expect(seen.job).toMatchObject({ flushCostStrategies: 3, pageCacheLines: 64 }); // one dirty line: the whole 4 KiB page is copied
     // vega and vega-lite are optional peers, not installed here: the report is written without charts.
     expect(seen.report).toMatchObject({
       text: true, flushTable: true, csv: true, flushCsv: true, markdown: true, winner: 1, renderer: false, files: 4,

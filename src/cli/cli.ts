@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PmemError } from '../base/index.js';
-import { KERNEL_PROFILES, type KernelProfile } from '../dax/index.js';
+import { BUG_NAMES, KERNEL_PROFILES, bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
 import { PRESET_NAMES, type PresetName } from '../hw/index.js';
 import {
-  DEFAULT_DIRTY_COUNTS, STRATEGY_NAMES, WORKLOAD_NAMES, parseShard, planCells, runFlushCost, runMatrix, shardCells, type FlushInstruction, type MatrixOptions,
-  type MatrixReport, type Shard,
+  DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, parseShard, planCells, runFlushCost, runMatrix, shardCells,
+  type FlushInstruction, type MatrixOptions, type MatrixReport, type Shard,
 } from '../job/index.js';
 import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, writeReport } from '../report/index.js';
 import { UsageError, joinDashValues, parseArgsMessage } from './args.js';
@@ -42,7 +42,8 @@ ${TRACE_COMMANDS_HELP}
 options (bench):
   --workloads LIST    ${WORKLOAD_NAMES.join(', ')}
                       (default: all)
-  --strategies LIST   ${STRATEGY_NAMES.join(', ')} (default: all)
+  --strategies LIST   ${[...STRATEGY_NAMES, ...OPT_IN_STRATEGIES].join(', ')}
+                      (default: all but ${OPT_IN_STRATEGIES.join(', ')}, a non-DAX file)
   --presets LIST      ${PRESET_NAMES.join(', ')} (default: optane-g1)
   --kernels LIST      ${KERNEL_PROFILES.join(', ')} (default: linux-6.12,linux-4.5)
   --page-sizes LIST   pte, pmd (default: both)
@@ -52,11 +53,17 @@ options (bench):
   --threads N         worker threads (default: the machine's cores)
   --wide              every table column (default: those that fit 100 columns)
   --shard K/N         run shard K of N of the matrix (every N-th cell from the K-th)
+  --bugs LIST         historical kernel bugs to switch on (docs/kernel-rules.md §6):
+                      ${BUG_NAMES.join(', ')}; each cell runs
+                      with those its kernel can host, and the durable column shows
+                      the bytes they lost (default: none)
 options (pool create):
   --capacity SIZE     device size, e.g. 64M or 2G (default: 64M)
   --kernel NAME, --preset NAME (defaults: linux-6.12, optane-g1)
 options (flush-cost):
   --presets LIST, --kernels LIST, --instructions LIST (default: clwb,clflushopt,clflush)
+  --strategies LIST   ${[...FLUSH_COST_STRATEGIES, 'page-cache'].join(', ')}
+                      (default: all but page-cache)
 common:
   --seed N            drives every random choice (default: 1)
   --quick             a small run (CI)
@@ -96,7 +103,7 @@ const OPTIONS = {
   out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
   workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
   'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
-  'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, shard: { type: 'string' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
+  'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, shard: { type: 'string' }, bugs: { type: 'string' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -135,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'bench') {
       const options: MatrixOptions = {
         workloads: list('workloads', v.workloads, WORKLOAD_NAMES, [...WORKLOAD_NAMES]),
-        strategies: list('strategies', v.strategies, STRATEGY_NAMES, [...STRATEGY_NAMES]),
+        strategies: list('strategies', v.strategies, [...STRATEGY_NAMES, ...OPT_IN_STRATEGIES], [...STRATEGY_NAMES]),
         presets: list('presets', v.presets, PRESET_NAMES, ['optane-g1'] as PresetName[]),
         kernels: list('kernels', v.kernels, KERNEL_PROFILES, (quick ? ['linux-6.12'] : ['linux-6.12', 'linux-4.5']) as KernelProfile[]),
         pageSizes: list('page-sizes', v['page-sizes'], PAGE_SIZES, [...PAGE_SIZES]),
@@ -145,6 +152,15 @@ async function main(argv: string[]): Promise<number> {
         threads: integer('threads', v.threads, availableParallelism(), 1, 64),
         shard: v.shard === undefined ? undefined : shardFlag(v.shard),
       };
+      if (v.bugs !== undefined) {
+        const bugs = list('bugs', v.bugs, BUG_NAMES, []);
+        for (const bug of bugs) {
+          if (options.kernels.every((k) => bugRefusal(bug, k) !== null)) {
+            throw new UsageError(`--bugs: no selected kernel can host ${bug} (${options.kernels.map((k) => `${k}: ${bugRefusal(bug, k)}`).join('; ')})`);
+          }
+        }
+        options.bugs = bugs as BugName[];
+      }
       if (v['no-report'] && v.out !== undefined) throw new UsageError('--out and --no-report contradict each other');
       // Refused before anything runs or is written: an empty table would look like a result.
       const plan = planCells(options);
@@ -174,6 +190,7 @@ async function main(argv: string[]): Promise<number> {
           instructions: list('instructions', v.instructions, INSTRUCTIONS, quick ? ['clwb'] : [...INSTRUCTIONS]),
           dirtyCounts: quick ? [1, 64, 4096] : DEFAULT_DIRTY_COUNTS,
           seed,
+          strategies: list('strategies', v.strategies, [...FLUSH_COST_STRATEGIES, 'page-cache'], [...FLUSH_COST_STRATEGIES]),
         },
         (done, total) => progress.update(done, total),
       );

@@ -6,8 +6,9 @@
  * deletion does (WAKE_ALL); then it looks again. This is how two fsyncs meet (SPEC-DAX.md
  * S20), a fault meets a writeback (S22) and waiters meet a lock holder (S28).
  */
+import type { KernelBugs } from './bugs.js';
 import type { DaxHost } from './context.js';
-import { XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from '../core/index.js';
+import { PMD_NR, XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from '../core/index.js';
 import { PmemError } from '../base/index.js';
 import type { DaxFile } from './file.js';
 import type { FileMapping } from './file-mapping.js';
@@ -29,9 +30,10 @@ export type ConcurrentTask =
  * A store as a task. Through a writable page-table entry it takes no lock; otherwise its
  * fault sleeps while the page's entry is locked, then faults and stores.
  */
-function* storeSteps(m: FileMapping, offset: number, bytes: Uint8Array): Generator<TaskYield, undefined> {
+function* storeSteps(host: DaxHost, m: FileMapping, offset: number, bytes: Uint8Array): Generator<TaskYield, undefined> {
   const pgoff = m.pgoff + Math.floor(offset / 4096);
   let slept = false;
+  if (host.bugs.pmdWaitsOnWrongQueue) yield* pmdWaitOnWrongQueue(host, m, offset);
   for (let word = m.file.entryAt(pgoff); daxIsLocked(word) && m.storeWouldFault(offset); word = m.file.entryAt(pgoff)) {
     slept = true;
     yield { sleep: entryKey(m.file.tree, pgoff, word) };
@@ -49,8 +51,30 @@ function* storeSteps(m: FileMapping, offset: number, bytes: Uint8Array): Generat
   return undefined;
 }
 
+/**
+ * B11 (src/dax/bugs.ts): the PMD fault the store would take meets a locked PTE entry in its
+ * 2 MiB and waits for it, keyed by the PMD-aligned index, where the PTE entry's unlock wakes
+ * its own index's key (fs/dax.c b15cd800682f; fixed by 23c84eb78375, which falls back at
+ * once). Nothing wakes that key, so the task sleeps for ever.
+ */
+function* pmdWaitOnWrongQueue(host: DaxHost, m: FileMapping, offset: number): Generator<TaskYield, undefined> {
+  const vpage = m.vfirst + Math.floor(offset / 4096);
+  const pgoff = m.pgoff + Math.floor(offset / 4096);
+  const slot = Math.floor(vpage / PMD_NR);
+  const aligned = pgoff - (pgoff % PMD_NR);
+  // The PMD path runs only while the slot has no PTE table, for a matching colour and a whole 2 MiB inside the mapping.
+  const vslot = vpage - (vpage % PMD_NR);
+  const pmdTried = !m.pt.tables.has(slot) && pgoff % PMD_NR === vpage % PMD_NR && vslot >= m.vfirst && vslot + PMD_NR <= m.vfirst + m.pages;
+  for (;;) {
+    if (!pmdTried || !m.storeWouldFault(offset)) return undefined;
+    const found = host.core.findPresent(m.file.tree, aligned, aligned + PMD_NR - 1);
+    if (!found || found.order !== 0 || !daxIsLocked(found.word)) return undefined;
+    yield { sleep: { tree: m.file.tree, entryStart: aligned } };
+  }
+}
+
 /** A holder as a task: locks the entry of `pgoff` (sleeping while another holds it), keeps it, then unlocks or punches it. */
-function* holdEntrySteps(file: DaxFile, pgoff: number, steps: number, then: 'unlock' | 'punch'): Generator<TaskYield, undefined> {
+function* holdEntrySteps(bugs: KernelBugs, file: DaxFile, pgoff: number, steps: number, then: 'unlock' | 'punch'): Generator<TaskYield, undefined> {
   let word = file.entryAt(pgoff);
   while (daxIsLocked(word)) {
     yield { sleep: entryKey(file.tree, pgoff, word) };
@@ -67,13 +91,18 @@ function* holdEntrySteps(file: DaxFile, pgoff: number, steps: number, then: 'unl
   }
   // Deleting the entry and waking everyone are one step: no sleeper sees it unlocked first.
   file.punchHole(key.entryStart * 4096, file.pagesOf(word) * 4096);
-  yield { wake: key, mode: 'all' };
+  // B14 (src/dax/bugs.ts): before 237388320def the deletion woke one waiter (WAKE_NEXT).
+  yield { wake: key, mode: bugs.deleteWakesOne ? 'next' : 'all' };
   return undefined;
+}
+
+function taskKind(task: ConcurrentTask): string {
+  return 'fsync' in task ? 'fsync' : 'store' in task ? 'store' : 'holdEntry';
 }
 
 function startTask(host: DaxHost, task: ConcurrentTask, i: number): Generator<TaskYield, WritebackReport | undefined> {
   if ('fsync' in task) return vfsFsyncSteps(host, task.fsync, 0, XA_MAX_INDEX);
-  if ('store' in task) return storeSteps(task.store.mapping, task.store.offset, task.store.bytes);
+  if ('store' in task) return storeSteps(host, task.store.mapping, task.store.offset, task.store.bytes);
   if ('holdEntry' in task) {
     const { file, pgoff, steps = 1, then } = task.holdEntry;
     if (!Number.isInteger(pgoff) || pgoff < 0) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.pgoff must be a non-negative integer, got ${pgoff}`);
@@ -81,7 +110,7 @@ function startTask(host: DaxHost, task: ConcurrentTask, i: number): Generator<Ta
     if (then !== 'unlock' && then !== 'punch') throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.then must be 'unlock' or 'punch', got ${String(then)}`);
     if (host.rules.p45) throw new PmemError('EOPNOTSUPP', `runConcurrently: task ${i} holdEntry: linux-4.5 predates DAX entry locks`);
     if (file.entryAt(pgoff) === 0) throw new PmemError('ENOENT', `runConcurrently: task ${i} holdEntry: file page ${pgoff} of ${file.path} has no entry to lock`);
-    return holdEntrySteps(file, pgoff, steps, then);
+    return holdEntrySteps(host.bugs, file, pgoff, steps, then);
   }
   throw new PmemError('EINVAL', `runConcurrently: task ${i} is neither { fsync }, { store } nor { holdEntry }`);
 }
@@ -111,7 +140,10 @@ export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: numbe
   let failure: { error: unknown } | undefined;
   while (finished.size < running.length) {
     const runnable = running.some((_, t) => !finished.has(t) && !waits.isAsleep(t));
-    if (!runnable) throw new PmemError('EBUSY', 'runConcurrently: every task left sleeps on an entry lock that nobody will wake');
+    if (!runnable) {
+      const who = waits.sleepers().map((s) => `task ${s.task} (${taskKind(tasks[s.task]!)}) on file page ${s.key.entryStart} (bucket ${s.bucket})`);
+      throw new PmemError('EBUSY', `runConcurrently: every task left sleeps on an entry lock that nobody will wake (a hang): ${who.join('; ')}`);
+    }
     const i = order.length > 0 ? order.shift()! : turn++ % running.length;
     if (finished.has(i) || waits.isAsleep(i)) continue;
     onCpu(running[i]!.cpu);

@@ -5,9 +5,26 @@
  */
 import type { IntervalIndex } from './interval-index.js';
 import type { Core } from '../core/index.js';
+import type { KernelBugs } from './bugs.js';
 import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
+import type { PageCachePool } from './page-cache-pool.js';
 import type { TraceEvent } from './trace.js';
+
+/** What one writeback call did. */
+export interface WritebackReport {
+  /** Entries written back, of which PTE and PMD entries. */
+  entries: number;
+  pteEntries: number;
+  pmdEntries: number;
+  /** Cache lines flushed, of which dirty (a write-back) and clean (wasted). */
+  lines: number;
+  dirtyLines: number;
+  cleanLines: number;
+  fences: number;
+  /** Emulated ns the call took on the calling CPU. */
+  ns: number;
+}
 
 /** DAX counters, kept on the host. */
 export interface DaxCounters {
@@ -30,12 +47,22 @@ export interface DaxCounters {
   zeroingLines: number;
   /** Fences the zeroing of new blocks issued (apart from writeback's and the application's). */
   zeroingFences: number;
+  /**
+   * Index positions linux-4.5 writeback's batch lookups passed over, from each lookup's
+   * start to the last entry it returned: linear in the entries written, quadratic with B3.
+   */
+  writebackScanned: number;
+  /** Page-cache faults and reads that found a shadow entry, and their refault distances summed. */
+  refaults: number;
+  refaultDistance: number;
+  /** Tree nodes holding only shadows that the shadow-node shrinker freed. */
+  shadowNodesReclaimed: number;
 }
 
 export function newDaxCounters(): DaxCounters {
   return {
     faults: 0, pteFaults: 0, pmdFaults: 0, zeroPteFaults: 0, zeroPmdFaults: 0, mkwriteFaults: 0, needdsyncFaults: 0, fallbacks: 0,
-    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0, zeroingFences: 0,
+    sigbus: 0, majorFaults: 0, writebackCalls: 0, writebackEntries: 0, writebackLines: 0, writebackFences: 0, zeroingLines: 0, zeroingFences: 0, writebackScanned: 0, refaults: 0, refaultDistance: 0, shadowNodesReclaimed: 0,
   };
 }
 
@@ -46,8 +73,8 @@ export interface MappedRange {
   /** Pages mapped. */
   readonly pages: number;
   readonly shared: boolean;
-  /** Write-protects the mapping's view of file pages [first, first + count). */
-  writeProtectFile(first: number, count: number): void;
+  /** Write-protects the mapping's view of file pages [first, first + count); huge PMDs too unless `ptesOnly`. */
+  writeProtectFile(first: number, count: number, ptesOnly?: boolean): void;
   /**
    * Unmaps the mapping's view of file pages [first, first + count). Private copy-on-write
    * pages stay unless `evenCows` (unmap_mapping_range's even_cows: truncate, not hole punch).
@@ -64,6 +91,10 @@ export interface MappedRange {
 export interface AddressSpace {
   /** The tree in the core. */
   readonly tree: number;
+  /** A DAX file; false for a page-cache file, whose writeback is its own (src/dax/page-cache.ts). */
+  readonly dax: boolean;
+  /** A page-cache file's writeback of file pages [start, end], without metadata commit or fence. */
+  writebackPageCache(start: number, end: number): WritebackReport;
   /** nrpages and (linux-4.5) nrexceptional, as the kernel counts them. */
   readonly nrpages: number;
   readonly nrexceptional: number;
@@ -82,11 +113,15 @@ export interface DaxHost {
   readonly rules: KernelRules;
   /** The fixes switched on (src/dax/fixes.ts). */
   readonly fixes: KernelFixes;
+  /** The historical bugs switched on (src/dax/bugs.ts); all off by default. */
+  readonly bugs: KernelBugs;
   /** The writeback flush: 0 clflush, 1 clflushopt, 2 clwb. */
   readonly flushKind: number;
   /** Writeback flushes only the dirty lines of an entry (an ideal kernel), not all of them. */
   readonly dirtyLinesOnly: boolean;
   readonly counters: DaxCounters;
+  /** The DRAM pages of the page-cache files. */
+  readonly pageCache: PageCachePool;
   /** Records a tracepoint when tracing is on. */
   trace(event: TraceEvent): void;
 }

@@ -19,6 +19,7 @@ import { chargeFault, copyOnWrite, faultFlags, faultSigbus, mapZeroPmd, mapZeroP
 import { FALLBACK, type FaultKind, type FaultPaths, type FaultingMapping } from './fault-paths.js';
 import type { PageEntry } from './page-table.js';
 import { PmemError } from '../base/index.js';
+import { isShadow } from './shadow.js';
 
 /** The linux-4.5 fault paths. */
 export const P45_FAULT_PATHS: FaultPaths = { era: 'linux-4.5', pmdFault: pmdFaultP45, pteFault: pteFaultP45 };
@@ -33,6 +34,7 @@ function holePageWord(): number {
 /** dax_radix_entry(index, pfn, pmd, dirty): insert or reuse, then maybe tag DIRTY. */
 function radixEntry(host: DaxHost, m: FaultingMapping, index: number, pfn: number, pmd: boolean, dirty: boolean): void {
   const file = m.file;
+  if (isShadow(file.entryAt(index))) shadowCollision(host, m, index, dirty ? 'W' : 'R');
   const aligned = index - (index % PMD_NR);
   let target = index;
   const atAligned = file.entryAt(aligned);
@@ -46,6 +48,18 @@ function radixEntry(host: DaxHost, m: FaultingMapping, index: number, pfn: numbe
     if (file.entryAt(index) === 0) file.insertEntry(index, daxMkEntry(pfn, pmd ? DAX_PMD : 0));
   }
   if (dirty) host.core.setMark(file.tree, target, PAGECACHE_TAG_DIRTY);
+}
+
+/**
+ * A DAX insert meets a shadow entry (only with the bug 'v3-shadow'). dax_radix_entry finds
+ * an exceptional entry at the index whose type is neither RADIX_DAX_PTE nor RADIX_DAX_PMD
+ * and returns -EIO, which __dax_fault turns into VM_FAULT_SIGBUS (fs/dax.c v4.5, v4.6). The
+ * block the fault allocated stays allocated; the shadow stays in the slot.
+ */
+function shadowCollision(host: DaxHost, m: FaultingMapping, index: number, flags: string): never {
+  host.counters.sigbus++;
+  host.trace({ name: 'dax_pte_fault_done', pgoff: index, flags, result: 'SIGBUS' });
+  throw new PmemError('SIGBUS', `page ${index} of ${m.file.path}: the DAX insert met a shadow entry that reclaim left in the slot (bug v3-shadow): dax_radix_entry returns -EIO for an exceptional entry of neither DAX type`);
 }
 
 /** __dax_fault, and dax_pfn_mkwrite for a write to a read-only PTE of allocated storage. */
@@ -70,6 +84,12 @@ function pteFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: bo
   if (!write && !block) {
     // dax_load_hole: a zero-filled page-cache page, mapped read-only; no DAX entry.
     host.trace({ name: 'dax_load_hole', pgoff, flags });
+    if (isShadow(file.entryAt(pgoff))) {
+      // page_cache_tree_insert refuses to replace an exceptional entry of a DAX mapping
+      // (WARN_ON, -EINVAL: mm/filemap.c v4.5), so find_or_create_page fails: VM_FAULT_OOM.
+      host.trace({ name: 'dax_pte_fault_done', pgoff, flags, result: 'OOM' });
+      throw new PmemError('ENOMEM', `page ${pgoff} of ${m.file.path}: the hole page cannot replace the shadow entry in the slot (bug v3-shadow): VM_FAULT_OOM`);
+    }
     if (file.entryAt(pgoff) === 0) file.insertEntry(pgoff, holePageWord());
     return mapZeroPte(host, m, vpage, pgoff);
   }

@@ -45,7 +45,7 @@ export const FALLBACK = Symbol('fallback');
 /** One kernel era's fault handler. */
 export interface FaultPaths {
   /** The era, for messages. */
-  readonly era: 'xarray' | 'linux-4.5';
+  readonly era: 'xarray' | 'linux-4.5' | 'page-cache';
   /**
    * The huge-page fault of virtual page `vpage`'s 2 MiB slot; `pmd` is the slot's present
    * huge entry (a read-only one on a write fault), or undefined.

@@ -170,7 +170,9 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
 
   // grab_mapping_entry(order 9): a PTE entry in the range is a conflict.
   const found = core.findPresent(file.tree, aligned, aligned + PMD_NR - 1);
-  if (found && found.order === 0) return fallback();
+  // B12 (src/dax/bugs.ts): get_unlocked_entry took the order of a NULL entry, 0, so an empty
+  // range counted as a smaller-order conflict too (fs/dax.c v5.3, fixed by 6370740e5f8e).
+  if ((found && found.order === 0) || (!found && host.bugs.emptyIsConflict)) return fallback();
   const entry = found ? found.word : 0;
   if (entry === 0) file.insertEntry(aligned, daxMkEntry(0, DAX_EMPTY | DAX_PMD | DAX_LOCKED));
   else file.replaceEntry(aligned, daxLockedEntry(entry));

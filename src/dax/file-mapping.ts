@@ -71,9 +71,9 @@ export class FileMapping implements MappedRange, FaultingMapping {
     return hi > lo ? [this.vfirst + (lo - this.pgoff), hi - lo] : null;
   }
 
-  writeProtectFile(first: number, count: number): void {
+  writeProtectFile(first: number, count: number, ptesOnly = false): void {
     const r = this.clip(first, count);
-    if (r) this.pt.writeProtect(r[0], r[1]);
+    if (r) this.pt.writeProtect(r[0], r[1], ptesOnly);
   }
 
   unmapFile(first: number, count: number, evenCows = false): void {
@@ -119,7 +119,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
       handleFault(this.host, this.faults, this, vpage, write);
       e = this.pt.lookup(vpage);
     }
-    const anon = this.anon.get(vpage);
+    const anon = this.anon.get(vpage) ?? e.dram; // a private copy, or a page-cache page
     return { media: e.pfn * PAGE, zero: e.zero, anon };
   }
 

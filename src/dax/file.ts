@@ -20,7 +20,10 @@ import {
 } from '../core/index.js';
 import { PmemError } from '../base/index.js';
 import { IntervalIndex } from './interval-index.js';
-import { filemapWriteRange, vfsFsyncRange, type WritebackReport } from './writeback.js';
+import { pageCacheRead, pageCacheWrite, pageCacheWriteback } from './page-cache.js';
+import { wordPage } from './page-cache-pool.js';
+import { isShadow } from './shadow.js';
+import { emptyReport, filemapWriteRange, vfsFsyncRange, type WritebackReport } from './writeback.js';
 
 export const PAGE_SIZE = 4096;
 /**
@@ -49,7 +52,11 @@ export interface Block {
 export interface FileEntry {
   index: number;
   order: number;
-  kind: 'data' | 'zero' | 'empty' | 'holepage';
+  /**
+   * 'page': a page-cache page of a non-DAX file (pfn: its DRAM pool pfn); 'shadow': what
+   * reclaim left of one (in a DAX tree only under the bug 'v3-shadow', src/dax/bugs.ts).
+   */
+  kind: 'data' | 'zero' | 'empty' | 'holepage' | 'page' | 'shadow';
   dirty: boolean;
   towrite: boolean;
   locked: boolean;
@@ -72,15 +79,20 @@ export class DaxFile implements AddressSpace {
   nrpages = 0;
   /** linux-4.5's nrexceptional: DAX entries, one each, PMD included (0 in the XArray era). */
   nrexceptional = 0;
+  /** A DAX file; false for a page-cache file (src/dax/page-cache.ts). */
+  readonly dax: boolean;
+  /** A page-cache file: the emulated ns when a page of it was dirtied while none was (the inode's dirtied_when), else null. */
+  dirtiedAt: number | null = null;
   private bytes: number;
   private readonly host: DaxHost;
   private removed = false;
 
-  constructor(host: DaxHost, path: string, size: number, tree: number) {
+  constructor(host: DaxHost, path: string, size: number, tree: number, dax = true) {
     this.host = host;
     this.path = path;
     this.bytes = size;
     this.tree = tree;
+    this.dax = dax;
   }
 
   get size(): number {
@@ -194,7 +206,8 @@ export class DaxFile implements AddressSpace {
 
   /** Counts an entry in or out of nrpages / nrexceptional. */
   private account(word: number, sign: 1 | -1): void {
-    if (!this.host.rules.p45) this.nrpages += sign * this.pagesOf(word);
+    // A shadow is no page: uncounted since nrexceptional went (v5.13); linux-4.5 counted it there.
+    if (!this.host.rules.p45) this.nrpages += isShadow(word) ? 0 : sign * this.pagesOf(word);
     else if (xaIsPointer(word)) this.nrpages += sign;
     else this.nrexceptional += sign;
   }
@@ -219,6 +232,10 @@ export class DaxFile implements AddressSpace {
     for (const m of this.mappings.overlapping(first, first + pages)) m.unmapFile(first, pages);
     this.host.core.erase(this.tree, page);
     this.account(word, -1);
+    if (!this.dax && xaIsPointer(word)) {
+      this.host.pageCache.free(wordPage(word));
+      this.host.pageCache.nodesLeft.add(`${this.tree}:${page >>> 6}`); // the shadow-node shrinker looks at it
+    }
   }
 
   /** Takes the entry covering `page` out of the tree only, leaving mappings alone (v4.5's radix_tree_delete in dax_radix_entry). */
@@ -250,7 +267,7 @@ export class DaxFile implements AddressSpace {
       if (!found) break;
       next = found.index + (1 << found.order);
       const clean = (found.marks & ((1 << PAGECACHE_TAG_DIRTY) | (1 << PAGECACHE_TAG_TOWRITE))) === 0;
-      if (clean || this.host.rules.p45) this.deleteEntry(found.index);
+      if (clean || this.host.rules.p45 || this.host.bugs.invalidateDirty) this.deleteEntry(found.index);
     }
     for (const m of this.mappings.overlapping(first, last + 1)) m.unmapFile(first, last - first + 1);
   }
@@ -260,11 +277,11 @@ export class DaxFile implements AddressSpace {
     return this.host.core.entries(this.tree).map(({ index, word, marks }) => ({
       index,
       order: xaIsPointer(word) ? 0 : daxEntryOrder(word),
-      kind: xaIsPointer(word) ? 'holepage' : daxIsZeroEntry(word) ? 'zero' : daxIsEmptyEntry(word) ? 'empty' : 'data',
+      kind: xaIsPointer(word) ? (this.dax ? 'holepage' : 'page') : isShadow(word) ? 'shadow' : daxIsZeroEntry(word) ? 'zero' : daxIsEmptyEntry(word) ? 'empty' : 'data',
       dirty: (marks & (1 << PAGECACHE_TAG_DIRTY)) !== 0,
       towrite: (marks & (1 << PAGECACHE_TAG_TOWRITE)) !== 0,
       locked: daxIsLocked(word),
-      pfn: xaIsPointer(word) ? 0 : daxToPfn(word),
+      pfn: xaIsPointer(word) ? (this.dax ? 0 : wordPage(word)) : isShadow(word) ? 0 : daxToPfn(word),
     }));
   }
 
@@ -290,11 +307,17 @@ export class DaxFile implements AddressSpace {
     if (!(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', 'pwrite: bytes must be a Uint8Array');
     this.checkRange('pwrite', offset, bytes.length);
     if (bytes.length === 0) return 0;
+    if (!this.dax) {
+      pageCacheWrite(this.host, this, offset, bytes);
+      this.bytes = Math.max(this.bytes, offset + bytes.length);
+      return bytes.length;
+    }
     const first = Math.floor(offset / PAGE_SIZE);
     const last = Math.floor((offset + bytes.length - 1) / PAGE_SIZE);
     const fresh = this.allocate(first, last - first + 1, false);
     const converted = this.convertUnwritten(first, last - first + 1);
-    if (fresh || converted) this.invalidateRange(first, last);
+    // B8 (src/dax/bugs.ts): before the stale-read fix nothing was invalidated here.
+    if ((fresh || converted) && !this.host.bugs.noWriteInvalidate) this.invalidateRange(first, last);
     const core = this.host.core;
     let done = 0;
     for (let p = first; p <= last; p++) {
@@ -313,6 +336,7 @@ export class DaxFile implements AddressSpace {
     this.live('pread');
     this.checkRange('pread', offset, length);
     const n = Math.max(0, Math.min(length, this.bytes - offset));
+    if (!this.dax) return pageCacheRead(this.host, this, offset, n);
     const out = new Uint8Array(n);
     let done = 0;
     while (done < n) {
@@ -383,6 +407,11 @@ export class DaxFile implements AddressSpace {
       this.blocks.delete(page);
       this.uncommitted.delete(page);
     }
+  }
+
+  /** A page-cache file's writeback of file pages [start, end] (src/dax/page-cache.ts); nothing for a DAX file. */
+  writebackPageCache(start: number, end: number): WritebackReport {
+    return this.dax ? emptyReport() : pageCacheWriteback(this.host, this, start, end);
   }
 
   /** fsync: the whole file's data and metadata. */

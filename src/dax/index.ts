@@ -12,6 +12,7 @@ export { DaxFile, PAGE_SIZE, type Allocate, type Block, type FileEntry } from '.
 export { FileMapping } from './file-mapping.js';
 export type { FaultKind, FaultResult } from './fault-paths.js';
 export type { DaxCounters } from './context.js';
+export { BUG_NAMES, bugRefusal, noBugs, resolveBugs, type BugName, type KernelBugs } from './bugs.js';
 export { FIX_NAMES, resolveFixes, type FixName, type KernelFixes } from './fixes.js';
 export { KERNEL_PROFILES, FAULT_COSTS, kernelRules, type KernelProfile, type KernelRules } from './kernel.js';
 export { Trace, Tracepoints, type TraceEvent, type TraceName } from './trace.js';

@@ -10,15 +10,21 @@ import { PmemError } from '../base/index.js';
 import type { DaxFile } from './file.js';
 import type { FileMapping } from './file-mapping.js';
 import type { KernelRules } from './kernel.js';
+import { isShadow, shadowEviction } from './shadow.js';
+import { wordPage, type PageCachePool } from './page-cache-pool.js';
 
 /** Checks the files' trees and the mappings' page tables; throws PmemError EFAULT naming the first broken invariant. */
-export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<DaxFile>, mappings: Set<FileMapping>): void {
+export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<DaxFile>, mappings: Set<FileMapping>, pool: PageCachePool): void {
   const fail = (why: string): never => {
     throw new PmemError('EFAULT', `checkInvariants: ${why}`);
   };
   const p45 = rules.p45;
   for (const file of files) {
     core.check(file.tree);
+    if (!file.dax) {
+      checkPageCacheTree(core, file, pool, fail);
+      continue;
+    }
     let pages = 0;
     let holePages = 0;
     let entries = 0;
@@ -31,6 +37,7 @@ export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<Da
         continue;
       }
       if (!xaIsValue(e.word)) fail(`${file.path} index ${e.index} holds a non-DAX entry ${e.word}`);
+      if (isShadow(e.word)) fail(`${file.path} index ${e.index} holds a shadow entry (eviction ${shadowEviction(e.word)}): a DAX tree must never hold one (docs/kernel-rules.md §5.4)`);
       if (!p45 && (e.order === 9) !== daxIsPmdEntry(e.word)) fail(`${file.path} index ${e.index}: order ${e.order} against the entry's PMD flag`);
       if (p45 && (daxIsZeroEntry(e.word) || daxIsEmptyEntry(e.word))) fail(`${file.path} index ${e.index}: linux-4.5 has no ZERO or EMPTY entries`);
       pages += 1 << e.order;
@@ -42,6 +49,10 @@ export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<Da
   }
   for (const m of mappings) {
     if (!m.isMapped) continue;
+    if (!m.file.dax) {
+      checkPageCacheMapping(core, m, pool, fail);
+      continue;
+    }
     const check = (vpage: number, pfn: number, writable: boolean, zero: boolean, huge: boolean): void => {
       if (m.anon.has(vpage)) return;
       const pgoff = m.pgoff + (vpage - m.vfirst);
@@ -71,6 +82,39 @@ export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<Da
     };
     for (const [vpage, e] of m.pt.ptes) check(vpage, e.pfn, e.writable, e.zero, false);
     for (const [slot, e] of m.pt.pmds) check(slot * PMD_NR, e.pfn, e.writable, e.zero, true);
+  }
+}
+
+/**
+ * A page-cache file's tree: page pointers to pool pages it owns at that index, or shadow
+ * entries without marks; never a DAX entry; nrpages the pages.
+ */
+function checkPageCacheTree(core: Core, file: DaxFile, pool: PageCachePool, fail: (why: string) => never): void {
+  let pages = 0;
+  for (const e of core.entries(file.tree)) {
+    if (xaIsPointer(e.word)) {
+      const owner = pool.owner(wordPage(e.word));
+      if (owner.tree !== file.tree || owner.index !== e.index) fail(`${file.path} index ${e.index} points at a pool page owned by index ${owner.index} of tree ${owner.tree}`);
+      pages++;
+      continue;
+    }
+    if (!isShadow(e.word)) fail(`${file.path} index ${e.index} holds a DAX entry ${e.word} in a page-cache tree`);
+    if (e.marks !== 0) fail(`${file.path} index ${e.index}: a shadow entry carries marks`);
+  }
+  if (pages !== file.nrpages) fail(`${file.path}: counted nrpages ${file.nrpages}, the tree holds ${pages} pages`);
+}
+
+/** A page-cache mapping: each PTE shows the DRAM page of its file index (or a private copy); writable ones are DIRTY; no PMD. */
+function checkPageCacheMapping(core: Core, m: FileMapping, pool: PageCachePool, fail: (why: string) => never): void {
+  if (m.pt.pmds.size > 0) fail(`${m.file.path}: a page-cache mapping holds a huge PMD`);
+  for (const [vpage, e] of m.pt.ptes) {
+    if (m.anon.has(vpage)) continue;
+    const pgoff = m.pgoff + (vpage - m.vfirst);
+    const word = m.file.entryAt(pgoff);
+    if (!xaIsPointer(word) || e.dram === undefined || e.pfn !== wordPage(word)) fail(`${m.file.path} page ${pgoff} is mapped without its page-cache page`);
+    const page = pool.bytesOf(wordPage(word));
+    if (e.dram!.buffer !== page.buffer || e.dram!.byteOffset !== page.byteOffset) fail(`${m.file.path} page ${pgoff} maps other DRAM than its page`);
+    if (e.writable && m.shared && !core.getMark(m.file.tree, pgoff, PAGECACHE_TAG_DIRTY)) fail(`${m.file.path} page ${pgoff} is writable but its page is clean`);
   }
 }
 

@@ -11,6 +11,8 @@ export interface PageEntry {
   writable: boolean;
   /** The (huge) zero page: reads give zeros, never the media. */
   zero: boolean;
+  /** A page-cache page: loads and stores go to these DRAM bytes, not the media (src/dax/page-cache.ts). */
+  dram?: Uint8Array;
 }
 
 export class PageTable {
@@ -35,12 +37,13 @@ export class PageTable {
     for (let slot = Math.floor(first / 512); slot <= Math.floor((first + count - 1) / 512); slot++) this.pmds.delete(slot);
   }
 
-  /** Write-protects whatever maps virtual pages [first, first + count). */
-  writeProtect(first: number, count: number): void {
+  /** Write-protects whatever maps virtual pages [first, first + count): PTEs, and PMDs unless `ptesOnly`. */
+  writeProtect(first: number, count: number, ptesOnly = false): void {
     for (let v = first; v < first + count; v++) {
       const pte = this.ptes.get(v);
       if (pte) pte.writable = false;
     }
+    if (ptesOnly) return;
     for (let slot = Math.floor(first / 512); slot <= Math.floor((first + count - 1) / 512); slot++) {
       const pmd = this.pmds.get(slot);
       if (pmd) pmd.writable = false;

@@ -64,6 +64,13 @@ export class EntryWaitTable {
     this.log?.push({ kind: 'sleep', task, bucket, tree: key.tree, entryStart: key.entryStart });
   }
 
+  /** The tasks asleep now, in task order, with the key and bucket each waits on. */
+  sleepers(): { task: number; key: EntryKey; bucket: number }[] {
+    const out: { task: number; key: EntryKey; bucket: number }[] = [];
+    for (const [bucket, queue] of this.buckets) for (const s of queue) out.push({ task: s.task, key: s.key, bucket });
+    return out.sort((a, b) => a.task - b.task);
+  }
+
   isAsleep(task: number): boolean {
     return this.sleeping.has(task);
   }

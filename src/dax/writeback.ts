@@ -7,24 +7,11 @@
  * DIRTY. DAX itself issues no fence; the filesystem's device flush does, once per
  * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
  */
-import type { AddressSpace, DaxHost } from './context.js';
+import type { AddressSpace, DaxHost, WritebackReport } from './context.js';
+
+export type { WritebackReport };
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, XA_MAX_INDEX, daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsZeroEntry, daxLockedEntry, daxToPfn, daxUnlockedEntry, xaIsPointer } from '../core/index.js';
 import { entryKey, type EntryKey, type WakeMode } from './wait-queue.js';
-
-/** What one writeback call did. */
-export interface WritebackReport {
-  /** Entries written back, of which PTE and PMD entries. */
-  entries: number;
-  pteEntries: number;
-  pmdEntries: number;
-  /** Cache lines flushed, of which dirty (a write-back) and clean (wasted). */
-  lines: number;
-  dirtyLines: number;
-  cleanLines: number;
-  fences: number;
-  /** Emulated ns the call took on the calling CPU. */
-  ns: number;
-}
 
 export function emptyReport(): WritebackReport {
   return { entries: 0, pteEntries: 0, pmdEntries: 0, lines: 0, dirtyLines: 0, cleanLines: 0, fences: 0, ns: 0 };
@@ -43,6 +30,8 @@ export function addReport(a: WritebackReport, b: WritebackReport): void {
 }
 
 const LINES_PER_PAGE = 4096 / 64;
+/** Entries one find_get_entries_tag batch returns in v4.5 writeback (PAGEVEC_SIZE, recalled as 14). */
+const PAGEVEC_SIZE = 14;
 /** Hardware counters (assembly/cpu.ts) whose change tells dirty from clean flushed lines. */
 const C_CLFLUSH_DIRTY = 9;
 const C_CLFLUSHOPT_DIRTY = 11;
@@ -69,9 +58,21 @@ function writebackP45(host: DaxHost, file: AddressSpace, start: number, end: num
   const atAligned = file.entryAt(aligned);
   let next = atAligned !== 0 && !xaIsPointer(atAligned) && daxIsPmdEntry(atAligned) ? aligned : start;
   core.tagTowrite(file.tree, next, end);
+  // find_get_entries_tag takes PAGEVEC_SIZE entries a batch. The fixed loop starts each
+  // batch after the last; with B3 every batch starts at the range's start again, and finds
+  // the next entries only because those written lost TOWRITE (docs/kernel-rules.md §6 B3).
+  const first = next;
+  let batchStart = next;
+  let inBatch = 0;
   for (;;) {
-    const found = next <= end ? core.findMarked(file.tree, next, end, PAGECACHE_TAG_TOWRITE) : null;
+    if (inBatch === PAGEVEC_SIZE) {
+      host.counters.writebackScanned += next - batchStart;
+      batchStart = host.bugs.rescanFromStart ? first : next;
+      inBatch = 0;
+    }
+    const found = next <= end ? core.findMarked(file.tree, host.bugs.rescanFromStart ? batchStart : next, end, PAGECACHE_TAG_TOWRITE) : null;
     if (!found) break;
+    inBatch++;
     next = found.index + 1;
     const pages = daxIsPmdEntry(found.word) ? PMD_NR : 1;
     const before = dirtyFlushes(host);
@@ -81,6 +82,7 @@ function writebackP45(host: DaxHost, file: AddressSpace, start: number, end: num
     host.trace({ name: 'dax_writeback_one', pgoff: found.index, pglen: pages });
     countEntry(report, pages, dirtyFlushes(host) - before, host.dirtyLinesOnly);
   }
+  host.counters.writebackScanned += Math.max(0, next - batchStart);
   core.pmFence(host.cpu, false); // wmb_pmem
   report.fences = 1;
   host.trace({ name: 'dax_writeback_range_done', pgoff: next, start: next, end });
@@ -153,7 +155,7 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
     // Lock the entry, clear TOWRITE, write-protect every mapping of its pages, flush.
     core.store(file.tree, index, order, daxLockedEntry(word));
     core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
-    for (const m of file.mappings.overlapping(index, index + count)) if (m.shared) m.writeProtectFile(index, count);
+    writeProtectEntry(host, file, index, count);
     yield 'step';
     const before = dirtyFlushes(host);
     if (host.dirtyLinesOnly) core.pmFlushDirty(host.cpu, host.flushKind, daxToPfn(word) * 4096, count * 4096);
@@ -162,7 +164,7 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
     // After the flush the dirty mark can go: the mappings are write-protected, so new
     // stores fault and wait for the entry lock (fs/dax.c).
     core.store(file.tree, index, order, daxUnlockedEntry(word));
-    core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+    if (!host.bugs.keepDirty) core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY); // B5 keeps it
     host.trace({ name: 'dax_writeback_one', pgoff: index, pglen: count });
     countEntry(report, count, dirty, host.dirtyLinesOnly);
     yield { wake: entryKey(file.tree, index, word), mode: 'next' }; // dax_unlock_entry
@@ -174,6 +176,20 @@ export function* daxWritebackSteps(host: DaxHost, file: AddressSpace, start: num
   host.counters.writebackEntries += report.entries;
   host.counters.writebackLines += report.lines;
   return report;
+}
+
+/**
+ * pfn_mkclean_range over every shared mapping of the entry's pages [index, index + count)
+ * (fs/dax.c v6.1, v6.12). B7: dax_entry_mkclean visited only the mappings that hold the
+ * entry's first index (fs/dax.c before Muchun Song's 2022 fix). B6: the mkclean of v4.10
+ * write-protected PTEs only, never a huge PMD (fixed by f729c8c9b24f).
+ */
+function writeProtectEntry(host: DaxHost, file: AddressSpace, index: number, count: number): void {
+  for (const m of file.mappings.overlapping(index, index + count)) {
+    if (!m.shared) continue;
+    if (host.bugs.mkcleanFirstIndexOnly && (index < m.pgoff || index >= m.pgoff + m.pages)) continue;
+    m.writeProtectFile(index, count, host.bugs.pmdStaysWritable);
+  }
 }
 
 function countEntry(report: WritebackReport, pages: number, dirtyLines: number, onlyDirty = false): void {
@@ -225,6 +241,16 @@ export function vfsFsyncRange(host: DaxHost, file: AddressSpace, start: number, 
 export function* vfsFsyncSteps(host: DaxHost, file: AddressSpace, start: number, end: number): Generator<TaskYield, WritebackReport> {
   const t0 = host.core.pmNow(host.cpu);
   host.counters.writebackCalls++;
+  if (!file.dax) {
+    // A page-cache file: its pages written back, the journal commit, the device flush.
+    const pages = file.writebackPageCache(start, end);
+    file.commitMetadata();
+    host.core.pmFence(host.cpu, false);
+    pages.fences++;
+    host.counters.writebackFences++;
+    pages.ns = host.core.pmNow(host.cpu) - t0;
+    return pages;
+  }
   file.commitMetadata();
   if (host.rules.p45) {
     // The fence is DAX's own wmb_pmem, counted by the writeback (none on its early return).

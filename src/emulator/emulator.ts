@@ -12,7 +12,7 @@ import { PmemError } from '../base/index.js';
 import { Core } from '../core/index.js';
 import { checkCrashMode, CommandBuilder, coreCostParams, durableChunks, Hardware, type CostModel, type CrashMode, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
 import {
-  DaxFileSystem, kernelRules, resolveFixes, runTasks, Tracepoints, type Allocate, type ConcurrentTask, type DaxCounters, type DaxFile, type DurableFile, type FileMapping, type Trace,
+  DaxFileSystem, kernelRules, resolveBugs, resolveFixes, runTasks, Tracepoints, type Allocate, type ConcurrentTask, type DaxCounters, type DaxFile, type DurableFile, type FileMapping, type Trace,
   type WaitEvent, type WritebackReport,
 } from '../dax/index.js';
 import { coreOptionsFor, FLUSH_KINDS, resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
@@ -39,7 +39,7 @@ export class Emulator {
     this.hw = new Hardware(core);
     this.fs = new DaxFileSystem(
       this.hw,
-      { rules: kernelRules(options.kernel), fixes: resolveFixes(options.kernel, options.fixes).fixes, flushKind: FLUSH_KINDS.indexOf(options.flush), dirtyLinesOnly: options.writeback === 'dirty-lines' },
+      { rules: kernelRules(options.kernel), fixes: resolveFixes(options.kernel, options.fixes).fixes, bugs: resolveBugs(options.kernel, options.bugs).bugs, flushKind: FLUSH_KINDS.indexOf(options.flush), dirtyLinesOnly: options.writeback === 'dirty-lines' },
       this.tracepoints,
     );
   }
@@ -89,7 +89,7 @@ export class Emulator {
   }
 
   /** Every counter (src/hw/stats.ts), and the DAX layer's under `dax`. */
-  stats(): EmulatorStats & { dax: DaxCounters & { nrpages: number; nrexceptional: number } } {
+  stats(): EmulatorStats & { dax: DaxCounters & { nrpages: number; nrexceptional: number; pageCachePages: number } } {
     return { ...this.hw.stats(), dax: this.fs.stats() };
   }
 
@@ -123,8 +123,12 @@ export class Emulator {
 
   // ---- files and mappings (DAX) ----------------------------------------------------------
 
-  /** Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written. */
-  createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): DaxFile {
+  /**
+   * Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written.
+   * `dax: false` makes a page-cache file on the same device, as a mount without `-o dax`
+   * would: read, write and mmap go through DRAM pages that only writeback puts on the media.
+   */
+  createFile(path: string, options: { size?: number; allocate?: Allocate; dax?: boolean } = {}): DaxFile {
     return this.fs.createFile(path, options);
   }
 
@@ -156,17 +160,28 @@ export class Emulator {
     return this.fs.msync(address, length, options);
   }
 
+  /**
+   * The background flusher's pass at the current CPU's emulated time: page-cache files
+   * dirtied at least `expireNs` ago (default 30 s, dirty_expire_centisecs) are written back
+   * and committed; DAX files are left alone (src/dax/filesystem.ts).
+   */
+  backgroundWriteback(options: { expireNs?: number } = {}): WritebackReport {
+    return this.fs.backgroundWriteback(options);
+  }
+
   /** sync(2): the WB_SYNC_ALL pass over every file. */
   sync(): WritebackReport {
     return this.fs.sync();
   }
 
   /**
-   * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many. A
-   * DAX file never keeps a shadow entry for an evicted page (src/dax/filesystem.ts).
+   * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many:
+   * linux-4.5's hole pages of DAX files first, which leave no shadow entry, then the
+   * page-cache files' pages in LRU order, which each leave one (src/dax/filesystem.ts). The
+   * order has no random choice; `seed`, when given, is only checked.
    */
-  reclaim(pages: number): number {
-    return this.fs.reclaim(pages);
+  reclaim(request: number | { pages: number; seed?: number }): number {
+    return this.fs.reclaim(request);
   }
 
   /**

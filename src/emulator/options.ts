@@ -5,7 +5,7 @@
 import { PmemError } from '../base/index.js';
 import type { CoreOptions, WasmBuild } from '../core/index.js';
 import { resolveCostModel, type CostModel, type CostModelInput, type Persistence, type PresetName } from '../hw/index.js';
-import { kernelRules, resolveFixes, type FixName, type KernelProfile } from '../dax/index.js';
+import { kernelRules, resolveBugs, resolveFixes, type BugName, type FixName, type KernelProfile } from '../dax/index.js';
 
 const MiB = 1 << 20;
 /** Capacity and every region of the media are counted in 2 MiB extents. */
@@ -52,6 +52,12 @@ export interface EmulatorOptions {
    * Default none. An unknown name, or a fix that makes no sense on the profile, is EINVAL.
    */
   fixes?: readonly FixName[];
+  /**
+   * Historical kernel bugs switched back on, by name (src/dax/bugs.ts): 'B3', 'B4', 'B5',
+   * 'B6', 'B7', 'B8', 'B11', 'B12', 'B14', 'v3-shadow'. Default none. An unknown name, or a
+   * bug the profile cannot host, is EINVAL saying why.
+   */
+  bugs?: readonly BugName[];
 }
 
 /** The options an emulator was made with, all filled in. */
@@ -66,6 +72,7 @@ export interface ResolvedOptions {
   flush: 'clwb' | 'clflushopt' | 'clflush';
   writeback: 'kernel' | 'dirty-lines';
   fixes: FixName[];
+  bugs: BugName[];
 }
 
 /** Checks every option and fills in the defaults; EINVAL names the first bad one. */
@@ -91,7 +98,8 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   const writeback = options.writeback ?? 'kernel';
   if (writeback !== 'kernel' && writeback !== 'dirty-lines') throw new PmemError('EINVAL', `writeback must be 'kernel' or 'dirty-lines', got ${String(writeback)}`);
   const fixes = resolveFixes(kernel, options.fixes ?? []).names;
-  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback, fixes };
+  const bugs = resolveBugs(kernel, options.bugs ?? []).names;
+  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback, fixes, bugs };
 }
 
 /**

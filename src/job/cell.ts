@@ -9,7 +9,7 @@
  *     is reported as the kernel's loss, not as a failure.
  */
 import { createEmulator } from '../emulator/index.js';
-import type { FixName, KernelProfile } from '../dax/index.js';
+import type { BugName, FixName, KernelProfile } from '../dax/index.js';
 import { DurabilityCheck } from './durability.js';
 import type { CellResult } from './matrix-types.js';
 import type { PresetName } from '../hw/index.js';
@@ -32,6 +32,8 @@ export interface CellSpec {
   seed: number;
   /** Kernel fixes to run with (src/dax/fixes.ts); none by default. */
   fixes?: FixName[];
+  /** Historical kernel bugs to run with (src/dax/bugs.ts); none by default. */
+  bugs?: BugName[];
 }
 
 /** Runs one cell. */
@@ -46,9 +48,10 @@ export async function runCell(spec: CellSpec, workload: Workload = workloadByNam
     seed: spec.seed,
     cacheBytes: 8 * MiB,
     fixes: spec.fixes,
+    bugs: spec.bugs,
     ...setup.emulator,
   });
-  const file = emu.createFile('/data', { size: workload.fileBytes });
+  const file = emu.createFile('/data', { size: workload.fileBytes, dax: setup.dax });
   const m = emu.mmap(file, { sync: setup.mapSync, address: spec.pageSize === 'pte' ? COLOUR_OFF_ADDRESS : undefined });
   const run = startStrategy(spec.strategy, emu, m, spec.instruction);
   const rng = new Rng(spec.seed);
@@ -108,5 +111,7 @@ export async function runCell(spec: CellSpec, workload: Workload = workloadByNam
     durable: verdict.durable,
     kernelLoss: verdict.kernelLoss,
     durabilityChecks: verdict.checks,
+    // Only cells run with bugs carry them, so a run without any reports as before.
+    ...(spec.bugs && spec.bugs.length > 0 ? { bugs: [...spec.bugs], lostBytes: verdict.lostBytes } : {}),
   };
 }

@@ -10,6 +10,7 @@
  * a workload truncates, the check notes those bytes; a byte lost there is the kernel's loss,
  * a byte lost anywhere else is a failure.
  */
+import { PAGECACHE_TAG_DIRTY } from '../core/index.js';
 import type { DaxFile } from '../dax/index.js';
 import type { Emulator } from '../emulator/index.js';
 
@@ -25,6 +26,8 @@ export interface DurabilityVerdict {
   kernelLoss: boolean;
   /** Sync points looked at, the final crash image included. */
   checks: number;
+  /** Acknowledged bytes the final guaranteed crash image does not hold. */
+  lostBytes: number;
 }
 
 export class DurabilityCheck {
@@ -82,6 +85,8 @@ export class DurabilityCheck {
     this.syncs++;
     this.pending = [];
     if (this.file.hasUncommitted()) this.failed = true;
+    // A page-cache file: a page still dirty holds acknowledged bytes that are only in DRAM.
+    if (!this.file.dax && this.emu.core.findMarked(this.file.tree, 0, 0xffffffff, PAGECACHE_TAG_DIRTY) !== null) this.failed = true;
     if (this.emu.stats().nonDurableLines === 0) return;
     // Lines of freed blocks or past the end of the file hold nothing acknowledged.
     const pageOfPfn = new Map<number, number>();
@@ -97,9 +102,15 @@ export class DurabilityCheck {
   /** The last check: a guaranteed crash image must hold every acknowledged byte. */
   async finish(): Promise<DurabilityVerdict> {
     const image = (await this.emu.crash({ mode: 'guaranteed' })).open(this.file.path).pread(0, this.expected.length);
-    for (let i = 0; i < this.expected.length; i++) if (this.expected[i] !== 0 && image[i] !== this.expected[i]) this.lose(i);
+    let lostBytes = 0;
+    for (let i = 0; i < this.expected.length; i++) {
+      if (this.expected[i] !== 0 && image[i] !== this.expected[i]) {
+        this.lose(i);
+        lostBytes++;
+      }
+    }
     const durable = !this.failed && !this.lostToKernel;
-    return { durable, kernelLoss: !this.failed && this.lostToKernel, checks: this.syncs + 1 };
+    return { durable, kernelLoss: !this.failed && this.lostToKernel, checks: this.syncs + 1, lostBytes };
   }
 
   /** Byte `at` was lost: the kernel's documented loss, or a failure. */

@@ -5,6 +5,8 @@
  * kernel (msync-dirty-lines) and with user-space flushing of exactly the dirty lines
  * (user-flush, MAP_SYNC). After each sync, re-dirtying the entry costs a write-protect
  * fault where the kernel write-protected it (the XArray-era profiles); that is refaultNs.
+ * On request (`strategies`), 'page-cache': the same range of a page-cache file, whose msync
+ * copies each dirty 4 KiB page whole to the media whatever its dirty lines (docs/page-cache.md).
  */
 import { createEmulator } from '../emulator/index.js';
 import type { KernelProfile } from '../dax/index.js';
@@ -23,10 +25,16 @@ export interface FlushCostOptions {
   /** Dirty-line counts to measure; those above an entry's 64 or 32768 lines are skipped. */
   dirtyCounts?: number[];
   seed?: number;
+  /** The strategies to measure: msync, msync-dirty-lines and user-flush by default; 'page-cache' on request. */
+  strategies?: FlushCostStrategy[];
 }
 
+/** The strategies a flush-cost row can measure. */
+export type FlushCostStrategy = FlushCostRow['strategy'];
+
 export const DEFAULT_DIRTY_COUNTS = [1, 8, 64, 512, 4096, 32768];
-const STRATEGIES: StrategyName[] = ['msync', 'msync-dirty-lines', 'user-flush'];
+/** The strategies measured unless others are asked for. */
+export const FLUSH_COST_STRATEGIES: readonly FlushCostStrategy[] = ['msync', 'msync-dirty-lines', 'user-flush'];
 
 /** Measures every combination; rows in a fixed order. */
 export async function runFlushCost(options: FlushCostOptions, progress?: (done: number, total: number) => void): Promise<FlushCostRow[]> {
@@ -37,7 +45,7 @@ export async function runFlushCost(options: FlushCostOptions, progress?: (done: 
     for (const kernel of options.kernels)
       for (const instruction of options.instructions)
         for (const pageSize of ['pte', 'pmd'] as const)
-          for (const strategy of STRATEGIES) if (strategyRuns(strategy, kernel)) combos.push([preset, kernel, instruction, pageSize, strategy]);
+          for (const strategy of options.strategies ?? FLUSH_COST_STRATEGIES) if (strategyRuns(strategy, kernel)) combos.push([preset, kernel, instruction, pageSize, strategy]);
   let done = 0;
   for (const [preset, kernel, instruction, pageSize, strategy] of combos) {
     rows.push(...(await measure(preset, kernel, instruction, pageSize, strategy, counts, options.seed ?? 1)));
@@ -51,7 +59,7 @@ async function measure(
 ): Promise<FlushCostRow[]> {
   const setup = strategySetup(strategy);
   const emu = await createEmulator({ capacity: 8 * MiB, preset, kernel, flush: instruction, seed, cacheBytes: 4 * MiB, ...setup.emulator });
-  const f = emu.createFile('/entry', { size: 4 * MiB, allocate: 'written' });
+  const f = emu.createFile('/entry', { size: 4 * MiB, allocate: 'written', dax: setup.dax });
   const m = emu.mmap(f, { sync: setup.mapSync, address: pageSize === 'pte' ? COLOUR_OFF_ADDRESS : undefined });
   const entryBytes = LINES[pageSize] * 64;
   const kind = instruction === 'clflush' ? 0 : instruction === 'clflushopt' ? 1 : 2;

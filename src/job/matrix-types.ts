@@ -40,6 +40,13 @@ export interface CellResult {
   kernelLoss?: boolean;
   /** How many sync points the durability check looked at. */
   durabilityChecks: number;
+  /**
+   * The historical kernel bugs the cell ran with (src/dax/bugs.ts), and the acknowledged
+   * bytes the final guaranteed crash image lost. Present only when the run switched bugs on
+   * (daxemu bench --bugs); the durability column then shows the loss with the bugs' names.
+   */
+  bugs?: string[];
+  lostBytes?: number;
 }
 
 /** One row of the flush-cost table: one msync (or user flush) of one entry with `dirtyLines` dirty lines. */
@@ -48,7 +55,7 @@ export interface FlushCostRow {
   kernel: string;
   instruction: 'clwb' | 'clflushopt' | 'clflush';
   pageSize: 'pte' | 'pmd';
-  strategy: 'msync' | 'msync-dirty-lines' | 'user-flush';
+  strategy: 'msync' | 'msync-dirty-lines' | 'user-flush' | 'page-cache';
   dirtyLines: number;
   /** Lines flushed and the emulated ns of the flush itself (sync call or user flush + fence). */
   lines: number;

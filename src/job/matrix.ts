@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PmemError } from '../base/index.js';
 import { runCell, type CellSpec } from './cell.js';
-import type { KernelProfile } from '../dax/index.js';
+import { bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
 import type { CellResult } from './matrix-types.js';
 import type { PresetName } from '../hw/index.js';
 import { strategyRuns, type FlushInstruction, type StrategyName } from './strategies.js';
@@ -29,6 +29,11 @@ export interface MatrixOptions {
   threads: number;
   /** Run only this shard of the plan. */
   shard?: Shard;
+  /**
+   * Historical kernel bugs to switch on (src/dax/bugs.ts). Each cell runs with those its
+   * kernel profile can host; none by default.
+   */
+  bugs?: BugName[];
 }
 
 /** What selects the cells of a run: the options less the threads and the shard they run on. */
@@ -98,7 +103,10 @@ export function planCells(o: MatrixOptions): CellSpec[] {
         for (const kernel of o.kernels)
           for (const pageSize of o.pageSizes) {
             if (!strategyRuns(strategy, kernel)) continue;
-            cells.push({ workload, strategy, preset, kernel, pageSize, instruction: o.instruction, size: { ops: o.ops, opsPerSync: OPS_PER_SYNC[workload] }, seed: o.seed });
+            const cell: CellSpec = { workload, strategy, preset, kernel, pageSize, instruction: o.instruction, size: { ops: o.ops, opsPerSync: OPS_PER_SYNC[workload] }, seed: o.seed };
+            const bugs = (o.bugs ?? []).filter((bug) => bugRefusal(bug, kernel) === null);
+            if (bugs.length > 0) cell.bugs = bugs;
+            cells.push(cell);
           }
   return cells;
 }

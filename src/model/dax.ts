@@ -59,7 +59,8 @@ const LINES_PER_PAGE = PAGE_SIZE / 64;
 /** The last file page index writeback ranges may name (fsync covers [0, MAX_INDEX]). */
 export const MAX_INDEX = 0xffffffff;
 
-export type EntryKind = 'data' | 'zero' | 'empty' | 'holepage';
+/** 'page' and 'shadow' belong to page-cache files and the bug 'v3-shadow', which the model does not run. */
+export type EntryKind = 'data' | 'zero' | 'empty' | 'holepage' | 'page' | 'shadow';
 
 /** A tree entry. Its first index is the key it is stored under. */
 interface Entry {

@@ -59,6 +59,8 @@ function describeFaultKinds(faults: CellResult['faults']): string {
 function describeDurability(cell: CellResult): string {
   // A cell whose check looked at no sync point proved nothing; say so rather than "yes".
   if (cell.durabilityChecks === 0) return 'unchecked';
+  // A cell run with historical bugs switched on: the loss they caused, named.
+  if (cell.bugs && cell.bugs.length > 0 && !cell.durable) return `${(cell.lostBytes ?? 0) > 0 ? `lost ${formatCount(cell.lostBytes!)} B` : 'NO'} (${cell.bugs.join('+')})`;
   return cell.durable ? 'yes' : cell.kernelLoss ? 'kernel loss' : 'NO';
 }
 

@@ -22,11 +22,14 @@ function markdownTable(header: readonly string[], rows: readonly string[][], ali
 
 function cellSection(report: MatrixReport): string {
   const defs = CELL_COLUMNS.map((column) => CELL_COLUMN_DEFS[column]);
-  const failed = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable && !c.kernelLoss).length;
+  const withBugs = (c: MatrixReport['cells'][number]): boolean => (c.bugs?.length ?? 0) > 0;
+  const failed = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable && !c.kernelLoss && !withBugs(c)).length;
+  const bugLosses = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable && withBugs(c)).length;
   const unchecked = report.cells.filter((c) => c.durabilityChecks === 0).length;
   const summary = [
     `${report.cells.length} cells.`,
     failed === 0 ? 'Every checked cell passed the durability check.' : `**${failed} cell(s) failed the durability check** (durable: NO).`,
+    bugLosses === 0 ? '' : `${bugLosses} cell(s) lost data to the historical kernel bugs they ran with (durable: lost, with the bugs named).`,
     unchecked === 0 ? '' : `${unchecked} cell(s) had no sync point to check.`,
   ]
     .filter((s) => s !== '')

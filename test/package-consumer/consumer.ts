@@ -36,9 +36,9 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_DIRTY_COUNTS, MOVNT_THRESHOLD, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
+  DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, MOVNT_THRESHOLD, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
   strategyRuns, strategySetup, traceWorkload, workloadByName, parseShard, shardCells, mergeShards,
-  type MatrixSelection, type Shard, type CellResult, type CellSpec, type FlushCostOptions, type FlushCostRow, type FlushInstruction, type MatrixOptions, type MatrixReport,
+  type MatrixSelection, type Shard, type CellResult, type CellSpec, type FlushCostOptions, type FlushCostStrategy, type FlushCostRow, type FlushInstruction, type MatrixOptions, type MatrixReport,
   type StrategyName, type StrategyRun, type StrategySetup, type Workload, type WorkloadName, type WorkloadSize, type WorkloadStep,
 } from 'daxemu/bench';
 
@@ -154,6 +154,7 @@ const workload: Workload = workloadByName(workloadName, size);
 const steps: WorkloadStep[] = parseTrace('store 0 64\nsync\n');
 const fromTrace: Workload = traceWorkload('store 0 64\nsync\n');
 const strategy: StrategyName = STRATEGY_NAMES[0]!;
+const optIn: StrategyName = OPT_IN_STRATEGIES[0]!;
 const instruction: FlushInstruction = 'clwb';
 const setup: StrategySetup = strategySetup(strategy);
 const cellSpec: CellSpec = { workload: workloadName, strategy, preset, kernel, pageSize: 'pte', instruction, size, seed: 1 };
@@ -165,6 +166,8 @@ const planned = planCells(matrixOptions);
 const cells: CellResult[] = await runMatrix(matrixOptions);
 const flushOptions: FlushCostOptions = { presets: [preset], kernels: [kernel], instructions: [instruction], dirtyCounts: [DEFAULT_DIRTY_COUNTS[0]!] };
 const rows: FlushCostRow[] = await runFlushCost(flushOptions);
+const pageCacheStrategy: FlushCostStrategy = 'page-cache';
+const pageCacheRows: FlushCostRow[] = await runFlushCost({ ...flushOptions, strategies: [pageCacheStrategy] });
 const matrixReport: MatrixReport = { tool: 'daxemu', version: '0', seed: 1, cells, flushCost: rows, wallMs: 0 };
 const own = await createEmulator({ capacity: 8 << 20 });
 const ownFile = own.createFile('/own', { size: 1 << 20 });
@@ -181,7 +184,8 @@ out.job = {
   merged: merged.cells.length, shardSizes: shards.map((shard) => shardCells(planned, shard).length),
   workload: workload.name, steps: steps.length, traceFile: fromTrace.fileBytes > 0, runsOn45: strategyRuns('user-flush', 'linux-4.5'),
   cellDurable: cell.durable, cellOps: cell.ops, planned: planned.length, matrixCells: matrixReport.cells.length, sameAsCell: cells[0]!.ns === cell.ns,
-  flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines,
+  flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines, optInDax: strategySetup(optIn).dax,
+  flushCostStrategies: FLUSH_COST_STRATEGIES.length, pageCacheLines: pageCacheRows[0]!.lines,
 };
 
 // ---- the reports, without the optional chart packages (not installed here) ----------------

@@ -1,0 +1,98 @@
+/**
+ * Page-cache cases of the dax suite (docs/page-cache.md): buffered 4 KiB write + fsync, mmap
+ * store + msync, and a refault after reclaim, as wall-clock operations per second; and
+ * page-cache writeback of a mapped range with 1 % of its pages dirty against DAX msync of
+ * the same range with 1 % of its PTE entries dirty, as a wall-time ratio of one run each
+ * (at most 1: the page cache's writeback walks only its DIRTY pages, as DAX's does).
+ */
+import { createEmulator, type Emulator } from '../src/emulator/index.js';
+import { metric, type MetricCase } from './case.js';
+import { opsPerSecond } from './measure.js';
+import type { SuiteOptions } from './suite.js';
+
+const MiB = 1 << 20;
+const PAGE = 4096;
+const COLOUR_OFF = 0x7e00_0000_1000; // PTE entries only on the DAX side
+
+async function emulatorFor(bytes: number): Promise<Emulator> {
+  return createEmulator({ capacity: Math.min(3840 * MiB, Math.ceil((bytes + 64 * MiB) / (2 * MiB)) * 2 * MiB), cacheBytes: 8 * MiB });
+}
+
+/** Buffered write(2) of 4 KiB, then fsync, over a 4 MiB file round robin. */
+async function writeFsyncRate(options: SuiteOptions): Promise<number> {
+  const emu = await emulatorFor(4 * MiB);
+  const f = emu.createFile('/pc', { size: 4 * MiB, dax: false });
+  const data = new Uint8Array(PAGE).fill(1);
+  let p = 0;
+  return opsPerSecond('page cache: write 4 KiB + fsync', () => {
+    f.pwrite((p++ % 1024) * PAGE, data);
+    f.fsync();
+  }, 1, options.timing);
+}
+
+/** A 64-byte store through a shared mapping, then msync of its page (the page_mkwrite fault included). */
+async function storeMsyncRate(options: SuiteOptions): Promise<number> {
+  const emu = await emulatorFor(4 * MiB);
+  const f = emu.createFile('/pc', { size: 4 * MiB, dax: false });
+  const m = emu.mmap(f);
+  const data = new Uint8Array(64).fill(2);
+  let p = 0;
+  return opsPerSecond('page cache: mmap store + msync', () => {
+    const at = (p++ % 1024) * PAGE;
+    m.store(at, data);
+    m.msync(at, PAGE);
+  }, 1, options.timing);
+}
+
+/** reclaim(1) of the least recently used page, then a read of it: one refault each. */
+async function refaultRate(options: SuiteOptions): Promise<number> {
+  const pages = 1024;
+  const emu = await emulatorFor(pages * PAGE);
+  const f = emu.createFile('/pc', { size: pages * PAGE, allocate: 'written', dax: false });
+  for (let p = 0; p < pages; p++) f.pread(p * PAGE, 1);
+  let p = 0;
+  const rate = opsPerSecond('page cache: refault after reclaim', () => {
+    emu.reclaim(1);
+    f.pread((p++ % pages) * PAGE, 1);
+  }, 1, options.timing);
+  if (emu.stats().dax.refaults !== p) throw new Error(`refault bench: ${emu.stats().dax.refaults} refaults for ${p} reads`);
+  return rate;
+}
+
+/**
+ * Wall ms of one writeback of `bytes` mapped, every page cached (or every PTE entry
+ * present), 1 % of them dirty: the fastest of five rounds, so that neither side is timed
+ * with cold code.
+ */
+async function writebackWallMs(bytes: number, dax: boolean): Promise<number> {
+  const emu = await emulatorFor(bytes);
+  const f = emu.createFile('/f', { size: bytes, allocate: 'written', dax });
+  const m = emu.mmap(f, dax ? { address: COLOUR_OFF } : {});
+  const pages = bytes / PAGE;
+  for (let p = 0; p < pages; p++) m.load(p * PAGE, 1);
+  m.msync(0, bytes);
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    for (let p = round; p < pages; p += 100) m.store(p * PAGE, new Uint8Array([3]));
+    const start = performance.now();
+    const r = m.msync(0, bytes);
+    best = Math.min(best, performance.now() - start);
+    if (r.entries !== Math.ceil((pages - round) / 100)) throw new Error(`writeback bench: ${r.entries} pages written, expected ${Math.ceil((pages - round) / 100)}`);
+  }
+  return best;
+}
+
+export async function pageCacheCases(options: SuiteOptions): Promise<MetricCase[]> {
+  options.progress('page cache: write + fsync, store + msync, refault');
+  const cases = [
+    metric('page cache: buffered 4 KiB write + fsync', await writeFsyncRate(options), 'ops/s'),
+    metric('page cache: mmap store + msync', await storeMsyncRate(options), 'ops/s'),
+    metric('page cache: refault after reclaim', await refaultRate(options), 'ops/s'),
+  ];
+  const mapped = options.quick ? 16 * MiB : 256 * MiB;
+  options.progress(`page cache against DAX: writeback of ${mapped / MiB} MiB, 1 % dirty`);
+  const pageCache = await writebackWallMs(mapped, false);
+  const dax = await writebackWallMs(mapped, true);
+  cases.push(metric(`page-cache writeback / DAX msync of ${mapped / MiB} MiB, 1 % dirty, wall time`, pageCache / dax, 'ratio', { atMost: 1 }));
+  return cases;
+}
