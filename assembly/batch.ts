@@ -1,5 +1,5 @@
 // The tree command loop: runs a batch of encoded tree operations in one wasm call. The
-// format (records of 4 i32, results of 2 i32) is documented in src/batch.ts, whose
+// format (records of 4 i32, results of 2 i32) is documented in src/core/batch.ts, whose
 // runBatchByOps is the definition this loop must match op for op.
 
 import { EBADF, EINVAL } from './errno';

@@ -1,8 +1,8 @@
 // The cost model: parameters, the per-CPU flush queue, and the media model of each DIMM.
-// The formulas are documented with the parameters in src/cost-model.ts (after
+// The formulas are documented with the parameters in src/hw/cost-model.ts (after
 // docs/cost-model.md §2); this file is their implementation.
 //
-// COSTS (at DIMMS_OFFSET): f64 params[32] in src/cost-model.ts COST_FIELDS order, then the
+// COSTS (at DIMMS_OFFSET): f64 params[32] in src/hw/cost-model.ts COST_FIELDS order, then the
 // flags; f64 shared counters at COSTS_COUNTERS. Each DIMM (DIMM_STATE_SIZE, after COSTS_SIZE):
 //     4 u32 clock      LRU stamp source
 //    16 u32 wpqHead    the oldest slot of the write-queue ring
@@ -57,7 +57,7 @@ export const P_CONTENTION_WRITERS: u32 = 26;
 export const P_CONTENTION_EXPONENT: u32 = 27;
 export const P_CLWB_INVALIDATES: u32 = 30;
 export const P_EADR: u32 = 31;
-/** Then the host's table of media-write slowdowns for 1..MAX_CPUS writers (src/cost-model.ts coreCostParams). */
+/** Then the host's table of media-write slowdowns for 1..MAX_CPUS writers (src/hw/cost-model.ts coreCostParams). */
 export const P_WRITER_SLOWDOWN: u32 = 32;
 export const COST_PARAMS: u32 = 64;
 
@@ -77,7 +77,7 @@ const E_OWNER: u32 = 24;
 const D_CLAIM_LINE: u32 = 20;
 const D_CLAIM_DONE: u32 = 40;
 const E_KNOWN: u32 = 28;
-/** The deepest write queue a DIMM may have (src/presets.ts checks wpqLines against it). */
+/** The deepest write queue a DIMM may have (src/hw/presets.ts checks wpqLines against it). */
 export const MAX_WPQ_LINES: u32 = 64;
 const D_LAST_READ: u32 = D_WPQ + (MAX_WPQ_LINES << 3);
 const D_LAST_ACK: u32 = D_LAST_READ + (MAX_CPUS << 2);

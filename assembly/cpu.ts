@@ -32,7 +32,7 @@ export const CPU_OUTQ_OFF: u32 = 512;
 export const MAX_OUTSTANDING: u32 = 64;
 export const NONE: u32 = 0xffffffff;
 
-// Counters, by index (src/core.ts names them in the same order).
+// Counters, by index (src/core/core.ts names them in the same order).
 export const C_LOADS: u32 = 0;
 export const C_LOAD_BYTES: u32 = 1;
 export const C_LOAD_MISSES: u32 = 2;

@@ -1,5 +1,5 @@
 // xaDump: a tree written out as fixed records, preorder, for the host to print
-// (src/core.ts formats them). Records are DUMP_RECORD_WORDS u32 each:
+// (src/core/core.ts formats them). Records are DUMP_RECORD_WORDS u32 each:
 //
 //   node : [ DUMP_NODE  | depth << 8 | offset << 16, shift, first index, count | nrValues << 8,
 //            address, 0, marks[0] lo, hi, marks[1] lo, hi, marks[2] lo, hi ]

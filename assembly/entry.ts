@@ -14,7 +14,7 @@
 //
 // The kernel's slots are 64 bits, ours 32: the pfn keeps 27 bits (2^27 pages, 512 GiB of
 // media). wasm32 caps the media at 4 GiB (pfn < 2^20), so a valid emulator never reaches
-// the limit; daxMkEntry still checks it. src/entry.ts is the host's twin of this file.
+// the limit; daxMkEntry still checks it. src/core/entry.ts is the host's twin of this file.
 
 export const XA_CHUNK_SHIFT: u32 = 6;
 export const XA_CHUNK_SIZE: u32 = 1 << XA_CHUNK_SHIFT;

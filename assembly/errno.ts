@@ -1,4 +1,4 @@
-// errno numbers, as Linux numbers them; the host maps them back to names (src/errors.ts).
+// errno numbers, as Linux numbers them; the host maps them back to names (src/base/errors.ts).
 export const EBADF: i32 = 9;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;

@@ -1,6 +1,6 @@
 // The core's memory map: one shared WebAssembly.Memory, created by the host, imported here.
 // Every region is a chained OFFSET/SIZE pair defined once in this file; the host reads them
-// from exported globals (src/core.ts) and never writes its own copy.
+// from exported globals (src/core/core.ts) and never writes its own copy.
 //
 //   0x0000_0000  +--------------------------------------+
 //                | static data and wasm globals (asc)    |  must end below LAYOUT_BASE

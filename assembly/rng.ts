@@ -1,5 +1,5 @@
 // The emulator's seeded generator: xoshiro128** seeded through splitmix32, bit for bit the
-// same as src/random.ts (Rng), so that the reference model makes the same choices. Its
+// same as src/base/random.ts (Rng), so that the reference model makes the same choices. Its
 // state lives in the shared header: one stream per emulator, whichever thread draws.
 
 import { H_RNG, hdr } from './layout';

@@ -4,7 +4,7 @@
 // expected, so one i32 crosses the boundary per call. A call that fails changes nothing:
 // every node a store may need is reserved before the tree is touched.
 //
-// The semantics are written out in src/tree.ts; src/model/xarray.ts is their reference.
+// The semantics are written out in src/core/tree.ts; src/model/xarray.ts is their reference.
 
 import { EBADF, EINVAL, ENOMEM, ENOSPC } from './errno';
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PMD_NR, PMD_ORDER, XA_CHUNK_MASK, XA_MAX_MARKS, XA_RETRY_ENTRY, xaIsInternal, xaIsNode, xaIsSibling, xaMkError, xaNodeShift, xaToInternal, xaToNode } from './entry';

@@ -9,7 +9,7 @@ import { WORKLOAD_NAMES } from '../src/job/workloads/index.js';
 import { metric, type MetricCase } from './case.js';
 import type { SuiteOptions } from './suite.js';
 
-/** The defaults of `daxemu bench` (src/cli.ts), or its --quick variant. */
+/** The defaults of `daxemu bench` (src/cli/cli.ts), or its --quick variant. */
 function defaults(quick: boolean): MatrixOptions {
   return {
     workloads: [...WORKLOAD_NAMES],

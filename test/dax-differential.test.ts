@@ -1,6 +1,6 @@
 // Differential test of the DAX layer: long seeded sequences of file, mapping, fault,
 // writeback, truncate, punch, write(2), reclaim and drop_caches operations run on the
-// emulator (src/emulator.ts, wasm core) and on the reference model (src/model/dax.ts, the
+// emulator (src/emulator/emulator.ts, wasm core) and on the reference model (src/model/dax.ts, the
 // spec in code). Every result is compared (fault results, writeback reports, loaded bytes,
 // error codes), and so is the fs_dax trace each operation emits (names, pgoffs, flags,
 // results, lengths); every few operations the trees (index, order, kind, DIRTY, TOWRITE, lock,
@@ -529,7 +529,7 @@ class Generator {
 
 /**
  * Compares everything the two sides can be asked about, and runs the emulator's invariants
- * (which tolerate linux-4.5's stale PMD entries and huge zero pages, src/invariants.ts).
+ * (which tolerate linux-4.5's stale PMD entries and huge zero pages, src/dax/invariants.ts).
  */
 function compareState(emu: Side, model: Side, files: GenFile[], rng: Rng, where: string): void {
   for (const { path } of files) {

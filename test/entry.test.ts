@@ -1,5 +1,5 @@
 // Entry encoding: the XArray word classes and the DAX value layout (docs/kernel-rules.md §1.4,
-// include/linux/xarray.h, fs/dax.c), on the host (src/entry.ts) and in the core.
+// include/linux/xarray.h, fs/dax.c), on the host (src/core/entry.ts) and in the core.
 import { describe, expect, it } from 'vitest';
 import {
   DAX_EMPTY, DAX_LOCKED, DAX_PFN_MAX, DAX_PMD, DAX_ZERO_PAGE, XA_RETRY_ENTRY, XA_ZERO_ENTRY, daxEntryOrder, daxIsConflict, daxIsEmptyEntry,

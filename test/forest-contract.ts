@@ -1,5 +1,5 @@
 /**
- * The Forest contract (src/tree.ts) as a shared vitest suite: every implementation (the
+ * The Forest contract (src/core/tree.ts) as a shared vitest suite: every implementation (the
  * reference model, the wasm core) runs it through forestContract(label, makeForest).
  * One `it` per rule, titled by the rule. Words are distinct per index (like the kernel's
  * xa_mk_index in lib/test_xarray.c) so an entry stored or found at the wrong index shows.

@@ -12,7 +12,7 @@
 //   PMEM_DIFF_SEED=<seed> [PMEM_DIFF_CONFIG=<label>] npx vitest run test/pmem-differential.test.ts
 //
 // Focused part: each rule of assembly/pmem.ts's header (durability per instruction and
-// persistence domain) and the cost formulas of src/cost-model.ts, checked on both builds
+// persistence domain) and the cost formulas of src/hw/cost-model.ts, checked on both builds
 // and on the model.
 import { describe, expect, it } from 'vitest';
 import type { Core, WasmBuild } from '../src/core/index.js';

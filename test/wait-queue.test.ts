@@ -1,4 +1,4 @@
-// The DAX entry waitqueues (src/wait-queue.ts) and docs/kernel-rules.md §7 S28 through runConcurrently:
+// The DAX entry waitqueues (src/dax/wait-queue.ts) and docs/kernel-rules.md §7 S28 through runConcurrently:
 // hashed buckets, PMD-aligned keys, exclusive sleepers, WAKE_NEXT and WAKE_ALL.
 import { describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';

@@ -3,7 +3,7 @@
  * its own emulated CPU, taking turns at the points where the kernel could be preempted
  * (src/dax/writeback.ts's TaskYield). A task that finds an entry locked sleeps on the entry's
  * waitqueue (src/dax/wait-queue.ts) and is not run until an unlock wakes it (WAKE_NEXT) or a
- * deletion does (WAKE_ALL); then it looks again. This is how two fsyncs meet (SPEC-DAX.md
+ * deletion does (WAKE_ALL); then it looks again. This is how two fsyncs meet (docs/kernel-rules.md
  * S20), a fault meets a writeback (S22) and waiters meet a lock holder (S28).
  */
 import type { KernelBugs } from './bugs.js';

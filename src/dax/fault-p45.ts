@@ -1,5 +1,5 @@
 /**
- * The linux-4.5 fault paths (profile P45, SPEC-DAX.md 3.1; fs/dax.c of v4.5/4.6):
+ * The linux-4.5 fault paths (profile P45, docs/kernel-rules.md §3.1; fs/dax.c of v4.5/4.6):
  * __dax_fault, __dax_pmd_fault, dax_pfn_mkwrite and dax_radix_entry. No entry locks; a
  * PMD entry is one slot at the 2 MiB-aligned index; PTE entries may sit beside it.
  *   - A read of a hole maps a zero-filled page-cache page (a hole page: a pointer entry,

@@ -1,6 +1,6 @@
 /**
  * The XArray era's DAX fault paths (fs/dax.c from v4.20 on; the linux-6.1 and linux-6.12
- * profiles): dax_iomap_pmd_fault and dax_iomap_pte_fault, SPEC-DAX.md 3.3 to 3.6. Read
+ * profiles): dax_iomap_pmd_fault and dax_iomap_pte_fault, docs/kernel-rules.md §3.3 to §3.6. Read
  * faults map read-only (write-notify), so the first store takes a write fault that dirties
  * the entry. Holes read through the zero page (ZERO entries). MAP_SYNC write faults on
  * uncommitted metadata return NEEDDSYNC and run the in-fault fdatasync before mapping the

@@ -257,7 +257,7 @@ export class DaxFile implements AddressSpace {
 
   /**
    * invalidate_inode_pages2_range for DAX: clean entries (no DIRTY, no TOWRITE) go and the
-   * range is unmapped; before v4.10 every entry went, dirty ones too (bug B4, SPEC-DAX.md 5.1).
+   * range is unmapped; before v4.10 every entry went, dirty ones too (bug B4, docs/kernel-rules.md §5.1).
    */
   invalidateRange(first: number, last: number): void {
     const core = this.host.core;
@@ -300,7 +300,7 @@ export class DaxFile implements AddressSpace {
    * blocks, copies with non-temporal stores and a fence, so the data is durable when it
    * returns (its allocation is not, until committed). Creates and dirties no tree entry,
    * but deletes the clean entries over newly allocated blocks and unmaps them: a zero page
-   * must not keep showing through after the write (SPEC-DAX.md S15, bug B8).
+   * must not keep showing through after the write (docs/kernel-rules.md §7 S15, bug B8).
    */
   pwrite(offset: number, bytes: Uint8Array): number {
     this.live('pwrite');

@@ -225,7 +225,7 @@ export class DaxFileSystem {
   /**
    * Memory pressure: evicts up to `pages` clean page-cache pages, and returns how many.
    * The only page-cache pages a DAX address_space ever holds are linux-4.5's hole pages;
-   * an evicted one leaves its slot empty, never a shadow entry (SPEC-DAX.md 5.3, 5.4). In
+   * an evicted one leaves its slot empty, never a shadow entry (docs/kernel-rules.md §5.3, §5.4). In
    * the XArray era DAX entries are not pages, so nothing is evicted. With the bug
    * 'v3-shadow' (src/dax/bugs.ts) an evicted hole page leaves a shadow entry in its slot,
    * counted in nrexceptional as v4.5 counted shadows, as v3 of the dirty-DAX-entry series
@@ -316,7 +316,7 @@ export class DaxFileSystem {
   /**
    * drop_caches (or POSIX_FADV_DONTNEED on every file): invalidate_mapping_pages over each
    * file. linux-4.5 deletes every DAX entry this way, dirty ones included, so a later fsync
-   * flushes nothing (bug B4, SPEC-DAX.md 5.1, S13); the XArray-era kernels leave DAX entries
+   * flushes nothing (bug B4, docs/kernel-rules.md §5.1, §7 S13); the XArray-era kernels leave DAX entries
    * alone. Returns the entries deleted.
    */
   dropCaches(): number {

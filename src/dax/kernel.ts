@@ -1,5 +1,5 @@
 /**
- * Kernel profiles: which kernel's DAX rules the emulator follows (SPEC-DAX.md section 0).
+ * Kernel profiles: which kernel's DAX rules the emulator follows (docs/kernel-rules.md §0).
  *   linux-6.12  the modern XArray DAX (profile PMOD): writeback clears DIRTY and
  *               write-protects; one fence per vfs_fsync_range (the filesystem's device flush).
  *   linux-6.1   as 6.12, except that dax_insert_entry marks an entry DIRTY on every fault
@@ -10,7 +10,7 @@
  *               entry is one slot at the aligned index, and PTE entries may sit beside it in
  *               its range; hole reads use page-cache hole pages (pointer entries); one
  *               wmb_pmem fence per writeback call that passes the early checks, none when it
- *               returns early (SPEC-DAX.md 3.1, 4.2).
+ *               returns early (docs/kernel-rules.md §3.1, §4.2).
  */
 import { PmemError } from '../base/index.js';
 
@@ -34,7 +34,7 @@ export function kernelRules(profile: unknown = 'linux-6.12'): KernelRules {
   return { profile: profile as KernelProfile, dirtyOnEveryFault: profile === 'linux-6.1', p45: profile === 'linux-4.5' };
 }
 
-/** Kernel work the hardware model does not price, per COST-MODEL.md 2.8 ([S11]: MAP_SYNC v4 cover letter, 512 faults over ramdisk, averages). */
+/** Kernel work the hardware model does not price, per docs/cost-model.md §2.8 ([S11]: MAP_SYNC v4 cover letter, 512 faults over ramdisk, averages). */
 export const FAULT_COSTS = {
   /** A 4 KiB or 2 MiB fault whose block is allocated already: 10 us. */
   faultNs: 10_000,

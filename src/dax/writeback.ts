@@ -1,11 +1,11 @@
 /**
  * DAX writeback, as fs/dax.c's dax_writeback_mapping_range and dax_writeback_one do it in
- * the XArray era (SPEC-DAX.md 4.4): take the TOWRITE snapshot of the DIRTY entries in the
+ * the XArray era (docs/kernel-rules.md §4.4): take the TOWRITE snapshot of the DIRTY entries in the
  * range, then for each TOWRITE entry in ascending order: lock it, clear TOWRITE,
  * write-protect every mapping of the entry's whole index range (pfn_mkclean_range), flush
  * every 64-byte line it covers (64 for a PTE entry, 32768 for a PMD entry), unlock, clear
  * DIRTY. DAX itself issues no fence; the filesystem's device flush does, once per
- * vfs_fsync_range call (SPEC-DAX.md 4.5), which is where the fence is counted here.
+ * vfs_fsync_range call (docs/kernel-rules.md §4.5), which is where the fence is counted here.
  */
 import type { AddressSpace, DaxHost, WritebackReport } from './context.js';
 
@@ -43,7 +43,7 @@ function dirtyFlushes(host: DaxHost): number {
 }
 
 /**
- * linux-4.5's dax_writeback_mapping_range (SPEC-DAX.md 4.2): nothing at all, fence
+ * linux-4.5's dax_writeback_mapping_range (docs/kernel-rules.md §4.2): nothing at all, fence
  * included, when the file has no DAX entry; otherwise the TOWRITE snapshot (from the PMD
  * index when a PMD entry covers `start`), each TOWRITE entry flushed whole with TOWRITE
  * cleared but DIRTY kept and no mapping write-protected, and one wmb_pmem fence.

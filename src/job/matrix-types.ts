@@ -1,5 +1,5 @@
 /**
- * The shapes of the strategy matrix's results (src/matrix.ts makes them; src/report/ writes
+ * The shapes of the strategy matrix's results (src/job/matrix.ts makes them; src/report/ writes
  * them as JSON, CSV, Markdown and SVG charts; the daxemu command prints them).
  */
 

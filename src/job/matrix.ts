@@ -1,6 +1,6 @@
 /**
  * The strategy matrix: workloads x strategies x presets x kernel profiles x page sizes,
- * one fresh emulator per cell (src/cell.ts). Cells run on worker threads when there are
+ * one fresh emulator per cell (src/job/cell.ts). Cells run on worker threads when there are
  * several (dist/matrix-worker.js, or its source under tsx); results come back
  * in plan order whatever the threads did, so a seed gives the same report.
  */

@@ -2,7 +2,7 @@
  * ModelDax: a reference model of the DAX layer (files, mappings, faults, writeback), the
  * specification in code. No wasm, no cost model, no cache-line states: plain Maps, written
  * to be obviously right rather than fast. test/dax-differential.test.ts runs the emulator
- * (src/emulator.ts) against it.
+ * (src/emulator/emulator.ts) against it.
  *
  * What follows which section of docs/kernel-rules.md:
  *
@@ -33,7 +33,7 @@
  *                does nothing), §5.3 (reclaim: P45 hole pages only, no shadow), S15 (write(2)
  *                over new blocks invalidates).
  *   profiles     'linux-4.5' is P45; 'linux-6.12' is PMOD; 'linux-6.1' is PMOD with the
- *                dirty rule of src/kernel.ts (`dirty = !sync`: every fault that is not
+ *                dirty rule of src/dax/kernel.ts (`dirty = !sync`: every fault that is not
  *                synchronous marks its entry DIRTY), the kernel's rule before v6.2 (§3.3).
  *
  * Where the spec is silent the model decides as the emulator does; those places say

@@ -1,6 +1,6 @@
 /**
- * The reference model of the tree contract in src/tree.ts: the spec in code, written to be
- * obviously right rather than fast. The wasm core (src/core.ts) is tested against it.
+ * The reference model of the tree contract in src/core/tree.ts: the spec in code, written to be
+ * obviously right rather than fast. The wasm core (src/core/core.ts) is tested against it.
  *
  * Each tree holds:
  * - `byIndex`: a Map from an entry's first index (its canonical index: an order-9 entry is
