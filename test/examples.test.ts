@@ -1,6 +1,7 @@
 // The examples as a user copies them out: each imports 'daxemu' (the package's own name),
-// runs, and prints exactly the block the README shows after "`npx tsx examples/NAME.ts`
-// prints:". A change of behaviour or cost shows up here as a stale README.
+// runs, and prints exactly the block that the README, or the docs page that explains it,
+// shows after "`npx tsx examples/NAME.ts` prints:". A change of behaviour or cost shows up
+// here as a stale page.
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,14 +12,19 @@ const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const examples = (await readdir(new URL('../examples/', import.meta.url))).filter((n) => n.endsWith('.ts')).sort();
 const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+const docsDir = new URL('../docs/', import.meta.url);
+const pages = [readme, ...(await Promise.all((await readdir(docsDir)).filter((n) => n.endsWith('.md')).map((n) => readFile(new URL(n, docsDir), 'utf8'))))];
 
-/** The README's printed block for an example, or undefined. */
+/** The printed block for an example in the README or a docs page, or undefined. */
 function readmeBlock(name: string): string | undefined {
-  const at = readme.indexOf(`\`npx tsx examples/${name}\` prints:`);
-  if (at < 0) return undefined;
-  const open = readme.indexOf('```\n', at);
-  const close = readme.indexOf('\n```', open + 4);
-  return readme.slice(open + 4, close + 1);
+  for (const page of pages) {
+    const at = page.indexOf(`\`npx tsx examples/${name}\` prints:`);
+    if (at < 0) continue;
+    const open = page.indexOf('```\n', at);
+    const close = page.indexOf('\n```', open + 4);
+    return page.slice(open + 4, close + 1);
+  }
+  return undefined;
 }
 
 describe('examples', () => {
@@ -42,7 +48,7 @@ describe('examples', () => {
   for (const name of examples) {
     it(`${name} prints what the README shows`, async () => {
       const expected = readmeBlock(name);
-      expect(expected, `the README has no block for examples/${name}`).toBeDefined();
+      expect(expected, `neither the README nor docs/ has a block for examples/${name}`).toBeDefined();
       const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}`], { cwd: REPO });
       expect(stdout).toBe(expected);
     });

@@ -34,8 +34,8 @@ export interface CellResult {
   durable: boolean;
   /**
    * Not durable, but every byte lost is one the kernel itself loses: a truncate deleted a
-   * dirty PMD entry straddling the new size before any writeback (README, "DAX files and
-   * mappings"). The durability column shows "kernel loss". Absent in older results.
+   * dirty PMD entry straddling the new size before any writeback (docs/dax.md). The
+   * durability column shows "kernel loss". Absent in older results.
    */
   kernelLoss?: boolean;
   /** How many sync points the durability check looked at. */

@@ -3,7 +3,7 @@
  * truncated to 1 MiB, then one sync. With a 2 MiB-aligned mapping the first 2 MiB is one
  * dirty PMD entry when the truncate comes; the truncate deletes it whole without writing it
  * back, so the kernel's writeback never makes the 256 bytes below the new size durable
- * (src/dax/file.ts truncate; README, "DAX files and mappings"). A fixed sequence: the run's
+ * (src/dax/file.ts truncate; docs/dax.md). A fixed sequence: the run's
  * size does not change it.
  */
 import type { Workload } from './workload.js';
