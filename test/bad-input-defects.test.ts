@@ -1,0 +1,90 @@
+// Defects the bad-input sweep (test/bad-input.test.ts) and the fuzzer (test/fuzz.test.ts)
+// found, each kept as a regression test: a refused call throws a PmemError naming the
+// argument and leaves the media, the clock and the counters as they were.
+import { describe, expect, it } from 'vitest';
+import { createEmulator, PmemError, type Emulator } from '../src/index.js';
+import { expectCode } from './helpers.js';
+
+const MiB = 1 << 20;
+
+/** Media, clocks of the first CPUs, counters. */
+function state(emu: Emulator): string {
+  const cpu = emu.cpu;
+  const clocks = [0, 1, 2, 3].map((c) => {
+    emu.cpu = c;
+    return emu.now();
+  });
+  emu.cpu = cpu;
+  return `${Buffer.from(emu.core.mediaView()).toString('base64')} ${clocks.join(',')} ${JSON.stringify(emu.stats())}`;
+}
+
+/** Asserts that `run` is refused with `code`, a message matching `names`, and no change. */
+function expectRefused(emu: Emulator, run: () => unknown, code: string, names: RegExp): void {
+  const before = state(emu);
+  let caught: unknown;
+  try {
+    run();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(PmemError);
+  expect((caught as PmemError).code).toBe(code);
+  expect((caught as PmemError).message).toMatch(names);
+  expect(state(emu) === before, 'the refused call changed the emulator').toBe(true);
+  emu.checkInvariants();
+}
+
+async function busy(): Promise<{ emu: Emulator; f: ReturnType<Emulator['createFile']>; m: ReturnType<Emulator['mmap']> }> {
+  const emu = await createEmulator({ capacity: 8 * MiB });
+  const f = emu.createFile('/f', { size: 64 * 1024 });
+  const m = emu.mmap(f);
+  m.store(100, new Uint8Array([1, 2]));
+  return { emu, f, m };
+}
+
+describe('runConcurrently checks every task before any runs', () => {
+  it('a holder of 2^53 steps is EINVAL at once (it ran for ever: one turn per step)', async () => {
+    const { emu, f } = await busy();
+    expectRefused(emu, () => emu.runConcurrently([{ holdEntry: { file: f, pgoff: 0, steps: 2 ** 53, then: 'unlock' } }]), 'EINVAL', /holdEntry\.steps/);
+  });
+
+  it('a holder of file page 2^53 is EINVAL, not the entry of page 0 (the index wrapped to 32 bits)', async () => {
+    const { emu, f } = await busy();
+    expectRefused(emu, () => emu.runConcurrently([{ holdEntry: { file: f, pgoff: 2 ** 53, then: 'unlock' } }]), 'EINVAL', /holdEntry\.pgoff/);
+  });
+
+  it('an fsync task of null or a path is EINVAL, not a TypeError after the fsync was counted', async () => {
+    const { emu } = await busy();
+    expectRefused(emu, () => emu.runConcurrently([{ fsync: null as never }]), 'EINVAL', /task 0 fsync/);
+    expectRefused(emu, () => emu.runConcurrently([{ fsync: '/f' as never }]), 'EINVAL', /task 0 fsync/);
+  });
+
+  it('a store task with no mapping, bytes that are no Uint8Array or a bad offset is refused, naming the field', async () => {
+    const { emu, m } = await busy();
+    expectRefused(emu, () => emu.runConcurrently([{ store: null as never }]), 'EINVAL', /task 0 store/);
+    expectRefused(emu, () => emu.runConcurrently([{ store: { mapping: null as never, offset: 0, bytes: new Uint8Array(1) } }]), 'EINVAL', /store\.mapping/);
+    expectRefused(emu, () => emu.runConcurrently([{ store: { mapping: m, offset: 0, bytes: [1] as never } }]), 'EINVAL', /store\.bytes/);
+    expectRefused(emu, () => emu.runConcurrently([{ store: { mapping: m, offset: -1, bytes: new Uint8Array(1) } }]), 'EINVAL', /store\.offset/);
+    expectRefused(emu, () => emu.runConcurrently([{ store: { mapping: m, offset: 2 ** 53, bytes: new Uint8Array(1) } }]), 'EFAULT', /store\.offset/);
+  });
+
+  it('a holder task of null or with no file is EINVAL, not a TypeError', async () => {
+    const { emu } = await busy();
+    expectRefused(emu, () => emu.runConcurrently([{ holdEntry: null as never }]), 'EINVAL', /holdEntry/);
+    expectRefused(emu, () => emu.runConcurrently([{ holdEntry: { file: null as never, pgoff: 0, then: 'unlock' } }]), 'EINVAL', /holdEntry\.file/);
+  });
+
+  it('a task on CPU -1, 0.5 or 64 is refused before the others ran (the fsync used to run first)', async () => {
+    const { emu, f } = await busy();
+    for (const cpu of [-1, 0.5, 64, '1' as never]) expectRefused(emu, () => emu.runConcurrently([{ fsync: f }, { fsync: f, cpu }]), 'EINVAL', /task 1 cpu/);
+    expect(emu.runConcurrently([{ fsync: f, cpu: 1 }])[0]!.entries).toBeGreaterThan(0); // a good CPU still runs
+  });
+
+  it('an fsync task of an unlinked, unmapped file is EBADF, as f.fsync() is', async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    const f = emu.createFile('/g', { size: 4096 });
+    emu.unlink('/g');
+    expectCode(() => f.fsync(), 'EBADF');
+    expectRefused(emu, () => emu.runConcurrently([{ fsync: f }]), 'EBADF', /unlinked/);
+  });
+});
