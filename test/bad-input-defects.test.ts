@@ -88,3 +88,27 @@ describe('runConcurrently checks every task before any runs', () => {
     expectRefused(emu, () => emu.runConcurrently([{ fsync: f }]), 'EBADF', /unlinked/);
   });
 });
+
+describe('the command builder refuses what is not a number or not bytes', () => {
+  it('a BigInt address or length is EINVAL, not a TypeError from >>> 0', async () => {
+    const emu = await createEmulator({ capacity: 4 * MiB });
+    const b = emu.commands();
+    expectCode(() => b.store(10n as never, new Uint8Array(1)), 'EINVAL');
+    expectCode(() => b.load(0, 10n as never), 'EINVAL');
+    expectCode(() => b.clwb(10n as never, 64), 'EINVAL');
+    expect(b.length).toBe(0);
+  });
+
+  it('store and ntstore of null or undefined bytes are EINVAL naming bytes, not a TypeError reading length', async () => {
+    const emu = await createEmulator({ capacity: 4 * MiB });
+    const b = emu.commands();
+    for (const bytes of [null, undefined]) {
+      for (const op of ['store', 'ntstore'] as const) {
+        expectCode(() => b[op](0, bytes as never), 'EINVAL');
+        expect(() => b[op](0, bytes as never)).toThrow(/bytes must be a Uint8Array/);
+      }
+    }
+    expect(b.length).toBe(0);
+    expect(emu.run(b.store(0, new Uint8Array([5]))).ns).toBeGreaterThan(0);
+  });
+});
