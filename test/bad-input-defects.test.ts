@@ -112,3 +112,15 @@ describe('the command builder refuses what is not a number or not bytes', () => 
     expect(emu.run(b.store(0, new Uint8Array([5]))).ns).toBeGreaterThan(0);
   });
 });
+
+describe('FileMapping.flush checks its kind first', () => {
+  it('kind 3 is EINVAL naming the kind, before the page is faulted in (it read-faulted, then failed)', async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    const f = emu.createFile('/f', { size: 64 * 1024, allocate: 'written' });
+    const m = emu.mmap(f);
+    for (const kind of [3, -1, 0.5, '2', null]) expectRefused(emu, () => m.flush(0, 64, kind as never), 'EINVAL', /kind/);
+    expect(emu.stats().dax.pteFaults + emu.stats().dax.pmdFaults).toBe(0);
+    m.flush(0, 64, 2); // a good kind faults the page and flushes
+    expect(emu.stats().dax.pteFaults + emu.stats().dax.pmdFaults).toBe(1);
+  });
+});

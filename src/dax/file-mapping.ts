@@ -177,6 +177,8 @@ export class FileMapping implements MappedRange, FaultingMapping {
    */
   flush(off: number, len: number, kind: 0 | 1 | 2): void {
     this.check('flush', off, len);
+    // Checked before the first page faults in: a bad kind changes nothing.
+    if (kind !== 0 && kind !== 1 && kind !== 2) throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${String(kind)}`);
     this.eachPage(off, len, (vpage, from, n) => {
       const t = this.translate(vpage, false);
       if (!t.zero && !t.anon) this.host.core.pmFlush(this.host.cpu, kind, t.media + from, n);
