@@ -124,3 +124,23 @@ describe('FileMapping.flush checks its kind first', () => {
     expect(emu.stats().dax.pteFaults + emu.stats().dax.pmdFaults).toBe(1);
   });
 });
+
+describe('emu.allocate and emu.free check their arguments', () => {
+  it('allocate with an extent that is not a boolean is EINVAL and allocates nothing (a string took an extent)', async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    const free = emu.freeBlocks();
+    for (const extent of ['yes', 1, 0, null, {}]) expectRefused(emu, () => emu.allocate(extent as never), 'EINVAL', /extent/);
+    expect(emu.freeBlocks()).toBe(free);
+    emu.free(emu.allocate(true), 512);
+    expect(emu.freeBlocks()).toBe(free);
+  });
+
+  it('free of a BigInt pfn or count is EINVAL naming it, not a TypeError; a count of 0 names the count', async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    const pfn = emu.allocate();
+    expectRefused(emu, () => emu.free(10n as never), 'EINVAL', /free: pfn/);
+    expectRefused(emu, () => emu.free(pfn, 10n as never), 'EINVAL', /free: count/);
+    expectRefused(emu, () => emu.free(pfn, 0), 'EINVAL', /free: count/);
+    emu.free(pfn);
+  });
+});

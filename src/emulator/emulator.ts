@@ -8,7 +8,7 @@
  *   concurrency  src/dax/concurrency.ts fsyncs, stores and lock holders as interleaved tasks
  * Options are resolved once (src/emulator/options.ts) and every part is made from them here.
  */
-import { PmemError } from '../base/index.js';
+import { checkInteger, PmemError } from '../base/index.js';
 import { Core } from '../core/index.js';
 import { checkCrashMode, CommandBuilder, coreCostParams, durableChunks, Hardware, type CostModel, type CrashMode, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
 import {
@@ -106,11 +106,14 @@ export class Emulator {
 
   /** Allocates a 4 KiB block or, with `extent`, a 2 MiB-aligned 2 MiB extent; its first pfn (ENOSPC when none). */
   allocate(extent = false): number {
+    if (typeof extent !== 'boolean') throw new PmemError('EINVAL', `allocate: extent must be a boolean, got ${String(extent)}`);
     return this.core.allocate(extent);
   }
 
   /** Frees `count` blocks from `pfn`. */
   free(pfn: number, count = 1): void {
+    checkInteger(pfn, 0, 2 ** 32 - 1, 'free: pfn');
+    checkInteger(count, 1, 2 ** 32 - 1, 'free: count');
     this.core.free(pfn, count);
   }
 
