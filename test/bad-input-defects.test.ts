@@ -144,3 +144,17 @@ describe('emu.allocate and emu.free check their arguments', () => {
     emu.free(pfn);
   });
 });
+
+describe('a refused mmap leaves the address space as it was', () => {
+  it('after an mmap refused for a length of 1e300, the next mmap at the default address still works', async () => {
+    // The default address used to advance before the checks: every later mmap was EINVAL.
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    const f = emu.createFile('/f', { size: 64 * 1024 });
+    const first = emu.mmap(f, { length: 4096 });
+    for (const length of [1e300, 2 ** 53]) expectCode(() => emu.mmap(f, { length }), 'EINVAL');
+    const next = emu.mmap(f, { length: 4096 });
+    expect(next.address).toBe(first.address + 4 * MiB);
+    next.store(0, new Uint8Array([1]));
+    expect(first.load(0, 1)).toEqual(new Uint8Array([1]));
+  });
+});

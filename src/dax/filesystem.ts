@@ -137,10 +137,12 @@ export class DaxFileSystem {
     if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
     if (sync && this.rules.p45) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC came with Linux 4.15; linux-4.5 does not know it');
     let address = options.address;
+    // The next free address moves only once the mapping is made: a refused mmap changes nothing.
+    let nextAddress = this.nextAddress;
     if (address === undefined) {
       const colour = offset % (PMD_NR * PAGE_SIZE);
       address = this.nextAddress + colour;
-      this.nextAddress += Math.ceil((colour + length) / (PMD_NR * PAGE_SIZE)) * PMD_NR * PAGE_SIZE + PMD_NR * PAGE_SIZE;
+      nextAddress += Math.ceil((colour + length) / (PMD_NR * PAGE_SIZE)) * PMD_NR * PAGE_SIZE + PMD_NR * PAGE_SIZE;
     } else if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) {
       throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${address}`);
     }
@@ -152,6 +154,7 @@ export class DaxFileSystem {
     if (offset + length > MAX_FILE_BYTES) throw new PmemError('EINVAL', `mmap: offset ${offset} + length ${length} runs past the largest file (${MAX_FILE_BYTES} bytes)`);
     const other = this.space.overlapping(address, address + length).next();
     if (!other.done) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps the mapping at [${other.value.address}, ${other.value.address + other.value.length})`);
+    this.nextAddress = nextAddress;
     const m = new FileMapping(this.host, this.faults, file, { address, offset, length, shared, sync }, (gone) => this.space.delete(gone));
     file.mappings.add(m, m.pgoff, m.pgoff + m.pages);
     this.space.add(m, address, address + length);
