@@ -158,3 +158,21 @@ describe('a refused mmap leaves the address space as it was', () => {
     expect(first.load(0, 1)).toEqual(new Uint8Array([1]));
   });
 });
+
+describe('createFile and mmap check the types of their options', () => {
+  it("createFile with options that are no object is EINVAL (createFile('/x', 5) made a file)", async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    for (const options of [5, 'size', true]) expectRefused(emu, () => emu.createFile('/x', options as never), 'EINVAL', /options/);
+    expectCode(() => emu.open('/x'), 'ENOENT');
+  });
+
+  it("mmap with shared or sync that is no boolean is EINVAL (shared: 'yes' made a mapping)", async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    const f = emu.createFile('/f', { size: 4096 });
+    for (const v of ['yes', 1, {}]) {
+      expectRefused(emu, () => emu.mmap(f, { shared: v as never }), 'EINVAL', /shared/);
+      expectRefused(emu, () => emu.mmap(f, { sync: v as never }), 'EINVAL', /sync/);
+    }
+    expect(f.mappings.size).toBe(0);
+  });
+});

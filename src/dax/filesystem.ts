@@ -81,6 +81,7 @@ export class DaxFileSystem {
   /** Creates a file of `size` bytes: sparse ('none'), fallocated ('unwritten') or written. */
   createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): DaxFile {
     if (typeof path !== 'string' || path.length === 0) throw new PmemError('EINVAL', 'createFile: path must be a non-empty string');
+    if (options === null || typeof options !== 'object') throw new PmemError('EINVAL', `createFile: options must be an object, got ${String(options)}`);
     if (this.files.has(path)) throw new PmemError('EEXIST', `createFile: ${path} exists`);
     const size = options.size ?? 0;
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${size}`);
@@ -134,6 +135,9 @@ export class DaxFileSystem {
     const sync = options.sync ?? false;
     if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${offset}`);
     if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${length}`);
+    for (const [name, flag] of [['shared', shared], ['sync', sync]] as const) {
+      if (typeof flag !== 'boolean') throw new PmemError('EINVAL', `mmap: ${name} must be a boolean, got ${String(flag)}`);
+    }
     if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
     if (sync && this.rules.p45) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC came with Linux 4.15; linux-4.5 does not know it');
     let address = options.address;
