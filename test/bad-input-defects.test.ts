@@ -176,3 +176,31 @@ describe('createFile and mmap check the types of their options', () => {
     expect(f.mappings.size).toBe(0);
   });
 });
+
+describe('a Symbol where a number belongs is EINVAL, not a TypeError from the message', () => {
+  it('every "got ..." message turns its value into a string that a Symbol survives', async () => {
+    const emu = await createEmulator({ capacity: 8 * MiB });
+    const f = emu.createFile('/f', { size: 64 * 1024 });
+    const m = emu.mmap(f);
+    const d = emu.mmapDevice({ length: 4096 });
+    const s = Symbol('n') as never;
+    const calls: [string, () => unknown][] = [
+      ['emu.cpu', () => (emu.cpu = s)], ['mmapDevice', () => emu.mmapDevice({ offset: s })], ['d.load', () => d.load(s, 1)],
+      ['createFile', () => emu.createFile('/g', { size: s })], ['mmap', () => emu.mmap(f, { length: s })], ['mmap offset', () => emu.mmap(f, { offset: s })], ['emu.msync', () => emu.msync(s, 4096)],
+      ['reclaim', () => emu.reclaim(s)], ['f.pread', () => f.pread(s, 1)], ['f.truncate', () => f.truncate(s)], ['m.store', () => m.store(s, new Uint8Array(1))],
+      ['commands().load', () => emu.commands().load(s, 1)], ['runConcurrently', () => emu.runConcurrently([{ holdEntry: { file: f, pgoff: s, then: 'unlock' } }])],
+    ];
+    for (const [what, call] of calls) {
+      let caught: unknown;
+      try {
+        call();
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, what).toBeInstanceOf(PmemError);
+      expect((caught as PmemError).message, what).toMatch(/got Symbol\(n\)/);
+    }
+    await expect(emu.crash({ seed: s })).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(createEmulator({ capacity: s })).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+});

@@ -97,8 +97,8 @@ function startTask(host: DaxHost, task: ConcurrentTask, i: number): Generator<Ta
     if (task.holdEntry === null || typeof task.holdEntry !== 'object') bad('holdEntry must be { file, pgoff, steps, then }');
     const { file, pgoff, steps = 1, then } = task.holdEntry;
     if (!(file instanceof DaxFile)) bad(`holdEntry.file must be a file of this emulator, got ${String(file)}`);
-    if (!Number.isInteger(pgoff) || pgoff < 0 || pgoff > XA_MAX_INDEX) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.pgoff must be an integer in [0, ${XA_MAX_INDEX}], got ${pgoff}`);
-    if (!Number.isInteger(steps) || steps < 0 || steps > MAX_HOLD_STEPS) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.steps must be an integer in [0, ${MAX_HOLD_STEPS}], got ${steps}`);
+    if (!Number.isInteger(pgoff) || pgoff < 0 || pgoff > XA_MAX_INDEX) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.pgoff must be an integer in [0, ${XA_MAX_INDEX}], got ${String(pgoff)}`);
+    if (!Number.isInteger(steps) || steps < 0 || steps > MAX_HOLD_STEPS) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.steps must be an integer in [0, ${MAX_HOLD_STEPS}], got ${String(steps)}`);
     if (then !== 'unlock' && then !== 'punch') throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.then must be 'unlock' or 'punch', got ${String(then)}`);
     if (host.rules.p45) throw new PmemError('EOPNOTSUPP', `runConcurrently: task ${i} holdEntry: linux-4.5 predates DAX entry locks`);
     if (file.entryAt(pgoff) === 0) throw new PmemError('ENOENT', `runConcurrently: task ${i} holdEntry: file page ${pgoff} of ${file.path} has no entry to lock`);

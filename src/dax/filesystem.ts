@@ -84,7 +84,7 @@ export class DaxFileSystem {
     if (options === null || typeof options !== 'object') throw new PmemError('EINVAL', `createFile: options must be an object, got ${String(options)}`);
     if (this.files.has(path)) throw new PmemError('EEXIST', `createFile: ${path} exists`);
     const size = options.size ?? 0;
-    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${String(size)}`);
     checkFileEnd('createFile', size);
     const allocate = options.allocate ?? 'none';
     if (allocate !== 'none' && allocate !== 'unwritten' && allocate !== 'written') {
@@ -130,11 +130,11 @@ export class DaxFileSystem {
   mmap(file: DaxFile, options: { offset?: number; length?: number; shared?: boolean; sync?: boolean; address?: number } = {}): FileMapping {
     if (!(file instanceof DaxFile) || file.unlinked) throw new PmemError('EBADF', 'mmap: not an open file of this emulator');
     const offset = options.offset ?? 0;
-    const length = options.length ?? file.pages * PAGE_SIZE - offset;
+    const length = options.length ?? (typeof offset === 'number' ? file.pages * PAGE_SIZE - offset : 0); // a bad offset is refused below
     const shared = options.shared ?? true;
     const sync = options.sync ?? false;
-    if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${offset}`);
-    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${length}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${String(offset)}`);
+    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${String(length)}`);
     for (const [name, flag] of [['shared', shared], ['sync', sync]] as const) {
       if (typeof flag !== 'boolean') throw new PmemError('EINVAL', `mmap: ${name} must be a boolean, got ${String(flag)}`);
     }
@@ -148,7 +148,7 @@ export class DaxFileSystem {
       address = this.nextAddress + colour;
       nextAddress += Math.ceil((colour + length) / (PMD_NR * PAGE_SIZE)) * PMD_NR * PAGE_SIZE + PMD_NR * PAGE_SIZE;
     } else if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) {
-      throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${address}`);
+      throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${String(address)}`);
     }
     // The process's address space: above mmap_min_addr (65536 by default) and below the
     // x86-64 4-level user limit, TASK_SIZE = 2^47 - 4096.
@@ -167,8 +167,8 @@ export class DaxFileSystem {
 
   /** msync over the address space (Emulator.msync): one vfs_fsync_range per covered shared mapping. */
   msync(address: number, length: number, options: { sync?: boolean } = {}): WritebackReport {
-    if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `msync: address must be page-aligned, got ${address}`);
-    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `msync: length must be a non-negative integer, got ${length}`);
+    if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `msync: address must be page-aligned, got ${String(address)}`);
+    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `msync: length must be a non-negative integer, got ${String(length)}`);
     const report = emptyReport();
     let covered = 0;
     // In rising address order, as the kernel walks the VMAs of the range.
@@ -197,7 +197,7 @@ export class DaxFileSystem {
    * the XArray era DAX entries are not pages, so nothing is evicted.
    */
   reclaim(pages: number): number {
-    if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${pages}`);
+    if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${String(pages)}`);
     let evicted = 0;
     if (!this.rules.p45) return evicted;
     for (const file of this.files.values()) {

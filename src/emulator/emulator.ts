@@ -220,7 +220,7 @@ export class Emulator {
   async crash(options: { mode?: CrashMode; seed?: number } = {}): Promise<Emulator> {
     const mode = checkCrashMode(options.mode ?? 'guaranteed');
     const seed = options.seed ?? this.options.seed;
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `crash seed must be an integer in [0, 2^32), got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `crash seed must be an integer in [0, 2^32), got ${String(seed)}`);
     const image = await createEmulator({ ...this.options, preset: this.options.cost });
     this.hw.crashInto(image.hw, mode, seed);
     this.fs.rebootInto(image.fs);

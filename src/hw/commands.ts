@@ -118,6 +118,6 @@ export class CommandBuilder {
 
 function checkArgs(op: string, addr: number, len: number): void {
   // `>>> 0` throws a TypeError on a BigInt or a Symbol: only numbers get that far.
-  if (typeof addr !== 'number' || (addr >>> 0) !== addr) throw new PmemError('EINVAL', `${op}: address must be an integer in [0, 2^32), got ${addr}`);
-  if (typeof len !== 'number' || (len >>> 0) !== len) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${len}`);
+  if (typeof addr !== 'number' || (addr >>> 0) !== addr) throw new PmemError('EINVAL', `${op}: address must be an integer in [0, 2^32), got ${String(addr)}`);
+  if (typeof len !== 'number' || (len >>> 0) !== len) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${String(len)}`);
 }
