@@ -268,7 +268,10 @@ class Run {
 
   /** Whether the file's tree may hold entries: its mappings and its file still answer. */
   fenceAll(): void {
-    for (const st of this.files) for (const line of st.s.pending.fence(this.cpu)) st.s.lineDurable(line);
+    for (const st of this.files) {
+      st.s.fenced(this.cpu);
+      for (const line of st.s.pending.fence(this.cpu)) st.s.lineDurable(line);
+    }
     if (this.dev) for (const line of this.dev.pending.fence(this.cpu)) this.dev.lineDurable(line);
   }
 
@@ -444,7 +447,7 @@ class Run {
         }
         if (!ms.mapped || !ms.shared || !sync) return;
         const pgoff = ms.m.offset / PAGE;
-        ms.file.s.synced(pgoff + Math.floor(at / PAGE), pgoff + Math.floor((at + len - 1) / PAGE));
+        ms.file.s.synced(pgoff + Math.floor(at / PAGE), pgoff + Math.floor((at + len - 1) / PAGE), this.cpu);
         await this.syncPoint();
         return;
       }
@@ -454,13 +457,13 @@ class Run {
         const name = c.data ? 'fdatasync' : 'fsync';
         this.call(`${fs.name}.${name}()`, fs.s.live ? null : 'EBADF', () => fs.f[name]());
         if (!fs.s.live) return;
-        fs.s.synced(0, Infinity);
+        fs.s.synced(0, Infinity, this.cpu);
         await this.syncPoint();
         return;
       }
       case 'sync': {
         this.call('emu.sync()', null, () => emu.sync());
-        for (const st of this.named.values()) st.s.synced(0, Infinity);
+        for (const st of this.named.values()) st.s.synced(0, Infinity, this.cpu);
         await this.syncPoint();
         return;
       }
@@ -632,7 +635,7 @@ class Run {
     if (bytes.length === 0) return;
     if (ms.shared) {
       const fileAt = ms.m.offset + at;
-      ms.file.s.write(fileAt, bytes, ms.sync);
+      ms.file.s.write(fileAt, bytes, ms.sync, nt ? this.cpu : -1);
       if (nt) for (const line of wholeLines(fileAt, bytes.length)) ms.file.s.pending.add(line, this.cpu);
       return;
     }
@@ -699,7 +702,7 @@ class Run {
     const order = schedule.filter((i) => i < real.length);
     this.call(`emu.runConcurrently([${tasks.join(', ')}], { schedule: ${JSON.stringify(order)} })`, null, () => this.emu.runConcurrently(real, { schedule: order }));
     for (const [fs, first, end] of punches) fs.s.release(first, end);
-    for (const fs of fsyncs) fs.s.synced(0, Infinity);
+    for (const fs of fsyncs) fs.s.synced(0, Infinity, this.cpu);
     if (store) this.applyStore(store.ms, store.at, store.bytes, false);
     if (fsyncs.length > 0) await this.syncPoint();
   }

@@ -49,6 +49,12 @@ export class FileShadow {
   /** Lines whose last store went through a MAP_SYNC mapping: their block's allocation is committed. */
   readonly viaSync = new Uint8Array(ROOM / LINE);
   readonly pending = new PendingLines();
+  /**
+   * The CPU whose non-temporal store put the byte down and has not fenced since, or -1. An
+   * unfenced NT store sits in its CPU's write-combining buffer: a sync on another CPU does
+   * not drain it, so it is not promised until that CPU fences (emu.cpu switches threads).
+   */
+  readonly ntCpu = new Int8Array(ROOM).fill(-1);
   unlinked = false;
   mappings = 0;
 
@@ -69,8 +75,9 @@ export class FileShadow {
   }
 
   /** A store of `bytes` at file byte `at` (through a shared mapping, pwrite or a task). */
-  write(at: number, bytes: Uint8Array, sync: boolean): void {
+  write(at: number, bytes: Uint8Array, sync: boolean, ntCpu = -1): void {
     const end = at + bytes.length;
+    this.ntCpu.fill(ntCpu, at, end);
     this.data.set(bytes, at);
     this.known.fill(0, at, end);
     this.lost.fill(0, at, end);
@@ -80,15 +87,20 @@ export class FileShadow {
   }
 
   /** A sync point over file pages [first, last]: every byte stored before it is durable, but for the lost ones. */
-  synced(first: number, last: number): void {
+  synced(first: number, last: number, cpu: number): void {
     const end = Math.min(ROOM, (last + 1) * PAGE);
-    for (let i = first * PAGE; i < end; i++) if (!this.lost[i] && !this.fuzzy[i]) this.known[i] = 1;
+    for (let i = first * PAGE; i < end; i++) if (!this.lost[i] && !this.fuzzy[i] && (this.ntCpu[i] === -1 || this.ntCpu[i] === cpu)) this.known[i] = 1;
+  }
+
+  /** A fence on `cpu` drains its NT stores (durable on the media; promised at the next sync). */
+  fenced(cpu: number): void {
+    for (let i = 0; i < ROOM; i++) if (this.ntCpu[i] === cpu) this.ntCpu[i] = -1;
   }
 
   /** A flushed and fenced line (clflush, or a flush and its fence): durable when its last store came through MAP_SYNC. */
   lineDurable(line: number): void {
     if (!this.viaSync[line]) return;
-    for (let i = line * LINE; i < (line + 1) * LINE; i++) if (!this.lost[i] && !this.fuzzy[i]) this.known[i] = 1;
+    for (let i = line * LINE; i < (line + 1) * LINE; i++) if (!this.lost[i] && !this.fuzzy[i] && this.ntCpu[i] === -1) this.known[i] = 1;
   }
 
   /** Pages [first, end) lose their blocks (truncate, punch): holes, zero and known. */
@@ -99,6 +111,7 @@ export class FileShadow {
     this.known.fill(1, lo, hi);
     this.lost.fill(0, lo, hi);
     this.fuzzy.fill(0, lo, hi);
+    this.ntCpu.fill(-1, lo, hi);
     this.pending.clear(lo, hi);
   }
 
