@@ -9,7 +9,7 @@ import { describeFailure, fuzz, type FuzzReport } from './fuzz/property.js';
 import { runSequence } from './fuzz/runner.js';
 
 const SEEDS = [20261203, 7, 4242];
-const RUNS = 25;
+const RUNS = 60;
 const MAX_LENGTH = 40;
 
 describe('the API fuzzer, short run', () => {
