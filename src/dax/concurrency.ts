@@ -10,8 +10,8 @@ import type { KernelBugs } from './bugs.js';
 import type { DaxHost } from './context.js';
 import { PMD_NR, XA_MAX_INDEX, daxIsLocked, daxLockedEntry, daxUnlockedEntry } from '../core/index.js';
 import { PmemError } from '../base/index.js';
-import type { DaxFile } from './file.js';
-import type { FileMapping } from './file-mapping.js';
+import { DaxFile } from './file.js';
+import { FileMapping } from './file-mapping.js';
 import { EntryWaitTable, entryKey, type WaitEvent } from './wait-queue.js';
 import { vfsFsyncSteps, type TaskYield, type WritebackReport } from './writeback.js';
 
@@ -100,13 +100,34 @@ function taskKind(task: ConcurrentTask): string {
   return 'fsync' in task ? 'fsync' : 'store' in task ? 'store' : 'holdEntry';
 }
 
+/** The most turns a holder keeps its entry: a bound, so that a huge count cannot run for ever. */
+export const MAX_HOLD_STEPS = 1_000_000;
+
 function startTask(host: DaxHost, task: ConcurrentTask, i: number): Generator<TaskYield, WritebackReport | undefined> {
-  if ('fsync' in task) return vfsFsyncSteps(host, task.fsync, 0, XA_MAX_INDEX);
-  if ('store' in task) return storeSteps(host, task.store.mapping, task.store.offset, task.store.bytes);
+  // Every field is checked before any task runs: a bad task refuses the whole call, which changes nothing.
+  const bad = (why: string): never => {
+    throw new PmemError('EINVAL', `runConcurrently: task ${i} ${why}`);
+  };
+  if ('fsync' in task) {
+    if (!(task.fsync instanceof DaxFile)) bad(`fsync must be a file of this emulator, got ${String(task.fsync)}`);
+    if (task.fsync.unlinked && task.fsync.mappings.size === 0) throw new PmemError('EBADF', `runConcurrently: task ${i} fsync: ${task.fsync.path} was unlinked`);
+    return vfsFsyncSteps(host, task.fsync, 0, XA_MAX_INDEX);
+  }
+  if ('store' in task) {
+    const s: Partial<{ mapping: unknown; offset: unknown; bytes: unknown }> = task.store ?? bad('store must be { mapping, offset, bytes }');
+    if (!(s.mapping instanceof FileMapping) || !s.mapping.isMapped) return bad('store.mapping must be a mapping that is mapped');
+    if (!(s.bytes instanceof Uint8Array)) return bad('store.bytes must be a Uint8Array');
+    const offset = s.offset as number;
+    if (!Number.isInteger(offset) || offset < 0) bad(`store.offset must be a non-negative integer, got ${String(offset)}`);
+    if (offset + s.bytes.length > s.mapping.length) throw new PmemError('EFAULT', `runConcurrently: task ${i} store.offset ${offset} + ${s.bytes.length} bytes is outside the ${s.mapping.length}-byte mapping`);
+    return storeSteps(host, s.mapping, offset, s.bytes);
+  }
   if ('holdEntry' in task) {
+    if (task.holdEntry === null || typeof task.holdEntry !== 'object') bad('holdEntry must be { file, pgoff, steps, then }');
     const { file, pgoff, steps = 1, then } = task.holdEntry;
-    if (!Number.isInteger(pgoff) || pgoff < 0) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.pgoff must be a non-negative integer, got ${pgoff}`);
-    if (!Number.isInteger(steps) || steps < 0) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.steps must be a non-negative integer, got ${steps}`);
+    if (!(file instanceof DaxFile)) bad(`holdEntry.file must be a file of this emulator, got ${String(file)}`);
+    if (!Number.isInteger(pgoff) || pgoff < 0 || pgoff > XA_MAX_INDEX) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.pgoff must be an integer in [0, ${XA_MAX_INDEX}], got ${String(pgoff)}`);
+    if (!Number.isInteger(steps) || steps < 0 || steps > MAX_HOLD_STEPS) throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.steps must be an integer in [0, ${MAX_HOLD_STEPS}], got ${String(steps)}`);
     if (then !== 'unlock' && then !== 'punch') throw new PmemError('EINVAL', `runConcurrently: task ${i} holdEntry.then must be 'unlock' or 'punch', got ${String(then)}`);
     if (host.rules.p45) throw new PmemError('EOPNOTSUPP', `runConcurrently: task ${i} holdEntry: linux-4.5 predates DAX entry locks`);
     if (file.entryAt(pgoff) === 0) throw new PmemError('ENOENT', `runConcurrently: task ${i} holdEntry: file page ${pgoff} of ${file.path} has no entry to lock`);
@@ -127,6 +148,10 @@ export function runTasks(host: DaxHost, tasks: ConcurrentTask[], schedule: numbe
   if (!Array.isArray(schedule)) throw new PmemError('EINVAL', 'runConcurrently: schedule must be an array of task numbers');
   tasks.forEach((task, i) => {
     if (task === null || typeof task !== 'object') throw new PmemError('EINVAL', `runConcurrently: task ${i} must be an object, got ${task === null ? 'null' : typeof task}`);
+    const cpu: unknown = task.cpu;
+    if (cpu !== undefined && (!Number.isInteger(cpu) || (cpu as number) < 0 || (cpu as number) >= host.core.layout.maxCpus)) {
+      throw new PmemError('EINVAL', `runConcurrently: task ${i} cpu must be an integer in [0, ${host.core.layout.maxCpus - 1}], got ${String(cpu)}`);
+    }
   });
   const running = tasks.map((task, i) => ({ cpu: task.cpu, steps: startTask(host, task, i) }));
   for (const i of schedule) {

@@ -90,8 +90,8 @@ export class FileMapping implements MappedRange, FaultingMapping {
 
   private check(op: string, off: number, len: number): void {
     if (!this.mapped) throw new PmemError('EINVAL', `${op}: the mapping was unmapped`);
-    if (!Number.isInteger(off) || off < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${off}`);
-    if (!Number.isInteger(len) || len < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${len}`);
+    if (!Number.isInteger(off) || off < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${String(off)}`);
+    if (!Number.isInteger(len) || len < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${String(len)}`);
     if (off + len > this.length) throw new PmemError('EFAULT', `${op}: [${off}, ${off + len}) is outside the ${this.length}-byte mapping`);
   }
 
@@ -177,6 +177,8 @@ export class FileMapping implements MappedRange, FaultingMapping {
    */
   flush(off: number, len: number, kind: 0 | 1 | 2): void {
     this.check('flush', off, len);
+    // Checked before the first page faults in: a bad kind changes nothing.
+    if (kind !== 0 && kind !== 1 && kind !== 2) throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${String(kind)}`);
     this.eachPage(off, len, (vpage, from, n) => {
       const t = this.translate(vpage, false);
       if (!t.zero && !t.anon) this.host.core.pmFlush(this.host.cpu, kind, t.media + from, n);

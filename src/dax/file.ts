@@ -288,8 +288,8 @@ export class DaxFile implements AddressSpace {
   // ---- read and write -----------------------------------------------------------------
 
   private checkRange(op: string, offset: number, length: number): void {
-    if (!Number.isInteger(offset) || offset < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${offset}`);
-    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${length}`);
+    if (!Number.isInteger(offset) || offset < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${String(offset)}`);
+    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${String(length)}`);
     if (length > MAX_IO_BYTES) throw new PmemError('EINVAL', `${op}: length ${length} is more than one call moves (${MAX_IO_BYTES} bytes)`);
     checkFileEnd(op, offset + length);
   }
@@ -364,7 +364,7 @@ export class DaxFile implements AddressSpace {
    */
   truncate(size: number): void {
     this.live('truncate');
-    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `truncate: size must be a non-negative integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `truncate: size must be a non-negative integer, got ${String(size)}`);
     checkFileEnd('truncate', size);
     const keep = Math.ceil(size / PAGE_SIZE);
     if (keep < this.pages) {

@@ -96,9 +96,10 @@ export class DaxFileSystem {
    */
   createFile(path: string, options: { size?: number; allocate?: Allocate; dax?: boolean } = {}): DaxFile {
     if (typeof path !== 'string' || path.length === 0) throw new PmemError('EINVAL', 'createFile: path must be a non-empty string');
+    if (options === null || typeof options !== 'object') throw new PmemError('EINVAL', `createFile: options must be an object, got ${String(options)}`);
     if (this.files.has(path)) throw new PmemError('EEXIST', `createFile: ${path} exists`);
     const size = options.size ?? 0;
-    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', `createFile: size must be a non-negative integer, got ${String(size)}`);
     checkFileEnd('createFile', size);
     const allocate = options.allocate ?? 'none';
     if (allocate !== 'none' && allocate !== 'unwritten' && allocate !== 'written') {
@@ -146,22 +147,27 @@ export class DaxFileSystem {
   mmap(file: DaxFile, options: { offset?: number; length?: number; shared?: boolean; sync?: boolean; address?: number } = {}): FileMapping {
     if (!(file instanceof DaxFile) || file.unlinked) throw new PmemError('EBADF', 'mmap: not an open file of this emulator');
     const offset = options.offset ?? 0;
-    const length = options.length ?? file.pages * PAGE_SIZE - offset;
+    const length = options.length ?? (typeof offset === 'number' ? file.pages * PAGE_SIZE - offset : 0); // a bad offset is refused below
     const shared = options.shared ?? true;
     const sync = options.sync ?? false;
-    if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${offset}`);
-    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${length}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: offset must be a page-aligned non-negative integer, got ${String(offset)}`);
+    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `mmap: length must be a positive multiple of 4096, got ${String(length)}`);
+    for (const [name, flag] of [['shared', shared], ['sync', sync]] as const) {
+      if (typeof flag !== 'boolean') throw new PmemError('EINVAL', `mmap: ${name} must be a boolean, got ${String(flag)}`);
+    }
     if (sync && !shared) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC needs a shared mapping');
     if (sync && this.rules.p45) throw new PmemError('EOPNOTSUPP', 'mmap: MAP_SYNC came with Linux 4.15; linux-4.5 does not know it');
     // daxdev_mapping_supported: MAP_SYNC needs a DAX inode (fs/ext4/file.c, fs/xfs/xfs_file.c v6.1, v6.12).
     if (sync && !file.dax) throw new PmemError('EOPNOTSUPP', `mmap: MAP_SYNC needs a DAX file; ${file.path} is a page-cache file`);
     let address = options.address;
+    // The next free address moves only once the mapping is made: a refused mmap changes nothing.
+    let nextAddress = this.nextAddress;
     if (address === undefined) {
       const colour = offset % (PMD_NR * PAGE_SIZE);
       address = this.nextAddress + colour;
-      this.nextAddress += Math.ceil((colour + length) / (PMD_NR * PAGE_SIZE)) * PMD_NR * PAGE_SIZE + PMD_NR * PAGE_SIZE;
+      nextAddress += Math.ceil((colour + length) / (PMD_NR * PAGE_SIZE)) * PMD_NR * PAGE_SIZE + PMD_NR * PAGE_SIZE;
     } else if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) {
-      throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${address}`);
+      throw new PmemError('EINVAL', `mmap: address must be a page-aligned non-negative integer, got ${String(address)}`);
     }
     // The process's address space: above mmap_min_addr (65536 by default) and below the
     // x86-64 4-level user limit, TASK_SIZE = 2^47 - 4096.
@@ -171,6 +177,7 @@ export class DaxFileSystem {
     if (offset + length > MAX_FILE_BYTES) throw new PmemError('EINVAL', `mmap: offset ${offset} + length ${length} runs past the largest file (${MAX_FILE_BYTES} bytes)`);
     const other = this.space.overlapping(address, address + length).next();
     if (!other.done) throw new PmemError('EINVAL', `mmap: [${address}, ${address + length}) overlaps the mapping at [${other.value.address}, ${other.value.address + other.value.length})`);
+    this.nextAddress = nextAddress;
     const m = new FileMapping(this.host, file.dax ? this.faults : PAGE_CACHE_FAULT_PATHS, file, { address, offset, length, shared, sync }, (gone) => this.space.delete(gone));
     file.mappings.add(m, m.pgoff, m.pgoff + m.pages);
     this.space.add(m, address, address + length);
@@ -179,8 +186,8 @@ export class DaxFileSystem {
 
   /** msync over the address space (Emulator.msync): one vfs_fsync_range per covered shared mapping. */
   msync(address: number, length: number, options: { sync?: boolean } = {}): WritebackReport {
-    if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `msync: address must be page-aligned, got ${address}`);
-    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `msync: length must be a non-negative integer, got ${length}`);
+    if (!Number.isInteger(address) || address < 0 || address % PAGE_SIZE !== 0) throw new PmemError('EINVAL', `msync: address must be page-aligned, got ${String(address)}`);
+    if (!Number.isInteger(length) || length < 0) throw new PmemError('EINVAL', `msync: length must be a non-negative integer, got ${String(length)}`);
     const report = emptyReport();
     let covered = 0;
     // In rising address order, as the kernel walks the VMAs of the range.
@@ -233,7 +240,7 @@ export class DaxFileSystem {
    */
   reclaim(request: number | { pages: number; seed?: number }): number {
     const pages = typeof request === 'object' && request !== null ? request.pages : request;
-    if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${pages}`);
+    if (!Number.isInteger(pages) || pages < 0) throw new PmemError('EINVAL', `reclaim: pages must be a non-negative integer, got ${String(pages)}`);
     if (typeof request === 'object' && request.seed !== undefined && (!Number.isInteger(request.seed) || request.seed < 0 || request.seed > 0xffffffff)) {
       throw new PmemError('EINVAL', `reclaim: seed must be an integer in [0, 2^32), got ${request.seed}`);
     }

@@ -8,7 +8,7 @@
  *   concurrency  src/dax/concurrency.ts fsyncs, stores and lock holders as interleaved tasks
  * Options are resolved once (src/emulator/options.ts) and every part is made from them here.
  */
-import { PmemError } from '../base/index.js';
+import { checkInteger, PmemError } from '../base/index.js';
 import { Core } from '../core/index.js';
 import { checkCrashMode, CommandBuilder, coreCostParams, durableChunks, Hardware, type CostModel, type CrashMode, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
 import {
@@ -108,11 +108,14 @@ export class Emulator {
 
   /** Allocates a 4 KiB block or, with `extent`, a 2 MiB-aligned 2 MiB extent; its first pfn (ENOSPC when none). */
   allocate(extent = false): number {
+    if (typeof extent !== 'boolean') throw new PmemError('EINVAL', `allocate: extent must be a boolean, got ${String(extent)}`);
     return this.core.allocate(extent);
   }
 
   /** Frees `count` blocks from `pfn`. */
   free(pfn: number, count = 1): void {
+    checkInteger(pfn, 0, 2 ** 32 - 1, 'free: pfn');
+    checkInteger(count, 1, 2 ** 32 - 1, 'free: count');
     this.core.free(pfn, count);
   }
 
@@ -234,7 +237,7 @@ export class Emulator {
   async crash(options: { mode?: CrashMode; seed?: number } = {}): Promise<Emulator> {
     const mode = checkCrashMode(options.mode ?? 'guaranteed');
     const seed = options.seed ?? this.options.seed;
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `crash seed must be an integer in [0, 2^32), got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `crash seed must be an integer in [0, 2^32), got ${String(seed)}`);
     const image = await createEmulator({ ...this.options, preset: this.options.cost });
     this.hw.crashInto(image.hw, mode, seed);
     this.fs.rebootInto(image.fs);

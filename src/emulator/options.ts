@@ -80,14 +80,14 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new PmemError('EINVAL', 'createEmulator: options must be an object');
   const capacity = options.capacity ?? DEFAULT_CAPACITY;
   if (!Number.isInteger(capacity) || capacity <= 0 || capacity % CAPACITY_ALIGN !== 0 || capacity > MAX_CAPACITY) {
-    throw new PmemError('EINVAL', `capacity must be a positive multiple of 2 MiB up to ${MAX_CAPACITY / MiB} MiB, got ${capacity}`);
+    throw new PmemError('EINVAL', `capacity must be a positive multiple of 2 MiB up to ${MAX_CAPACITY / MiB} MiB, got ${String(capacity)}`);
   }
   const cost = resolveCostModel(options.preset ?? 'optane-g1', options.persistence);
   const seed = options.seed ?? 1;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `seed must be an integer in [0, 2^32), got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `seed must be an integer in [0, 2^32), got ${String(seed)}`);
   const cacheBytes = options.cacheBytes ?? Math.min(DEFAULT_CACHE_BYTES, capacity);
   if (!Number.isInteger(cacheBytes) || cacheBytes < 64 || cacheBytes % 64 !== 0 || cacheBytes > capacity) {
-    throw new PmemError('EINVAL', `cacheBytes must be a multiple of 64 in [64, capacity], got ${cacheBytes}`);
+    throw new PmemError('EINVAL', `cacheBytes must be a multiple of 64 in [64, capacity], got ${String(cacheBytes)}`);
   }
   if (options.build !== undefined && options.build !== 'debug' && options.build !== 'release') {
     throw new PmemError('EINVAL', `build must be 'debug' or 'release', got ${String(options.build)}`);

@@ -64,14 +64,16 @@ export class CommandBuilder {
   }
 
   store(addr: number, bytes: Uint8Array): this {
-    checkArgs('store', addr, bytes.length, bytes);
+    if (!(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', `store: bytes must be a Uint8Array, got ${String(bytes)}`);
+    checkArgs('store', addr, bytes.length);
     const at = this.reserve(bytes.length);
     this.data.set(bytes, at);
     return this.push(PM_STORE, addr, bytes.length, at);
   }
 
   ntstore(addr: number, bytes: Uint8Array): this {
-    checkArgs('ntstore', addr, bytes.length, bytes);
+    if (!(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', `ntstore: bytes must be a Uint8Array, got ${String(bytes)}`);
+    checkArgs('ntstore', addr, bytes.length);
     const at = this.reserve(bytes.length);
     this.data.set(bytes, at);
     return this.push(PM_NTSTORE, addr, bytes.length, at);
@@ -79,8 +81,9 @@ export class CommandBuilder {
 
   /** store (or, with `nt`, ntstore) of `len` bytes of `src` from `from`, without a view of them. */
   storeFrom(addr: number, src: Uint8Array, from: number, len: number, nt = false): this {
-    checkArgs('store', addr, len, src);
-    if (from < 0 || from + len > src.length) throw new PmemError('EINVAL', `store: [${from}, ${from + len}) is outside the ${src.length}-byte source`);
+    if (!(src instanceof Uint8Array)) throw new PmemError('EINVAL', `store: the source must be a Uint8Array, got ${String(src)}`);
+    checkArgs('store', addr, len);
+    if (!Number.isInteger(from) || from < 0 || from + len > src.length) throw new PmemError('EINVAL', `store: [${from}, ${from + len}) is outside the ${src.length}-byte source`);
     const at = this.reserve(len);
     const data = this.data;
     // A short copy by hand costs less than the view set() needs.
@@ -131,8 +134,8 @@ export class CommandBuilder {
   }
 }
 
-function checkArgs(op: string, addr: number, len: number, bytes?: unknown): void {
-  if (bytes !== undefined && !(bytes instanceof Uint8Array)) throw new PmemError('EINVAL', `${op}: bytes must be a Uint8Array`);
-  if ((addr >>> 0) !== addr) throw new PmemError('EINVAL', `${op}: address must be an integer in [0, 2^32), got ${addr}`);
-  if ((len >>> 0) !== len) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${len}`);
+function checkArgs(op: string, addr: number, len: number): void {
+  // `>>> 0` throws a TypeError on a BigInt or a Symbol: only numbers get that far.
+  if (typeof addr !== 'number' || (addr >>> 0) !== addr) throw new PmemError('EINVAL', `${op}: address must be an integer in [0, 2^32), got ${String(addr)}`);
+  if (typeof len !== 'number' || (len >>> 0) !== len) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${String(len)}`);
 }

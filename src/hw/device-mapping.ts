@@ -33,8 +33,8 @@ export class DeviceMapping {
   /** Checks a range of the mapping and returns its media address. */
   private media(op: string, off: number, len: number): number {
     if (!this.mapped) throw new PmemError('EINVAL', `${op}: the mapping was unmapped`);
-    if (!Number.isInteger(off) || off < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${off}`);
-    if (!Number.isInteger(len) || len < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${len}`);
+    if (!Number.isInteger(off) || off < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${String(off)}`);
+    if (!Number.isInteger(len) || len < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${String(len)}`);
     if (off + len > this.length) {
       throw new PmemError('EFAULT', `${op}: [${off}, ${off + len}) is outside the ${this.length}-byte mapping`);
     }

@@ -32,7 +32,7 @@ export class Hardware implements MappingHost {
 
   set cpu(cpu: number) {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.core.layout.maxCpus) {
-      throw new PmemError('EINVAL', `cpu must be an integer in [0, ${this.core.layout.maxCpus - 1}], got ${cpu}`);
+      throw new PmemError('EINVAL', `cpu must be an integer in [0, ${this.core.layout.maxCpus - 1}], got ${String(cpu)}`);
     }
     this.currentCpu = cpu;
   }
@@ -48,10 +48,10 @@ export class Hardware implements MappingHost {
   /** Maps [offset, offset + length) of the media directly (device-dax); 4 KiB aligned. */
   mmapDevice(options: { offset?: number; length?: number } = {}): DeviceMapping {
     const offset = options.offset ?? 0;
-    const length = options.length ?? this.capacity - offset;
+    const length = options.length ?? (typeof offset === 'number' ? this.capacity - offset : 0); // a bad offset is refused below
     for (const [name, value] of [['offset', offset], ['length', length]] as const) {
       if (!Number.isInteger(value) || value < 0 || value % 4096 !== 0) {
-        throw new PmemError('EINVAL', `mmapDevice: ${name} must be a non-negative multiple of 4096, got ${value}`);
+        throw new PmemError('EINVAL', `mmapDevice: ${name} must be a non-negative multiple of 4096, got ${String(value)}`);
       }
     }
     if (length === 0) throw new PmemError('EINVAL', 'mmapDevice: length must not be 0');

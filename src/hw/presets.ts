@@ -253,26 +253,26 @@ function checkField(field: (typeof COST_FIELDS)[number], value: unknown): void {
   switch (field) {
     // The core keeps at most 64 lines in flight per CPU and 64 buffer entries per DIMM.
     case 'maxOutstanding':
-      if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${value}`);
+      if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${String(value)}`);
       break;
     case 'bufferLines':
-      if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
+      if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${String(value)}`);
       break;
     case 'wpqLines':
     case 'fillBufferLines':
     case 'contentionWriters':
-      if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${value}`);
+      if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${String(value)}`);
       break;
     case 'dimms':
-      if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${value}`);
+      if (!Number.isInteger(value) || value < 1 || value > 64) throw invalid(`${what} must be an integer in [1, 64], got ${String(value)}`);
       break;
     case 'mediaLineBytes':
       if (!isPowerOfTwo(value) || value < 64 || value > 4096) {
-        throw invalid(`${what} must be a power of two from 64 to 4096, got ${value}`);
+        throw invalid(`${what} must be a power of two from 64 to 4096, got ${String(value)}`);
       }
       break;
     case 'interleaveBytes':
-      if (!isPowerOfTwo(value) || value < 4096) throw invalid(`${what} must be a power of two >= 4096, got ${value}`);
+      if (!isPowerOfTwo(value) || value < 4096) throw invalid(`${what} must be a power of two >= 4096, got ${String(value)}`);
       break;
   }
 }
