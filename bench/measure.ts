@@ -39,3 +39,14 @@ export function opsPerSecond(name: string, iteration: () => unknown, opsPerItera
   if (!(bench.hz > 0) || !Number.isFinite(bench.hz)) throw new Error(`benchmark "${name}" measured no rate (hz ${bench.hz})`);
   return bench.hz * opsPerIteration;
 }
+
+/** The best of `runs` wall-clock timings of `work`, in ms (for cases too slow for benchmark.js's sampling). */
+export async function bestWallMs(runs: number, work: () => Promise<unknown>): Promise<number> {
+  let ms = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await work();
+    ms = Math.min(ms, performance.now() - start);
+  }
+  return ms;
+}

@@ -8,21 +8,12 @@ import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
+import { bestWallMs } from './measure.js';
 import { metric, type MetricCase } from './case.js';
 import type { SuiteOptions } from './suite.js';
 
 const MiB = 1 << 20;
 
-/** The best of `runs` wall-clock timings of `work`, in ms. */
-async function best(runs: number, work: () => Promise<unknown>): Promise<number> {
-  let ms = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await work();
-    ms = Math.min(ms, performance.now() - start);
-  }
-  return ms;
-}
 
 /** An emulator whose device holds `bytes` of durable, non-zero data. */
 async function filled(capacity: number, bytes: number): Promise<Emulator> {
@@ -50,8 +41,8 @@ export async function runPoolSuite(options: SuiteOptions): Promise<MetricCase[]>
     const runs = options.quick ? 1 : 3;
     const emu = await filled(data + 8 * MiB, data);
     options.progress(`saving ${data / MiB} MiB`);
-    const saveMs = await best(runs, () => emu.save(join(dir, 'data.pool')));
-    const hostMs = await best(runs, () => hostWrite(join(dir, 'host.bin'), data));
+    const saveMs = await bestWallMs(runs, () => emu.save(join(dir, 'data.pool')));
+    const hostMs = await bestWallMs(runs, () => hostWrite(join(dir, 'host.bin'), data));
     const saveRate = data / MiB / (saveMs / 1000);
     const hostRate = data / MiB / (hostMs / 1000);
     const cases = [
@@ -62,7 +53,7 @@ export async function runPoolSuite(options: SuiteOptions): Promise<MetricCase[]>
     if (!options.quick) {
       options.progress('saving a 3.75 GiB device holding 10 MiB');
       const big = await filled(3840 * MiB, 10 * MiB);
-      cases.push(metric('emu.save, 3.75 GiB device holding 10 MiB', await best(runs, () => big.save(join(dir, 'big.pool'))), 'ms', { atMost: 1000 }));
+      cases.push(metric('emu.save, 3.75 GiB device holding 10 MiB', await bestWallMs(runs, () => big.save(join(dir, 'big.pool'))), 'ms', { atMost: 1000 }));
     }
     return cases;
   } finally {

@@ -9,6 +9,7 @@
 import { Rng } from '../src/base/index.js';
 import { createEmulator } from '../src/emulator/index.js';
 import { analyze, encodeBinaryTrace, replay, replayBinary, startRecording } from '../src/trace/index.js';
+import { bestWallMs } from './measure.js';
 import { metric, type MetricCase } from './case.js';
 import type { SuiteOptions } from './suite.js';
 
@@ -36,16 +37,6 @@ async function recordedTrace(ops: number): Promise<string> {
   return rec.stop();
 }
 
-/** The best wall time of `runs` calls of `work`, in ms. */
-async function best(runs: number, work: () => Promise<unknown>): Promise<number> {
-  let ms = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await work();
-    ms = Math.min(ms, performance.now() - start);
-  }
-  return ms;
-}
 
 export async function runTracesSuite(options: SuiteOptions): Promise<MetricCase[]> {
   const sizes = options.sizes ?? (options.quick ? [1e5] : [1e6]);
@@ -56,14 +47,14 @@ export async function runTracesSuite(options: SuiteOptions): Promise<MetricCase[
     const trace = await recordedTrace(size);
     const ops = trace.split('\n').length - 3;
     // Emulator creation is timed apart and taken off: the goal is about the operations.
-    const createMs = await best(runs, () => createEmulator({ capacity: 64 * MiB, seed: 1 }));
+    const createMs = await bestWallMs(runs, () => createEmulator({ capacity: 64 * MiB, seed: 1 }));
     const binary = encodeBinaryTrace(trace);
     options.progress(`replaying ${ops} operations`);
-    const textMs = (await best(runs, () => replay(trace))) - createMs;
-    const binaryMs = (await best(runs, () => replayBinary(binary))) - createMs;
+    const textMs = (await bestWallMs(runs, () => replay(trace))) - createMs;
+    const binaryMs = (await bestWallMs(runs, () => replayBinary(binary))) - createMs;
     options.progress(`analyzing ${ops} operations`);
-    const analyzeTextMs = (await best(runs, () => analyze(trace))) - createMs;
-    const analyzeBinaryMs = (await best(runs, () => analyze(binary))) - createMs;
+    const analyzeTextMs = (await bestWallMs(runs, () => analyze(trace))) - createMs;
+    const analyzeBinaryMs = (await bestWallMs(runs, () => analyze(binary))) - createMs;
     cases.push(
       metric(`replay, binary twin, ${ops} operations (check + run)`, ops / (binaryMs / 1000), 'ops/s', { atLeast: 5e6 }),
       metric(`replay, text, ${ops} operations (check + run)`, ops / (textMs / 1000), 'ops/s'),

@@ -5,7 +5,7 @@
  */
 import type { DaxHost } from './context.js';
 import { PmemError } from '../base/index.js';
-import type { FaultingMapping } from './fault-paths.js';
+import { FALLBACK, type FaultingMapping } from './fault-paths.js';
 import { FAULT_COSTS } from './kernel.js';
 
 /**
@@ -26,6 +26,13 @@ export function chargeFault(host: DaxHost, allocated: boolean, major = allocated
  */
 export function faultFlags(write: boolean, mkwrite: boolean): string {
   return write ? (mkwrite ? 'W+MKWRITE' : 'W') : 'R';
+}
+
+/** Ends a PMD fault that falls back to the PTE path (VM_FAULT_FALLBACK): counted and traced. */
+export function pmdFallback(host: DaxHost, pgoff: number, flags: string): typeof FALLBACK {
+  host.counters.fallbacks++;
+  host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'FALLBACK' });
+  return FALLBACK;
 }
 
 /** Ends a fault beyond the end of the file: counted, traced, thrown as SIGBUS. */

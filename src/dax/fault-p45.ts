@@ -15,7 +15,7 @@
  */
 import type { DaxHost } from './context.js';
 import { DAX_PMD, PAGECACHE_TAG_DIRTY, PMD_NR, daxIsPmdEntry, daxMkEntry, xaIsPointer } from '../core/index.js';
-import { chargeFault, copyOnWrite, faultFlags, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultFlags, faultSigbus, mapZeroPmd, mapZeroPte, pmdFallback } from './fault-common.js';
 import { FALLBACK, type FaultKind, type FaultPaths, type FaultingMapping } from './fault-paths.js';
 import type { PageEntry } from './page-table.js';
 import { PmemError } from '../base/index.js';
@@ -117,11 +117,7 @@ function pmdFaultP45(host: DaxHost, m: FaultingMapping, vpage: number, write: bo
   const pgoff = m.pgoff + (vslot - m.vfirst); // the pgoff of the aligned address
   const flags = faultFlags(write, false);
   host.trace({ name: 'dax_pmd_fault', pgoff, flags, address: vpage * 4096 });
-  const fallback = (): typeof FALLBACK => {
-    host.counters.fallbacks++;
-    host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'FALLBACK' });
-    return FALLBACK;
-  };
+  const fallback = (): typeof FALLBACK => pmdFallback(host, pgoff, flags);
   if (write && !m.shared) return fallback();
   if (vslot < m.vfirst || vslot + PMD_NR > m.vfirst + m.pages) return fallback();
   if (pgoff >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m, flags);

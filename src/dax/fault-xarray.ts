@@ -16,7 +16,7 @@ import {
   daxToPfn, daxUnlockedEntry,
 } from '../core/index.js';
 import { PmemError } from '../base/index.js';
-import { chargeFault, copyOnWrite, faultFlags, faultSigbus, mapZeroPmd, mapZeroPte } from './fault-common.js';
+import { chargeFault, copyOnWrite, faultFlags, faultSigbus, mapZeroPmd, mapZeroPte, pmdFallback } from './fault-common.js';
 import { FALLBACK, type FaultKind, type FaultPaths, type FaultingMapping } from './fault-paths.js';
 import type { DaxFile } from './file.js';
 import type { PageEntry } from './page-table.js';
@@ -156,11 +156,7 @@ function pmdFault(host: DaxHost, m: FaultingMapping, vpage: number, write: boole
   const vslot = vpage - (vpage % PMD_NR);
   const flags = faultFlags(write, false);
   host.trace({ name: 'dax_pmd_fault', pgoff, flags, address: vpage * 4096 });
-  const fallback = (): typeof FALLBACK => {
-    host.counters.fallbacks++;
-    host.trace({ name: 'dax_pmd_fault_done', pgoff, flags, result: 'FALLBACK' });
-    return FALLBACK;
-  };
+  const fallback = (): typeof FALLBACK => pmdFallback(host, pgoff, flags);
   if (aligned >= file.pages) faultSigbus(host, 'dax_pmd_fault_done', pgoff, m, flags);
   // dax_fault_check_fallback: colour, COW write, VMA bounds, end of file.
   if (pgoff % PMD_NR !== vpage % PMD_NR) return fallback();
