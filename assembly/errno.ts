@@ -7,4 +7,5 @@ export const EEXIST: i32 = 17;
 export const EINVAL: i32 = 22;
 export const ENOSPC: i32 = 28;
 export const ERANGE: i32 = 34;
+export const EDEADLK: i32 = 35;
 export const EOPNOTSUPP: i32 = 95;

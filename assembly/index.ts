@@ -11,6 +11,8 @@
 //     media-calendar.ts                 DAX layer's loads, stores, flushes and fences
 //   pminit.ts                         src/core/pmem.ts initHardware, with parameters from src/hw/cost-model.ts
 //   pmcmd.ts                          src/core/pmem.ts pmRun, for src/hw/run.ts (records from src/hw/commands.ts)
+//   check-lines.ts                    src/core/pmem.ts checkLines, for src/dax/invariants.ts
+//   lock.ts                           src/core/core.ts (thread ids, dead threads), for worker threads (src/emulator/share.ts)
 //   media.ts                          src/core/pmem.ts allocate/free/reserve, for src/dax/file.ts's block map
 //   rng.ts                            none directly: bit for bit the host's src/base/random.ts
 //   errno.ts                          src/base/errors.ts (the same numbers)
@@ -26,6 +28,8 @@ export { CPUS_OFFSET, CPU_STATE_SIZE, DIMMS_OFFSET } from './layout';
 export { CPU_COUNTERS_OFF, CPU_COUNTERS, CPU_NOW } from './cpu';
 export { COSTS_COUNTERS, MEDIA_COUNTERS } from './cost';
 export { pmRun, pmRunFailed } from './pmcmd';
+export { lockSetThread, lockMarkDead, lockDeadHolder } from './lock';
+export { pmCheckLines, linesCheckAt } from './check-lines';
 export { mediaAllocBlock, mediaAllocExtent, mediaFree, mediaFreeBlocks, mediaBlockUsed, mediaReserve } from './media';
 export { daxMkEntry, XA_RETRY_ENTRY, DAX_SHIFT, DAX_PFN_MAX } from './entry';
 export { NODE_SIZE } from './node';

@@ -7,7 +7,8 @@
 //     PM_SFENCE / PM_MFENCE: fence (addr, len and offset unused)
 //
 // The whole buffer is checked before anything runs, so a bad record changes nothing: the
-// call returns -errno and leaves the failing record's number in pmRunFailed.
+// call returns -errno and leaves the failing record's number in pmRunFailed. Each record
+// takes the lines lock on its own, so other threads' instructions interleave with these.
 
 import { EINVAL, ERANGE } from './errno';
 import { MAX_CPUS, MEDIA_SIZE, SCRATCH_DATA_SIZE } from './layout';
@@ -53,13 +54,19 @@ export function pmRun(cpu: u32, ops: usize, count: u32, data: usize): i32 {
     const addr = load<u32>(r, 4);
     const len = load<u32>(r, 8);
     const buf = data + <usize>load<u32>(r, 12);
-    if (op == PM_STORE) pmStore(cpu, addr, buf, len, false);
-    else if (op == PM_LOAD) pmLoad(cpu, addr, buf, len, false);
-    else if (op == PM_NTSTORE) pmNtStore(cpu, addr, buf, len, false);
-    else if (op == PM_CLFLUSH) pmFlush(cpu, FLUSH_CLFLUSH, addr, len);
-    else if (op == PM_CLFLUSHOPT) pmFlush(cpu, FLUSH_CLFLUSHOPT, addr, len);
-    else if (op == PM_CLWB) pmFlush(cpu, FLUSH_CLWB, addr, len);
-    else pmFence(cpu, op == PM_MFENCE);
+    let rc: i32 = 0;
+    if (op == PM_STORE) rc = pmStore(cpu, addr, buf, len, false);
+    else if (op == PM_LOAD) rc = pmLoad(cpu, addr, buf, len, false);
+    else if (op == PM_NTSTORE) rc = pmNtStore(cpu, addr, buf, len, false);
+    else if (op == PM_CLFLUSH) rc = pmFlush(cpu, FLUSH_CLFLUSH, addr, len);
+    else if (op == PM_CLFLUSHOPT) rc = pmFlush(cpu, FLUSH_CLFLUSHOPT, addr, len);
+    else if (op == PM_CLWB) rc = pmFlush(cpu, FLUSH_CLWB, addr, len);
+    else rc = pmFence(cpu, op == PM_MFENCE);
+    // Only a lock taken from a dead thread fails here (lock.ts); the records before ran.
+    if (rc < 0) {
+      pmRunFailed = i;
+      return rc;
+    }
   }
   return <i32>count;
 }

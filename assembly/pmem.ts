@@ -14,6 +14,13 @@
 //   sfence/mfence  wait for this CPU's write-backs and NT lines; they become durable.
 // A line stored again after its flush but before the fence is treated as never flushed:
 // the fence then does not make it durable (the older flushed contents are not tracked).
+//
+// Threads: every instruction that reads or changes shared state (line states, undo slots,
+// the DIMMs' buffers and calendars, the media counters, the eviction rng) holds the lines
+// lock (lock.ts) from its first line to its last, data copy included, so that each
+// instruction is atomic against the other threads' as one instruction is on hardware. A
+// CPU's own record (clock, pipes, flush queue, counters) is driven by one thread at a time
+// and needs none. The exports take the lock; the functions they share do not.
 
 import { allZero } from './zero';
 import { EINVAL, ERANGE } from './errno';
@@ -26,7 +33,8 @@ import {
   FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmRead, dimmWrite, eadr, fenceWait, fillBurstNs, fillSlot, flushIssueNs, flushLineNs, loadHitNs,
   loadMissNs, mfenceNs, ntIssueNs, ntLatencyNs, ntLineNs, outPush, pipeSlot, readLineNs, sfenceNs, storeHitNs, storeMissNs, writebackNs,
 } from './cost';
-import { MAX_CPUS, MEDIA_OFFSET, MEDIA_SIZE } from './layout';
+import { H_LINES_LOCK, MAX_CPUS, MEDIA_OFFSET, MEDIA_SIZE, hdr } from './layout';
+import { lockGive, lockTake } from './lock';
 import {
   LINE_CACHED, LINE_DIRTY, LINE_PENDING, LINE_UNDO, lineState, pendingHead, pendingLink, pendingNext, pendingUnlink, setLineState, undoFind,
   undoPendingCpu, undoRelease, undoTake, undoVictimDirty,
@@ -67,6 +75,15 @@ export const FLUSH_CLWB: u32 = 2;
   }
 }
 
+/** Takes the lines lock: 0, or -EDEADLK (lock.ts). */
+@inline function takeLines(): i32 {
+  return lockTake(hdr(H_LINES_LOCK));
+}
+
+@inline function giveLines(): void {
+  lockGive(hdr(H_LINES_LOCK));
+}
+
 /** Puts a non-durable line on `cpu`'s pending list (moving it from another CPU's): its next fence makes it durable. */
 function pendOn(cpu: u32, line: u32): void {
   const slot = undoFind(line);
@@ -90,6 +107,14 @@ function takeUndo(cpu: u32, line: u32): void {
 export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
+  const held = takeLines();
+  if (held != 0) return held;
+  storeLines(cpu, addr, src, len, more);
+  giveLines();
+  return 0;
+}
+
+function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool): void {
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
@@ -127,13 +152,20 @@ export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): 
   setCpuNow(c, cpuNow(c) + cost);
   if (!more) count(c, C_STORES, 1);
   count(c, C_STORE_BYTES, <f64>len);
-  return 0;
 }
 
 /** Loads `len` bytes at media address `addr` into `dst`; loads see the newest data. `more` as for pmStore. */
 export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
+  const held = takeLines();
+  if (held != 0) return held;
+  loadLines(cpu, addr, dst, len, more);
+  giveLines();
+  return 0;
+}
+
+function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): void {
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
@@ -154,7 +186,6 @@ export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i
   setCpuNow(c, cpuNow(c) + cost);
   if (!more) count(c, C_LOADS, 1);
   count(c, C_LOAD_BYTES, <f64>len);
-  return 0;
 }
 
 /**
@@ -165,6 +196,14 @@ export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i
 export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
+  const held = takeLines();
+  if (held != 0) return held;
+  ntStoreLines(cpu, addr, src, len, more);
+  giveLines();
+  return 0;
+}
+
+function ntStoreLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool): void {
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
@@ -179,7 +218,6 @@ export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool)
   if (!more) count(c, C_NT_STORES, 1);
   count(c, C_NT_LINES, <f64>(last - first + 1));
   count(c, C_NT_BYTES, <f64>len);
-  return 0;
 }
 
 /** Flushes every line that [addr, addr + len) touches with `kind` (FLUSH_*). */
@@ -188,12 +226,20 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
   if (bad != 0) return bad;
   if (kind > FLUSH_CLWB) return -EINVAL;
   if (len == 0) return 0;
+  const held = takeLines();
+  if (held != 0) return held;
+  flushLines(cpu, kind, addr >> 6, (addr + len - 1) >> 6, false);
+  giveLines();
+  return 0;
+}
+
+/** Flushes lines [first, last] (only the dirty ones when `dirtyOnly`); the caller holds the lines lock. */
+function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly: bool): void {
   const c = cpuState(cpu);
-  const first = addr >> 6;
-  const last = (addr + len - 1) >> 6;
   for (let line = first; line <= last; line++) {
     const s = lineState(line);
     const dirty = (s & LINE_DIRTY) != 0;
+    if (dirtyOnly && !dirty) continue;
     if (kind == FLUSH_CLFLUSH) {
       // Serialised: starts after the previous clflush, and is complete when it returns.
       const start = max(cpuNow(c), load<f64>(c, CPU_CLFLUSH_DONE));
@@ -226,7 +272,6 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
     if (kind == FLUSH_CLFLUSHOPT) count(c, dirty ? C_CLFLUSHOPT_DIRTY : C_CLFLUSHOPT_CLEAN, 1);
     else count(c, dirty ? C_CLWB_DIRTY : C_CLWB_CLEAN, 1);
   }
-  return 0;
 }
 
 /**
@@ -238,10 +283,10 @@ export function pmFlushDirty(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
   if (bad != 0) return bad;
   if (kind > FLUSH_CLWB) return -EINVAL;
   if (len == 0) return 0;
-  const last = (addr + len - 1) >> 6;
-  for (let line = addr >> 6; line <= last; line++) {
-    if ((lineState(line) & LINE_DIRTY) != 0) pmFlush(cpu, kind, line << 6, 64);
-  }
+  const held = takeLines();
+  if (held != 0) return held;
+  flushLines(cpu, kind, addr >> 6, (addr + len - 1) >> 6, true);
+  giveLines();
   return 0;
 }
 
@@ -257,7 +302,15 @@ const ZERO_CHECK_MIN: u32 = 64 << 10;
 export function pmZeroDurable(cpu: u32, addr: u32, len: u32): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0) return bad;
-  if (len == 0) return pmFence(cpu, false);
+  const held = takeLines();
+  if (held != 0) return held;
+  if (len > 0) zeroLines(cpu, addr, len);
+  fenceLines(cpu, false);
+  giveLines();
+  return 0;
+}
+
+function zeroLines(cpu: u32, addr: u32, len: u32): void {
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
@@ -274,7 +327,6 @@ export function pmZeroDurable(cpu: u32, addr: u32, len: u32): i32 {
   count(c, C_NT_STORES, 1);
   count(c, C_NT_LINES, <f64>(last - first + 1));
   count(c, C_NT_BYTES, <f64>len);
-  return pmFence(cpu, false);
 }
 
 /**
@@ -309,6 +361,14 @@ export function pmAdvance(cpu: u32, ns: f64): i32 {
 /** sfence (mfence when `full`): waits for this CPU's lines in flight; they become durable. */
 export function pmFence(cpu: u32, full: bool): i32 {
   if (cpu >= MAX_CPUS) return -EINVAL;
+  const held = takeLines();
+  if (held != 0) return held;
+  fenceLines(cpu, full);
+  giveLines();
+  return 0;
+}
+
+function fenceLines(cpu: u32, full: bool): void {
   const c = cpuState(cpu);
   fenceWait(c, full ? mfenceNs : sfenceNs);
   let slot = pendingHead(cpu);
@@ -318,7 +378,6 @@ export function pmFence(cpu: u32, full: bool): i32 {
     slot = next;
   }
   count(c, full ? C_MFENCES : C_SFENCES, 1);
-  return 0;
 }
 
 /** The CPU's emulated clock, ns (-1 for a CPU that does not exist). */

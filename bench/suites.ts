@@ -7,6 +7,7 @@ import { runHardwareSuite } from './hardware.js';
 import { runMatrixSuite } from './matrix.js';
 import { runPoolSuite } from './pool.js';
 import { runScaleSuite } from './scale.js';
+import { runThreadsSuite } from './threads.js';
 import { runTracesSuite } from './traces.js';
 import { runXarraySuite } from './xarray.js';
 
@@ -20,4 +21,5 @@ export const SUITES: ReadonlyMap<string, SuiteRunner> = new Map<string, SuiteRun
   ['pool', runPoolSuite],
   ['scale', runScaleSuite],
   ['traces', runTracesSuite],
+  ['threads', runThreadsSuite],
 ]);

@@ -9,6 +9,9 @@ export { createEmulator, Emulator, MAX_CAPACITY, DEFAULT_CAPACITY, DEFAULT_CACHE
 export type { EmulatorOptions, ResolvedOptions, RunResult } from './emulator/index.js';
 export { openEmulator, checkPool, POOL_FORMAT_VERSION } from './emulator/index.js';
 export type { PoolInfo, PoolSaveReport, PoolHeader } from './emulator/index.js';
+export { attachEmulator } from './emulator/attached-emulator.js';
+export type { AttachedEmulator, AttachedFile, AttachedMapping } from './emulator/attached-emulator.js';
+export type { ShareHandle } from './emulator/share-server.js';
 export { DeviceMapping } from './hw/device-mapping.js';
 export { CommandBuilder } from './hw/commands.js';
 export type { CrashMode } from './hw/crash.js';

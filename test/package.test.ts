@@ -119,6 +119,7 @@ describe('the packed package', () => {
     });
     expect(seen.pool).toEqual({ chunks: true, version: true, kept: [1, 2, 3] });
     expect(seen.rng).toBe(true);
+    expect(seen.threads).toEqual({ cpu: 1, clockMoved: true, sameClock: true, none: true });
     expect(seen.wasm).toEqual({ bytes: true, laidOut: true });
     // libpmem: clwb chosen, a 300-byte copy cut into stored head and tail and 192 non-temporal bytes, durable after a crash.
     expect(seen.libpmem).toEqual({ flush: 'clwb', threshold: 256, isPmem: true, auto: 0, ntBytes: 192, kept: [7, 7], flags: true, map: true });

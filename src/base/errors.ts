@@ -24,6 +24,7 @@ export const ERRNO = {
   EFBIG: 27,
   ENOSPC: 28,
   ERANGE: 34,
+  EDEADLK: 35,
   EBADMSG: 74,
   EOPNOTSUPP: 95,
 } as const;

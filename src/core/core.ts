@@ -21,6 +21,12 @@ export interface CoreOptions {
   maximumPages?: number;
 }
 
+/** What another thread needs to attach to a core (structured-clonable: post it to a worker). */
+export interface CoreAttachment {
+  readonly build: WasmBuild;
+  readonly memory: WebAssembly.Memory;
+}
+
 export class Core extends CorePmem {
   /** Creates a fresh shared memory, lays it out and instantiates the core on it. */
   static async create(options: CoreOptions = {}): Promise<Core> {
@@ -55,7 +61,20 @@ export class Core extends CorePmem {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= core.layout.maxCpus) {
       throw new PmemError('EINVAL', `cpu must be an integer in [0, ${core.layout.maxCpus - 1}], got ${cpu}`);
     }
+    // This thread's lock words carry its scratch area's number (assembly/lock.ts).
+    x.lockSetThread(cpu);
     return core;
+  }
+
+  /** What another thread needs to attach to this core (Core.attachTo). */
+  attachment(): CoreAttachment {
+    return { build: this.build, memory: this.memory };
+  }
+
+  /** Core.attach from what attachment() gave on another thread. */
+  static attachTo(attachment: CoreAttachment, cpu: number): Promise<Core> {
+    if (!(attachment?.memory instanceof WebAssembly.Memory)) return Promise.reject(new PmemError('EINVAL', 'the attachment holds no shared memory'));
+    return Core.attach(attachment.memory, cpu, attachment.build);
   }
 
   /** The empty call: what one host-to-wasm crossing costs. */

@@ -66,6 +66,7 @@ export class CoreMemory {
   protected readonly x: CoreExports;
   private u32view: Uint32Array;
   protected i32view: Int32Array;
+  private u8view: Uint8Array;
 
   protected constructor(build: WasmBuild, memory: WebAssembly.Memory, x: CoreExports, cpu: number) {
     this.build = build;
@@ -75,6 +76,7 @@ export class CoreMemory {
     this.layout = readLayout(x);
     this.u32view = new Uint32Array(memory.buffer);
     this.i32view = new Int32Array(memory.buffer);
+    this.u8view = new Uint8Array(this.u32view.buffer);
   }
 
   /** Views of the whole memory, remade when the memory has grown. */
@@ -82,8 +84,15 @@ export class CoreMemory {
     if (this.u32view.byteLength !== this.memory.buffer.byteLength) {
       this.u32view = new Uint32Array(this.memory.buffer);
       this.i32view = new Int32Array(this.memory.buffer);
+      this.u8view = new Uint8Array(this.u32view.buffer);
     }
     return this.u32view;
+  }
+
+  /** A byte view of the whole memory, remade after it grows (do not keep it across calls). */
+  protected bytes(): Uint8Array {
+    this.words();
+    return this.u8view;
   }
 
   /** A live view of the media (remade after the memory grows; do not keep it across calls). */

@@ -4,7 +4,7 @@
  * and counters, the command loop and the block allocator. Every range is checked here
  * before any piece of a split access runs, so a refused call changes nothing.
  */
-import { PmemError } from '../base/index.js';
+import { ERRNO, PmemError } from '../base/index.js';
 import { layoutGlobal } from './layout.js';
 import type { CoreExports, WasmBuild } from './wasm.js';
 import { CoreTrees } from './xarray.js';
@@ -40,6 +40,22 @@ export class CorePmem extends CoreTrees {
     };
   }
 
+  /** Why a call failed with EDEADLK: the thread that held the shared state's lock (assembly/lock.ts). */
+  private deadLockDetail(): string {
+    const holder = ((this.x.lockDeadHolder as WebAssembly.Global).value as number) - 1;
+    if (holder === this.cpu) return `thread ${holder} took a lock it already holds (a nested core call); nothing was done`;
+    return `the lock on the shared hardware state was held by thread ${holder}, which died or stopped inside a call; nothing was done, and the state it was changing may be half-changed (checkInvariants tells)`;
+  }
+
+  /**
+   * Declares the thread with scratch area `thread` dead (or alive again): a lock it holds is
+   * taken from it, and the taker's call fails with EDEADLK instead of spinning for ever.
+   */
+  markThreadDead(thread: number, dead = true): void {
+    if ((thread >>> 0) !== thread || thread >= this.layout.maxCpus) throw new PmemError('EINVAL', `thread must be an integer in [0, ${this.layout.maxCpus - 1}], got ${thread}`);
+    this.x.lockMarkDead(thread, dead ? 1 : 0);
+  }
+
   /** Sets the cost parameters (in COST_FIELDS order, then the flags) and resets the hardware. */
   initHardware(params: readonly number[], seed: number): void {
     params.forEach((value, index) => this.x.costSet(index, value));
@@ -47,7 +63,7 @@ export class CorePmem extends CoreTrees {
   }
 
   private pm(rc: number, op: string, detail: () => string): void {
-    if (rc < 0) throw PmemError.fromErrno(-rc, `${op}: ${detail()}`);
+    if (rc < 0) throw PmemError.fromErrno(-rc, `${op}: ${-rc === ERRNO.EDEADLK ? this.deadLockDetail() : detail()}`);
   }
 
 
@@ -74,8 +90,7 @@ export class CorePmem extends CoreTrees {
     let done = 0;
     do {
       const n = Math.min(room, bytes.length - done);
-      this.words();
-      new Uint8Array(this.memory.buffer, at, n).set(bytes.subarray(done, done + n));
+      this.bytes().set(n === bytes.length ? bytes : bytes.subarray(done, done + n), at);
       const more = done > 0 ? 1 : 0;
       const rc = nontemporal ? this.x.pmNtStore(cpu, addr + done, at, n, more) : this.x.pmStore(cpu, addr + done, at, n, more);
       this.pm(rc, op, () => `[${addr}, ${addr + bytes.length}) is outside the media`);
@@ -93,8 +108,7 @@ export class CorePmem extends CoreTrees {
     do {
       const n = Math.min(room, length - done);
       this.pm(this.x.pmLoad(cpu, addr + done, at, n, done > 0 ? 1 : 0), 'load', () => `[${addr}, ${addr + length}) is outside the media`);
-      this.words();
-      out.set(new Uint8Array(this.memory.buffer, at, n), done);
+      out.set(this.bytes().subarray(at, at + n), done);
       done += n;
     } while (done < length);
     return out;
@@ -156,6 +170,27 @@ export class CorePmem extends CoreTrees {
     }
     out.set(f64.subarray(mediaAt, mediaAt + media), cpus * perCpu);
     return out;
+  }
+
+  /**
+   * Checks the line states and undo slots against each other (assembly/check-lines.ts);
+   * throws PmemError EFAULT naming the first broken rule.
+   */
+  checkLines(): void {
+    const rc = this.x.pmCheckLines();
+    if (rc === 0) return;
+    if (rc < 0) this.pm(rc, 'checkLines', () => '');
+    const at = (this.x.linesCheckAt as WebAssembly.Global).value as number;
+    const why = [
+      '',
+      '',
+      `line ${at} has an undo slot but no LINE_UNDO`,
+      `${at} lines carry LINE_UNDO, but ${this.x.pmUndoUsed()} undo slots are in use`,
+      `line ${at}: LINE_PENDING disagrees with its undo slot's pending list`,
+      `undo slot ${at} is on a pending list that does not name its CPU`,
+      `a pending list's length disagrees with its count (at ${at})`,
+    ][rc];
+    throw new PmemError('EFAULT', `checkInvariants: line states: ${why ?? `check code ${rc}`}`);
   }
 
   /** Per-CPU counter `index` (assembly/cpu.ts C_*). */

@@ -39,6 +39,9 @@ export interface CoreExports {
   pmUndoUsed(): number;
   pmLineState(line: number): number;
   pmRun(cpu: number, ops: number, count: number, data: number): number;
+  lockSetThread(id: number): void;
+  pmCheckLines(): number;
+  lockMarkDead(id: number, dead: number): void;
   mediaAllocBlock(): number;
   mediaAllocExtent(): number;
   mediaFree(pfn: number, count: number): number;

@@ -9,6 +9,7 @@ import type { KernelBugs } from './bugs.js';
 import type { KernelFixes } from './fixes.js';
 import type { KernelRules } from './kernel.js';
 import type { PageCachePool } from './page-cache-pool.js';
+import type { TlbShootdown } from './page-table.js';
 import type { TraceEvent } from './trace.js';
 
 /** What one writeback call did. */
@@ -122,6 +123,8 @@ export interface DaxHost {
   readonly counters: DaxCounters;
   /** The DRAM pages of the page-cache files. */
   readonly pageCache: PageCachePool;
+  /** Announces page-table changes to threads that cache translations (src/dax/page-table.ts). */
+  readonly tlb: TlbShootdown;
   /** Records a tracepoint when tracing is on. */
   trace(event: TraceEvent): void;
 }

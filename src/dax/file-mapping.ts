@@ -14,6 +14,13 @@ import { emptyReport, vfsFsyncRange, type WritebackReport } from './writeback.js
 
 const PAGE = 4096;
 
+/** Checks [off, off + len) of a `length`-byte mapping: EINVAL for a bad number, EFAULT outside it. */
+export function checkMappedRange(op: string, off: number, len: number, length: number): void {
+  if (!Number.isInteger(off) || off < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${String(off)}`);
+  if (!Number.isInteger(len) || len < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${String(len)}`);
+  if (off + len > length) throw new PmemError('EFAULT', `${op}: [${off}, ${off + len}) is outside the ${length}-byte mapping`);
+}
+
 export class FileMapping implements MappedRange, FaultingMapping {
   readonly file: DaxFile;
   /** Emulated virtual address of the first byte. */
@@ -23,7 +30,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
   readonly length: number;
   readonly shared: boolean;
   readonly sync: boolean;
-  readonly pt = new PageTable();
+  readonly pt: PageTable;
   readonly anon = new Map<number, Uint8Array>();
   private readonly host: DaxHost;
   /** The kernel era's fault handler, chosen once by the file system. */
@@ -38,6 +45,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
     onUnmap: (m: FileMapping) => void = () => undefined,
   ) {
     this.host = host;
+    this.pt = new PageTable(host.tlb);
     this.faults = faults;
     this.onUnmap = onUnmap;
     this.file = file;
@@ -90,9 +98,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
 
   private check(op: string, off: number, len: number): void {
     if (!this.mapped) throw new PmemError('EINVAL', `${op}: the mapping was unmapped`);
-    if (!Number.isInteger(off) || off < 0) throw new PmemError('EINVAL', `${op}: offset must be a non-negative integer, got ${String(off)}`);
-    if (!Number.isInteger(len) || len < 0) throw new PmemError('EINVAL', `${op}: length must be a non-negative integer, got ${String(len)}`);
-    if (off + len > this.length) throw new PmemError('EFAULT', `${op}: [${off}, ${off + len}) is outside the ${this.length}-byte mapping`);
+    checkMappedRange(op, off, len, this.length);
   }
 
   /** Faults the page holding `off` for a read or a write; reports what happened. */
@@ -121,6 +127,20 @@ export class FileMapping implements MappedRange, FaultingMapping {
     }
     const anon = this.anon.get(vpage) ?? e.dram; // a private copy, or a page-cache page
     return { media: e.pfn * PAGE, zero: e.zero, anon };
+  }
+
+  /**
+   * The page holding `off` as an access would find it, faulted in first: its media address,
+   * whether a store may use it, whether it is the zero page, and whether its bytes live in
+   * host memory (a private copy or a page-cache page) that another thread cannot reach.
+   * For threads that cache translations (src/emulator/attached-emulator.ts).
+   */
+  resolve(off: number, write: boolean): { media: number; writable: boolean; zero: boolean; onHost: boolean } {
+    this.check('resolve', off, 1);
+    const vpage = this.vfirst + Math.floor(off / PAGE);
+    const t = this.translate(vpage, write);
+    const writable = this.pt.lookup(vpage)?.writable ?? false;
+    return { media: t.media, writable, zero: t.zero, onHost: t.anon !== undefined };
   }
 
   /** Calls `visit` for each page piece of [off, off + len): its virtual page, offset in the page, length, and bytes done before it. */

@@ -17,6 +17,7 @@ import { FileMapping } from './file-mapping.js';
 import { IntervalIndex } from './interval-index.js';
 import { PAGE_CACHE_FAULT_PATHS } from './fault-page-cache.js';
 import { PageCachePool, wordPage } from './page-cache-pool.js';
+import { TlbShootdown } from './page-table.js';
 import { isShadow, packShadow, shadowEviction } from './shadow.js';
 import { checkDaxInvariants } from './invariants.js';
 import { noBugs, type KernelBugs } from './bugs.js';
@@ -82,6 +83,7 @@ export class DaxFileSystem {
       dirtyLinesOnly: options.dirtyLinesOnly,
       counters: this.counters,
       pageCache: new PageCachePool(),
+      tlb: new TlbShootdown(),
       trace: (event) => tracepoints.emit(event),
     };
   }
@@ -182,6 +184,12 @@ export class DaxFileSystem {
     file.mappings.add(m, m.pgoff, m.pgoff + m.pages);
     this.space.add(m, address, address + length);
     return m;
+  }
+
+  /** The live mapping that covers virtual address `address`, if any. */
+  mappingAt(address: number): FileMapping | undefined {
+    const hit = this.space.overlapping(address, address + 1).next();
+    return hit.done ? undefined : hit.value;
   }
 
   /** msync over the address space (Emulator.msync): one vfs_fsync_range per covered shared mapping. */

@@ -3,6 +3,7 @@
  * only, never a shadow entry (linux-4.5's hole pages aside); nrpages and nrexceptional
  * match the tree; and every page-table entry agrees with the tree: the zero page over a
  * zero entry (or hole page), a pfn the entry gives, a writable page over a DIRTY entry.
+ * First of all the hardware's own books: line states against undo slots (core.checkLines).
  */
 import type { Core } from '../core/index.js';
 import { PAGECACHE_TAG_DIRTY, PMD_NR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, daxToPfn, xaIsPointer, xaIsValue } from '../core/index.js';
@@ -19,6 +20,7 @@ export function checkDaxInvariants(core: Core, rules: KernelRules, files: Set<Da
     throw new PmemError('EFAULT', `checkInvariants: ${why}`);
   };
   const p45 = rules.p45;
+  core.checkLines();
   for (const file of files) {
     core.check(file.tree);
     if (!file.dax) {

@@ -18,6 +18,7 @@ import {
 import { coreOptionsFor, FLUSH_KINDS, resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
 import { POOL_CHUNK_BYTES, type PoolSaveReport } from './pool-format.js';
 import { poolWriter, preloadPoolWriter } from './pool-loader.js';
+import { ShareServer, type ShareHandle } from './share-server.js';
 
 /** Creates an emulator: lays out a shared memory, instantiates the core, sets the costs. */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -33,6 +34,7 @@ export class Emulator {
   private readonly hw: Hardware;
   private readonly fs: DaxFileSystem;
   private readonly tracepoints = new Tracepoints();
+  private sharing: ShareServer | null = null;
 
   constructor(core: Core, options: ResolvedOptions) {
     this.options = Object.freeze({ ...options });
@@ -225,6 +227,39 @@ export class Emulator {
     } finally {
       this.hw.switchCpu(saved);
     }
+  }
+
+  // ---- worker threads --------------------------------------------------------------------
+
+  /**
+   * Shares this emulator with worker threads: post the handle to a worker, which calls
+   * `attachEmulator(handle, { cpu })` (src/emulator/attached-emulator.ts). Workers run the
+   * hardware's instructions themselves, in parallel; their file-system calls (faults, msync,
+   * truncate, ...) are answered here whenever this thread's event loop runs, on the worker's
+   * CPU (src/emulator/share-server.ts). A CPU a worker attached is refused to this thread's
+   * `cpu` setter (EBUSY). Calling share() again returns the same handle.
+   */
+  share(): ShareHandle {
+    if (!this.sharing) {
+      this.sharing = new ShareServer({ hw: this.hw, fs: this.fs, tracepoints: this.tracepoints, options: this.options, stats: () => this.stats() });
+    }
+    this.sharing.start();
+    return this.sharing.handle;
+  }
+
+  /** Stops answering workers (their file-system calls then fail with EINVAL); share() starts again. */
+  stopSharing(): void {
+    this.sharing?.stop();
+  }
+
+  /**
+   * Tells the emulator that the worker on `cpu` is gone (call it from the worker's 'exit'
+   * event): its CPU is free to attach again, and a core lock it died holding is taken from
+   * it, so that the next taker fails once with EDEADLK instead of spinning for ever.
+   */
+  workerExited(cpu: number): void {
+    if (!this.sharing) throw new PmemError('EINVAL', 'workerExited: this emulator was never shared');
+    this.sharing.workerExited(cpu);
   }
 
   // ---- crash images ----------------------------------------------------------------------

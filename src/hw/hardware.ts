@@ -34,8 +34,12 @@ export class Hardware implements MappingHost {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.core.layout.maxCpus) {
       throw new PmemError('EINVAL', `cpu must be an integer in [0, ${this.core.layout.maxCpus - 1}], got ${String(cpu)}`);
     }
+    if (this.claims(cpu)) throw new PmemError('EBUSY', `cpu ${cpu} is driven by an attached worker thread: one thread per CPU`);
     this.currentCpu = cpu;
   }
+
+  /** Whether a worker thread drives `cpu` (set by the sharing layer, src/emulator/share-server.ts). */
+  claims: (cpu: number) => boolean = () => false;
 
   /**
    * Switches CPUs without the setter's check, for the concurrent-task scheduler: a task's

@@ -94,10 +94,14 @@ function checkRecords(records: Uint32Array, room: number, capacity: number): voi
 
 function runChunk(core: Core, cpu: number, records: Uint32Array, data: Uint8Array, readBack: boolean, firstRecord = 0): void {
   const failure = core.pmRun(cpu, records, data, readBack);
-  if (failure) {
-    const why = failure.errno === ERRNO.ERANGE ? 'it touches bytes outside the media' : 'its operation or data length is invalid';
-    throw PmemError.fromErrno(failure.errno, `run: record ${firstRecord + failure.failed} was refused, nothing ran: ${why}`);
+  if (!failure) return;
+  const record = firstRecord + failure.failed;
+  if (failure.errno === ERRNO.EDEADLK) {
+    // Found while running, not by the check: the records before it ran (assembly/pmcmd.ts).
+    throw new PmemError('EDEADLK', `run: record ${record} found the hardware state's lock held by a thread that died or stopped; the ${record} records before it ran`);
   }
+  const why = failure.errno === ERRNO.ERANGE ? 'it touches bytes outside the media' : 'its operation or data length is invalid';
+  throw PmemError.fromErrno(failure.errno, `run: record ${record} was refused, nothing ran: ${why}`);
 }
 
 /** Splits a long buffer into chunks that fit the scratch buffers, data offsets rebased. */

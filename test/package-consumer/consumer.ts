@@ -10,7 +10,8 @@ import {
   XA_CHUNK_SIZE, XA_MAX_INDEX, XA_MAX_MARKS, XA_RETRY_ENTRY, XA_ZERO_ENTRY, batchOps, createEmulator, daxEntryOrder, daxFlags, daxIsConflict,
   daxIsEmptyEntry, daxIsLocked, daxIsPmdEntry, daxIsPteEntry, daxIsZeroEntry, daxLockedEntry, daxMkEntry, daxToPfn, daxUnlockedEntry, describePresets,
   entryKey, resolveCostModel, runBatchByOps, waitBucket, xaIsErr, xaIsInternal, xaIsNode, xaIsPointer, xaIsSibling, xaIsValue, xaMkError, xaMkInternal,
-  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue, openEmulator, checkPool, POOL_FORMAT_VERSION, setWasmSource,
+  xaMkSibling, xaMkValue, xaToErrno, xaToInternal, xaToValue, openEmulator, checkPool, POOL_FORMAT_VERSION, setWasmSource, attachEmulator,
+  type AttachedEmulator, type AttachedFile, type AttachedMapping, type ShareHandle,
   type Allocate, type ConcurrentTask, type CoreLayout, type CoreOptions, type CoreStats, type CostModel, type CostModelInput, type CrashMode,
   type DaxCounters, type DaxFile, type EmulatorOptions, type EmulatorStats, type EntryKey, type ErrnoName, type FaultKind, type FaultResult,
   type FileEntry, type FileMapping, type FlushCounts, type Forest, type FoundEntry, type KernelProfile, type Persistence, type PmemErrorCode,
@@ -275,6 +276,18 @@ out.trace = {
   pmemcheckStores: (await replay(pmemcheck.trace)).emulator.stats().stores, lines: pmemcheck.sourceLines.filter((l) => l === 1).length,
   table: formatAnalysisTable(analysis).includes('empty-fence'), markdown: analysisMarkdown(analysis).startsWith('#'),
 };
+
+// ---- worker threads: the emulator shared and a CPU attached; on this thread only its
+// hardware is used, since a call to the owner from the owner's own thread would wait for itself.
+const handle: ShareHandle = emu.share();
+const attached: AttachedEmulator = await attachEmulator(handle, { cpu: 1 });
+const noFile: AttachedFile | null = null;
+const noMapping: AttachedMapping | null = null;
+attached.mmapDevice({ length: 4096 }).store(0, new Uint8Array([4]));
+attached.sfence();
+out.threads = { cpu: attached.cpu, clockMoved: attached.now() > 0, sameClock: emu.stats().nsPerCpu[1] === attached.now(), none: noFile === noMapping };
+attached.detach();
+emu.stopSharing();
 
 // A new Rng shows the package's seeded generator is the one users can share.
 out.rng = new Rng(1).below(1000) === new Rng(1).below(1000);
