@@ -53,13 +53,16 @@ function loadGroup(recs: usize, n: u32, out: usize): void {
 const LANE_NO_TREE: u32 = 0xffffffff;
 /** A mark lane's second result word once its walk found the entry: FOUND | canonical slot. */
 const LANE_FOUND: u32 = 0x100;
+/** A mark lane's second result word while it waits for the walk of the record before. */
+const LANE_SAME: u32 = 0x200;
 
 /**
  * The walks of loadGroup. For loads (`forMarks` false) a lane ends with its result: the
  * entry, 0, or EBADF. For marks it also reads the first line of every node it passes (the
  * header and the marks, as xasWalkTouching does) and ends with the entry's node in its
  * first result word and LANE_FOUND | slot in the second; 0 and 0 when there is no entry,
- * LANE_NO_TREE in the second when the tree does not exist.
+ * LANE_NO_TREE in the second when the tree does not exist. A mark lane with the tree and
+ * index of the one before takes that lane's ending instead of walking.
  */
 @inline function groupWalk(recs: usize, n: u32, out: usize, forMarks: bool): void {
   let active: u32 = 0;
@@ -77,6 +80,12 @@ const LANE_FOUND: u32 = 0x100;
     const head = treeHead(t);
     if (head == 0 || <u64>index > maxIndexOfShift(xaNodeShift(head))) {
       store<u32>(res, 0, 0);
+      continue;
+    }
+    if (forMarks && k > 0 && load<u64>(rec - 16, 4) == load<u64>(rec, 4)) {
+      // The same tree and index as the record before (a set and a clear of one entry, say):
+      // its walk will do for both, since marks move no slot (copied once it has ended).
+      store<u32>(res, LANE_SAME, 4);
       continue;
     }
     store<u32>(res, head, 0);
@@ -108,6 +117,12 @@ const LANE_FOUND: u32 = 0x100;
       } else {
         store<u32>(res, 0, 0);
       }
+    }
+  }
+  if (forMarks) {
+    for (let k: u32 = 1; k < n; k++) {
+      const res = out + (<usize>k << 3);
+      if (load<u32>(res, 4) == LANE_SAME) store<u64>(res, load<u64>(res - 8));
     }
   }
 }

@@ -111,7 +111,8 @@ describe.each(BUILDS)('differential: wasm core (%s build) against the reference 
 
 // Runs of mark records in one batch: the wasm loop walks a run's paths side by side first
 // and then updates each entry from the slot its walk found (assembly/batch.ts markGroup).
-// Set, clear and get on the same and on other entries, order-9 entries (reached through
+// Set, clear and get on the same and on other entries (often the entry of the record
+// before, whose walk the record shares), order-9 entries (reached through
 // sibling slots), holes, indices past the root's reach, a tree that does not exist, a
 // destroyed tree and bad marks, in runs longer than a group, must give the model's results
 // and leave the same entries and marks.
@@ -139,9 +140,15 @@ describe.each(BUILDS)('differential: runs of mark records in a batch (%s build)'
     const batch = new BatchBuilder();
     for (let round = 0; round < 40; round++) {
       batch.reset();
-      for (let i = rng.between(1, 80); i > 0; i--) {
-        const tree = rng.chance(0.03) ? (rng.chance(0.5) ? 999 : gone) : rng.pick(trees);
-        const index = rng.chance(0.7) ? rng.pick(present) : rng.chance(0.5) ? pickIndex(rng) : XA_MAX_INDEX;
+      let tree = trees[0]!;
+      let index = 0;
+      for (let i = rng.between(1, 80), first = i; i > 0; i--) {
+        // Often the tree and index of the record before (a set and a clear of one entry): such
+        // a record shares the walk of the one before.
+        if (i === first || !rng.chance(0.3)) {
+          tree = rng.chance(0.03) ? (rng.chance(0.5) ? 999 : gone) : rng.pick(trees);
+          index = rng.chance(0.7) ? rng.pick(present) : rng.chance(0.5) ? pickIndex(rng) : XA_MAX_INDEX;
+        }
         const mark = rng.chance(0.03) ? 3 + rng.below(13) : rng.below(3);
         const kind = rng.below(rng.chance(0.1) ? 4 : 3); // now and then a load breaks the run
         if (kind === 0) batch.setMark(tree, index, mark);
