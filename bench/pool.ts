@@ -2,13 +2,15 @@
  * The pool suite: saving an emulator's durable state against the host writing the same
  * number of bytes sequentially to a file and syncing it (goal: the save runs at half that
  * speed or better), and saving a 3.75 GiB device that holds 10 MiB (it writes only the
- * chunks that hold data). Wall-clock times, best of a few runs.
+ * chunks that hold data). Wall-clock times, best of a few runs. First, the resident memory of
+ * crash images, live and disposed (bench/crash-images.ts).
  */
 import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import { bestWallMs } from './measure.js';
+import { crashImageMemoryCases } from './crash-images.js';
 import { metric, type MetricCase } from './case.js';
 import type { SuiteOptions } from './suite.js';
 
@@ -37,6 +39,7 @@ async function hostWrite(path: string, bytes: number): Promise<void> {
 export async function runPoolSuite(options: SuiteOptions): Promise<MetricCase[]> {
   const dir = await mkdtemp(join(tmpdir(), 'daxemu-bench-pool-'));
   try {
+    const memory = await crashImageMemoryCases(options); // first, before the big emulators below
     const data = options.quick ? 16 * MiB : 256 * MiB;
     const runs = options.quick ? 1 : 3;
     const emu = await filled(data + 8 * MiB, data);
@@ -46,6 +49,7 @@ export async function runPoolSuite(options: SuiteOptions): Promise<MetricCase[]>
     const saveRate = data / MiB / (saveMs / 1000);
     const hostRate = data / MiB / (hostMs / 1000);
     const cases = [
+      ...memory,
       metric(`host: ${data / MiB} MiB written sequentially and synced`, hostRate, 'MiB/s'),
       metric(`emu.save of ${data / MiB} MiB of durable data`, saveRate, 'MiB/s'),
       metric('emu.save speed / host sequential write speed', saveRate / hostRate, 'ratio', { atLeast: 0.5 }),

@@ -41,7 +41,7 @@ const CASE_KINDS: readonly CaseKind[] = [
   { name: 'store single', sides: storeSingle, goal: SINGLE_GOAL, changesWords: true },
   { name: 'store batch', sides: storeBatch, goal: BATCH_GOAL, changesWords: true },
   { name: 'mark single', sides: markSingle, goal: SINGLE_GOAL },
-  { name: 'mark batch', sides: markBatch },
+  { name: 'mark batch', sides: markBatch, goal: BATCH_GOAL },
   { name: 'find-marked single', sides: findMarkedSingle, goal: SINGLE_GOAL, countsDirty: true },
   { name: 'find-marked batch', sides: findMarkedBatch, goal: SCAN_GOAL, countsDirty: true },
   { name: 'towrite snapshot', sides: towriteSnapshot, goal: SCAN_GOAL, countsDirty: true },

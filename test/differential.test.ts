@@ -108,3 +108,60 @@ describe.each(BUILDS)('differential: wasm core (%s build) against the reference 
     }
   });
 });
+
+// Runs of mark records in one batch: the wasm loop walks a run's paths side by side first
+// and then updates each entry from the slot its walk found (assembly/batch.ts markGroup).
+// Set, clear and get on the same and on other entries (often the entry of the record
+// before, whose walk the record shares), order-9 entries (reached through
+// sibling slots), holes, indices past the root's reach, a tree that does not exist, a
+// destroyed tree and bad marks, in runs longer than a group, must give the model's results
+// and leave the same entries and marks.
+describe.each(BUILDS)('differential: runs of mark records in a batch (%s build)', (build) => {
+  it.each([11, 12, 13])('seed %i: mark runs give the model\'s results, entries and marks', async (seed) => {
+    const core = await makeCore(build);
+    const model = new ModelForest();
+    const rng = new Rng(seed);
+    const trees = [core.createTree(), core.createTree()];
+    for (const _ of trees) model.createTree();
+    const gone = core.createTree();
+    model.createTree();
+    core.destroyTree(gone);
+    model.destroyTree(gone);
+    const present: number[] = [];
+    const build0 = new BatchBuilder();
+    for (let i = 0; i < 400; i++) {
+      const tree = rng.pick(trees);
+      const order = rng.chance(0.2) ? 9 : 0;
+      const index = pickIndex(rng);
+      build0.store(tree, index, order, randomWord(rng));
+      present.push(index + (order === 9 ? rng.below(PMD_NR) : 0)); // somewhere inside the entry
+    }
+    expect(Array.from(core.runBatch(build0.finish()))).toEqual(Array.from(model.runBatch(build0.finish())));
+    const batch = new BatchBuilder();
+    for (let round = 0; round < 40; round++) {
+      batch.reset();
+      let tree = trees[0]!;
+      let index = 0;
+      for (let i = rng.between(1, 80), first = i; i > 0; i--) {
+        // Often the tree and index of the record before (a set and a clear of one entry): such
+        // a record shares the walk of the one before.
+        if (i === first || !rng.chance(0.3)) {
+          tree = rng.chance(0.03) ? (rng.chance(0.5) ? 999 : gone) : rng.pick(trees);
+          index = rng.chance(0.7) ? rng.pick(present) : rng.chance(0.5) ? pickIndex(rng) : XA_MAX_INDEX;
+        }
+        const mark = rng.chance(0.03) ? 3 + rng.below(13) : rng.below(3);
+        const kind = rng.below(rng.chance(0.1) ? 4 : 3); // now and then a load breaks the run
+        if (kind === 0) batch.setMark(tree, index, mark);
+        else if (kind === 1) batch.clearMark(tree, index, mark);
+        else if (kind === 2) batch.getMark(tree, index, mark);
+        else batch.load(tree, index);
+      }
+      const ops = batch.finish();
+      expect(Array.from(core.runBatch(ops)), `seed ${seed} round ${round}`).toEqual(Array.from(model.runBatch(ops)));
+    }
+    for (const tree of trees) {
+      expect(core.entries(tree)).toEqual(model.entries(tree));
+      core.check(tree);
+    }
+  });
+});

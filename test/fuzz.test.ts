@@ -73,25 +73,49 @@ describe('counterexamples the fuzzer found, replayed', () => {
     expect((await emu.crash()).open('/a').pread(0, 1)).toEqual(new Uint8Array([1]));
   });
 
-  // The long run's second counterexample (seed 5013), an open defect: with the fix
-  // 'truncate-writeback', the truncate writes the entry holding the new end back on the
-  // truncating CPU without a fence (as dax_writeback_mapping_range does) and cleans it. A later
-  // fsync on another CPU flushes the entry's lines again and fences its own CPU, but the
-  // emulator keeps a written-back line pending on the CPU that flushed it, so the byte never
-  // becomes durable although the fsync returned. Fixing it changes the flush model or the
-  // truncate path, and with them the reference models (src/model), so it is left open here:
-  // this test fails when the promise holds, and must then become a plain test.
-  it.fails("seed 5013: a byte stored on CPU 1 is durable after truncate-writeback on CPU 1 and an fsync on CPU 0 (open)", async () => {
-    const emu = await createEmulator({ capacity: 16 << 20, cacheBytes: 1024, fixes: ['truncate-writeback'] });
+  // The long run's second counterexample (seed 5013): with the fix 'truncate-writeback' the
+  // truncate on CPU 1 wrote the entry holding the new end back, and its lines stayed pending
+  // on CPU 1; the fsync on CPU 0 found them clean, fenced only CPU 0, and the byte was lost.
+  // In the kernel the locked instructions after dax_flush order the flushes, so the writeback
+  // of a truncate or punch is complete when the call returns (src/dax/writeback.ts).
+  const seed5013 = async (fixes: 'truncate-writeback'[]) => {
+    const emu = await createEmulator({ capacity: 16 << 20, cacheBytes: 1024, fixes });
     const f = emu.createFile('/a', { size: 0 });
     const m = emu.mmap(f, { length: 4096 });
     emu.cpu = 1;
-    f.pwrite(2093056, new Uint8Array([0])); // the file reaches the second PMD, so the truncate deletes entries
+    f.pwrite(2093056, new Uint8Array([0])); // 511 pages: the truncate deletes entries
     m.store(0, new Uint8Array([1]));
     f.truncate(4095);
     emu.cpu = 0;
     m.store(69, new Uint8Array([5])); // dirties the entry again, so the fsync writes it back
     f.fsync();
-    expect((await emu.crash({ mode: 'guaranteed' })).open('/a').pread(0, 1)).toEqual(new Uint8Array([1]));
+    const afterFsync = (await emu.crash({ mode: 'guaranteed' })).open('/a').pread(0, 1)[0];
+    return { afterFsync, fences: emu.stats().dax.writebackFences };
+  };
+
+  it('seed 5013, rule "the writeback of a truncate is complete when it returns": a byte stored on CPU 1 is durable after truncate-writeback on CPU 1 and an fsync on CPU 0', async () => {
+    // The truncate's writeback ends with its fence on CPU 1; the fsync adds its own on CPU 0.
+    expect(await seed5013(['truncate-writeback'])).toEqual({ afterFsync: 1, fences: 2 });
+  });
+
+  it('seed 5013 without the fix: the kernel\'s truncate writes nothing back and the fsync on CPU 0 flushes the dirty line itself, so the byte is kept', async () => {
+    expect(await seed5013([])).toEqual({ afterFsync: 1, fences: 1 });
+  });
+
+  it('rule "the writeback of a hole punch is complete when it returns": a PMD entry punched on CPU 1 keeps its stores through an fsync on CPU 0', async () => {
+    // Found while fixing seed 5013: the punch's writeback of the whole dirty PMD entry left
+    // its lines pending on CPU 1 in the same way, on every XArray profile, fix or not.
+    for (const kernel of ['linux-6.12', 'linux-6.1'] as const) {
+      const emu = await createEmulator({ kernel, capacity: 32 << 20, cacheBytes: 1024 });
+      const f = emu.createFile('/a', { size: 4 << 20 });
+      const m = emu.mmap(f, { length: 4 << 20 });
+      emu.cpu = 1;
+      m.store(0, new Uint8Array([1]));
+      f.punchHole(1 << 20, 4096);
+      emu.cpu = 0;
+      m.store(69, new Uint8Array([5]));
+      f.fsync();
+      expect((await emu.crash({ mode: 'guaranteed' })).open('/a').pread(0, 1), kernel).toEqual(new Uint8Array([1]));
+    }
   });
 });

@@ -102,6 +102,7 @@ describe('the packed package', () => {
     // One byte-stores under a 2 MiB-aligned mapping: a PMD fault, one PMD entry written back
     // whole (32768 lines, one dirty), and the bytes survive a crash after the msync.
     expect(seen.emulator).toMatchObject({ kind: 'pmd', fallback: false, pmdEntries: 1, lines: 32768, dirtyLines: 1, pmdFaults: 1, survived: [1, 2, 3] });
+    expect(seen.disposed, 'a disposed image, and one inside its `using` block').toEqual([true, false]);
     expect(seen.emulator!.names).toEqual(['dax_pmd_fault', 'dax_pmd_fault_done', 'dax_writeback_range', 'dax_writeback_one', 'dax_writeback_range_done']);
     expect(seen.hardware).toMatchObject({ loaded: [5, 5, 5, 5], clwbDirty: 1, sameCost: true, describes: true });
     expect(seen.errors).toMatchObject({ caught: 'EINVAL', einval: 22, invariantError: 'InvariantError' });

@@ -4,6 +4,7 @@
  * through. CoreMemory is the base of the Core class chain (layout, then xarray.ts, then
  * pmem.ts, then core.ts): only this chain touches the wasm exports and `memory.buffer`.
  */
+import { PmemError } from '../base/index.js';
 import type { CoreExports, WasmBuild } from './wasm.js';
 
 /** The memory map as the core exports it (assembly/layout.ts). */
@@ -56,27 +57,73 @@ function readLayout(x: CoreExports): CoreLayout {
   };
 }
 
+/** The error of every call on a released core, naming `what` the caller released. */
+function releasedError(what: string): PmemError {
+  return new PmemError('EBADF', `${what} was disposed: its memory is released and it can no longer be used`);
+}
+
+/** Exports that refuse every use: what a released core calls instead of the instance. */
+function releasedExports(what: string): CoreExports {
+  return new Proxy({} as CoreExports, {
+    get: () => {
+      throw releasedError(what);
+    },
+  });
+}
+
 /** The instance, its memory and the views over it. */
 export class CoreMemory {
   readonly build: WasmBuild;
-  readonly memory: WebAssembly.Memory;
   readonly layout: CoreLayout;
   /** Which scratch area (command and result buffers) this thread uses. */
   readonly cpu: number;
-  protected readonly x: CoreExports;
+  protected x: CoreExports;
   private u32view: Uint32Array;
   protected i32view: Int32Array;
   private u8view: Uint8Array;
+  private liveMemory: WebAssembly.Memory | null;
+  private releasedAs: string | null = null;
 
   protected constructor(build: WasmBuild, memory: WebAssembly.Memory, x: CoreExports, cpu: number) {
     this.build = build;
-    this.memory = memory;
+    this.liveMemory = memory;
     this.cpu = cpu;
     this.x = x;
     this.layout = readLayout(x);
     this.u32view = new Uint32Array(memory.buffer);
     this.i32view = new Int32Array(memory.buffer);
     this.u8view = new Uint8Array(this.u32view.buffer);
+  }
+
+  /** The shared memory (EBADF once released). */
+  get memory(): WebAssembly.Memory {
+    this.checkLive();
+    return this.liveMemory!;
+  }
+
+  /** Throws the EBADF of a released core; nothing while it is live. */
+  checkLive(): void {
+    if (this.liveMemory === null) throw releasedError(this.releasedAs ?? 'the core');
+  }
+
+  /** Whether release() was called. */
+  get released(): boolean {
+    return this.liveMemory === null;
+  }
+
+  /**
+   * Drops the instance, the memory and every view of it, so that nothing here keeps them
+   * reachable and the garbage collector can return them; from then on every call is a
+   * PmemError EBADF saying that `what` was disposed. Releasing twice does nothing.
+   */
+  release(what: string): void {
+    if (this.liveMemory === null) return;
+    this.releasedAs = what;
+    this.liveMemory = null;
+    this.x = releasedExports(what);
+    this.u32view = new Uint32Array(0);
+    this.i32view = new Int32Array(0);
+    this.u8view = new Uint8Array(0);
   }
 
   /** Views of the whole memory, remade when the memory has grown. */

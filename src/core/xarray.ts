@@ -42,15 +42,21 @@ const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** The trees of one core instance. */
 export class CoreTrees extends CoreMemory implements Forest {
-  private readonly foundWord: WebAssembly.Global;
-  private readonly foundOrder: WebAssembly.Global;
-  private readonly foundMarks: WebAssembly.Global;
+  private foundWord: WebAssembly.Global;
+  private foundOrder: WebAssembly.Global;
+  private foundMarks: WebAssembly.Global;
 
   protected constructor(build: WasmBuild, memory: WebAssembly.Memory, x: CoreExports, cpu: number) {
     super(build, memory, x, cpu);
     this.foundWord = x.xaFoundWord as WebAssembly.Global;
     this.foundOrder = x.xaFoundOrder as WebAssembly.Global;
     this.foundMarks = x.xaFoundMarks as WebAssembly.Global;
+  }
+
+  /** Also lets go of the instance's globals, which keep the instance (and its memory) alive. */
+  override release(what: string): void {
+    super.release(what);
+    this.foundWord = this.foundOrder = this.foundMarks = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
   }
 
   // ---- errors ------------------------------------------------------------------------

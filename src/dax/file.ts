@@ -109,6 +109,7 @@ export class DaxFile implements AddressSpace {
   }
 
   private live(op: string): void {
+    this.host.core.checkLive(); // EBADF once the emulator is disposed
     if (this.removed && this.mappings.size === 0) throw new PmemError('EBADF', `${op}: ${this.path} was unlinked`);
   }
 

@@ -220,12 +220,28 @@ function mappingTagged(host: DaxHost, file: AddressSpace, mark: number): boolean
 }
 
 /**
- * filemap_fdatawrite_range over file pages [start, end] in the XArray era: the DAX entries
- * written back, no metadata commit and no fence (a caller that needs durability fences
- * later). Nothing at all when no entry is DIRTY (filemap_fdatawrite_wbc, below).
+ * filemap_write_and_wait_range over file pages [start, end] in the XArray era, as truncate
+ * and hole punch call it: the DAX entries written back, no metadata commit, and one fence on
+ * this CPU when anything was flushed. Nothing at all when no entry is DIRTY
+ * (filemap_fdatawrite_wbc, below).
+ *
+ * The kernel issues no sfence here, but dax_writeback_one takes the xarray lock again right
+ * after dax_flush, and x86 orders CLWB and CLFLUSHOPT before any later locked instruction
+ * (Intel SDM, CLWB): the lines are written back before the truncate or punch returns. The
+ * model puts that ordering in one fence at the end of the range. Without it a line flushed
+ * here stayed pending on this CPU, and an fsync on another CPU, whose flush found the line
+ * clean, never made it durable (the fuzz's seed 5013). The hardware model keeps a clean
+ * flush from taking over another CPU's pending line, so the fence has to come from here.
  */
 export function filemapWriteRange(host: DaxHost, file: AddressSpace, start: number, end: number): WritebackReport {
-  return mappingTagged(host, file, PAGECACHE_TAG_DIRTY) ? daxWritebackRange(host, file, start, end) : emptyReport();
+  if (!mappingTagged(host, file, PAGECACHE_TAG_DIRTY)) return emptyReport();
+  const report = daxWritebackRange(host, file, start, end);
+  if (report.entries > 0) {
+    host.core.pmFence(host.cpu, false);
+    report.fences++;
+    host.counters.writebackFences++;
+  }
+  return report;
 }
 
 /**

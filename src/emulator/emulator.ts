@@ -8,7 +8,7 @@
  *   concurrency  src/dax/concurrency.ts fsyncs, stores and lock holders as interleaved tasks
  * Options are resolved once (src/emulator/options.ts) and every part is made from them here.
  */
-import { checkInteger, PmemError } from '../base/index.js';
+import { checkInteger, DISPOSE, PmemError } from '../base/index.js';
 import { Core } from '../core/index.js';
 import { checkCrashMode, CommandBuilder, coreCostParams, durableChunks, Hardware, type CostModel, type CrashMode, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
 import {
@@ -31,19 +31,63 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
 
 export class Emulator {
   readonly options: Readonly<ResolvedOptions>;
-  private readonly hw: Hardware;
-  private readonly fs: DaxFileSystem;
+  private readonly machine: Hardware;
+  private readonly files: DaxFileSystem;
   private readonly tracepoints = new Tracepoints();
   private sharing: ShareServer | null = null;
+  /** What dispose() calls this emulator in the EBADF of later calls. */
+  private kind = 'this emulator';
 
   constructor(core: Core, options: ResolvedOptions) {
     this.options = Object.freeze({ ...options });
-    this.hw = new Hardware(core);
-    this.fs = new DaxFileSystem(
-      this.hw,
+    this.machine = new Hardware(core);
+    this.files = new DaxFileSystem(
+      this.machine,
       { rules: kernelRules(options.kernel), fixes: resolveFixes(options.kernel, options.fixes).fixes, bugs: resolveBugs(options.kernel, options.bugs).bugs, flushKind: FLUSH_KINDS.indexOf(options.flush), dirtyLinesOnly: options.writeback === 'dirty-lines' },
       this.tracepoints,
     );
+  }
+
+  /** The hardware, and below, the file system: every call goes through one of them, which refuse once disposed. */
+  private get hw(): Hardware {
+    this.live();
+    return this.machine;
+  }
+
+  private get fs(): DaxFileSystem {
+    this.live();
+    return this.files;
+  }
+
+  /** EBADF once disposed, for the calls that would not reach the core (whose exports say the same). */
+  private live(): void {
+    this.machine.core.checkLive();
+  }
+
+  // ---- disposal --------------------------------------------------------------------------
+
+  /**
+   * Releases the emulator's memory, a crash image's above all: the core drops its wasm
+   * instance and shared memory (the media, the trees, the undo copies), so that the garbage
+   * collector can return them even while the image's files and mappings are still held.
+   * Every later call on the emulator, its files, its mappings and its device mappings is a
+   * PmemError EBADF saying that it was disposed. Disposing twice does nothing; the emulator
+   * a crash image came from is not touched. `using image = await emu.crash()` disposes at
+   * the end of the block.
+   */
+  dispose(): void {
+    this.sharing?.stop(); // workers' calls then fail with EINVAL, not on a released core
+    this.machine.core.release(this.kind);
+  }
+
+  /** dispose(), for `using`. */
+  [DISPOSE](): void {
+    this.dispose();
+  }
+
+  /** Whether dispose() was called. */
+  get disposed(): boolean {
+    return this.machine.core.released;
   }
 
   /** The core this emulator runs on (the host's door into the wasm). */
@@ -52,10 +96,12 @@ export class Emulator {
   }
 
   get capacity(): number {
+    this.live();
     return this.options.capacity;
   }
 
   get cost(): CostModel {
+    this.live();
     return this.options.cost;
   }
 
@@ -210,6 +256,7 @@ export class Emulator {
 
   /** Starts recording fs_dax tracepoints; stop() returns them. */
   startTrace(): Trace {
+    this.live();
     return this.tracepoints.start();
   }
 
@@ -273,9 +320,11 @@ export class Emulator {
     const mode = checkCrashMode(options.mode ?? 'guaranteed');
     const seed = options.seed ?? this.options.seed;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `crash seed must be an integer in [0, 2^32), got ${String(seed)}`);
+    this.live();
     const image = await createEmulator({ ...this.options, preset: this.options.cost });
     this.hw.crashInto(image.hw, mode, seed);
     this.fs.rebootInto(image.fs);
+    image.kind = 'this crash image';
     return image;
   }
 
@@ -291,12 +340,13 @@ export class Emulator {
    */
   save(path: string): Promise<PoolSaveReport> {
     let writePool;
+    let metadata;
     try {
       writePool = poolWriter('save').writePool;
+      metadata = { options: { ...this.options }, files: this.fs.durableFiles() };
     } catch (err) {
       return Promise.reject(err);
     }
-    const metadata = { options: { ...this.options }, files: this.fs.durableFiles() };
     return writePool(path, this.core.layout.version, metadata, durableChunks(this.core, POOL_CHUNK_BYTES));
   }
 

@@ -1112,22 +1112,29 @@ export class ModelDax {
   }
 
   /**
+   * filemap_write_and_wait_range (PMOD) for truncate and punch: the writeback of §4.4, no
+   * metadata commit, and one fence when an entry was written (the emulator's stand-in for
+   * the locked instructions that follow dax_flush and order it, src/dax/writeback.ts).
+   */
+  private writeAndWait(f: ModelFile, first: number, last: number): void {
+    const r = this.writebackPmod(f, first, last);
+    this.counters.writebackEntries += r.entries;
+    this.counters.writebackLines += r.lines;
+    if (r.entries > 0) this.counters.writebackFences++;
+  }
+
+  /**
    * ftruncate: shrinking deletes the entries past the new end (S11), whole and unwritten, a
    * dirty PMD entry straddling the new end included; growing changes no entry. With the fix
    * 'truncate-writeback' the entry holding the new end is written back first
-   * (filemap_write_and_wait_range(newsize, newsize): no metadata commit, no fence).
+   * (filemap_write_and_wait_range(newsize, newsize): no metadata commit, a fence if it wrote).
    */
   truncate(path: string, size: number): void {
     const f = this.open(path);
     if (!Number.isInteger(size) || size < 0) throw new PmemError('EINVAL', 'truncate: bad size');
     const keep = Math.ceil(size / PAGE_SIZE);
     if (keep < f.pages) {
-      if (this.truncateWriteback) {
-        const eof = Math.floor(size / PAGE_SIZE);
-        const r = this.writebackPmod(f, eof, eof);
-        this.counters.writebackEntries += r.entries;
-        this.counters.writebackLines += r.lines;
-      }
+      if (this.truncateWriteback) this.writeAndWait(f, Math.floor(size / PAGE_SIZE), Math.floor(size / PAGE_SIZE));
       this.release(f, keep, MAX_INDEX, true); // truncate_pagecache: even_cows
     }
     f.size = size;
@@ -1136,7 +1143,7 @@ export class ModelDax {
   /**
    * fallocate(PUNCH_HOLE | KEEP_SIZE) over the whole pages of [offset, offset + length) (S12).
    * PMOD writes the range back first (the filesystem's filemap_write_and_wait_range: no
-   * metadata commit, no fence), so a dirty entry cut by the hole is flushed whole; P45 does
+   * metadata commit, a fence if it wrote), so a dirty entry cut by the hole is flushed whole; P45 does
    * not (ext4 looked only for dirty page-cache pages before v4.9).
    */
   punchHole(path: string, offset: number, length: number): void {
@@ -1144,11 +1151,7 @@ export class ModelDax {
     const first = Math.ceil(offset / PAGE_SIZE);
     const end = Math.floor((offset + length) / PAGE_SIZE);
     if (end <= first) return;
-    if (!this.p45) {
-      const r = this.writebackPmod(f, first, end - 1);
-      this.counters.writebackEntries += r.entries;
-      this.counters.writebackLines += r.lines;
-    }
+    if (!this.p45) this.writeAndWait(f, first, end - 1);
     this.release(f, first, end - 1, false); // punching keeps private copies (mm/truncate.c)
   }
 

@@ -75,6 +75,12 @@ out.emulator = {
   names, entries: entries.map((e) => `${e.index}:${e.kind}:${e.order}:${e.dirty}`), clwbDirty: clwb.dirty, pmdFaults: dax.pmdFaults,
   survived: [...image.open('/f').pread(8, 3)], defaults: [DEFAULT_CAPACITY, DEFAULT_CACHE_BYTES, MAX_CAPACITY],
 };
+image.dispose();
+{
+  // `using` with the package's types alone (ES2022 target, no esnext lib in this tsconfig).
+  using scoped = await emu.crash();
+  out.disposed = [image.disposed, scoped.disposed];
+}
 
 // ---- the hardware: a device mapping, the command buffer, presets --------------------------
 const device: DeviceMapping = emu.mmapDevice({ offset: 8 << 20, length: 4096 });
