@@ -69,6 +69,9 @@ export interface FtraceDiffReport {
 
 const MiB = 1 << 20;
 const PAGE = 4096;
+/** The end of the x86-64 user address space (4-level page tables), as the emulator's mmap has it. */
+const TASK_SIZE = 0x7fff_ffff_f000;
+const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 const MODELLED = new Set<string>([
   'dax_pmd_fault', 'dax_pmd_fault_done', 'dax_pmd_load_hole', 'dax_pmd_load_hole_fallback', 'dax_pte_fault', 'dax_pte_fault_done', 'dax_load_hole',
   'dax_insert_pfn_mkwrite', 'dax_insert_pfn_mkwrite_no_entry', 'dax_writeback_range', 'dax_writeback_range_done', 'dax_writeback_one',
@@ -200,8 +203,22 @@ async function setUp(plan: Plan, options: FtraceDiffOptions): Promise<{ emu: Emu
       throw new PmemError('EINVAL', `ftrace line ${m.line}: the VMA [0x${m.vmStart.toString(16)}, 0x${m.vmEnd.toString(16)}) cannot be mapped: ${(err as Error).message}`);
     }
   }
-  // Writebacks go through a shared mapping of each whole file of their own, which no access uses.
-  for (const f of plan.files) helpers.set(f.key, emu.mmap(emu.open(f.path), { length: f.pages * PAGE, shared: true }));
+  // Writebacks go through a shared mapping of each whole file of their own, which no access
+  // uses, placed clear of the trace's mappings: above them, or below them when there is no room.
+  const ends = plan.mappings.map((m) => m.vmEnd);
+  const starts = plan.mappings.map((m) => m.vmStart);
+  let up = roundUp(ends.length ? Math.max(...ends) : 0x7f00_0000_0000, 2 * MiB) + 2 * MiB;
+  let down = (starts.length ? Math.min(...starts) : 0x7f00_0000_0000) - 2 * MiB;
+  for (const f of plan.files) {
+    const length = f.pages * PAGE;
+    let address = up;
+    if (up + length <= TASK_SIZE) up = roundUp(up + length, 2 * MiB) + 2 * MiB;
+    else {
+      address = down - roundUp(length, 2 * MiB);
+      down = address - 2 * MiB;
+    }
+    helpers.set(f.key, emu.mmap(emu.open(f.path), { address, length, shared: true }));
+  }
   return { emu, maps, helpers };
 }
 
@@ -266,7 +283,7 @@ export async function ftraceDiff(trace: string | LineSource, options: FtraceDiff
 
 /** The report as text: a summary line, then one line per difference. */
 export function formatFtraceDiff(report: FtraceDiffReport, name = 'trace'): string {
-  const out = [`${name}: ${report.events} fs_dax events (${report.compared} compared), ${report.accesses} accesses and ${report.writebacks} writeback${report.writebacks === 1 ? '' : 's'} replayed on ${report.kernel}; the emulator emitted ${report.emulatorEvents}`];
+  const out = [`${name}: ${report.events} fs_dax events (${report.compared} compared), ${report.accesses} access${report.accesses === 1 ? '' : 'es'} and ${report.writebacks} writeback${report.writebacks === 1 ? '' : 's'} replayed on ${report.kernel}; the emulator emitted ${report.emulatorEvents}`];
   for (const d of report.differences) {
     const fields = d.fields.map((f) => (d.kind === 'fields' ? `${f.field} kernel ${f.kernel}, emulator ${f.emulator}` : `${f.field} ${d.kind === 'kernel-only' ? f.kernel : f.emulator}`)).join('; ');
     const what = d.kind === 'fields' ? fields : `only in the ${d.kind === 'kernel-only' ? 'kernel trace' : 'emulator'}${fields ? ` (${fields})` : ''}`;
