@@ -31,7 +31,7 @@ import {
   fileLines, fillBytes, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, replay, replayBinary, replayOn, startRecording, stringLines,
   type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedTrace, type LineSource,
   type PmemcheckImportOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
-  FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, parseFtrace,
+  FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, parseFtrace, TRACE_MINOR, type RecordingTask, type TraceTask,
   type FieldDifference, type FtraceDiffOptions, type FtraceDiffReport, type FtraceDifference, type FtraceKernel, type KernelTraceEvent,
 } from 'daxemu/trace';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -247,7 +247,12 @@ rec.sfence();
 const recFile: RecordingFile = rec.createFile(`/${encodePath('a b')}`, { size: 4096 });
 const recMap: RecordingFileMapping = rec.mmap(recFile, { length: 4096 });
 recMap.store(0, fillBytes(8, 1));
+// Emulator-level calls (format 1.1): a concurrent fsync and store, recorded on one line.
+const recTasks: RecordingTask[] = [{ fsync: recFile }, { store: { mapping: recMap, offset: 8, bytes: new Uint8Array([9]) } }];
+rec.runConcurrently(recTasks);
+rec.msync(recMap.address, 4096);
 const traceText = rec.stop();
+const concurrentLine: TraceTask['kind'][] = traceText.includes('concurrent fsync:') ? ['fsync', 'store'] : [];
 const replayOptions: ReplayOptions = { batch: 64 };
 const replayed: ReplayResult = await replay(traceText, replayOptions);
 const binaryTrace = encodeBinaryTrace(stringLines(traceText));
@@ -289,7 +294,7 @@ out.ftrace = {
 out.trace = {
   sameText: JSON.stringify(replayed.emulator.stats()) === JSON.stringify(recEmu.stats()),
   sameBinary: JSON.stringify(replayedBinary.emulator.stats()) === JSON.stringify(recEmu.stats()),
-  binary: isBinaryTrace(binaryTrace) && traceText.startsWith(`${TRACE_MAGIC} ${TRACE_VERSION}`) && seenOps.length > 0,
+  binary: isBinaryTrace(binaryTrace) && traceText.startsWith(`${TRACE_MAGIC} ${TRACE_VERSION}.${TRACE_MINOR}`) && seenOps.length > 0 && concurrentLine.length === 2,
   emptyFence: emptyFences?.count, verdict, fioBytes: (await replay(fio.trace)).emulator.stats().storeBytes,
   pmemcheckStores: (await replay(pmemcheck.trace)).emulator.stats().stores, lines: pmemcheck.sourceLines.filter((l) => l === 1).length,
   table: formatAnalysisTable(analysis).includes('empty-fence'), markdown: analysisMarkdown(analysis).startsWith('#'),
