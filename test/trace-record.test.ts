@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../src/base/index.js';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
-import { analyze, encodeBinaryTrace, fileLines, replay, replayBinary, replayOn, startRecording, type RecordingEmulator } from '../src/trace/index.js';
+import { analyze, encodeBinaryTrace, fileLines, replay, replayBinary, replayOn, startRecording, type LineSource, type RecordingEmulator } from '../src/trace/index.js';
+import { writeLongTrace } from '../bench/traces-stream.js';
 
 const MiB = 1 << 20;
 const dirs: string[] = [];
@@ -291,6 +292,34 @@ describe('bad traces', () => {
       expect(() => emu.open('x')).toThrow(/ENOENT/);
     });
   }
+
+  it('a trace file of 10^6 lines replays streamed, both passes, with bounded memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-trace-'));
+    dirs.push(dir);
+    const path = join(dir, 'long.trace');
+    await writeLongTrace(path, 1e6);
+    // Heap sampled as the lines are read, in the check pass and the run pass alike.
+    const file = fileLines(path);
+    let read = 0;
+    let peak = 0;
+    const sampled: LineSource = {
+      name: file.name,
+      *lines() {
+        for (const line of file.lines()) {
+          if (++read % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+          yield line;
+        }
+      },
+    };
+    const heap = process.memoryUsage().heapUsed;
+    const r = await replay(sampled);
+    expect(r.operations).toBe(1e6 + 1);
+    expect(read).toBeGreaterThanOrEqual(2 * (1e6 + 3)); // the header read, the check pass, the run pass
+    const s = r.emulator.stats();
+    expect([s.stores, s.fences]).toEqual([333_334, 333_333]);
+    // The file is 56 MiB; each pass holds one 1 MiB chunk of it and the batch of 4096 operations.
+    expect(peak - heap).toBeLessThan(48 * MiB);
+  }, 120_000);
 
   it('a bad line at the end of a trace of 10^7 lines is found with bounded memory, nothing run', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'daxemu-trace-'));
