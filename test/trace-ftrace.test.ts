@@ -72,6 +72,7 @@ describe('parsing kernel fs_dax traces', () => {
     ['a report of lost events', mutate(head, 15, () => 'CPU:1 [LOST 12 EVENTS]'), /ftrace line 15: the trace lost events/],
     ['a binary file', '\u0000ELF\u0001\n', /line 1: not a text trace/],
     ['a trace without fs_dax events', '# tracer: nop\n  w2-1 [000] 1.0: sched_switch: x\n', /no fs_dax events/],
+    ['a VMA that moved (two VMAs over the same addresses)', `${head}${mutate(head, 13, (l) => l.replace('vm_end 0x7ffff7a00000', 'vm_end 0x7ffff7c00000')).split('\n')[12]}\n`, /ftrace line 21: this VMA \[0x7ffff7600000, 0x7ffff7c00000\) overlaps another one seen at line 13/],
     ['a VMA that does not hold its address', mutate(head, 13, (l) => l.replace('address 0x7ffff7600000', 'address 0x7ffff7a00000')), /ftrace line 13: expected a page-aligned VMA holding the address/],
   ];
   for (const [what, trace, message] of bad) {
@@ -135,6 +136,12 @@ describe('a mutated trace gives exactly the difference introduced', () => {
     const n = lineOf(u, 'dax_writeback_one', 10);
     const r = await ftraceDiff(mutate(u, n, (l) => `${l}\n${l}`));
     expect(r.differences).toEqual([{ line: n + 1, event: 'dax_writeback_one', kind: 'kernel-only', fields: [{ field: 'pgoff', kernel: '0xa', emulator: '-' }, { field: 'pglen', kernel: '0x1', emulator: '-' }] }]);
+  });
+
+  it('a writeback whose dax_writeback_range was removed replays as an fsync: its range is the difference', async () => {
+    const n = lineOf(a, 'dax_writeback_range:');
+    const r = await ftraceDiff(mutate(a, n, () => ''), { kernel: 'linux-6.1' });
+    expect(r.differences.map((d) => [d.line, d.event, d.kind])).toEqual([[n, 'dax_writeback_range', 'emulator-only'], [n + 2, 'dax_writeback_range_done', 'fields']]);
   });
 
   it('prints each difference with its line', async () => {
