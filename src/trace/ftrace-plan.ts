@@ -145,7 +145,7 @@ export function planFtrace(events: KernelTraceEvent[]): Plan {
     const done = isFaultDone(ev.name);
     if (start || done) {
       const at = page(ev.address!);
-      const here = cur?.kind === 'access' && cur.mapping.vmStart + (cur.offset) === at;
+      const here = cur?.kind === 'access' && cur.mapping.vmStart + cur.offset === at;
       const retry = hasWord(lastResult, 'FALLBACK') || hasWord(lastResult, 'RETRY');
       const joins = here && (start ? !openStart && retry : openStart);
       if (!joins) {
