@@ -4,12 +4,22 @@
  * beside it), and the analysis over the same trace (goal: at most 2x the replay's time).
  * The trace is a persistent log recorded by startRecording: 64-byte records appended to a
  * device mapping with their bytes, each flushed (clwb) and fenced, and one in ten read
- * back. Wall-clock times, best of a few runs, less the time to make the emulator.
+ * back. Wall-clock times, best of a few runs, less the time to make the emulator. Last,
+ * a generated trace file of 10^7 lines (10^6 with --quick) is replayed streamed, in a child
+ * process (bench/traces-stream.ts), whose peak resident memory is reported: it must not
+ * grow with the file.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Rng } from '../src/base/index.js';
 import { createEmulator } from '../src/emulator/index.js';
 import { analyze, encodeBinaryTrace, replay, replayBinary, startRecording } from '../src/trace/index.js';
 import { bestWallMs } from './measure.js';
+import { writeLongTrace } from './traces-stream.js';
 import { metric, type MetricCase } from './case.js';
 import type { SuiteOptions } from './suite.js';
 
@@ -38,6 +48,27 @@ async function recordedTrace(ops: number): Promise<string> {
 }
 
 
+interface Streamed {
+  operations: number;
+  ms: number;
+  maxRssMiB: number;
+  fileMiB: number;
+}
+
+/** Writes a generated file of `lines` lines, replays it in a child process; its time and peak RSS. */
+async function streamedReplay(lines: number): Promise<Streamed> {
+  const dir = await mkdtemp(join(tmpdir(), 'daxemu-stream-'));
+  try {
+    const path = join(dir, 'long.trace');
+    await writeLongTrace(path, lines);
+    const script = fileURLToPath(new URL('./traces-stream.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, path], { maxBuffer: 1 << 20 });
+    return JSON.parse(stdout) as Streamed;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function runTracesSuite(options: SuiteOptions): Promise<MetricCase[]> {
   const sizes = options.sizes ?? (options.quick ? [1e5] : [1e6]);
   const runs = options.quick ? 1 : 3;
@@ -62,5 +93,14 @@ export async function runTracesSuite(options: SuiteOptions): Promise<MetricCase[
       metric(`analyze / replay time, text`, analyzeTextMs / textMs, 'ratio', { atMost: 2 }),
     );
   }
+  // Bounded: at most 128 MiB over the peak for a 10^5-line file, whatever the length (the
+  // garbage of each chunk lets V8's heap grow some before it collects).
+  const long = options.quick ? 1e6 : 1e7;
+  options.progress(`replaying a ${long}-line trace file, streamed, in a child process`);
+  const [small, big] = [await streamedReplay(1e5), await streamedReplay(long)];
+  cases.push(
+    metric(`replay from a file, streamed, ${big.operations} operations (${big.fileMiB.toFixed(0)} MiB; check + run)`, big.operations / (big.ms / 1000), 'ops/s'),
+    metric(`peak RSS of that replay (a 10^5-line file's: ${small.maxRssMiB.toFixed(0)} MiB)`, big.maxRssMiB, 'MiB', { atMost: small.maxRssMiB + 128 }),
+  );
   return cases;
 }

@@ -107,7 +107,7 @@ const OPTIONS = {
 } as const;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'replay' || argv[0] === 'analyze') return traceCommand(argv, process.stdout, process.stderr);
+  if (argv[0] === 'replay' || argv[0] === 'analyze' || argv[0] === 'ftrace-diff') return traceCommand(argv, process.stdout, process.stderr);
   let parsed;
   try {
     parsed = parseArgs({ args: joinDashValues(argv, OPTIONS), allowPositionals: true, strict: true, options: OPTIONS });

@@ -3,13 +3,16 @@
  * pmemcheck store log (imported, then replayed), recognised by its first bytes or named
  * with --format. replay prints what the run did; analyze prints the findings as a table,
  * --json or --markdown. Exit codes as the other commands: 0, 1 for a refused input, 2 for
- * a bad command line.
+ * a bad command line. `daxemu ftrace-diff TRACE` replays a kernel fs_dax trace and prints
+ * where the emulator's events differ; its exit codes are those of diff(1): 0 for none, 1
+ * for differences, 2 for a bad trace or command line.
  */
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PmemError } from '../base/index.js';
 import {
-  analysisMarkdown, analyze, encodeBinaryTrace, fileLines, formatAnalysisTable, importFioIolog, importPmemcheck, replay, replayBinary, type ImportedTrace, type LineSource,
+  analysisMarkdown, analyze, encodeBinaryTrace, fileLines, formatAnalysisTable, formatFtraceDiff, FTRACE_KERNELS, ftraceDiff, importFioIolog, importPmemcheck, replay, replayBinary,
+  type FtraceKernel, type ImportedTrace, type LineSource,
 } from '../trace/index.js';
 
 const FORMATS = ['daxemu', 'binary', 'fio', 'pmemcheck'] as const;
@@ -19,7 +22,11 @@ export const TRACE_COMMANDS_HELP = `  replay FILE  replay a daxemu trace, fio io
   analyze FILE wasted flushes, fences and syncs, and stores left non-durable, with costs
 options (replay, analyze): --format daxemu|binary|fio|pmemcheck (default: from the file),
   --engine mmap|libpmem (fio), --json, --markdown (analyze), --write-binary OUT (replay:
-  also save the trace's binary twin)`;
+  also save the trace's binary twin)
+  ftrace-diff TRACE replay a kernel fs_dax trace (tracefs trace or trace-cmd report) and
+  print where the emulator's fs_dax events differ; exit 0 none, 1 some, 2 bad input
+options (ftrace-diff): --kernel linux-6.1|linux-6.12 (default linux-6.12),
+  --allocate none|unwritten|written (how the files start; default none), --json`;
 
 /** The format a file's first 4 KiB show. */
 function sniff(path: string): Format {
@@ -43,9 +50,46 @@ function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSo
   return format === 'fio' ? importFioIolog(text, { engine }) : importPmemcheck(text);
 }
 
-/** Runs `replay` or `analyze` with its arguments; returns the exit code. */
+/** Runs `ftrace-diff` with its arguments; returns the exit code. */
+async function ftraceDiffCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { kernel: { type: 'string' }, allocate: { type: 'string' }, json: { type: 'boolean' } } });
+  } catch (e) {
+    err.write(`daxemu ftrace-diff: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  if (positionals.length !== 1) {
+    err.write(`daxemu ftrace-diff: expected one TRACE, got ${positionals.length}\n`);
+    return 2;
+  }
+  if (v.kernel !== undefined && !FTRACE_KERNELS.includes(v.kernel as FtraceKernel)) {
+    err.write(`daxemu ftrace-diff: --kernel: unknown '${v.kernel}' (choose from ${FTRACE_KERNELS.join(', ')})\n`);
+    return 2;
+  }
+  if (v.allocate !== undefined && !['none', 'unwritten', 'written'].includes(v.allocate)) {
+    err.write(`daxemu ftrace-diff: --allocate: unknown '${v.allocate}' (choose from none, unwritten, written)\n`);
+    return 2;
+  }
+  const path = positionals[0]!;
+  try {
+    const report = await ftraceDiff(fileLines(path), { kernel: v.kernel as FtraceKernel | undefined, allocate: v.allocate as 'none' | 'unwritten' | 'written' | undefined });
+    out.write(v.json ? `${JSON.stringify(report)}\n` : formatFtraceDiff(report, path));
+    return report.differences.length === 0 ? 0 : 1;
+  } catch (e) {
+    if (e instanceof PmemError) {
+      err.write(`daxemu ftrace-diff: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** Runs `replay`, `analyze` or `ftrace-diff` with its arguments; returns the exit code. */
 export async function traceCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'ftrace-diff') return ftraceDiffCommand(rest, out, err);
   let parsed;
   try {
     parsed = parseArgs({

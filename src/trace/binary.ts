@@ -216,7 +216,7 @@ export async function replayBinary(bytes: Uint8Array, options: ReplayOptions = {
   let operations = 0;
   while (records.next(op)) {
     if (op.op === Op.Emulator) throw new PmemError('EINVAL', `binary trace record ${records.record}: an emulator line outside the header`);
-    if (op.op !== Op.Mark) operations++;
+    if (op.op !== Op.Mark && op.op !== Op.Save) operations++;
     if (op.op === Op.Crash) await runner.crash(op);
     else runner.run(op);
   }

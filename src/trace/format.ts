@@ -17,6 +17,11 @@
  *   pwrite PATH OFF LEN [DATA]  pread PATH OFF LEN     unlink PATH   sync
  *   crash guaranteed|random|adversarial SEED
  *   mark NAME                                          a marker: no operation
+ * Version 1.1 adds the emulator-level calls (a 1.1 reader reads 1.0 traces as they are):
+ *   msync-at ADDRESS LENGTH [async]   reclaim PAGES   dropcaches   bgwriteback EXPIRE_NS
+ *   allocate block|extent   free PFN COUNT   save PATH (a marker: replay writes no pool)
+ *   concurrent [schedule=N,N,...] TASK ...             runConcurrently; each TASK one word:
+ *     fsync:PATH  store:mN:OFF:xHEX  hold:PATH:PGOFF:STEPS:unlock|punch, each [@CPU]
  *
  * T is a device mapping (dN), a file mapping (mN), or @, the media itself (media offsets,
  * as in emu.run's command buffer). DATA is x followed by the bytes in hex, or fill:SEED, LEN
@@ -32,16 +37,20 @@ import { PmemError } from '../base/index.js';
 
 export const TRACE_MAGIC = 'daxemu-trace';
 export const TRACE_VERSION = 1;
+/** The minor version the recorder writes: 1.1 adds the emulator-level calls. */
+export const TRACE_MINOR = 1;
 
 /** Operation codes of a parsed line. */
 export enum Op {
   Emulator, Dev, Create, Mmap, Munmap, Store, NtStore, Load, Clwb, ClflushOpt, Clflush, Sfence, Mfence, Cpu, Fault, Msync,
   Fsync, Fdatasync, Truncate, Punch, Pwrite, Pread, Unlink, Sync, Crash, Mark,
+  MsyncAt, Reclaim, DropCaches, BgWriteback, Allocate, Free, Save, Concurrent,
 }
 
 export const OP_NAMES: readonly string[] = [
   'emulator', 'dev', 'create', 'mmap', 'munmap', 'store', 'ntstore', 'load', 'clwb', 'clflushopt', 'clflush', 'sfence', 'mfence', 'cpu', 'fault', 'msync',
   'fsync', 'fdatasync', 'truncate', 'punch', 'pwrite', 'pread', 'unlink', 'sync', 'crash', 'mark',
+  'msync-at', 'reclaim', 'dropcaches', 'bgwriteback', 'allocate', 'free', 'save', 'concurrent',
 ];
 const OP_BY_NAME = new Map(OP_NAMES.map((n, i) => [n, i as Op]));
 
@@ -51,7 +60,15 @@ export const OP_USAGE: readonly string[] = [
   'store TARGET OFF LEN [DATA]', 'ntstore TARGET OFF LEN [DATA]', 'load TARGET OFF LEN', 'clwb TARGET OFF LEN', 'clflushopt TARGET OFF LEN', 'clflush TARGET OFF LEN',
   'sfence', 'mfence', 'cpu N', 'fault mN OFF read|write', 'msync mN OFF LEN [async]', 'fsync PATH', 'fdatasync PATH', 'truncate PATH SIZE', 'punch PATH OFF LEN',
   'pwrite PATH OFF LEN [DATA]', 'pread PATH OFF LEN', 'unlink PATH', 'sync', 'crash guaranteed|random|adversarial SEED', 'mark NAME',
+  'msync-at ADDRESS LENGTH [async]', 'reclaim PAGES', 'dropcaches', 'bgwriteback EXPIRE_NS', 'allocate block|extent', 'free PFN COUNT', 'save PATH',
+  'concurrent [schedule=N,...] fsync:PATH|store:mN:OFF:xHEX|hold:PATH:PGOFF:STEPS:unlock|punch[@CPU] ...',
 ];
+
+/** One task of a concurrent line. */
+export type TraceTask =
+  | { kind: 'fsync'; path: string; cpu?: number }
+  | { kind: 'store'; map: number; offset: number; hex: string; cpu?: number }
+  | { kind: 'hold'; path: string; pgoff: number; steps: number; then: 'unlock' | 'punch'; cpu?: number };
 
 /** Target kinds: a device mapping, a file mapping, the media. */
 export enum Target {
@@ -83,6 +100,9 @@ export interface TraceOp {
   flag2: boolean;
   /** emulator: its KEY=VALUE pairs. */
   pairs?: Record<string, string>;
+  /** concurrent: its tasks and schedule. */
+  tasks?: TraceTask[];
+  schedule?: number[];
 }
 
 export function newOp(): TraceOp {
@@ -183,10 +203,10 @@ export function parseLine(raw: string, line: number, out: TraceOp): boolean {
       out.a = num(words, 2, line, usage, text);
       out.b = num(words, 3, line, usage, text);
       return true;
-    case Op.Sfence: case Op.Mfence: case Op.Sync:
+    case Op.Sfence: case Op.Mfence: case Op.Sync: case Op.DropCaches:
       count(words, 1, 1, line, usage, text);
       return true;
-    case Op.Cpu:
+    case Op.Cpu: case Op.Reclaim: case Op.BgWriteback:
       count(words, 2, 2, line, usage, text);
       out.a = num(words, 1, line, usage, text);
       return true;
@@ -236,7 +256,7 @@ export function parseLine(raw: string, line: number, out: TraceOp): boolean {
       if (words.length === 5 && words[4] !== 'async') throw lineError(line, usage, text);
       out.flag = words.length === 5;
       return true;
-    case Op.Fsync: case Op.Fdatasync: case Op.Unlink:
+    case Op.Fsync: case Op.Fdatasync: case Op.Unlink: case Op.Save:
       count(words, 2, 2, line, usage, text);
       out.path = pathWord(words, 1, line, usage, text);
       return true;
@@ -270,6 +290,35 @@ export function parseLine(raw: string, line: number, out: TraceOp): boolean {
       count(words, 2, 2, line, usage, text);
       out.word = words[1]!;
       return true;
+    case Op.MsyncAt:
+      count(words, 3, 4, line, usage, text);
+      out.a = num(words, 1, line, usage, text);
+      out.b = num(words, 2, line, usage, text);
+      if (words.length === 4 && words[3] !== 'async') throw lineError(line, usage, text);
+      out.flag = words.length === 4;
+      return true;
+    case Op.Allocate:
+      count(words, 2, 2, line, usage, text);
+      if (words[1] !== 'block' && words[1] !== 'extent') throw lineError(line, usage, text);
+      out.flag = words[1] === 'extent';
+      return true;
+    case Op.Free:
+      count(words, 3, 3, line, usage, text);
+      [out.a, out.b] = [num(words, 1, line, usage, text), num(words, 2, line, usage, text)];
+      return true;
+    case Op.Concurrent: {
+      let rest = words.slice(1);
+      out.schedule = [];
+      if (rest[0]?.startsWith('schedule=')) {
+        const list = rest[0].slice(9);
+        if (!/^[0-9]+(,[0-9]+)*$/.test(list)) throw lineError(line, usage, text);
+        out.schedule = list.split(',').map(Number);
+        rest = rest.slice(1);
+      }
+      if (rest.length === 0) throw lineError(line, usage, text);
+      out.tasks = rest.map((w) => parseTask(w, line, usage, text));
+      return true;
+    }
     case Op.Emulator: {
       const pairs: Record<string, string> = {};
       for (const w of words.slice(1)) {
@@ -281,6 +330,38 @@ export function parseLine(raw: string, line: number, out: TraceOp): boolean {
       return true;
     }
   }
+}
+
+const TASK = /^(?:fsync:([^:@]+)|store:m([0-9]+):([0-9]+):(x[0-9a-fA-F]*)|hold:([^:@]+):([0-9]+):([0-9]+):(unlock|punch))(?:@([0-9]+))?$/;
+
+/** One TASK word of a concurrent line. */
+function parseTask(word: string, line: number, usage: string, raw: string): TraceTask {
+  const m = TASK.exec(word);
+  if (!m) throw lineError(line, usage, raw);
+  const cpu = m[9] === undefined ? undefined : Number(m[9]);
+  const path = (w: string): string => {
+    try {
+      return decodePath(w);
+    } catch {
+      throw lineError(line, usage, raw);
+    }
+  };
+  const at = cpu === undefined ? {} : { cpu };
+  if (m[1] !== undefined) return { kind: 'fsync', path: path(m[1]), ...at };
+  if (m[2] !== undefined) {
+    if (m[4]!.length % 2 !== 1 || m[4]!.length < 3) throw lineError(line, usage, raw);
+    return { kind: 'store', map: Number(m[2]), offset: Number(m[3]), hex: m[4]!, ...at };
+  }
+  return { kind: 'hold', path: path(m[5]!), pgoff: Number(m[6]), steps: Number(m[7]), then: m[8] as 'unlock' | 'punch', ...at };
+}
+
+/** The TASK word of a task, as parseTask reads it. */
+export function taskWord(task: TraceTask): string {
+  const at = task.cpu === undefined ? '' : `@${task.cpu}`;
+  const path = (p: string): string => encodePath(p).replace(/[:@]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  if (task.kind === 'fsync') return `fsync:${path(task.path)}${at}`;
+  if (task.kind === 'store') return `store:m${task.map}:${task.offset}:${task.hex}${at}`;
+  return `hold:${path(task.path)}:${task.pgoff}:${task.steps}:${task.then}${at}`;
 }
 
 function checkData(word: string, len: number, line: number, usage: string, raw: string): void {

@@ -4,14 +4,25 @@
  * runs on the emulator and, once it has returned, appends its line to the trace
  * (src/trace/format.ts). A call that throws leaves the emulator as it was and records
  * nothing. Nothing in the emulator changes: the wrapper costs nothing when not used.
- * Stores are recorded with their bytes; loads with their range only.
+ * Stores are recorded with their bytes; loads with their range only. The emulator-level
+ * calls (msync over the address space, reclaim, dropCaches, backgroundWriteback, allocate,
+ * free, runConcurrently, save) are recorded too (format 1.1); runConcurrently's
+ * interleaving is its schedule and the emulator's deterministic round robin after it, so
+ * the tasks and the schedule are what the line keeps. save changes nothing in the emulator:
+ * its line is a marker, which the replay skips (it writes no pool file).
  */
+
+/** A concurrent task over the recording's own files and mappings. */
+export type RecordingTask =
+  | { fsync: RecordingFile; cpu?: number }
+  | { store: { mapping: RecordingFileMapping; offset: number; bytes: Uint8Array }; cpu?: number }
+  | { holdEntry: { file: RecordingFile; pgoff: number; steps?: number; then: 'unlock' | 'punch' }; cpu?: number };
 import { PmemError } from '../base/index.js';
 import { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE, PRESET_NAMES, type CommandBuilder, type DeviceMapping, resolveCostModel, type RunResult } from '../hw/index.js';
-import type { Allocate, DaxFile, FaultResult, FileMapping, WritebackReport } from '../dax/index.js';
+import type { Allocate, ConcurrentTask, DaxFile, FaultResult, FileMapping, WaitEvent, WritebackReport } from '../dax/index.js';
 import type { Emulator } from '../emulator/index.js';
 import type { PmemMappingLike } from '../libpmem/index.js';
-import { encodePath, hexData, TRACE_MAGIC, TRACE_VERSION } from './format.js';
+import { encodePath, hexData, taskWord, TRACE_MAGIC, TRACE_MINOR, TRACE_VERSION, type TraceTask } from './format.js';
 
 /** Where recorded lines go. */
 class TraceLog {
@@ -45,7 +56,7 @@ export function startRecording(emu: Emulator): RecordingEmulator {
     throw new PmemError('EINVAL', 'startRecording: the emulator has run already; record from a fresh one so that a replay starts where the recording did');
   }
   const log = new TraceLog();
-  log.add(`${TRACE_MAGIC} ${TRACE_VERSION}`);
+  log.add(`${TRACE_MAGIC} ${TRACE_VERSION}.${TRACE_MINOR}`);
   log.add(emulatorLine(emu));
   return new RecordingEmulator(emu, log);
 }
@@ -177,6 +188,91 @@ export class RecordingEmulator {
     return r;
   }
 
+  /** msync over the emulated address space (Emulator.msync); an ENOMEM, which comes after the mapped parts were synced, is recorded too. */
+  msync(address: number, length: number, options: { sync?: boolean } = {}): WritebackReport {
+    const line = `msync-at ${address} ${length}${options.sync === false ? ' async' : ''}`;
+    try {
+      const r = this.emulator.msync(address, length, options);
+      this.log.add(line);
+      return r;
+    } catch (err) {
+      if (err instanceof PmemError && err.code === 'ENOMEM') this.log.add(line);
+      throw err;
+    }
+  }
+
+  reclaim(request: number | { pages: number; seed?: number }): number {
+    const n = this.emulator.reclaim(request);
+    this.log.add(`reclaim ${typeof request === 'number' ? request : request.pages}`);
+    return n;
+  }
+
+  dropCaches(): number {
+    const n = this.emulator.dropCaches();
+    this.log.add('dropcaches');
+    return n;
+  }
+
+  backgroundWriteback(options: { expireNs?: number } = {}): WritebackReport {
+    if (options.expireNs !== undefined && !Number.isSafeInteger(options.expireNs)) {
+      throw new PmemError('EINVAL', `backgroundWriteback: a recording takes whole ns for expireNs, got ${String(options.expireNs)}`);
+    }
+    const r = this.emulator.backgroundWriteback(options);
+    // The default expiry is written out, so that the line does not depend on it.
+    this.log.add(`bgwriteback ${options.expireNs ?? 30_000_000_000}`);
+    return r;
+  }
+
+  allocate(extent = false): number {
+    const pfn = this.emulator.allocate(extent);
+    this.log.add(`allocate ${extent ? 'extent' : 'block'}`);
+    return pfn;
+  }
+
+  free(pfn: number, count = 1): void {
+    this.emulator.free(pfn, count);
+    this.log.add(`free ${pfn} ${count}`);
+  }
+
+  freeBlocks(): number {
+    return this.emulator.freeBlocks();
+  }
+
+  /** runConcurrently over the recording's files and mappings; the line keeps the tasks and the schedule. */
+  runConcurrently(tasks: RecordingTask[], options: { schedule?: number[]; waitLog?: WaitEvent[] } = {}): (WritebackReport | undefined)[] {
+    if (!Array.isArray(tasks)) throw new PmemError('EINVAL', `runConcurrently: tasks must be an array, got ${String(tasks)}`);
+    const words: TraceTask[] = [];
+    const real: ConcurrentTask[] = tasks.map((t) => {
+      const at = t.cpu === undefined ? {} : { cpu: t.cpu };
+      if ('fsync' in t) {
+        if (!(t.fsync instanceof RecordingFile)) throw new PmemError('EINVAL', 'runConcurrently: a task\'s file must come from this recording');
+        words.push({ kind: 'fsync', path: t.fsync.path, ...at });
+        return { fsync: t.fsync.file, ...at };
+      }
+      if ('store' in t) {
+        const { mapping, offset, bytes } = t.store;
+        if (!(mapping instanceof RecordingFileMapping)) throw new PmemError('EINVAL', 'runConcurrently: a store task\'s mapping must come from this recording');
+        words.push({ kind: 'store', map: Number(mapping.traceName.slice(1)), offset, hex: hexData(bytes), ...at });
+        return { store: { mapping: mapping.mapping, offset, bytes }, ...at };
+      }
+      const h = t.holdEntry;
+      if (!(h.file instanceof RecordingFile)) throw new PmemError('EINVAL', 'runConcurrently: a task\'s file must come from this recording');
+      words.push({ kind: 'hold', path: h.file.path, pgoff: h.pgoff, steps: h.steps ?? 1, then: h.then, ...at });
+      return { holdEntry: { file: h.file.file, pgoff: h.pgoff, steps: h.steps, then: h.then }, ...at };
+    });
+    const reports = this.emulator.runConcurrently(real, options);
+    const schedule = options.schedule ?? [];
+    this.log.add(`concurrent ${schedule.length ? `schedule=${schedule.join(',')} ` : ''}${words.map(taskWord).join(' ')}`);
+    return reports;
+  }
+
+  /** Saves a pool file (Emulator.save); recorded as a marker, which the replay skips. */
+  async save(path: string): Promise<Awaited<ReturnType<Emulator['save']>>> {
+    const report = await this.emulator.save(path);
+    this.log.add(`save ${encodePath(path)}`);
+    return report;
+  }
+
   /** Crashes; the wrapper of the rebooted emulator goes on recording into the same trace. */
   async crash(options: { mode?: 'guaranteed' | 'random' | 'adversarial'; seed?: number } = {}): Promise<RecordingEmulator> {
     const image = await this.emulator.crash(options);
@@ -192,6 +288,11 @@ type Accessible = Pick<PmemMappingLike, 'store' | 'ntstore' | 'load' | 'clwb' | 
 class RecordingAccess<T extends Accessible> {
   /** @internal */
   constructor(readonly mapping: T, protected readonly name: string, protected readonly log: TraceLog) {}
+
+  /** The mapping's name in the trace (dN or mN). */
+  get traceName(): string {
+    return this.name;
+  }
 
   store(off: number, bytes: Uint8Array): void {
     this.mapping.store(off, bytes);

@@ -9,10 +9,10 @@
 import { PmemError } from '../base/index.js';
 import type { DeviceMapping } from '../hw/index.js';
 import type { CommandBuilder } from '../hw/index.js';
-import type { DaxFile, FileMapping, WritebackReport } from '../dax/index.js';
+import type { ConcurrentTask, DaxFile, FileMapping, WritebackReport } from '../dax/index.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js';
 import { fillBytes } from './fill.js';
-import { dataBytes, lineError, newOp, Op, OP_USAGE, parseLine, Target, TRACE_MAGIC, TRACE_VERSION, type TraceOp } from './format.js';
+import { dataBytes, lineError, newOp, Op, OP_USAGE, parseLine, Target, TRACE_MAGIC, TRACE_MINOR, TRACE_VERSION, type TraceOp, type TraceTask } from './format.js';
 import { checkText, stringLines, type LineSource } from './lines.js';
 
 /** Sees every operation of the run pass, in order, before it runs (the analysis). */
@@ -71,7 +71,11 @@ export function readHeader(source: LineSource): Header {
     if (!text.startsWith(TRACE_MAGIC)) return { legacy: true, options: {} };
     const words = text.split(/[ \t]+/);
     if (words[0] !== TRACE_MAGIC || words.length !== 2) throw lineError(line, `${TRACE_MAGIC} ${TRACE_VERSION}`, text);
-    if (words[1] !== String(TRACE_VERSION)) throw new PmemError('EINVAL', `trace line ${line}: version ${words[1]} is not supported (this daxemu reads version ${TRACE_VERSION})`);
+    // 1 and 1.0 are the first format; 1.1 adds operations, so this reader reads every 1.x up to its own.
+    const version = /^([0-9]+)(?:\.([0-9]+))?$/.exec(words[1]!);
+    if (!version || Number(version[1]) !== TRACE_VERSION || Number(version[2] ?? 0) > TRACE_MINOR) {
+      throw new PmemError('EINVAL', `trace line ${line}: version ${words[1]} is not supported (this daxemu reads versions ${TRACE_VERSION} to ${TRACE_VERSION}.${TRACE_MINOR})`);
+    }
     for (const raw2 of skipTo(source, line)) {
       line++;
       checkText(raw2, line, source.name);
@@ -127,6 +131,20 @@ export class Shadow {
     if (!this.files.has(op.path)) throw new PmemError('EINVAL', `trace line ${op.line}: no file ${op.path} (expected a create line before it)`);
   }
 
+  private tasks(op: TraceOp, raw: string): void {
+    const tasks = op.tasks!;
+    for (const t of tasks) {
+      if (t.cpu !== undefined && t.cpu >= this.cpus) throw new PmemError('EINVAL', `trace line ${op.line}: expected a task cpu in [0, ${this.cpus - 1}], got ${t.cpu}`);
+      if (t.kind === 'store') {
+        const len = this.maps.get(t.map);
+        if (len === undefined) throw new PmemError('EINVAL', `trace line ${op.line}: m${t.map} is not mapped (expected a dev or mmap line before it), got "${raw.trim().slice(0, 80)}"`);
+        if (t.offset + (t.hex.length - 1) / 2 > len) throw new PmemError('EINVAL', `trace line ${op.line}: a store task outside the ${len}-byte m${t.map}`);
+      } else if (!this.files.has(t.path)) throw new PmemError('EINVAL', `trace line ${op.line}: no file ${t.path} (expected a create line before it)`);
+    }
+    const bad = op.schedule!.find((n) => n >= tasks.length);
+    if (bad !== undefined) throw new PmemError('EINVAL', `trace line ${op.line}: the schedule names task ${bad} of ${tasks.length}`);
+  }
+
   check(op: TraceOp, raw: string): void {
     switch (op.op) {
       case Op.Emulator:
@@ -170,6 +188,15 @@ export class Shadow {
       case Op.Unlink:
         this.file(op);
         this.files.delete(op.path);
+        return;
+      case Op.MsyncAt:
+        if (op.a % 4096 !== 0) throw new PmemError('EINVAL', `trace line ${op.line}: expected a page-aligned ADDRESS, got ${op.a}`);
+        return;
+      case Op.Free:
+        if (op.b === 0 || op.a + op.b > 2 ** 32) throw new PmemError('EINVAL', `trace line ${op.line}: expected a PFN and a COUNT of at least 1 below 2^32, got ${op.a} ${op.b}`);
+        return;
+      case Op.Concurrent:
+        this.tasks(op, raw);
         return;
       case Op.Crash:
         // The rebooted emulator has the files but none of the mappings.
@@ -282,7 +309,8 @@ export class Runner {
       if (b.length >= this.batch) this.flush();
       return;
     }
-    if (op.op === Op.Mark) return;
+    // Markers: a save changes nothing in the emulator, so the replay writes no pool file.
+    if (op.op === Op.Mark || op.op === Op.Save) return;
     this.flush();
     const emu = this.emu;
     switch (op.op) {
@@ -312,7 +340,28 @@ export class Runner {
       case Op.Pread: this.file(op.path).pread(op.a, op.b); return;
       case Op.Unlink: emu.unlink(op.path); return;
       case Op.Sync: this.sync(op, emu.sync()); return;
+      case Op.MsyncAt:
+        try {
+          emu.msync(op.a, op.b, { sync: !op.flag });
+        } catch (err) {
+          // ENOMEM comes after the mapped parts were synced, as in the recording.
+          if (!(err instanceof PmemError) || err.code !== 'ENOMEM') throw err;
+        }
+        return;
+      case Op.Reclaim: emu.reclaim(op.a); return;
+      case Op.DropCaches: emu.dropCaches(); return;
+      case Op.BgWriteback: emu.backgroundWriteback({ expireNs: op.a }); return;
+      case Op.Allocate: emu.allocate(op.flag); return;
+      case Op.Free: emu.free(op.a, op.b); return;
+      case Op.Concurrent: emu.runConcurrently(op.tasks!.map((t) => this.task(t)), { schedule: op.schedule! }); return;
     }
+  }
+
+  private task(t: TraceTask): ConcurrentTask {
+    const at = t.cpu === undefined ? {} : { cpu: t.cpu };
+    if (t.kind === 'fsync') return { fsync: this.file(t.path), ...at };
+    if (t.kind === 'store') return { store: { mapping: this.maps[t.map]!, offset: t.offset, bytes: Buffer.from(t.hex.slice(1), 'hex') }, ...at };
+    return { holdEntry: { file: this.file(t.path), pgoff: t.pgoff, steps: t.steps, then: t.then }, ...at };
   }
 
   /** A crash line: the rebooted emulator replaces this one; its mappings are gone. */
@@ -410,7 +459,7 @@ async function runPass(source: LineSource, emu: Emulator, legacy: FileMapping | 
     }
     if (!(legacy ? parseLegacy(raw, line, op) : parseLine(raw, line, op))) continue;
     if (op.op === Op.Emulator) continue;
-    if (op.op !== Op.Mark) operations++;
+    if (op.op !== Op.Mark && op.op !== Op.Save) operations++;
     if (op.op === Op.Crash) await runner.crash(op);
     else runner.run(op);
   }

@@ -32,6 +32,8 @@ import {
   fileLines, fillBytes, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, replay, replayBinary, replayOn, startRecording, stringLines,
   type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedTrace, type LineSource,
   type PmemcheckImportOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
+  FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, parseFtrace, TRACE_MINOR, type RecordingTask, type TraceTask,
+  type FieldDifference, type FtraceDiffOptions, type FtraceDiffReport, type FtraceDifference, type FtraceKernel, type KernelTraceEvent,
 } from 'daxemu/trace';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -252,7 +254,12 @@ rec.sfence();
 const recFile: RecordingFile = rec.createFile(`/${encodePath('a b')}`, { size: 4096 });
 const recMap: RecordingFileMapping = rec.mmap(recFile, { length: 4096 });
 recMap.store(0, fillBytes(8, 1));
+// Emulator-level calls (format 1.1): a concurrent fsync and store, recorded on one line.
+const recTasks: RecordingTask[] = [{ fsync: recFile }, { store: { mapping: recMap, offset: 8, bytes: new Uint8Array([9]) } }];
+rec.runConcurrently(recTasks);
+rec.msync(recMap.address, 4096);
 const traceText = rec.stop();
+const concurrentLine: TraceTask['kind'][] = traceText.includes('concurrent fsync:') ? ['fsync', 'store'] : [];
 const replayOptions: ReplayOptions = { batch: 64 };
 const replayed: ReplayResult = await replay(traceText, replayOptions);
 const binaryTrace = encodeBinaryTrace(stringLines(traceText));
@@ -274,10 +281,27 @@ const fioOptions: FioImportOptions = { engine: 'mmap' };
 const fio: ImportedTrace = importFioIolog('fio version 2 iolog\n/d add\n/d open\n/d write 0 4096\n/d sync 0 0\n/d close\n', fioOptions);
 const pmemcheckOptions: PmemcheckImportOptions = { flush: 'clwb' };
 const pmemcheck: ImportedTrace = importPmemcheck('|START|STORE;0x1000;0x1;0x1|FLUSH;0x1000;0x40|FENCE|STOP|', pmemcheckOptions);
+// A kernel fs_dax trace of one write fault (a PMD attempt, then PTE), diffed against the emulator: no difference.
+const kernelTrace = [
+  '  w-1 [000] 1.000000: dax_pmd_fault: dev 259:0 ino 0x5 shared WRITE|USER address 0x7f0000001000 vm_start 0x7f0000000000 vm_end 0x7f0000002000 pgoff 0x1 max_pgoff 0x2 ',
+  '  w-1 [000] 1.000000: dax_pmd_fault_done: dev 259:0 ino 0x5 shared WRITE|USER address 0x7f0000001000 vm_start 0x7f0000000000 vm_end 0x7f0000002000 pgoff 0x1 max_pgoff 0x2 FALLBACK',
+  '  w-1 [000] 1.000001: dax_pte_fault: dev 259:0 ino 0x5 shared WRITE|USER address 0x7f0000001000 pgoff 0x1 ',
+  '  w-1 [000] 1.000002: dax_pte_fault_done: dev 259:0 ino 0x5 shared WRITE|USER address 0x7f0000001000 pgoff 0x1 MAJOR|NOPAGE',
+].join('\n');
+const kernelEvents: KernelTraceEvent[] = parseFtrace(kernelTrace);
+const ftraceKernel: FtraceKernel = FTRACE_KERNELS[0];
+const ftraceOptions: FtraceDiffOptions = { kernel: ftraceKernel, allocate: 'none' };
+const ftraceReport: FtraceDiffReport = await ftraceDiff(kernelTrace, ftraceOptions);
+const ftraceDifferences: FtraceDifference[] = ftraceReport.differences;
+const ftraceFields: FieldDifference[] = ftraceDifferences.flatMap((d) => d.fields);
+out.ftrace = {
+  events: kernelEvents.length, known: FTRACE_EVENTS.includes('dax_pte_fault'), differences: ftraceDifferences.length + ftraceFields.length,
+  text: formatFtraceDiff(ftraceReport).endsWith('no differences\n'),
+};
 out.trace = {
   sameText: JSON.stringify(replayed.emulator.stats()) === JSON.stringify(recEmu.stats()),
   sameBinary: JSON.stringify(replayedBinary.emulator.stats()) === JSON.stringify(recEmu.stats()),
-  binary: isBinaryTrace(binaryTrace) && traceText.startsWith(`${TRACE_MAGIC} ${TRACE_VERSION}`) && seenOps.length > 0,
+  binary: isBinaryTrace(binaryTrace) && traceText.startsWith(`${TRACE_MAGIC} ${TRACE_VERSION}.${TRACE_MINOR}`) && seenOps.length > 0 && concurrentLine.length === 2,
   emptyFence: emptyFences?.count, verdict, fioBytes: (await replay(fio.trace)).emulator.stats().storeBytes,
   pmemcheckStores: (await replay(pmemcheck.trace)).emulator.stats().stores, lines: pmemcheck.sourceLines.filter((l) => l === 1).length,
   table: formatAnalysisTable(analysis).includes('empty-fence'), markdown: analysisMarkdown(analysis).startsWith('#'),
