@@ -3,7 +3,10 @@
  * store + msync, and a refault after reclaim, as wall-clock operations per second; and
  * page-cache writeback of a mapped range with 1 % of its pages dirty against DAX msync of
  * the same range with 1 % of its PTE entries dirty, as a wall-time ratio of one run each
- * (at most 1: the page cache's writeback walks only its DIRTY pages, as DAX's does).
+ * (goal: at most 1). Both walk only their DIRTY entries, and the page cache copies its
+ * pages in one wasm call per 512 (Core.pmNtStorePages); what is left is the hardware
+ * model's own work: each page copy is 64 non-temporal lines, each with an undo copy and a
+ * DIMM write, where a DAX entry flushes one dirty line and 63 clean ones.
  */
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
 import { metric, type MetricCase } from './case.js';

@@ -236,6 +236,34 @@ describe('page-cache files: memory and invariants', () => {
   });
 });
 
+describe("writeback's copy in one call (Core.pmNtStorePages, assembly/page-copy.ts)", () => {
+  it('costs, counts and stores what one non-temporal store per page does, in order', async () => {
+    const [a, b] = [await emulator(), await emulator()];
+    const addrs = [5, 2, 9, 3].map((p) => p * 4096);
+    const pages = addrs.map((_, i) => bytes(4096, 10 + i));
+    a.core.pmStore(0, 3 * 4096, bytes(64, 1)); // a dirty cached line under one of the copies
+    b.core.pmStore(0, 3 * 4096, bytes(64, 1));
+    addrs.forEach((addr, i) => a.core.pmStore(0, addr, pages[i]!, true));
+    b.core.pmNtStorePages(0, addrs, pages);
+    expect(b.core.pmSnapshot()).toEqual(a.core.pmSnapshot());
+    expect(b.core.pmUndoList()).toEqual(a.core.pmUndoList());
+    for (const addr of addrs) expect(b.core.pmLoad(0, addr, 4096)).toEqual(a.core.pmLoad(0, addr, 4096));
+  });
+
+  it('refuses a misaligned or outside address, a short page or a bad CPU before storing any page', async () => {
+    const emu = await emulator();
+    const page = bytes(4096, 1);
+    const before = emu.core.pmSnapshot();
+    expectCode(() => emu.core.pmNtStorePages(0, [0, 100], [page, page]), 'EINVAL');
+    expectCode(() => emu.core.pmNtStorePages(0, [0, 16 * MiB], [page, page]), 'ERANGE');
+    expectCode(() => emu.core.pmNtStorePages(0, [0, 4096], [page, page.subarray(1)]), 'EINVAL');
+    expectCode(() => emu.core.pmNtStorePages(0, [0], [page, page]), 'EINVAL');
+    expectCode(() => emu.core.pmNtStorePages(99, [0], [page]), 'EINVAL');
+    expect(emu.core.pmSnapshot()).toEqual(before);
+    expect(emu.core.pmLoad(0, 0, 4)).toEqual(bytes(4, 0));
+  });
+});
+
 describe('page-cache files: bad input', () => {
   it('MAP_SYNC on a page-cache file is EOPNOTSUPP; a non-boolean dax is EINVAL; reclaim with a negative count is EINVAL; nothing changes', async () => {
     const emu = await emulator();
