@@ -23,7 +23,7 @@
  */
 import type { IntervalIndex } from './interval-index.js';
 import type { DaxHost, MappedRange } from './context.js';
-import { BatchBuilder, PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PAGECACHE_TAG_WRITEBACK, DAX_PFN_MAX, XA_MAX_INDEX, xaIsPointer } from '../core/index.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PAGECACHE_TAG_WRITEBACK, DAX_PFN_MAX, XA_MAX_INDEX, xaIsPointer } from '../core/index.js';
 import { pageWord, wordPage } from './page-cache-pool.js';
 import { isShadow, shadowEviction } from './shadow.js';
 import { emptyReport, type WritebackReport } from './writeback.js';
@@ -121,27 +121,24 @@ export function pageCacheWriteback(host: DaxHost, file: PageCacheFile, start: nu
   const { core } = host;
   const t0 = core.pmNow(host.cpu);
   core.tagTowrite(file.tree, start, end);
-  // The pages' steps go in batches, each step for every page at once: the mark changes in
-  // one tree batch, the copies in one run, WRITEBACK cleared in one more. Nothing between
-  // them costs emulated time or reads what another step wrote, so the result is that of
-  // the steps page by page, and the copies keep their index order, costs and counters.
+  // The copies go in one run after the walk: nothing between them costs emulated time or
+  // reads what they write, so they keep the index order, costs and counters of a copy per
+  // page. WRITEBACK is cleared once they are done.
   const written: number[] = [];
   const addrs: number[] = [];
   const pages: Uint8Array[] = [];
-  const marks = new BatchBuilder();
   for (let found = core.findMarked(file.tree, start, end, PAGECACHE_TAG_TOWRITE); found; found = core.findNextMarked(file.tree, found.index, end, PAGECACHE_TAG_TOWRITE)) {
     const { index, word } = found;
-    marks.setMark(file.tree, index, PAGECACHE_TAG_WRITEBACK).clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE).clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+    core.setMark(file.tree, index, PAGECACHE_TAG_WRITEBACK);
+    core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
+    core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
+    for (const m of file.mappings.overlapping(index, index + 1)) if (m.shared) m.writeProtectFile(index, 1);
     written.push(index);
     addrs.push(file.blocks.get(index)!.pfn * PAGE);
     pages.push(host.pageCache.bytesOf(wordPage(word)));
   }
-  if (written.length > 0) core.runBatch(marks.finish());
-  for (const index of written) for (const m of file.mappings.overlapping(index, index + 1)) if (m.shared) m.writeProtectFile(index, 1);
   core.pmNtStorePages(host.cpu, addrs, pages);
-  marks.reset();
-  for (const index of written) marks.clearMark(file.tree, index, PAGECACHE_TAG_WRITEBACK);
-  if (written.length > 0) core.runBatch(marks.finish());
+  for (const index of written) core.clearMark(file.tree, index, PAGECACHE_TAG_WRITEBACK);
   report.entries = report.pteEntries = written.length;
   report.lines = report.dirtyLines = written.length * LINES_PER_PAGE;
   if (core.findMarked(file.tree, 0, 0xffffffff, PAGECACHE_TAG_DIRTY) === null) file.dirtiedAt = null;
