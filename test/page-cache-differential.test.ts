@@ -1,7 +1,7 @@
 /**
  * The page cache against its reference model (src/model/page-cache.ts), with DAX files in
  * the same emulator: seeded random write(2), read(2), mmap stores and loads, fsync, msync,
- * reclaim and truncate on two page-cache files and a DAX file. After every step the
+ * reclaim and truncate on two page-cache files and a DAX file, and drop_caches every 40th step. After every step the
  * page-cache files' entries (page or shadow, dirty), nrpages, refaults and refault
  * distances must equal the model's, and every read the model's bytes; the DAX file must
  * read and look (entries less their pfns) as it does in a second emulator that holds only
@@ -47,6 +47,7 @@ async function run(kernel: KernelProfile, seed: number, steps: number): Promise<
   const dm = emu.mmap(dax, { address: 0x7e00_0000_1000 });
   const dmAlone = alone.mmap(daxAlone, { address: 0x7e00_0000_1000 });
 
+  let dropped = 0;
   for (let step = 0; step < steps; step++) {
     const what = rng.below(10);
     const path = PC[rng.below(PC.length)]!;
@@ -97,6 +98,13 @@ async function run(kernel: KernelProfile, seed: number, steps: number): Promise<
         expect(daxView(dax), `${where} dax tree`).toEqual(daxView(daxAlone));
       }
     }
+    if (step % 40 === 39) {
+      // drop_caches, on a fixed beat so that the seeded sequence of the other operations stays.
+      const n = model.dropCaches();
+      expect(emu.dropCaches(), `${where}: dropCaches`).toBe(n);
+      dropped += n;
+      expect(alone.dropCaches(), `${where}: dropCaches without page-cache files`).toBe(0);
+    }
     for (const p of PC) {
       const file = files.get(p)!;
       expect(file.entries().map(({ index, kind, dirty }) => ({ index, kind, dirty })), `${where}: ${p} entries`).toEqual(model.entries(p));
@@ -111,6 +119,7 @@ async function run(kernel: KernelProfile, seed: number, steps: number): Promise<
   // The run reached what it is for: shadows refaulted, dirty pages written back.
   expect(model.refaults, `${kernel} seed ${seed}: refaults`).toBeGreaterThan(0);
   expect(model.shadowNodesReclaimed, `${kernel} seed ${seed}: shadow nodes freed`).toBeGreaterThan(0);
+  expect(dropped, `${kernel} seed ${seed}: entries drop_caches deleted`).toBeGreaterThan(0);
   expect(model.crashImage(PC[0]!).some((b) => b !== 0) || model.crashImage(PC[1]!).some((b) => b !== 0)).toBe(true);
   const image = await emu.crash();
   for (const p of PC) expect(image.open(p).pread(0, SIZE), `${kernel} seed ${seed}: ${p} crash image`).toEqual(model.crashImage(p));

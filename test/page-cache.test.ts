@@ -138,6 +138,69 @@ describe('page-cache files: reclaim, shadows and refaults (mm/workingset.c, simp
   });
 });
 
+describe('page-cache files: drop_caches (fs/drop_caches.c, invalidate_mapping_pages in mm/truncate.c, Linux v6.1)', () => {
+  it('drops the clean pages no PTE maps and leaves no shadow for them; deletes shadows; keeps dirty and mapped pages', async () => {
+    const emu = await emulator();
+    const f = emu.createFile('/pc', { size: 8 * 4096, allocate: 'written', dax: false });
+    f.pwrite(1 * 4096, bytes(8, 6));
+    f.fsync(); // page 1 clean, its bytes on the media
+    for (const p of [0, 2, 3]) f.pread(p * 4096, 1);
+    f.pwrite(4 * 4096, bytes(8, 4)); // dirty
+    const m = emu.mmap(f);
+    m.load(5 * 4096, 1); // clean, mapped by a PTE
+    expect(emu.reclaim(1)).toBe(1); // page 1, the least recently used: a shadow
+    expect(f.entries().find((e) => e.index === 1)).toMatchObject({ kind: 'shadow' });
+    const pool = emu.stats().dax.pageCachePages;
+
+    expect(emu.dropCaches()).toBe(4); // the shadow of page 1, pages 0, 2 and 3
+    expect(f.entries()).toMatchObject([{ index: 4, kind: 'page', dirty: true }, { index: 5, kind: 'page', dirty: false }]);
+    expect(f.nrpages).toBe(2);
+    expect(emu.stats().dax.pageCachePages).toBe(pool - 3); // their DRAM pages went back to the pool
+    emu.checkInvariants();
+    // Invalidation is not reclaim: no shadow was left, so reading the pages again is no refault.
+    expect(f.pread(1 * 4096, 8)).toEqual(bytes(8, 6));
+    f.pread(0, 1);
+    expect(emu.stats().dax.refaults).toBe(0);
+    expect(m.storeWouldFault(5 * 4096)).toBe(true); // still mapped read-only, never unmapped
+    expect(emu.dropCaches()).toBe(2); // pages 0 and 1 again
+    // Once unmapped, the clean page goes too; the dirty one stays until it is written back.
+    m.munmap();
+    expect(emu.dropCaches()).toBe(1);
+    expect(f.entries()).toMatchObject([{ index: 4, kind: 'page', dirty: true }]);
+    f.fsync();
+    expect(emu.dropCaches()).toBe(1);
+    expect(f.entries()).toEqual([]);
+    expect((await emu.crash()).open('/pc').pread(4 * 4096, 8)).toEqual(bytes(8, 4));
+  });
+
+  it('linux-4.5 deletes dirty DAX entries (B4) but keeps a dirty page-cache page, which fsync still makes durable', async () => {
+    const emu = await emulator('linux-4.5');
+    const d = emu.createFile('/dax', { size: 16384 });
+    const p = emu.createFile('/pc', { size: 16384, dax: false });
+    emu.mmap(d, { address: 0x7e00_0000_1000 }).store(0, bytes(8, 1));
+    p.pwrite(0, bytes(8, 2));
+    expect(emu.dropCaches()).toBe(1); // the DAX entry only
+    expect(d.entries()).toEqual([]);
+    expect(p.entries()).toMatchObject([{ index: 0, kind: 'page', dirty: true }]);
+    expect(p.fsync().entries).toBe(1);
+    emu.checkInvariants();
+    expect((await emu.crash()).open('/pc').pread(0, 8)).toEqual(bytes(8, 2));
+  });
+
+  it('on a crash image (a rebooted emulator, where calls are not refused) it drops what was read in, and nothing durable is lost', async () => {
+    const emu = await emulator();
+    const f = emu.createFile('/pc', { size: 16384, dax: false });
+    f.pwrite(0, bytes(8, 3));
+    f.fsync();
+    const image = await emu.crash();
+    const g = image.open('/pc');
+    expect(g.pread(0, 8)).toEqual(bytes(8, 3));
+    expect(image.dropCaches()).toBe(1);
+    expect(g.entries()).toEqual([]);
+    expect(g.pread(0, 8)).toEqual(bytes(8, 3));
+  });
+});
+
 describe('page-cache files: the shadow-node shrinker (mm/workingset.c count_shadow_nodes, shadow_lru_isolate)', () => {
   it('keeps at most pages / 8 nodes that hold only shadows, freeing the oldest; nodes with a page are never freed', async () => {
     const emu = await emulator();
@@ -170,6 +233,34 @@ describe('page-cache files: memory and invariants', () => {
     const f = emu.createFile('/pc', { size: 16384, dax: false });
     emu.core.store(f.tree, 2, 0, daxMkEntry(7, 0));
     expect(() => emu.checkInvariants()).toThrow(/index 2 holds a DAX entry .* in a page-cache tree/);
+  });
+});
+
+describe("writeback's copy in one call (Core.pmNtStorePages, assembly/page-copy.ts)", () => {
+  it('costs, counts and stores what one non-temporal store per page does, in order', async () => {
+    const [a, b] = [await emulator(), await emulator()];
+    const addrs = [5, 2, 9, 3].map((p) => p * 4096);
+    const pages = addrs.map((_, i) => bytes(4096, 10 + i));
+    a.core.pmStore(0, 3 * 4096, bytes(64, 1)); // a dirty cached line under one of the copies
+    b.core.pmStore(0, 3 * 4096, bytes(64, 1));
+    addrs.forEach((addr, i) => a.core.pmStore(0, addr, pages[i]!, true));
+    b.core.pmNtStorePages(0, addrs, pages);
+    expect(b.core.pmSnapshot()).toEqual(a.core.pmSnapshot());
+    expect(b.core.pmUndoList()).toEqual(a.core.pmUndoList());
+    for (const addr of addrs) expect(b.core.pmLoad(0, addr, 4096)).toEqual(a.core.pmLoad(0, addr, 4096));
+  });
+
+  it('refuses a misaligned or outside address, a short page or a bad CPU before storing any page', async () => {
+    const emu = await emulator();
+    const page = bytes(4096, 1);
+    const before = emu.core.pmSnapshot();
+    expectCode(() => emu.core.pmNtStorePages(0, [0, 100], [page, page]), 'EINVAL');
+    expectCode(() => emu.core.pmNtStorePages(0, [0, 16 * MiB], [page, page]), 'ERANGE');
+    expectCode(() => emu.core.pmNtStorePages(0, [0, 4096], [page, page.subarray(1)]), 'EINVAL');
+    expectCode(() => emu.core.pmNtStorePages(0, [0], [page, page]), 'EINVAL');
+    expectCode(() => emu.core.pmNtStorePages(99, [0], [page]), 'EINVAL');
+    expect(emu.core.pmSnapshot()).toEqual(before);
+    expect(emu.core.pmLoad(0, 0, 4)).toEqual(bytes(4, 0));
   });
 });
 

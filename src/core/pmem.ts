@@ -9,6 +9,8 @@ import { layoutGlobal } from './layout.js';
 import type { CoreExports, WasmBuild } from './wasm.js';
 import { CoreTrees } from './xarray.js';
 
+const PAGE_BYTES = 4096;
+
 /** Where pmSnapshot reads, in f64 units (from the core's exported layout). */
 interface SnapshotMap {
   cpus: number;
@@ -280,5 +282,31 @@ export class CorePmem extends CoreTrees {
     const r = this.x.mediaBlockUsed(pfn);
     if (r < 0) throw new PmemError('EINVAL', `pfn ${pfn} is outside the media`);
     return r === 1;
+  }
+  /**
+   * Non-temporal stores of whole 4 KiB pages, `pages[i]` to media address `addrs[i]` (page
+   * aligned), in order: what one pmStore(cpu, addrs[i], pages[i], true) per page does, in
+   * one wasm call per scratch buffer of pages (assembly/page-copy.ts). Every address and
+   * page is checked before any page is stored.
+   */
+  pmNtStorePages(cpu: number, addrs: readonly number[], pages: readonly Uint8Array[]): void {
+    if (addrs.length !== pages.length) throw new PmemError('EINVAL', `ntstore pages: ${addrs.length} addresses for ${pages.length} pages`);
+    addrs.forEach((addr, i) => {
+      this.pmCheck('ntstore', cpu, addr, PAGE_BYTES);
+      if (addr % PAGE_BYTES !== 0 || pages[i]!.length !== PAGE_BYTES) throw new PmemError('EINVAL', `ntstore pages: page ${i} is not 4096 bytes at a page-aligned address (${addr})`);
+    });
+    const addrsAt = this.x.scratchCommands(this.cpu);
+    const dataAt = this.x.scratchData(this.cpu);
+    const room = Math.min(Math.floor(this.layout.scratchDataSize / PAGE_BYTES), Math.floor(this.layout.scratchCmdSize / 4));
+    for (let from = 0; from < addrs.length; from += room) {
+      const n = Math.min(room, addrs.length - from);
+      const words = this.words();
+      const data = new Uint8Array(this.memory.buffer, dataAt, n * PAGE_BYTES);
+      for (let i = 0; i < n; i++) {
+        words[(addrsAt >>> 2) + i] = addrs[from + i]!;
+        data.set(pages[from + i]!, i * PAGE_BYTES);
+      }
+      this.pm(this.x.pmNtStorePages(cpu, addrsAt, dataAt, n), 'ntstore pages', () => `cpu ${cpu} or an address is invalid`);
+    }
   }
 }

@@ -32,6 +32,7 @@ export interface CoreExports {
   pmAdvance(cpu: number, ns: number): number;
   pmZeroDurable(cpu: number, addr: number, len: number): number;
   pmFlushDirty(cpu: number, kind: number, addr: number, len: number): number;
+  pmNtStorePages(cpu: number, addrs: number, src: number, count: number): number;
   pmNow(cpu: number): number;
   pmCounter(cpu: number, index: number): number;
   pmMediaCounter(index: number): number;

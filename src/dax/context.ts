@@ -81,6 +81,8 @@ export interface MappedRange {
    * pages stay unless `evenCows` (unmap_mapping_range's even_cows: truncate, not hole punch).
    */
   unmapFile(first: number, count: number, evenCows?: boolean): void;
+  /** Whether a PTE of this mapping maps the page-cache page of file page `page` (a private copy does not). */
+  mapsCachePage(page: number): boolean;
 }
 
 /**

@@ -96,6 +96,11 @@ export class FileMapping implements MappedRange, FaultingMapping {
     }
   }
 
+  mapsCachePage(page: number): boolean {
+    const r = this.clip(page, 1);
+    return r !== null && this.pt.lookup(r[0])?.dram !== undefined && !this.anon.has(r[0]);
+  }
+
   private check(op: string, off: number, len: number): void {
     if (!this.mapped) throw new PmemError('EINVAL', `${op}: the mapping was unmapped`);
     checkMappedRange(op, off, len, this.length);

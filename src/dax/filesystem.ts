@@ -16,6 +16,7 @@ import { DaxFile, MAX_FILE_BYTES, PAGE_SIZE, checkFileEnd, type Allocate } from 
 import { FileMapping } from './file-mapping.js';
 import { IntervalIndex } from './interval-index.js';
 import { PAGE_CACHE_FAULT_PATHS } from './fault-page-cache.js';
+import { pageCacheDropCaches } from './page-cache.js';
 import { PageCachePool, wordPage } from './page-cache-pool.js';
 import { TlbShootdown } from './page-table.js';
 import { isShadow, packShadow, shadowEviction } from './shadow.js';
@@ -330,14 +331,19 @@ export class DaxFileSystem {
 
   /**
    * drop_caches (or POSIX_FADV_DONTNEED on every file): invalidate_mapping_pages over each
-   * file. linux-4.5 deletes every DAX entry this way, dirty ones included, so a later fsync
-   * flushes nothing (bug B4, docs/kernel-rules.md §5.1, §7 S13); the XArray-era kernels leave DAX entries
-   * alone. Returns the entries deleted.
+   * file. Page-cache files lose their clean, unmapped pages and their shadows
+   * (pageCacheDropCaches, src/dax/page-cache.ts). linux-4.5 deletes every DAX entry this
+   * way, dirty ones included, so a later fsync flushes nothing (bug B4, docs/kernel-rules.md
+   * §5.1, §7 S13); the XArray-era kernels leave DAX entries alone. Returns the entries deleted.
    */
   dropCaches(): number {
     let dropped = 0;
+    // Files still mapped after their unlink are inodes on the superblock's list too.
+    const files = new Set([...this.files.values(), ...[...this.space].map((m) => m.file)]);
+    for (const file of files) if (!file.dax) dropped += pageCacheDropCaches(this.host, file);
     if (!this.rules.p45 && !this.host.bugs.invalidateDirty) return dropped; // B4 deletes them, as v4.5 did
     for (const file of this.files.values()) {
+      if (!file.dax) continue;
       for (const e of this.core.entries(file.tree)) {
         file.deleteEntry(e.index);
         dropped++;

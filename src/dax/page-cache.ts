@@ -14,7 +14,8 @@
  *     per page in index order WRITEBACK set, DIRTY and TOWRITE cleared
  *     (clear_page_dirty_for_io), its PTEs write-protected (page_mkclean), its bytes copied to
  *     the block with non-temporal stores (the pmem driver's write is memcpy_flushcache,
- *     drivers/nvdimm/pmem.c v6.1, v6.12: movnt on x86), WRITEBACK cleared. The caller then
+ *     drivers/nvdimm/pmem.c v6.1, v6.12: movnt on x86), WRITEBACK cleared. The copies run
+ *     as one batch after the walk (Core.pmNtStorePages), in index order. The caller then
  *     commits the metadata and issues the device flush (one fence), as for DAX.
  *   - A fault or read that finds a shadow is a refault: counted, with its refault distance,
  *     the evictions since the shadow's own (mm/workingset.c workingset_refault, simplified:
@@ -22,7 +23,7 @@
  */
 import type { IntervalIndex } from './interval-index.js';
 import type { DaxHost, MappedRange } from './context.js';
-import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PAGECACHE_TAG_WRITEBACK, DAX_PFN_MAX, xaIsPointer } from '../core/index.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE, PAGECACHE_TAG_WRITEBACK, DAX_PFN_MAX, XA_MAX_INDEX, xaIsPointer } from '../core/index.js';
 import { pageWord, wordPage } from './page-cache-pool.js';
 import { isShadow, shadowEviction } from './shadow.js';
 import { emptyReport, type WritebackReport } from './writeback.js';
@@ -39,6 +40,8 @@ export interface PageCacheFile {
   dirtiedAt: number | null;
   entryAt(page: number): number;
   insertEntry(page: number, word: number): void;
+  /** Takes the entry out of the tree, unmapping it and freeing its pool page (no shadow left). */
+  deleteEntry(page: number): void;
   dropEntry(page: number): void;
   allocate(first: number, count: number, extent: boolean): boolean;
 }
@@ -118,23 +121,65 @@ export function pageCacheWriteback(host: DaxHost, file: PageCacheFile, start: nu
   const { core } = host;
   const t0 = core.pmNow(host.cpu);
   core.tagTowrite(file.tree, start, end);
+  // The copies go in one run after the walk: nothing between them costs emulated time or
+  // reads what they write, so they keep the index order, costs and counters of a copy per
+  // page. WRITEBACK is cleared once they are done.
+  const written: number[] = [];
+  const addrs: number[] = [];
+  const pages: Uint8Array[] = [];
   for (let found = core.findMarked(file.tree, start, end, PAGECACHE_TAG_TOWRITE); found; found = core.findNextMarked(file.tree, found.index, end, PAGECACHE_TAG_TOWRITE)) {
     const { index, word } = found;
     core.setMark(file.tree, index, PAGECACHE_TAG_WRITEBACK);
     core.clearMark(file.tree, index, PAGECACHE_TAG_TOWRITE);
     core.clearMark(file.tree, index, PAGECACHE_TAG_DIRTY);
     for (const m of file.mappings.overlapping(index, index + 1)) if (m.shared) m.writeProtectFile(index, 1);
-    const block = file.blocks.get(index)!;
-    core.pmStore(host.cpu, block.pfn * PAGE, host.pageCache.bytesOf(wordPage(word)), true);
-    core.clearMark(file.tree, index, PAGECACHE_TAG_WRITEBACK);
-    report.entries++;
-    report.pteEntries++;
-    report.lines += LINES_PER_PAGE;
-    report.dirtyLines += LINES_PER_PAGE;
+    written.push(index);
+    addrs.push(file.blocks.get(index)!.pfn * PAGE);
+    pages.push(host.pageCache.bytesOf(wordPage(word)));
   }
+  core.pmNtStorePages(host.cpu, addrs, pages);
+  for (const index of written) core.clearMark(file.tree, index, PAGECACHE_TAG_WRITEBACK);
+  report.entries = report.pteEntries = written.length;
+  report.lines = report.dirtyLines = written.length * LINES_PER_PAGE;
   if (core.findMarked(file.tree, 0, 0xffffffff, PAGECACHE_TAG_DIRTY) === null) file.dirtiedAt = null;
   report.ns = core.pmNow(host.cpu) - t0;
   host.counters.writebackEntries += report.entries;
   host.counters.writebackLines += report.lines;
   return report;
+}
+
+/**
+ * drop_caches (echo 1 > /proc/sys/vm/drop_caches) on one page-cache file: drop_pagecache_sb
+ * calls invalidate_mapping_pages(mapping, 0, -1) on every inode whose mapping is not empty
+ * (fs/drop_caches.c, Linux v6.1). Per entry, in index order (mm/truncate.c v6.1):
+ *   - a shadow is deleted (invalidate_exceptional_entry -> clear_shadow_entry);
+ *   - a page is evicted only when it is neither dirty nor under writeback and has no extra
+ *     reference (mapping_evict_folio): a page a PTE maps holds one, so it stays;
+ *   - an evicted page leaves NO shadow: remove_mapping calls __remove_mapping with
+ *     reclaimed false, and only reclaim (shrink_folio_list) asks workingset_eviction for one.
+ * So unlike reclaim, drop_caches forgets the workingset: a later read is no refault.
+ * Simplified: linux-4.5's drop_pagecache_sb skipped inodes with nrpages 0 (only shadows
+ * left); every profile here takes v6.1's mapping_empty rule. Returns the entries deleted.
+ */
+export function pageCacheDropCaches(host: DaxHost, file: PageCacheFile): number {
+  const { core } = host;
+  let dropped = 0;
+  for (let found = core.findPresent(file.tree, 0, XA_MAX_INDEX); found; found = found.index < XA_MAX_INDEX ? core.findPresent(file.tree, found.index + 1, XA_MAX_INDEX) : null) {
+    const { index, word } = found;
+    if (isShadow(word)) {
+      file.dropEntry(index);
+      dropped++;
+      continue;
+    }
+    if (!xaIsPointer(word) || core.getMark(file.tree, index, PAGECACHE_TAG_DIRTY) || core.getMark(file.tree, index, PAGECACHE_TAG_WRITEBACK)) continue;
+    if (isMapped(file, index)) continue;
+    file.deleteEntry(index);
+    dropped++;
+  }
+  return dropped;
+}
+
+function isMapped(file: PageCacheFile, index: number): boolean {
+  for (const m of file.mappings.overlapping(index, index + 1)) if (m.mapsCachePage(index)) return true;
+  return false;
 }

@@ -236,7 +236,9 @@ export class Emulator {
   }
 
   /**
-   * drop_caches (or POSIX_FADV_DONTNEED on every file); returns the entries deleted. Only
+   * drop_caches (`echo 1 > /proc/sys/vm/drop_caches`, or POSIX_FADV_DONTNEED on every file);
+   * returns the entries deleted. Page-cache files lose their clean pages that no PTE maps,
+   * leaving no shadow, and their shadow entries; dirty and mapped pages stay. Only
    * linux-4.5 deletes DAX entries this way, dirty ones included (src/dax/filesystem.ts).
    */
   dropCaches(): number {

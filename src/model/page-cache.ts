@@ -17,6 +17,8 @@
  *   reclaim     up to n clean pages in LRU order, each leaving a shadow with the eviction
  *               counter incremented first; a page read in where a shadow is counts a
  *               refault and adds its distance (evictions since the shadow's, mod 2^27).
+ *   drop_caches every clean page no PTE maps goes, leaving no shadow, and every shadow
+ *               goes; dirty and mapped pages stay (invalidate_mapping_pages, v6.1).
  *   shrinker    after each reclaim, nodes of 64 indices holding shadows and no page may
  *               number at most the pages / 8; the oldest by their newest shadow go.
  *   truncation  pages and shadows at or past ceil(size / 4096) go, their blocks' media too;
@@ -178,6 +180,22 @@ export class ModelPageCache {
     }
     this.shrinkShadowNodes();
     return evicted;
+  }
+
+  /** drop_caches: the entries deleted (clean unmapped pages and every shadow). */
+  dropCaches(): number {
+    let dropped = 0;
+    for (const [path, f] of this.files) {
+      dropped += f.shadows.size;
+      f.shadows.clear();
+      for (const [index, page] of [...f.pages]) {
+        if (page.dirty || f.ptes.has(index)) continue;
+        f.pages.delete(index);
+        this.lru = this.lru.filter(([p, i]) => p !== path || i !== index);
+        dropped++;
+      }
+    }
+    return dropped;
   }
 
   /** Nodes of 64 indices with shadows and no page: at most pages / 8 stay, the oldest (by newest shadow) go. */
