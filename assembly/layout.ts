@@ -35,6 +35,17 @@
 // Everything a worker thread must see lives in memory, not in wasm globals: each thread's
 // instance has globals of its own. The dynamic part of the layout is written into the
 // header once by layoutInit and read back into globals by layoutAttach.
+//
+// Who may touch what when several threads share the memory (src/emulator/share-server.ts):
+//   per CPU, no lock     CPU state (clock, pipes, flush queue, counters), scratch: only the
+//                        thread that attached the CPU drives it (the owner runs a worker's
+//                        kernel calls on its CPU while that worker waits)
+//   the lines lock       line states, undo slots and their hash, the pending lists, the DIMM
+//   (H_LINES_LOCK)       buffers, write queues and media calendars, the media counters, the
+//                        eviction rng: every instruction holds it from start to end (lock.ts)
+//   the owner only       the trees and their node heap, the block allocator: the file system
+//                        runs on the thread that created the emulator (one big kernel lock)
+//   read only            the layout and the cost parameters, written before any worker attaches
 
 import { ENOMEM, EINVAL } from './errno';
 

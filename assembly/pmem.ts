@@ -76,11 +76,11 @@ export const FLUSH_CLWB: u32 = 2;
 }
 
 /** Takes the lines lock: 0, or -EDEADLK (lock.ts). */
-@inline function takeLines(): i32 {
+@inline export function takeLines(): i32 {
   return lockTake(hdr(H_LINES_LOCK));
 }
 
-@inline function giveLines(): void {
+@inline export function giveLines(): void {
   lockGive(hdr(H_LINES_LOCK));
 }
 
@@ -114,7 +114,7 @@ export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): 
   return 0;
 }
 
-function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool): void {
+export function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool): void {
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
@@ -165,7 +165,7 @@ export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i
   return 0;
 }
 
-function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): void {
+export function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): void {
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
@@ -203,7 +203,7 @@ export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool)
   return 0;
 }
 
-function ntStoreLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool): void {
+export function ntStoreLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool): void {
   const c = cpuState(cpu);
   const first = addr >> 6;
   const last = (addr + len - 1) >> 6;
@@ -234,7 +234,7 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
 }
 
 /** Flushes lines [first, last] (only the dirty ones when `dirtyOnly`); the caller holds the lines lock. */
-function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly: bool): void {
+export function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly: bool): void {
   const c = cpuState(cpu);
   for (let line = first; line <= last; line++) {
     const s = lineState(line);
@@ -368,7 +368,7 @@ export function pmFence(cpu: u32, full: bool): i32 {
   return 0;
 }
 
-function fenceLines(cpu: u32, full: bool): void {
+export function fenceLines(cpu: u32, full: bool): void {
   const c = cpuState(cpu);
   fenceWait(c, full ? mfenceNs : sfenceNs);
   let slot = pendingHead(cpu);

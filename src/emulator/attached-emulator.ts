@@ -14,7 +14,7 @@ import { Core } from '../core/index.js';
 import { CommandBuilder, Hardware, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
 import { checkMappedRange, type Allocate, type DaxCounters, type FaultResult, type TraceEvent, type WritebackReport } from '../dax/index.js';
 import type { ResolvedOptions } from './options.js';
-import { CHANNEL_CPUS, FORWARD_PIECE, SHARE_PROTOCOL, SHOOTDOWN_RING, W_ACTIVE, W_CLAIMS, W_EPOCH, W_SERVING, callOwner, channelWords, shootdownRing, type Message } from './share-channel.js';
+import { CHANNEL_CPUS, FORWARD_PIECE, SHARE_PROTOCOL, SHOOTDOWN_RING, activeWord, W_CLAIMS, W_EPOCH, W_SERVING, callOwner, channelWords, shootdownRing, type Message } from './share-channel.js';
 import type { ShareHandle, SharedFileInfo, SharedMappingInfo } from './share-server.js';
 
 const PAGE = 4096;
@@ -191,7 +191,7 @@ export class AttachedEmulator {
   through(address: number, off: number, write: boolean, use: (media: number, zero: boolean) => void): void {
     this.live('access');
     const vpage = Math.floor((address + off) / PAGE);
-    const active = W_ACTIVE + this.cpu;
+    const active = activeWord(this.cpu);
     for (let attempt = 0; ; attempt++) {
       Atomics.store(this.words, active, 1);
       this.catchUp();

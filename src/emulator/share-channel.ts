@@ -4,14 +4,15 @@
  * request in its CPU's mailbox and sleeps on it (Atomics.wait); the owner, woken through the
  * doorbell (Atomics.waitAsync), runs the call and posts the reply.
  *
- * Control words (Int32, by index):
+ * Control words (Int32, by index), each group on its own 64-byte cache line, so that a
+ * worker's writes to its own words do not bounce the line the others read:
  *   0  epoch     page-table changes announced so far: a worker that sees it move drops the
  *                translations it cached (the TLB shootdown, src/emulator/share-server.ts)
- *   1  doorbell  requests posted so far; the owner waits on it
- *   2  claims    a bit per CPU that a worker has attached
- *   3  serving   1 while the owner answers
- *   8 + cpu      active: 1 while that CPU's worker is inside an access through a cached translation
- *  16 + cpu      mailbox state: IDLE, REQUEST or REPLY
+ *  16  doorbell  requests posted so far; the owner waits on it
+ *  17  claims    a bit per CPU that a worker has attached
+ *  18  serving   1 while the owner answers
+ *  32 + 16 * cpu  active: 1 while that CPU's worker is inside an access through a cached translation
+ * 176 + cpu      mailbox state: IDLE, REQUEST or REPLY
  * From RING_OFFSET, the shootdown ring: for each of the last SHOOTDOWN_RING epochs, the
  * virtual pages it changed (f64 first page, f64 pages), so that a worker drops only those
  * translations (flush_tlb_range), or all of them when it fell further behind.
@@ -21,18 +22,18 @@
 import { PmemError, type PmemErrorCode } from '../base/index.js';
 
 export const W_EPOCH = 0;
-export const W_DOORBELL = 1;
-export const W_CLAIMS = 2;
-export const W_SERVING = 3;
-export const W_ACTIVE = 8;
-export const W_STATE = 16;
+export const W_DOORBELL = 16;
+export const W_CLAIMS = 17;
+export const W_SERVING = 18;
+const W_ACTIVE = 32;
+export const W_STATE = 176;
 export const IDLE = 0;
 export const REQUEST = 1;
 export const REPLY = 2;
 /** CPUs a channel has mailboxes for: the core's MAX_CPUS, which the owner checks. */
 export const CHANNEL_CPUS = 8;
 const MAILBOX_OFFSET = 4096;
-const RING_OFFSET = 512;
+const RING_OFFSET = 1024;
 export const SHOOTDOWN_RING = 64;
 /** A mailbox's room; longer data goes in pieces of FORWARD_PIECE bytes. */
 export const MAILBOX_BYTES = 1 << 20;
@@ -47,6 +48,11 @@ export interface Message {
 
 export function newChannel(): SharedArrayBuffer {
   return new SharedArrayBuffer(MAILBOX_OFFSET + CHANNEL_CPUS * MAILBOX_BYTES);
+}
+
+/** The index of CPU `cpu`'s active word. */
+export function activeWord(cpu: number): number {
+  return W_ACTIVE + 16 * cpu;
 }
 
 /** The control words of a channel. */

@@ -21,7 +21,7 @@ import type { CoreAttachment } from '../core/index.js';
 import type { Hardware } from '../hw/index.js';
 import { type DaxFile, type DaxFileSystem, type FileMapping, type Trace, type Tracepoints } from '../dax/index.js';
 import type { ResolvedOptions } from './options.js';
-import { CHANNEL_CPUS, ChannelServer, IDLE, SHARE_PROTOCOL, SHOOTDOWN_RING, W_ACTIVE, W_CLAIMS, W_EPOCH, W_STATE, channelWords, newChannel, shootdownRing, type Message } from './share-channel.js';
+import { CHANNEL_CPUS, ChannelServer, IDLE, SHARE_PROTOCOL, SHOOTDOWN_RING, activeWord, W_CLAIMS, W_EPOCH, W_STATE, channelWords, newChannel, shootdownRing, type Message } from './share-channel.js';
 
 /** What a worker needs to attach (structured-clonable: post it to the worker). */
 export interface ShareHandle {
@@ -122,7 +122,7 @@ export class ShareServer {
   workerExited(cpu: number): void {
     if (!Number.isInteger(cpu) || cpu < 1 || cpu >= CHANNEL_CPUS) throw new PmemError('EINVAL', `workerExited: cpu must be an integer in [1, ${CHANNEL_CPUS - 1}], got ${String(cpu)}`);
     this.parts.hw.core.markThreadDead(cpu);
-    Atomics.store(this.words, W_ACTIVE + cpu, 0);
+    Atomics.store(this.words, activeWord(cpu), 0);
     Atomics.store(this.words, W_STATE + cpu, IDLE);
     Atomics.and(this.words, W_CLAIMS, ~(1 << cpu));
   }
@@ -144,7 +144,7 @@ export class ShareServer {
     for (let cpu = 1; cpu < CHANNEL_CPUS; cpu++) {
       if ((claims & (1 << cpu)) === 0 || cpu === this.serving) continue;
       const since = performance.now();
-      for (let spins = 1; Atomics.load(this.words, W_ACTIVE + cpu) === 1; spins++) {
+      for (let spins = 1; Atomics.load(this.words, activeWord(cpu)) === 1; spins++) {
         // A worker that died inside an access, or stopped there for seconds, is not waited for.
         if (spins % 4096 === 0 && performance.now() - since > STUCK_MS) break;
       }
