@@ -7,7 +7,7 @@
  * (assembly/lock.ts). The file system's state (files, block maps, trees, page tables) is
  * the owner's: a worker's fault, msync, truncate or pwrite is a call that the owner runs on
  * the worker's CPU (its clock, its flush queue) while the worker waits. That is a kernel
- * behind one big lock, as Linux was before 2.6: correct, with the workers' loads, stores,
+ * behind one big lock, as Linux 2.0's first SMP kernel was: correct, with the workers' loads, stores,
  * flushes and fences in parallel, and their kernel work one call at a time.
  *
  * Workers cache the translations the owner gave them (a TLB). Every page-table change
