@@ -14,11 +14,11 @@ import { LINE_PENDING, LINE_UNDO, lineState, pendingHead, pendingNext, undoFind,
 import { lockGive, lockTake } from './lock';
 
 export const LINES_OK: i32 = 0;
-export const LINES_UNDO_STRAY: i32 = 2;
-export const LINES_UNDO_COUNT: i32 = 3;
-export const LINES_PENDING_FLAG: i32 = 4;
-export const LINES_PENDING_LIST: i32 = 5;
-export const LINES_PENDING_COUNT: i32 = 6;
+export const LINES_UNDO_STRAY: i32 = 1;
+export const LINES_UNDO_COUNT: i32 = 2;
+export const LINES_PENDING_FLAG: i32 = 3;
+export const LINES_PENDING_LIST: i32 = 4;
+export const LINES_PENDING_COUNT: i32 = 5;
 
 /** The line (or, for list errors, the slot) a failed check stopped at. */
 export let linesCheckAt: u32 = 0;

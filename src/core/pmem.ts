@@ -183,8 +183,8 @@ export class CorePmem extends CoreTrees {
     if (rc === 0) return;
     if (rc < 0) this.pm(rc, 'checkLines', () => '');
     const at = (this.x.linesCheckAt as WebAssembly.Global).value as number;
+    // By the core's LINES_* codes, from 1.
     const why = [
-      '',
       '',
       `line ${at} has an undo slot but no LINE_UNDO`,
       `${at} lines carry LINE_UNDO, but ${this.x.pmUndoUsed()} undo slots are in use`,

@@ -21,6 +21,11 @@ export function checkMappedRange(op: string, off: number, len: number, length: n
   if (off + len > length) throw new PmemError('EFAULT', `${op}: [${off}, ${off + len}) is outside the ${length}-byte mapping`);
 }
 
+/** Checks a flush instruction's kind: 0 clflush, 1 clflushopt, 2 clwb. */
+export function checkFlushKind(kind: number): void {
+  if (kind !== 0 && kind !== 1 && kind !== 2) throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${String(kind)}`);
+}
+
 export class FileMapping implements MappedRange, FaultingMapping {
   readonly file: DaxFile;
   /** Emulated virtual address of the first byte. */
@@ -202,8 +207,7 @@ export class FileMapping implements MappedRange, FaultingMapping {
    */
   flush(off: number, len: number, kind: 0 | 1 | 2): void {
     this.check('flush', off, len);
-    // Checked before the first page faults in: a bad kind changes nothing.
-    if (kind !== 0 && kind !== 1 && kind !== 2) throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${String(kind)}`);
+    checkFlushKind(kind); // before the first page faults in: a bad kind changes nothing
     this.eachPage(off, len, (vpage, from, n) => {
       const t = this.translate(vpage, false);
       if (!t.zero && !t.anon) this.host.core.pmFlush(this.host.cpu, kind, t.media + from, n);

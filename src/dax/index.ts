@@ -9,7 +9,7 @@
  */
 export { DaxFileSystem, type DaxFsOptions, type DurableFile } from './filesystem.js';
 export { DaxFile, PAGE_SIZE, type Allocate, type Block, type FileEntry } from './file.js';
-export { FileMapping, checkMappedRange } from './file-mapping.js';
+export { FileMapping, checkFlushKind, checkMappedRange } from './file-mapping.js';
 export type { FaultKind, FaultResult } from './fault-paths.js';
 export type { DaxCounters } from './context.js';
 export { BUG_NAMES, bugRefusal, noBugs, resolveBugs, type BugName, type KernelBugs } from './bugs.js';

@@ -12,7 +12,7 @@
 import { PmemError } from '../base/index.js';
 import { Core } from '../core/index.js';
 import { CommandBuilder, Hardware, type DeviceMapping, type EmulatorStats, type RunResult } from '../hw/index.js';
-import { checkMappedRange, type Allocate, type DaxCounters, type FaultResult, type TraceEvent, type WritebackReport } from '../dax/index.js';
+import { checkFlushKind, checkMappedRange, type Allocate, type DaxCounters, type FaultResult, type TraceEvent, type WritebackReport } from '../dax/index.js';
 import type { ResolvedOptions } from './options.js';
 import { CHANNEL_CPUS, FORWARD_PIECE, SHARE_PROTOCOL, SHOOTDOWN_RING, activeWord, W_CLAIMS, W_EPOCH, W_SERVING, callOwner, channelWords, shootdownRing, type Message } from './share-channel.js';
 import type { ShareHandle, SharedFileInfo, SharedMappingInfo } from './share-server.js';
@@ -411,7 +411,7 @@ export class AttachedMapping {
   /** Flushes the lines under [off, off + len): kind 0 clflush, 1 clflushopt, 2 clwb. */
   flush(off: number, len: number, kind: 0 | 1 | 2): void {
     this.check('flush', off, len);
-    if (kind !== 0 && kind !== 1 && kind !== 2) throw new PmemError('EINVAL', `flush: kind must be 0 (clflush), 1 (clflushopt) or 2 (clwb), got ${String(kind)}`);
+    checkFlushKind(kind);
     if (!this.direct) {
       this.call('flush', [off, len, kind]);
       return;
