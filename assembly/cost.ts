@@ -20,10 +20,12 @@
 //  3392 u32 lastRead[MAX_CPUS]  per CPU, the media line it last read from this DIMM, + 1 (0: none)
 //  3424 f64 lastAck[MAX_CPUS]  per CPU, when its last write here was acknowledged (see writers)
 //  4096 the media calendar (assembly/media-calendar.ts)
+// 20480 the DRAM cache of 4 KiB blocks (assembly/ait-buffer.ts)
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
 import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FILL_BUDGET, CPU_WRITE_DIMM, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count, cpuState } from './cpu';
 import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE, MAX_CPUS } from './layout';
+import { MAX_AIT_BLOCKS, aitFill, aitHolds } from './ait-buffer';
 import { mediaBook } from './media-calendar';
 import { D_USED, XPBUFFER_END, bufferClaim, bufferFind, bufferOldest, bufferTouch, entryAt } from './xpbuffer';
 
@@ -55,6 +57,7 @@ export const P_BUFFER_MISS: u32 = 24;
 export const P_FILL_BUFFER_LINES: u32 = 25;
 export const P_CONTENTION_WRITERS: u32 = 26;
 export const P_CONTENTION_EXPONENT: u32 = 27;
+export const P_AIT_BUFFER_BLOCKS: u32 = 28;
 export const P_CLWB_INVALIDATES: u32 = 30;
 export const P_EADR: u32 = 31;
 /** Then the host's table of media-write slowdowns for 1..MAX_CPUS writers (src/hw/cost-model.ts coreCostParams). */
@@ -111,6 +114,7 @@ export let wpqLines: u32 = 0; // 0: no media timeline
 export let rmwNs: f64 = 0; // how long a read-modify-write keeps its media line busy
 export let bufferMissNs: f64 = 0; // how long the DIMM takes to claim a buffer entry for a media line
 export let fillBurstNs: f64 = 0; // how far a CPU's line budget may run ahead of its clock (0: no budget)
+let aitBlocks: u32 = 0; // 4 KiB blocks the DIMM's DRAM cache holds (0: none)
 let contention: bool = false; // whether concurrent writers slow a DIMM's media writes
 /** A CPU quiet for longer than this (the media calendar's ring) no longer counts as a DIMM's writer. */
 const WRITER_QUIET_NS: f64 = 32768;
@@ -153,6 +157,7 @@ export function costAttach(): void {
   rmwNs = param(P_RMW_NS);
   bufferMissNs = param(P_BUFFER_MISS);
   fillBurstNs = param(P_FILL_BUFFER_LINES) * (readLineNs + flushLineNs);
+  aitBlocks = <u32>min(param(P_AIT_BUFFER_BLOCKS), <f64>MAX_AIT_BLOCKS);
   contention = param(P_CONTENTION_WRITERS) > 0;
   clwbInvalidates = param(P_CLWB_INVALIDATES) != 0;
   eadr = param(P_EADR) != 0;
@@ -176,6 +181,13 @@ export function mediaCounter(i: u32): f64 {
 
 @inline function dimm(addr: u32): usize {
   return <usize>DIMMS_OFFSET + COSTS_SIZE + <usize>((addr / interleaveBytes) % dimms) * DIMM_STATE_SIZE;
+}
+
+/** The 4 KiB block of its own DIMM that media address `addr` falls in (the DIMMs interleave by interleaveBytes). */
+@inline function dimmBlock(addr: u32): u32 {
+  const a = <u64>addr;
+  const stripe = <u64>interleaveBytes;
+  return <u32>(((a / (stripe * <u64>dimms)) * stripe + a % stripe) >> 12);
 }
 
 /**
@@ -264,8 +276,8 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
     store<f64>(e, 0, E_BUSY);
     store<u32>(e, 0, E_OWNER);
     // The DIMM knows the line's old contents when the writing CPU's last read from it was this
-    // line (a read for ownership).
-    store<u32>(e, lastRead(d, cpu) == ml + 1 ? 1 : 0, E_KNOWN);
+    // line (a read for ownership), or when its DRAM still holds the block a read brought in.
+    store<u32>(e, lastRead(d, cpu) == ml + 1 || aitHolds(d, dimmBlock(addr), aitBlocks) ? 1 : 0, E_KNOWN);
     store<u32>(d, ml + 1, D_CLAIM_LINE);
     store<f64>(d, Infinity, D_CLAIM_DONE); // open until its first write is accepted
   }
@@ -399,6 +411,7 @@ export function dimmRead(addr: u32, at: f64, cpu: u32): f64 {
   lastReadWasSequential = last != 0 && (ml + 1 == last || ml == last);
   if (last == ml + 1 || bufferFind(d, ml) != 0) return 0;
   mediaCount(M_MEDIA_BYTES_READ, <f64>mediaLineBytes);
+  aitFill(d, dimmBlock(addr), aitBlocks);
   if (bufferLines > 0) bufferAdmit(d, ml);
   if (wpqLines == 0) return 0;
   // The read waits for the work booked ahead of it on the calendar.

@@ -74,7 +74,7 @@ export const CPUS_OFFSET: u32 = SCRATCH_OFFSET + SCRATCH_SIZE;
 export const CPUS_SIZE: u32 = CPU_STATE_SIZE * MAX_CPUS;
 
 export const MAX_DIMMS: u32 = 64;
-export const DIMM_STATE_SIZE: u32 = 20 << 10; // the buffer, its index and queue (4 KiB), the media calendar (16 KiB)
+export const DIMM_STATE_SIZE: u32 = 36 << 10; // the buffer, its index and queue (4 KiB), the media calendar (16 KiB), the DRAM block cache (16 KiB)
 export const COSTS_SIZE: u32 = 4 << 10; // the cost parameters and shared media counters
 export const DIMMS_OFFSET: u32 = CPUS_OFFSET + CPUS_SIZE;
 export const DIMMS_SIZE: u32 = COSTS_SIZE + DIMM_STATE_SIZE * MAX_DIMMS;

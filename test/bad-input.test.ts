@@ -181,6 +181,8 @@ const ASYNC_SLOTS: { entry: string; arg: RegExp; values: unknown[]; call: (w: Wo
   })),
   { entry: 'createEmulator fixes', arg: /fix/, values: ['truncate-writeback', ['bogus'], [7], {}], call: (_w, v) => createEmulator({ fixes: any(v) }) },
   { entry: 'createEmulator', arg: /options/, values: [null, 5, 'x'], call: (_w, v) => createEmulator(any(v)) },
+  // A misspelt option is refused, naming it, rather than left silently at its default.
+  { entry: 'createEmulator', arg: /unknown option (cost|capactiy)/, values: ['cost', 'capactiy'], call: (_w, v) => createEmulator(any({ [String(v)]: 1 })) },
 ];
 
 /** What is wrong with what a refused call threw (a PmemError with an errno code, no trap, naming the argument), or null. */

@@ -71,6 +71,15 @@ const TIGHT_BUDGET = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 
 /** A two-line XPBuffer: nearly every read and write finds it full (the read-populates rule's corners). */
 const TWO_ENTRIES = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'two-entries', bufferLines: 2 });
 
+/**
+ * A three-block DRAM cache per DIMM over two DIMMs: the random clusters' blocks displace each
+ * other there, so writes find their block held, displaced, or never read (ait-buffer.ts).
+ */
+const THREE_AIT_BLOCKS = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'three-ait-blocks', dimms: 2, aitBufferBlocks: 3 });
+
+/** The DRAM cache off: a write's read-modify-write is spared only by a read for ownership or a buffered read. */
+const NO_AIT = resolveCostModel({ ...resolveCostModel('optane-g1'), name: 'no-ait', aitBufferBlocks: 0 });
+
 interface Config {
   label: string;
   cost: CostModel;
@@ -91,6 +100,8 @@ const CONFIGS: Config[] = [
   { label: 'contended adr', cost: CONTENDED, seeds: [14] },
   // Two buffer entries per DIMM: reads fill them, displace each other and pass by lines waiting to be written.
   { label: 'two-entry buffer adr', cost: TWO_ENTRIES, seeds: [15, 16] },
+  { label: 'three-block DRAM cache adr', cost: THREE_AIT_BLOCKS, seeds: [17, 18] },
+  { label: 'no DRAM cache adr', cost: NO_AIT, seeds: [19] },
 ];
 
 const fixedSeed = process.env.PMEM_DIFF_SEED ? Number(process.env.PMEM_DIFF_SEED) : undefined;

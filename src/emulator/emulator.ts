@@ -15,7 +15,7 @@ import {
   DaxFileSystem, kernelRules, resolveBugs, resolveFixes, runTasks, Tracepoints, type Allocate, type ConcurrentTask, type DaxCounters, type DaxFile, type DurableFile, type FileMapping, type Trace,
   type WaitEvent, type WritebackReport,
 } from '../dax/index.js';
-import { coreOptionsFor, FLUSH_KINDS, resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
+import { coreOptionsFor, FLUSH_KINDS, optionsLike, resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
 import { POOL_CHUNK_BYTES, type PoolSaveReport } from './pool-format.js';
 import { poolWriter, preloadPoolWriter } from './pool-loader.js';
 import { ShareServer, type ShareHandle } from './share-server.js';
@@ -323,7 +323,7 @@ export class Emulator {
     const seed = options.seed ?? this.options.seed;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new PmemError('EINVAL', `crash seed must be an integer in [0, 2^32), got ${String(seed)}`);
     this.live();
-    const image = await createEmulator({ ...this.options, preset: this.options.cost });
+    const image = await createEmulator(optionsLike(this.options));
     this.hw.crashInto(image.hw, mode, seed);
     this.fs.rebootInto(image.fs);
     image.kind = 'this crash image';

@@ -75,9 +75,23 @@ export interface ResolvedOptions {
   bugs: BugName[];
 }
 
+/** Every option createEmulator knows: a misspelt one is refused rather than silently left at its default. */
+const OPTION_NAMES: readonly (keyof EmulatorOptions)[] = ['capacity', 'preset', 'persistence', 'seed', 'cacheBytes', 'build', 'kernel', 'flush', 'writeback', 'fixes', 'bugs'];
+
+/** The options that make an emulator like the one `resolved` describes (a crash image, a reopened pool). */
+export function optionsLike(resolved: ResolvedOptions): EmulatorOptions {
+  const { capacity, cost, persistence, seed, cacheBytes, build, kernel, flush, writeback, fixes, bugs } = resolved;
+  return { capacity, preset: cost, persistence, seed, cacheBytes, build, kernel, flush, writeback, fixes, bugs };
+}
+
 /** Checks every option and fills in the defaults; EINVAL names the first bad one. */
 export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new PmemError('EINVAL', 'createEmulator: options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+      throw new PmemError('EINVAL', `createEmulator: unknown option ${key}; the options are ${OPTION_NAMES.join(', ')}`);
+    }
+  }
   const capacity = options.capacity ?? DEFAULT_CAPACITY;
   if (!Number.isInteger(capacity) || capacity <= 0 || capacity % CAPACITY_ALIGN !== 0 || capacity > MAX_CAPACITY) {
     throw new PmemError('EINVAL', `capacity must be a positive multiple of 2 MiB up to ${MAX_CAPACITY / MiB} MiB, got ${String(capacity)}`);

@@ -10,7 +10,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { PmemError } from '../base/index.js';
 import type { DurableFile } from '../dax/index.js';
 import { createEmulator, type Emulator } from './emulator.js';
-import { CAPACITY_ALIGN, MAX_CAPACITY, resolveOptions, type ResolvedOptions } from './options.js';
+import { CAPACITY_ALIGN, MAX_CAPACITY, optionsLike, resolveOptions, type ResolvedOptions } from './options.js';
 import {
   POOL_FORMAT_VERSION, POOL_HEADER_BYTES, POOL_MAGIC, POOL_RECORD_HEAD_BYTES, chunkChecksum, fileError, headerChecksum, type PoolHeader, type PoolMetadata,
 } from './pool-file.js';
@@ -43,7 +43,7 @@ function checkMetadata(path: string, at: number, value: unknown, capacity: numbe
   let resolved: ResolvedOptions;
   try {
     const o = options as ResolvedOptions;
-    resolved = resolveOptions({ ...o, preset: o.cost });
+    resolved = resolveOptions(optionsLike(o));
   } catch (err) {
     return fail(`holds options this build refuses (${(err as Error).message})`);
   }
@@ -163,7 +163,7 @@ export async function openEmulator(path: string): Promise<Emulator> {
   const pool = await openPool(path);
   try {
     const { header, metadata } = pool;
-    const emu = await createEmulator({ ...metadata.options, preset: metadata.options.cost });
+    const emu = await createEmulator(optionsLike(metadata.options));
     if (emu.core.layout.version !== header.layoutVersion) {
       throw bad(path, 12, `saved by a build whose memory map is version ${header.layoutVersion}; this build has version ${emu.core.layout.version}`);
     }

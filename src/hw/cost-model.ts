@@ -57,8 +57,9 @@
  *                      buffered media line whose old contents the DIMM does not hold (its last
  *                      read was another line: an NT store, say) keeps that line busy until
  *                      its acceptance + rmwNs; a later request to the line is accepted no
- *                      earlier. A line written whole, or read first (held from a read, or
- *                      the writing CPU's last read), is not busy.
+ *                      earlier. A line written whole, or read first (held from a read, the
+ *                      writing CPU's last read, or a read whose 4 KiB block the DIMM's DRAM
+ *                      still holds: aitBufferBlocks), is not busy.
  *   writer contention: (when contentionWriters > 0; docs/cost-model.md §2.6, a fit to [S1] Fig.4)
  *                      a DIMM's writers are the CPUs whose latest write went to it, less those
  *                      quiet there for over 32.8 µs; with k > contentionWriters of them, each
@@ -134,10 +135,18 @@ export interface CostModel {
   contentionWriters: number;
   /** With k > contentionWriters writers, each media write takes (k / contentionWriters) ^ contentionExponent as long. */
   contentionExponent: number;
+  /**
+   * How many 4 KiB blocks each DIMM's own DRAM keeps of what it read from the media (the AIT
+   * buffer of Optane's controller; at most 4096, direct-mapped). A write to part of a media
+   * line whose block is still there needs no read-modify-write: the DIMM knows the old
+   * contents, as after a read for ownership. 0 (the default for a custom model without it)
+   * turns it off.
+   */
+  aitBufferBlocks: number;
 }
 
 /** The fields added after the first release: a custom model may leave them out (0: off). */
-export const LATER_FIELDS = ['wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines', 'contentionWriters', 'contentionExponent'] as const;
+export const LATER_FIELDS = ['wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines', 'contentionWriters', 'contentionExponent', 'aitBufferBlocks'] as const;
 type LaterField = (typeof LATER_FIELDS)[number];
 
 /**
@@ -156,6 +165,7 @@ export const COST_FIELDS = [
   'sfenceNs', 'mfenceNs',
   'mediaLineBytes', 'bufferLines', 'dimms', 'interleaveBytes', 'mediaReadBytesPerNs', 'mediaWriteBytesPerNs',
   'wpqLines', 'rmwNs', 'bufferMissNs', 'fillBufferLines', 'contentionWriters', 'contentionExponent',
+  'aitBufferBlocks',
 ] as const satisfies readonly (keyof CostModel)[];
 
 /** Where the flags and the slowdown table go in the core's parameter block (assembly/cost.ts P_CLWB_INVALIDATES, P_EADR, P_WRITER_SLOWDOWN). */

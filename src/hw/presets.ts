@@ -124,6 +124,8 @@ const OPTANE_G1: CostModel = {
   // on one DIMM (data: 2.20–2.22 up to 4, 1.53 at 8, 0.80 at 24).
   contentionWriters: 4,
   contentionExponent: 0.6,
+  // C: [S4] vans.cfg ait.buffer_entries=4096 blocks of 4 KiB (16 MiB of the DIMM's DRAM, src/general/ait.cpp)
+  aitBufferBlocks: 4096,
 };
 
 /** Volatile DDR4-2666 DRAM on the same Cascade Lake machine, used as pmem (ADR semantics). */
@@ -161,6 +163,7 @@ const DRAM: CostModel = {
   bufferMissNs: 0, // no media buffer: nothing to claim
   contentionWriters: 0, // TBD: no published collapse; [S1] Fig.4 DRAM keeps rising to 24 threads
   contentionExponent: 0,
+  aitBufferBlocks: 0, // no read-modify-write to spare
 };
 
 /** Added latency of a direct-attached CXL link: [S13] (secondary) DRAM + 70–90 ns, midpoint 80. */
@@ -194,6 +197,7 @@ const CXL: CostModel = {
   bufferMissNs: 0, // no media buffer: nothing to claim
   contentionWriters: 0, // TBD; placeholder = dram's (no CXL thread-scaling measurement found)
   contentionExponent: 0,
+  aitBufferBlocks: 0, // 64-byte media lines: no read-modify-write to spare
 };
 
 /**
@@ -257,6 +261,9 @@ function checkField(field: (typeof COST_FIELDS)[number], value: unknown): void {
       break;
     case 'bufferLines':
       if (!Number.isInteger(value) || value > 64) throw invalid(`${what} must be an integer in [0, 64], got ${String(value)}`);
+      break;
+    case 'aitBufferBlocks':
+      if (!Number.isInteger(value) || value > 4096) throw invalid(`${what} must be an integer in [0, 4096], got ${String(value)}`);
       break;
     case 'wpqLines':
     case 'fillBufferLines':

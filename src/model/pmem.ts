@@ -24,7 +24,8 @@
  *                of its list and a fence walks from the head), counters
  *   DIMMs        lastReadLine (per CPU, the media line it last read, null for none), clock
  *                (the LRU stamp source), buffer (entries {mediaLine, stamp, parts written,
- *                busyUntil, owner, known}), the media calendar and the write-queue ring (the timeline)
+ *                busyUntil, owner, known}), the media calendar and the write-queue ring (the timeline),
+ *                aitTags (the DRAM block cache: per slot, the DIMM-local 4 KiB block it holds, -1 for none)
  *
  * Rules the core follows and this model repeats, because they decide its exact output:
  *   - The free stack starts so that slots are taken 0, 1, 2, ...
@@ -96,6 +97,8 @@ const MAX_OUTSTANDING = 64;
 const MAX_BUFFER_LINES = 64;
 /** The deepest write queue per DIMM (assembly/cost.ts MAX_WPQ_LINES). */
 const MAX_WPQ_LINES = 64;
+/** The most blocks a DIMM's DRAM cache holds (assembly/ait-buffer.ts MAX_AIT_BLOCKS). */
+const MAX_AIT_BLOCKS = 4096;
 /** The media calendar's ring: buckets of 32 ns, 1024 of them (assembly/media-calendar.ts). */
 const CALENDAR_BUCKETS = 1024;
 /** A CPU quiet for longer than this (the calendar's ring) no longer counts as a DIMM's writer (assembly/cost.ts). */
@@ -175,6 +178,8 @@ interface DimmRecord {
   lastAck: (number | null)[];
   /** The CPUs whose latest write went to this DIMM. */
   writers: Set<number>;
+  /** The DRAM block cache, direct-mapped: per slot, the DIMM-local 4 KiB block it holds (-1: none). */
+  aitTags: Int32Array;
 }
 
 /** The cost parameters as the core holds them after costAttach (assembly/cost.ts). */
@@ -204,6 +209,7 @@ interface Params {
   wpqLines: number;
   rmwNs: number;
   bufferMissNs: number;
+  aitBufferBlocks: number;
   /** How far the line budget may run ahead: fillBufferLines × (readLineNs + flushLineNs); 0 turns it off. */
   fillBurstNs: number;
   /** Whether concurrent writers slow a DIMM's media writes, and by how much for 1..MAX_CPUS writers. */
@@ -241,6 +247,7 @@ function paramsOf(cost: CostModel): Params {
     wpqLines: Math.trunc(Math.min(cost.wpqLines, MAX_WPQ_LINES)),
     rmwNs: cost.rmwNs,
     bufferMissNs: cost.bufferMissNs,
+    aitBufferBlocks: Math.trunc(Math.min(cost.aitBufferBlocks, MAX_AIT_BLOCKS)),
     fillBurstNs: cost.fillBufferLines * coldLineNs(cost),
     contention: cost.contentionWriters > 0,
     slowdownByWriters: Array.from({ length: MAX_CPUS }, (_, i) => contentionSlowdown(cost, i + 1)),
@@ -304,7 +311,7 @@ export class ModelPmem {
       fillBudget: 0,
       writeDimm: null,
     }));
-    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], calendarHeld: new Float64Array(CALENDAR_BUCKETS), calendarBookedTo: new Float64Array(CALENDAR_BUCKETS), wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0, claimLine: null, claimDone: 0, lastAck: new Array<number | null>(MAX_CPUS).fill(null), writers: new Set<number>() }));
+    this.dimms = Array.from({ length: this.p.dimms }, () => ({ lastReadLine: new Array<number | null>(MAX_CPUS).fill(null), clock: 0, buffer: [], calendarHeld: new Float64Array(CALENDAR_BUCKETS), calendarBookedTo: new Float64Array(CALENDAR_BUCKETS), wpq: new Array<number>(this.p.wpqLines).fill(0), wpqHead: 0, claimLine: null, claimDone: 0, lastAck: new Array<number | null>(MAX_CPUS).fill(null), writers: new Set<number>(), aitTags: new Int32Array(this.p.aitBufferBlocks).fill(-1) }));
     this.mediaCounters = new Array<number>(MEDIA_COUNTERS).fill(0);
   }
 
@@ -621,6 +628,19 @@ export class ModelPmem {
     return this.dimms[Math.floor(addr / this.p.interleaveBytes) % this.p.dimms]!;
   }
 
+  /** The 4 KiB block of its own DIMM that `addr` falls in (assembly/cost.ts dimmBlock). */
+  private dimmBlock(addr: number): number {
+    const stripe = this.p.interleaveBytes;
+    return Math.floor((Math.floor(addr / (stripe * this.p.dimms)) * stripe + (addr % stripe)) / 4096);
+  }
+
+  /** Whether DIMM `d`'s DRAM holds the block of `addr`, which a read brought in (assembly/ait-buffer.ts). */
+  private aitHolds(d: DimmRecord, addr: number): boolean {
+    if (d.aitTags.length === 0) return false;
+    const block = this.dimmBlock(addr);
+    return d.aitTags[block % d.aitTags.length] === block;
+  }
+
   /**
    * The DIMM's timeline, shared by every CPU (off when wpqLines is 0): the memory controller
    * queues wpqLines writes per DIMM. A write arriving at `arrive` is accepted (durable under
@@ -730,8 +750,8 @@ export class ModelPmem {
       e.busyUntil = 0;
       e.owner = 0;
       // The DIMM knows the line's old contents when the writing CPU's last read from it was
-      // this line (a read for ownership).
-      e.known = d.lastReadLine[cpu] === mediaLine;
+      // this line (a read for ownership), or when its DRAM still holds the block a read brought in.
+      e.known = d.lastReadLine[cpu] === mediaLine || this.aitHolds(d, addr);
       d.claimLine = mediaLine;
       d.claimDone = Infinity; // open until its first write is accepted
     }
@@ -848,6 +868,10 @@ export class ModelPmem {
     this.lastReadWasSequential = last !== null && (mediaLine === last || mediaLine === last + 1);
     if (last === mediaLine || d.buffer.some((entry) => entry.mediaLine === mediaLine)) return 0;
     this.mediaCounters[M_MEDIA_BYTES_READ] += p.mediaLineBytes;
+    if (d.aitTags.length > 0) {
+      const block = this.dimmBlock(addr);
+      d.aitTags[block % d.aitTags.length] = block;
+    }
     if (p.bufferLines > 0) this.bufferAdmit(d, mediaLine);
     if (p.wpqLines === 0) return 0;
     // The read waits for the work booked ahead of it on the calendar.
