@@ -213,6 +213,67 @@ describe('worker threads on one emulator', () => {
   }, 120_000);
 });
 
+// The concurrency scenarios on real threads. The file system runs on the owner under one
+// lock (docs/threads.md), so two workers' kernel calls run one after the other, in whichever
+// order they reach it; each test asserts what the scenario promises in every such order.
+// S28 (a fault sleeping on a locked entry, WAKE_NEXT and WAKE_ALL) needs two kernel calls
+// inside the file system at once, which that lock rules out: it stays a runConcurrently
+// scenario (test/wait-queue.test.ts) until the trees get locks of their own.
+describe('S20 and S22 on real worker threads (docs/kernel-rules.md §7)', () => {
+  it('S20: two workers fsync one file at once: each dirty entry is flushed exactly once between them, every entry ends clean, nothing is lost', async () => {
+    const { emu, workers: [a, b] } = await sharedEmulator([1, 2]);
+    const pages = 64;
+    for (let round = 0; round < 5; round++) {
+      const f = emu.createFile(`/s20-${round}`, { size: pages * 4096, allocate: 'written' });
+      const m = emu.mmap(f, { length: pages * 4096 });
+      for (let p = 0; p < pages; p++) m.store(p * 4096, new Uint8Array([round + 1, p]));
+      const fsync = (w: RemoteWorker) => w.run((e, args) => e.open(args.path).fsync(), { path: `/s20-${round}` });
+      const [ra, rb] = await Promise.all([fsync(a!), fsync(b!)]);
+      expect(ra.lines + rb.lines).toBe(64 * pages);
+      expect(ra.entries + rb.entries).toBe(pages);
+      expect(f.entries().every((e) => !e.dirty && !e.towrite && !e.locked)).toBe(true);
+      const image = await emu.crash({ mode: 'guaranteed' });
+      const g = image.open(`/s20-${round}`);
+      for (let p = 0; p < pages; p++) expect(Array.from(g.pread(p * 4096, 2))).toEqual([round + 1, p]);
+      image.dispose();
+    }
+    emu.checkInvariants();
+  });
+
+  it('S22: a worker\'s store racing another worker\'s fsync of its entry: stored before the writeback, it is written back by it; after, it faults (pfn_mkwrite), re-dirties the entry, and the next fsync flushes it', async () => {
+    const { emu, workers: [flusher, storer] } = await sharedEmulator([1, 2]);
+    const f = emu.createFile('/s22', { size: 32 << 10, allocate: 'written' });
+    const m = emu.mmap(f, { length: 32 << 10 });
+    // Both orders happen over the rounds (the store runs on the worker's cached translation,
+    // the fsync on the owner); which one a round gets is up to the threads.
+    for (let round = 1; round <= 20; round++) {
+      m.store(5 * 4096, new Uint8Array([0xee])); // 5: DATA-PTE{D}, writable
+      // The storer holds the mapping and a writable translation of page 5 before the race.
+      await storer!.run((e, args, state) => {
+        state.map = e.mappingAt(args.address);
+        (state.map as ReturnType<typeof e.mappingAt>).store(5 * 4096 + 16, new Uint8Array([1]));
+      }, { address: m.address });
+      const [report, faults] = await Promise.all([
+        flusher!.run((e) => e.open('/s22').fsync()),
+        storer!.run((e, args, state) => {
+          const before = e.stats().dax.faults;
+          (state.map as ReturnType<typeof e.mappingAt>).store(5 * 4096 + 8, new Uint8Array([args.value]));
+          return e.stats().dax.faults - before;
+        }, { value: round }),
+      ]);
+      expect(report.lines).toBe(64); // the racing fsync wrote entry 5 back either way
+      const storeCameAfter = faults === 1;
+      // After the writeback the entry was write-protected: the store faulted and re-dirtied it.
+      expect(f.entries().find((e) => e.index === 5)!.dirty).toBe(storeCameAfter);
+      expect(f.fsync().lines).toBe(storeCameAfter ? 64 : 0);
+      const image = await emu.crash({ mode: 'guaranteed' });
+      expect(image.open('/s22').pread(5 * 4096 + 8, 1)[0]).toBe(round);
+      image.dispose();
+    }
+    emu.checkInvariants();
+  });
+});
+
 describe('bad input to attachEmulator and the shared emulator', () => {
   it('a handle that is not one, or from another build, is EINVAL with the reason', async () => {
     const emu = await createEmulator({ capacity: 4 << 20 });
