@@ -113,6 +113,8 @@ describe('the packed package', () => {
     expect(seen.job!.ownDirty).toBe(0);
     expect(seen.job!.optInDax).toBe(false); // the page-cache strategy runs on a non-DAX file
     expect(seen.job).toMatchObject({ flushCostStrategies: 3, pageCacheLines: 64 }); // one dirty line: the whole 4 KiB page is copied
+    // Two worker CPUs on one shared emulator, from the installed package: twice the operations, all durable.
+    expect(seen.job).toMatchObject({ sharedCell: { cpus: 2, layout: 'files', ops: 32, durable: true } });
     // vega and vega-lite are optional peers, not installed here: the report is written without charts.
     expect(seen.report).toMatchObject({
       text: true, flushTable: true, csv: true, flushCsv: true, markdown: true, winner: 1, renderer: false, files: 4,

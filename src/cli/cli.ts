@@ -10,7 +10,7 @@ import { PmemError } from '../base/index.js';
 import { BUG_NAMES, KERNEL_PROFILES, bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
 import { PRESET_NAMES, type PresetName } from '../hw/index.js';
 import {
-  DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, parseShard, planCells, runFlushCost, runMatrix, shardCells,
+  MAX_SHARED_CPUS, DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, parseShard, planCells, runFlushCost, runMatrix, shardCells,
   type FlushInstruction, type MatrixOptions, type MatrixReport, type Shard,
 } from '../job/index.js';
 import { CHARTS_NEED, chartsAvailable, formatBenchText, formatFlushCostTable, writeReport } from '../report/index.js';
@@ -50,7 +50,11 @@ options (bench):
   --instruction NAME  ${INSTRUCTIONS.join(', ')}: the flush kernel writeback and user-flush
                       use (default: clwb)
   --ops N             stores per workload run (default: 1000; --quick: 200)
-  --threads N         worker threads (default: the machine's cores)
+  --threads N         worker threads that run cells side by side (default: the
+                      machine's cores)
+  --cpus N            also run each cell with N worker CPUs on one shared emulator,
+                      each on a file of its own and all on one file (1-7; default: 1,
+                      none); workloads that truncate run on one CPU only
   --wide              every table column (default: those that fit 100 columns)
   --shard K/N         run shard K of N of the matrix (every N-th cell from the K-th)
   --bugs LIST         historical kernel bugs to switch on (docs/kernel-rules.md §6):
@@ -100,7 +104,7 @@ function integer(flag: string, value: string | undefined, fallback: number, min:
 
 const OPTIONS = {
   help: { type: 'boolean' }, version: { type: 'boolean' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
-  out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' },
+  out: { type: 'string' }, seed: { type: 'string' }, ops: { type: 'string' }, threads: { type: 'string' }, cpus: { type: 'string' },
   workloads: { type: 'string' }, strategies: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' },
   'page-sizes': { type: 'string' }, instruction: { type: 'string' }, instructions: { type: 'string' },
   'no-report': { type: 'boolean' }, wide: { type: 'boolean' }, shard: { type: 'string' }, bugs: { type: 'string' }, capacity: { type: 'string' }, kernel: { type: 'string' }, preset: { type: 'string' },
@@ -150,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
         ops: integer('ops', v.ops, quick ? 200 : 1000, 1, 1_000_000),
         seed,
         threads: integer('threads', v.threads, availableParallelism(), 1, 64),
+        ...(v.cpus === undefined ? {} : { cpus: integer('cpus', v.cpus, 1, 1, MAX_SHARED_CPUS) }),
         shard: v.shard === undefined ? undefined : shardFlag(v.shard),
       };
       if (v.bugs !== undefined) {

@@ -8,49 +8,26 @@
  *   - a byte lost to a documented kernel behaviour (a truncate deleting a dirty PMD entry)
  *     is reported as the kernel's loss, not as a failure.
  */
-import { createEmulator } from '../emulator/index.js';
-import type { BugName, FixName, KernelProfile } from '../dax/index.js';
+import { Rng } from '../base/index.js';
+import type { CellSpec } from './cell-spec.js';
+import { cellEmulator, cellNames, syncFigures } from './cell-emulator.js';
 import { DurabilityCheck } from './durability.js';
 import type { CellResult } from './matrix-types.js';
-import type { PresetName } from '../hw/index.js';
-import { Rng } from '../base/index.js';
-import { startStrategy, strategySetup, type FlushInstruction, type StrategyName } from './strategies.js';
-import { workloadByName, type Workload, type WorkloadName, type WorkloadSize } from './workloads/index.js';
+import { runSharedCell } from './shared-cell.js';
+import { startStrategy, strategySetup } from './strategies.js';
+import { workloadByName, type Workload } from './workloads/index.js';
 
-const MiB = 1 << 20;
+export type { CellSpec } from './cell-spec.js';
+
 /** A mapping address 4 KiB past a 2 MiB boundary: every PMD attempt falls back, so entries are PTEs. */
 const COLOUR_OFF_ADDRESS = 0x7e00_0000_1000;
 
-export interface CellSpec {
-  workload: WorkloadName;
-  strategy: StrategyName;
-  preset: PresetName;
-  kernel: KernelProfile;
-  pageSize: 'pte' | 'pmd';
-  instruction: FlushInstruction;
-  size: WorkloadSize;
-  seed: number;
-  /** Kernel fixes to run with (src/dax/fixes.ts); none by default. */
-  fixes?: FixName[];
-  /** Historical kernel bugs to run with (src/dax/bugs.ts); none by default. */
-  bugs?: BugName[];
-}
 
 /** Runs one cell. */
 export async function runCell(spec: CellSpec, workload: Workload = workloadByName(spec.workload, spec.size)): Promise<CellResult> {
+  if ((spec.cpus ?? 1) > 1) return runSharedCell(spec, workload);
   const setup = strategySetup(spec.strategy);
-  const capacity = Math.ceil((workload.fileBytes + 8 * MiB) / (2 * MiB)) * 2 * MiB;
-  const emu = await createEmulator({
-    capacity,
-    preset: spec.preset,
-    kernel: spec.kernel,
-    flush: spec.instruction,
-    seed: spec.seed,
-    cacheBytes: 8 * MiB,
-    fixes: spec.fixes,
-    bugs: spec.bugs,
-    ...setup.emulator,
-  });
+  const emu = await cellEmulator(spec, workload.fileBytes);
   const file = emu.createFile('/data', { size: workload.fileBytes, dax: setup.dax });
   const m = emu.mmap(file, { sync: setup.mapSync, address: spec.pageSize === 'pte' ? COLOUR_OFF_ADDRESS : undefined });
   const run = startStrategy(spec.strategy, emu, m, spec.instruction);
@@ -84,30 +61,16 @@ export async function runCell(spec: CellSpec, workload: Workload = workloadByNam
   }
   const verdict = await check.finish();
 
-  const s = emu.stats();
   const ns = emu.now();
-  const per = (n: number): number => (syncs === 0 ? 0 : n / syncs);
-  const d = s.dax;
   return {
-    workload: workload.name,
-    strategy: spec.strategy,
-    preset: spec.preset,
-    kernel: spec.kernel,
-    pageSize: spec.pageSize,
+    ...cellNames(spec, workload),
     ops,
     syncs,
     bytesSynced,
     ns,
     nsPerOp: ops === 0 ? 0 : ns / ops,
     nsPerSyncedByte: bytesSynced === 0 ? 0 : ns / bytesSynced,
-    linesPerSync: per(s.linesFlushed),
-    dirtyLinesPerSync: per(s.dirtyLinesFlushed),
-    cleanLinesPerSync: per(s.cleanLinesFlushed),
-    ntLinesPerSync: per(s.ntLines - d.zeroingLines),
-    fencesPerSync: per(s.fences - d.zeroingFences),
-    faults: { pte: d.pteFaults + d.zeroPteFaults, pmd: d.pmdFaults + d.zeroPmdFaults, mkwrite: d.mkwriteFaults, needdsync: d.needdsyncFaults, fallback: d.fallbacks, total: d.faults },
-    mediaBytesWritten: s.mediaBytesWritten,
-    writeAmplification: s.writeAmplification,
+    ...syncFigures(emu, syncs),
     durable: verdict.durable,
     kernelLoss: verdict.kernelLoss,
     durabilityChecks: verdict.checks,

@@ -11,6 +11,13 @@ export interface CellResult {
   kernel: string;
   /** 'pte': mappings whose PMD faults fall back (4 KiB entries); 'pmd': 2 MiB-aligned mappings. */
   pageSize: 'pte' | 'pmd';
+  /**
+   * A cell run by several worker CPUs on one emulator (daxemu bench --cpus N,
+   * src/job/shared-cell.ts): how many, and whether each had a file of its own or a slice of
+   * one shared file. Absent for a cell run on one CPU.
+   */
+  cpus?: number;
+  layout?: 'files' | 'one-file';
   /** Workload operations (stores of one record or update) and sync points. */
   ops: number;
   syncs: number;

@@ -4,9 +4,6 @@
  * several (dist/matrix-worker.js, or its source under tsx); results come back
  * in plan order whatever the threads did, so a seed gives the same report.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { PmemError } from '../base/index.js';
 import { runCell, type CellSpec } from './cell.js';
 import { bugRefusal, type BugName, type KernelProfile } from '../dax/index.js';
@@ -14,6 +11,9 @@ import type { CellResult } from './matrix-types.js';
 import type { PresetName } from '../hw/index.js';
 import { strategyRuns, type FlushInstruction, type StrategyName } from './strategies.js';
 import type { WorkloadName } from './workloads/index.js';
+import { startWorker, workerFile } from './worker-thread.js';
+import { CPU_LAYOUTS } from './cell-spec.js';
+import { sharedCellRuns } from './shared-cell.js';
 
 export interface MatrixOptions {
   workloads: WorkloadName[];
@@ -34,6 +34,12 @@ export interface MatrixOptions {
    * kernel profile can host; none by default.
    */
   bugs?: BugName[];
+  /**
+   * Worker CPUs on one shared emulator (src/job/shared-cell.ts): above 1, every cell whose
+   * workload does not truncate is also run with this many CPUs, each on a file of its own
+   * and all on one file, right after the one-CPU cell.
+   */
+  cpus?: number;
 }
 
 /** What selects the cells of a run: the options less the threads and the shard they run on. */
@@ -68,7 +74,7 @@ export function parseShard(text: string): Shard {
  * re-flushes every entry it ever wrote.
  */
 function estimatedCost(c: CellSpec): number {
-  return (c.pageSize === 'pmd' ? 2 : 1) * (c.strategy === 'msync' ? 2 : 1) * (c.workload === 'sparse' || c.workload === 'page-rewrite' ? 1.5 : 1) * (c.kernel === 'linux-4.5' ? 1.3 : 1);
+  return (c.cpus ?? 1) * (c.pageSize === 'pmd' ? 2 : 1) * (c.strategy === 'msync' ? 2 : 1) * (c.workload === 'sparse' || c.workload === 'page-rewrite' ? 1.5 : 1) * (c.kernel === 'linux-4.5' ? 1.3 : 1);
 }
 
 /**
@@ -107,38 +113,16 @@ export function planCells(o: MatrixOptions): CellSpec[] {
             const bugs = (o.bugs ?? []).filter((bug) => bugRefusal(bug, kernel) === null);
             if (bugs.length > 0) cell.bugs = bugs;
             cells.push(cell);
+            if ((o.cpus ?? 1) > 1 && sharedCellRuns(workload)) for (const layout of CPU_LAYOUTS) cells.push({ ...cell, cpus: o.cpus, layout });
           }
   return cells;
-}
-
-/**
- * The worker's file: the build's .js, or the source's .ts when running under a loader
- * (tsx), which workers inherit through execArgv.
- */
-function workerFile(): URL | null {
-  for (const name of ['./matrix-worker.js', './matrix-worker.ts']) {
-    const url = new URL(name, import.meta.url);
-    if (existsSync(fileURLToPath(url)) && (name.endsWith('.js') || process.execArgv.some((a) => a.includes('tsx')))) return url;
-  }
-  return null;
-}
-
-/**
- * Starts a worker on `file`. A .ts worker (running from source) first registers tsx inside
- * the thread: Node 20 does not hand its parent's --import loader to workers.
- */
-function startWorker(file: URL, workerData: unknown): Worker {
-  if (!file.pathname.endsWith('.ts')) return new Worker(file, { workerData });
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); });`;
-  return new Worker(boot, { eval: true, workerData });
 }
 
 /** Runs the matrix; `progress` hears of each finished cell. */
 export async function runMatrix(o: MatrixOptions, progress?: (done: number, total: number) => void): Promise<CellResult[]> {
   const cells = o.shard ? shardCells(planCells(o), o.shard) : planCells(o);
   const threads = Math.max(1, Math.min(o.threads, cells.length));
-  const worker = threads > 1 ? workerFile() : null;
+  const worker = threads > 1 ? workerFile('matrix-worker') : null;
   if (worker === null) {
     const results: CellResult[] = [];
     for (const spec of cells) {

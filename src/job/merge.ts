@@ -9,8 +9,8 @@ import type { CellSpec } from './cell.js';
 import type { CellResult, MatrixReport } from './matrix-types.js';
 
 /** What a cell is named by in a plan: its place in the matrix. */
-const cellKey = (c: Pick<CellResult, 'workload' | 'strategy' | 'preset' | 'kernel' | 'pageSize'>): string =>
-  `${c.workload}|${c.strategy}|${c.preset}|${c.kernel}|${c.pageSize}`;
+const cellKey = (c: Pick<CellResult, 'workload' | 'strategy' | 'preset' | 'kernel' | 'pageSize' | 'cpus' | 'layout'>): string =>
+  `${c.workload}|${c.strategy}|${c.preset}|${c.kernel}|${c.pageSize}${(c.cpus ?? 1) > 1 ? `|${c.cpus} ${c.layout}` : ''}`;
 
 /** The cells a report's selection plans; EINVAL when the selection is not one (a damaged report). */
 function planOf(selection: Readonly<Record<string, unknown>>): CellSpec[] {

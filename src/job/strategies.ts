@@ -17,8 +17,6 @@
  *                      with non-temporal stores and a device flush; the DAX it replaced
  */
 import type { EmulatorOptions } from '../emulator/index.js';
-import type { FileMapping } from '../dax/index.js';
-import type { Emulator } from '../emulator/index.js';
 import type { KernelProfile } from '../dax/index.js';
 
 /** The strategies a matrix runs by default. */
@@ -38,6 +36,23 @@ export interface StrategySetup {
   mapSync: boolean;
   /** false: the workload's file is a page-cache file (createFile's `dax: false`). */
   dax: boolean;
+}
+
+/**
+ * What a strategy drives: a file mapping and the CPU it runs on, on the emulator's thread
+ * (Emulator, FileMapping) or on a worker's (AttachedEmulator, AttachedMapping).
+ */
+export interface StrategyCpu {
+  sfence(): void;
+}
+
+export interface StrategyMapping {
+  readonly length: number;
+  readonly file: { truncate(size: number): void };
+  store(offset: number, bytes: Uint8Array): void;
+  ntstore(offset: number, bytes: Uint8Array): void;
+  flush(offset: number, length: number, kind: 0 | 1 | 2): void;
+  msync(offset: number, length: number, options: { sync?: boolean }): unknown;
 }
 
 /** Carries a workload's stores, sync points and truncates out. */
@@ -63,7 +78,7 @@ export function strategySetup(strategy: StrategyName): StrategySetup {
 }
 
 /** The store/sync pair of a strategy on a mapping. */
-export function startStrategy(strategy: StrategyName, emu: Emulator, m: FileMapping, instruction: FlushInstruction): StrategyRun {
+export function startStrategy(strategy: StrategyName, emu: StrategyCpu, m: StrategyMapping, instruction: FlushInstruction): StrategyRun {
   // Written ranges since the last sync point, merged when they touch.
   const ranges: [number, number][] = [];
   const remember = (offset: number, length: number): void => {

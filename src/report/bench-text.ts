@@ -4,7 +4,7 @@
  * keeps to 100 columns on a default run; the wide one has every column.
  */
 import type { CellResult } from '../job/index.js';
-import { CELL_COLUMNS, CELL_COLUMN_DEFS, NARROW_CELL_COLUMNS, type CellColumn } from './cell-columns.js';
+import { CELL_COLUMNS, CELL_COLUMN_DEFS, NARROW_CELL_COLUMNS, cellColumnsFor, type CellColumn } from './cell-columns.js';
 import { formatNs } from './format.js';
 import { formatCellTable } from './table.js';
 import { cheapestPerWorkload } from './winners.js';
@@ -40,7 +40,7 @@ export function formatBenchText(cells: readonly CellResult[], options: BenchText
   const value = (column: CellColumn, cell: CellResult): string => CELL_COLUMN_DEFS[column].value(cell);
   const constant = (column: CellColumn): boolean => new Set(cells.map((c) => value(column, c))).size === 1;
   const dropped = options.wide ? [] : DROPPABLE.filter(constant);
-  let columns = (options.wide ? CELL_COLUMNS : NARROW_CELL_COLUMNS).filter((c) => !dropped.includes(c));
+  let columns = cellColumnsFor(cells, options.wide ? CELL_COLUMNS : NARROW_CELL_COLUMNS).filter((c) => !dropped.includes(c));
   let table = formatCellTable([...cells], { columns });
   const narrowed: CellColumn[] = [];
   for (const column of options.wide ? [] : WIDTH_DROPPABLE) {
@@ -54,7 +54,7 @@ export function formatBenchText(cells: readonly CellResult[], options: BenchText
   if (narrowed.length > 0) parts.push(`Left out to fit ${NARROW_WIDTH} columns: ${narrowed.join(', ')} (--wide shows every column).`);
   parts.push(...GUIDE, '', 'Cheapest durable cell per workload:');
   // A winner is named by the columns that tell cells apart, the workload aside.
-  const naming = (['strategy', 'preset', 'kernel', 'page'] as const).filter((c) => !constant(c) || c === 'strategy');
+  const naming = cellColumnsFor(cells, ['strategy', 'preset', 'kernel', 'page']).filter((c) => !constant(c) || c === 'strategy');
   const width = Math.max(...cells.map((c) => c.workload.length));
   for (const { workload, cells: best } of cheapestPerWorkload(cells)) {
     const what =

@@ -11,6 +11,7 @@ export type CellColumn =
   | 'preset'
   | 'kernel'
   | 'page'
+  | 'cpus'
   | 'time/op'
   | 'lines/sync'
   | 'fences/sync'
@@ -42,6 +43,15 @@ export const CELL_COLUMNS: readonly CellColumn[] = [
   'durable',
 ];
 
+/**
+ * `columns` for `cells`: with the cpus column after the page column when some cell ran on
+ * shared CPUs (daxemu bench --cpus), so that a run without them reads as before.
+ */
+export function cellColumnsFor(cells: readonly CellResult[], columns: readonly CellColumn[] = CELL_COLUMNS): CellColumn[] {
+  if (!cells.some((c) => (c.cpus ?? 1) > 1)) return [...columns];
+  return columns.flatMap((c): CellColumn[] => (c === 'page' ? ['page', 'cpus'] : [c]));
+}
+
 /** The detail only the wide view and the Markdown report show. */
 const DETAIL_COLUMNS: readonly CellColumn[] = ['fences/sync', 'fault kinds', 'WA'];
 
@@ -70,6 +80,8 @@ export const CELL_COLUMN_DEFS: Readonly<Record<CellColumn, CellColumnDef>> = {
   preset: { header: 'preset', align: 'left', value: (c) => c.preset },
   kernel: { header: 'kernel', align: 'left', value: (c) => c.kernel },
   page: { header: 'page', align: 'left', value: (c) => c.pageSize },
+  // Worker CPUs on one emulator (daxemu bench --cpus): "1", "2 files", "2 one-file".
+  cpus: { header: 'cpus', align: 'left', value: (c) => ((c.cpus ?? 1) > 1 ? `${c.cpus} ${c.layout}` : '1') },
   // Each cell carries its unit (ns, us, ms), so the header names the quantity, not a unit.
   'time/op': { header: 'time/op', align: 'right', value: (c) => formatNs(c.nsPerOp) },
   'lines/sync': {

@@ -39,6 +39,12 @@ const CELL_COLUMNS: readonly [string, (c: CellResult) => Field][] = [
   ['durabilityChecks', (c) => c.durabilityChecks],
 ];
 
+/** The columns of a run with shared-CPU cells (daxemu bench --cpus); a run without has none of them. */
+const SHARED_CPU_COLUMNS: readonly [string, (c: CellResult) => Field][] = [
+  ['cpus', (c) => c.cpus ?? 1],
+  ['layout', (c) => c.layout ?? ''],
+];
+
 const FLUSH_COST_COLUMNS: readonly [string, (r: FlushCostRow) => Field][] = [
   ['preset', (r) => r.preset],
   ['kernel', (r) => r.kernel],
@@ -66,7 +72,7 @@ function toCsv<T>(columns: readonly [string, (item: T) => Field][], items: reado
 
 /** The matrix cells as CSV, one row per cell, `faults` flattened to faults_pte, faults_pmd, .... */
 export function cellsToCsv(cells: CellResult[]): string {
-  return toCsv(CELL_COLUMNS, cells);
+  return toCsv(cells.some((c) => (c.cpus ?? 1) > 1) ? [...CELL_COLUMNS, ...SHARED_CPU_COLUMNS] : CELL_COLUMNS, cells);
 }
 
 /** The flush-cost table as CSV, one row per measured flush. */

@@ -4,7 +4,7 @@
  * terminal table so both read alike.
  */
 import type { MatrixReport } from '../job/index.js';
-import { CELL_COLUMNS, CELL_COLUMN_DEFS } from './cell-columns.js';
+import { CELL_COLUMN_DEFS, cellColumnsFor } from './cell-columns.js';
 import { flushCostGrids } from './flush-cost-grid.js';
 import { formatNs, formatWallMs } from './format.js';
 import { cheapestPerWorkload } from './winners.js';
@@ -21,7 +21,7 @@ function markdownTable(header: readonly string[], rows: readonly string[][], ali
 }
 
 function cellSection(report: MatrixReport): string {
-  const defs = CELL_COLUMNS.map((column) => CELL_COLUMN_DEFS[column]);
+  const defs = cellColumnsFor(report.cells).map((column) => CELL_COLUMN_DEFS[column]);
   const withBugs = (c: MatrixReport['cells'][number]): boolean => (c.bugs?.length ?? 0) > 0;
   const failed = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable && !c.kernelLoss && !withBugs(c)).length;
   const bugLosses = report.cells.filter((c) => c.durabilityChecks > 0 && !c.durable && withBugs(c)).length;

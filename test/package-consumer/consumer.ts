@@ -40,7 +40,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, MOVNT_THRESHOLD, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
-  strategyRuns, strategySetup, traceWorkload, workloadByName, parseShard, shardCells, mergeShards,
+  strategyRuns, strategySetup, traceWorkload, workloadByName, parseShard, shardCells, mergeShards, CPU_LAYOUTS, MAX_SHARED_CPUS,
+  type CpuLayout, type StrategyCpu, type StrategyMapping,
   type MatrixSelection, type Shard, type CellResult, type CellSpec, type FlushCostOptions, type FlushCostStrategy, type FlushCostRow, type FlushInstruction, type MatrixOptions, type MatrixReport,
   type StrategyName, type StrategyRun, type StrategySetup, type Workload, type WorkloadName, type WorkloadSize, type WorkloadStep,
 } from 'daxemu/bench';
@@ -180,7 +181,12 @@ const pageCacheRows: FlushCostRow[] = await runFlushCost({ ...flushOptions, stra
 const matrixReport: MatrixReport = { tool: 'daxemu', version: '0', seed: 1, cells, flushCost: rows, wallMs: 0 };
 const own = await createEmulator({ capacity: 8 << 20 });
 const ownFile = own.createFile('/own', { size: 1 << 20 });
-const strategyRun: StrategyRun = startStrategy(strategy, own, own.mmap(ownFile, { sync: setup.mapSync }), instruction);
+const ownCpu: StrategyCpu = own;
+const ownMapping: StrategyMapping = own.mmap(ownFile, { sync: setup.mapSync });
+const strategyRun: StrategyRun = startStrategy(strategy, ownCpu, ownMapping, instruction);
+// The same cell on two worker CPUs of one shared emulator, each on a file of its own.
+const cpuLayout: CpuLayout = CPU_LAYOUTS[0];
+const sharedCell: CellResult = await runCell({ ...cellSpec, cpus: Math.min(2, MAX_SHARED_CPUS), layout: cpuLayout });
 strategyRun.store(0, new Uint8Array(64).fill(1));
 strategyRun.sync();
 // Two shards of the one-cell matrix: shard 1 holds it, shard 2 nothing; merged they are the run.
@@ -195,6 +201,7 @@ out.job = {
   cellDurable: cell.durable, cellOps: cell.ops, planned: planned.length, matrixCells: matrixReport.cells.length, sameAsCell: cells[0]!.ns === cell.ns,
   flushRows: rows.length, movnt: MOVNT_THRESHOLD, ownDirty: own.stats().nonDurableLines, optInDax: strategySetup(optIn).dax,
   flushCostStrategies: FLUSH_COST_STRATEGIES.length, pageCacheLines: pageCacheRows[0]!.lines,
+  sharedCell: { cpus: sharedCell.cpus, layout: sharedCell.layout, ops: sharedCell.ops, durable: sharedCell.durable },
 };
 
 // ---- the reports, without the optional chart packages (not installed here) ----------------
