@@ -167,8 +167,8 @@ export async function openEmulator(path: string): Promise<Emulator> {
     if (emu.core.layout.version !== header.layoutVersion) {
       throw bad(path, 12, `saved by a build whose memory map is version ${header.layoutVersion}; this build has version ${emu.core.layout.version}`);
     }
-    const media = emu.core.mediaView();
-    await readChunks(path, pool, (offset, bytes) => media.set(bytes, offset));
+    // Only the chunks the pool holds get memory (the media is sparse: the rest reads as zeros).
+    await readChunks(path, pool, (offset, bytes) => emu.core.writeMedia(offset, bytes));
     emu.bootFrom(metadata.files);
     return emu;
   } finally {
