@@ -141,6 +141,11 @@ export function mediaChunkData(c: u32, write: u32): f64 {
   return <f64>load<u32>(dataSlot(c));
 }
 
+/** The address of chunk `c`'s line states (the zero chunk's when it has none), or 0 past the media; an f64 as above. */
+export function mediaChunkStates(c: u32): f64 {
+  return c < CHUNKS ? <f64>load<u32>(stateSlot(c)) : 0;
+}
+
 /** Whether chunk `c` has data of its own: 1, 0, or -1 past the media. */
 export function mediaChunkResident(c: u32): i32 {
   return c < CHUNKS ? (chunkHasData(c) ? 1 : 0) : -1;

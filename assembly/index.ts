@@ -24,7 +24,7 @@ export {
   H_HEAP_TOP, H_NODES_IN_USE, H_NODES_FREE, H_TREES_IN_USE, layoutInit, layoutAttach, scratchCommands, scratchResults, scratchData,
   SCRATCH_DATA_SIZE, ALLOC_OFFSET, UNDO_OFFSET, UNDO_SLOTS, LAYOUT_VERSION, TABLES_OFFSET, ZERO_OFFSET, POOL_OFFSET, POOL_SIZE, CHUNK_SHIFT,
 } from './layout';
-export { mediaChunkData, mediaChunkResident, mediaDataChunks, mediaStateChunks, mediaPoolUsed, mediaReserve as mediaReserveRange } from './chunks';
+export { mediaChunkData, mediaChunkStates, mediaChunkResident, mediaDataChunks, mediaStateChunks, mediaPoolUsed, mediaReserve as mediaReserveRange } from './chunks';
 export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmUndoNext, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
 export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable, pmFlushDirty } from './pmem';
 export { pmNtStorePages } from './page-copy';

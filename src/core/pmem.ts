@@ -239,6 +239,26 @@ export class CorePmem extends CoreTrees {
     return s;
   }
 
+  /**
+   * The state bytes of `count` lines from `firstLine` (what pmLineState gives each), copied
+   * chunk by chunk: lines of a chunk without line states of its own read 0.
+   */
+  pmLineStates(firstLine: number, count: number): Uint8Array {
+    const { linesSize, chunkBytes } = this.layout;
+    if (!Number.isSafeInteger(firstLine) || !Number.isSafeInteger(count) || firstLine < 0 || count < 0 || firstLine + count > linesSize) {
+      throw new PmemError('EINVAL', `lines [${firstLine}, ${firstLine + count}) are outside the media's ${linesSize} lines`);
+    }
+    const perChunk = chunkBytes / 64;
+    const out = new Uint8Array(count);
+    for (let done = 0; done < count; ) {
+      const line = firstLine + done;
+      const n = Math.min(count - done, perChunk - (line % perChunk));
+      out.set(this.readMemory(this.x.mediaChunkStates(Math.floor(line / perChunk)) + (line % perChunk), n), done);
+      done += n;
+    }
+    return out;
+  }
+
   /** Every non-durable line: its number, the address of its durable copy, its state, the CPU it waits on. */
   pmUndoList(): { line: number; data: number; state: number; cpu: number }[] {
     const out: { line: number; data: number; state: number; cpu: number }[] = [];

@@ -17,6 +17,7 @@ export interface CoreExports {
   nop(): void;
   layoutInit(mediaBytes: number, undoSlots: number, poolBytes: number): number;
   mediaChunkData(chunk: number, write: number): number;
+  mediaChunkStates(chunk: number): number;
   mediaChunkResident(chunk: number): number;
   mediaDataChunks(): number;
   mediaStateChunks(): number;
