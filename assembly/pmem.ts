@@ -37,7 +37,7 @@ import {
   FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmRead, dimmWrite, eadr, fenceWait, fillBurstNs, fillSlot, flushIssueNs, flushLineNs, loadHitNs,
   loadMissNs, mfenceNs, ntIssueNs, ntLatencyNs, ntLineNs, outPush, pipeSlot, readLineNs, sfenceNs, storeHitNs, storeMissNs, writebackNs,
 } from './cost';
-import { CHUNK_BYTES, CHUNK_MASK, chunkHasData, chunksReserve, mediaAt } from './chunks';
+import { CHUNK_BYTES, CHUNK_MASK, chunkHasData, chunksReserve, mediaAt, stateAt } from './chunks';
 import { CHUNK_SHIFT, H_LINES_LOCK, MAX_CPUS, MEDIA_SIZE, hdr } from './layout';
 import { lockGive, lockTake } from './lock';
 import {
@@ -160,7 +160,8 @@ export function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool
   let cost: f64 = 0;
   let missed = more;
   for (let line = first; line <= last; line++) {
-    let s = lineState(line);
+    const at = stateAt(line); // fixed for the loop body: giving a chunk memory happened before it
+    let s = load<u8>(at);
     if ((s & LINE_CACHED) != 0) {
       cost += storeHitNs;
     } else {
@@ -184,8 +185,8 @@ export function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool
       // Stored again before the fence: the flush no longer covers the newest data.
       pendingUnlink(undoFind(line));
     }
-    s = lineState(line);
-    setLineState(line, (s & ~LINE_PENDING) | LINE_DIRTY | LINE_CACHED);
+    s = load<u8>(at);
+    store<u8>(at, (s & ~LINE_PENDING) | LINE_DIRTY | LINE_CACHED);
   }
   toMedia(addr, src, len);
   setCpuNow(c, cpuNow(c) + cost);
@@ -211,7 +212,8 @@ export function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool)
   let cost: f64 = 0;
   let missed = more;
   for (let line = first; line <= last; line++) {
-    const s = lineState(line);
+    const at = stateAt(line);
+    const s = load<u8>(at);
     if ((s & LINE_CACHED) != 0) {
       cost += loadHitNs;
       continue;
@@ -219,7 +221,7 @@ export function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool)
     cost += loadMissNs(line << 6, !missed, cpuNow(c) + cost, cpu);
     missed = true;
     count(c, C_LOAD_MISSES, 1);
-    setLineState(line, s | LINE_CACHED);
+    store<u8>(at, s | LINE_CACHED);
   }
   fromMedia(dst, addr, len);
   setCpuNow(c, cpuNow(c) + cost);
@@ -276,7 +278,8 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
 export function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly: bool): void {
   const c = cpuState(cpu);
   for (let line = first; line <= last; line++) {
-    const s = lineState(line);
+    const at = stateAt(line);
+    const s = load<u8>(at);
     const dirty = (s & LINE_DIRTY) != 0;
     if (dirtyOnly && !dirty) continue;
     if (kind == FLUSH_CLFLUSH) {
@@ -287,8 +290,8 @@ export function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly
       store<f64>(c, done, CPU_CLFLUSH_DONE);
       if ((s & LINE_UNDO) != 0) undoRelease(undoFind(line));
       // Only a changed state is written: a chunk without line states of its own stays so.
-      const after = lineState(line) & ~(LINE_DIRTY | LINE_CACHED);
-      if (after != lineState(line)) setLineState(line, after);
+      const after = load<u8>(at) & ~(LINE_DIRTY | LINE_CACHED);
+      if (after != load<u8>(at)) store<u8>(at, after);
       count(c, dirty ? C_CLFLUSH_DIRTY : C_CLFLUSH_CLEAN, 1);
       continue;
     }
@@ -309,7 +312,7 @@ export function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly
       }
     }
     if (kind == FLUSH_CLFLUSHOPT || clwbInvalidates) next &= ~LINE_CACHED;
-    if (next != s) setLineState(line, next);
+    if (next != s) store<u8>(at, next);
     if (kind == FLUSH_CLFLUSHOPT) count(c, dirty ? C_CLFLUSHOPT_DIRTY : C_CLFLUSHOPT_CLEAN, 1);
     else count(c, dirty ? C_CLWB_DIRTY : C_CLWB_CLEAN, 1);
   }
