@@ -115,6 +115,9 @@ describe.each(BUILDS)('sparse media (%s build)', (build) => {
     dev.clwb(50 * CHUNK, CHUNK);
     emu.sfence();
     expect(emu.core.residency()).toMatchObject({ dataChunks: 0, stateChunks: 1 });
+    // Zeroing fresh blocks (what a fault does to the blocks it allocates) gives nothing memory.
+    emu.core.pmZeroDurable(0, 30 * CHUNK, CHUNK);
+    expect(emu.core.residency()).toMatchObject({ dataChunks: 0, stateChunks: 1 });
     // A store to the same chunk then gives it its data.
     dev.store(100 * CHUNK, new Uint8Array([1]));
     expect(emu.core.residency()).toMatchObject({ dataChunks: 1, stateChunks: 1, poolUsed: CHUNK / 64 + CHUNK });
@@ -179,6 +182,7 @@ describe.each(BUILDS)('sparse media (%s build)', (build) => {
     refused(() => dev.store(CHUNK, bytes(3 * MiB, 9))); // its first piece fits, its second does not
     refused(() => dev.load(4 * CHUNK, 64)); // a load needs the line states: none left either
     refused(() => emu.run(emu.commands().store(0, bytes(8, 1)).store(9 * CHUNK, bytes(8, 1))));
+    refused(() => emu.core.pmNtStorePages(0, [0, 12 * CHUNK], [bytes(4096, 1), bytes(4096, 2)])); // the page cache's writeback copy
     // What fits still works, and the state is sound.
     dev.store(CHUNK + 500, bytes(10, 10));
     expect(emu.core.readMedia(CHUNK + 500, 10)).toEqual(bytes(10, 10));
