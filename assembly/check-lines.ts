@@ -5,11 +5,16 @@
 //   - as many lines carry LINE_UNDO as undo slots are in use, and each slot in use names a
 //     line that carries it (so each such line has exactly one slot);
 //   - LINE_PENDING only on a line with LINE_UNDO, and exactly when its slot is on a CPU's
-//     pending list; each CPU's list links back (prev/next) and has its counted length.
+//     pending list; each CPU's list links back (prev/next) and has its counted length;
+//   - the zero chunk, which every chunk without memory of its own reads (chunks.ts), is
+//     still all zeros.
+// Only chunks with line states of their own are scanned: the others are all state 0.
 // Runs under the lines lock, so it sees no instruction half-done.
 
 import { CPU_PENDING_COUNT, NONE, cpuState } from './cpu';
-import { H_LINES_LOCK, LINES_SIZE, MAX_CPUS, UNDO_SLOTS, hdr } from './layout';
+import { CHUNK_LINE_SHIFT, CHUNK_RESIDENT_BYTES, chunkHasStates } from './chunks';
+import { CHUNKS, H_LINES_LOCK, LINES_SIZE, MAX_CPUS, UNDO_SLOTS, ZERO_OFFSET, hdr } from './layout';
+import { allZero } from './zero';
 import { LINE_PENDING, LINE_UNDO, lineState, pendingHead, pendingNext, undoFind, undoLine, undoPendingCpu, undoUsed } from './lines';
 import { lockGive, lockTake } from './lock';
 
@@ -19,6 +24,7 @@ export const LINES_UNDO_COUNT: i32 = 2;
 export const LINES_PENDING_FLAG: i32 = 3;
 export const LINES_PENDING_LIST: i32 = 4;
 export const LINES_PENDING_COUNT: i32 = 5;
+export const LINES_ZERO_CHUNK: i32 = 6;
 
 /** The line (or, for list errors, the slot) a failed check stopped at. */
 export let linesCheckAt: u32 = 0;
@@ -32,12 +38,17 @@ function checkLines(): i32 {
   // The state bytes alone first (cheap: no hash lookups), then each slot in use.
   let withUndo: u32 = 0;
   let pendingLines: u32 = 0;
-  for (let line: u32 = 0; line < LINES_SIZE; line++) {
-    const s = lineState(line);
-    if ((s & LINE_UNDO) != 0) withUndo++;
-    if ((s & LINE_PENDING) != 0) {
-      if ((s & LINE_UNDO) == 0) return fail(LINES_PENDING_FLAG, line);
-      pendingLines++;
+  if (CHUNKS > 0 && !allZero(<usize>ZERO_OFFSET, CHUNK_RESIDENT_BYTES)) return fail(LINES_ZERO_CHUNK, 0);
+  for (let c: u32 = 0; c < CHUNKS; c++) {
+    if (!chunkHasStates(c)) continue;
+    const end = (c + 1) << CHUNK_LINE_SHIFT;
+    for (let line: u32 = c << CHUNK_LINE_SHIFT; line < end; line++) {
+      const s = lineState(line);
+      if ((s & LINE_UNDO) != 0) withUndo++;
+      if ((s & LINE_PENDING) != 0) {
+        if ((s & LINE_UNDO) == 0) return fail(LINES_PENDING_FLAG, line);
+        pendingLines++;
+      }
     }
   }
   if (withUndo != undoUsed()) return fail(LINES_UNDO_COUNT, withUndo);

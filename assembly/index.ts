@@ -15,14 +15,16 @@
 //   check-lines.ts                    src/core/pmem.ts checkLines, for src/dax/invariants.ts
 //   lock.ts                           src/core/core.ts (thread ids, dead threads), for worker threads (src/emulator/share.ts)
 //   media.ts                          src/core/pmem.ts allocate/free/reserve, for src/dax/file.ts's block map
+//   chunks.ts                         src/core/layout.ts (media reads and writes by chunk, residency), pmem.ts
 //   rng.ts                            none directly: bit for bit the host's src/base/random.ts
 //   errno.ts                          src/base/errors.ts (the same numbers)
 export {
   LAYOUT_BASE, HEADER_OFFSET, HEADER_SIZE, TREES_OFFSET, TREES_SIZE, TREE_SIZE, MAX_TREES, SCRATCH_OFFSET, SCRATCH_SIZE, SCRATCH_CPU_SIZE,
-  SCRATCH_CMD_SIZE, SCRATCH_RESULT_SIZE, MAX_CPUS, MEDIA_ALIGN, HEAP_LIMIT, MEDIA_OFFSET, MEDIA_SIZE, LINES_OFFSET, LINES_SIZE, HEAP_OFFSET,
+  SCRATCH_CMD_SIZE, SCRATCH_RESULT_SIZE, MAX_CPUS, MEDIA_ALIGN, HEAP_LIMIT, MEDIA_SIZE, LINES_SIZE, HEAP_OFFSET,
   H_HEAP_TOP, H_NODES_IN_USE, H_NODES_FREE, H_TREES_IN_USE, layoutInit, layoutAttach, scratchCommands, scratchResults, scratchData,
-  SCRATCH_DATA_SIZE, ALLOC_OFFSET, UNDO_OFFSET, UNDO_SLOTS, LAYOUT_VERSION,
+  SCRATCH_DATA_SIZE, ALLOC_OFFSET, UNDO_OFFSET, UNDO_SLOTS, LAYOUT_VERSION, TABLES_OFFSET, ZERO_OFFSET, POOL_OFFSET, POOL_SIZE, CHUNK_SHIFT,
 } from './layout';
+export { mediaChunkData, mediaChunkStates, mediaChunkResident, mediaDataChunks, mediaStateChunks, mediaPoolUsed, mediaReserve as mediaReserveRange } from './chunks';
 export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmUndoNext, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
 export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable, pmFlushDirty } from './pmem';
 export { pmNtStorePages } from './page-copy';

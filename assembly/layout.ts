@@ -18,19 +18,30 @@
 //   DIMMS_OFFSET +--------------------------------------+
 //                | cost parameters and per-DIMM media    |  DIMMS_SIZE
 //                | buffers (cost.ts)                     |
-//   MEDIA_OFFSET +--------------------------------------+  (2 MiB aligned; the rest is set by layoutInit)
-//                | pmem media                            |  MEDIA_SIZE
-//   LINES_OFFSET +--------------------------------------+
-//                | one state byte per 64-byte line       |  MEDIA_SIZE / 64 (lines.ts)
+//   TABLES_OFFSET+--------------------------------------+  (the rest is set by layoutInit)
+//                | chunk tables: per 2 MiB chunk of the  |  MEDIA_SIZE / 2 MiB x 8 bytes
+//                | media, its data address, then its     |  (chunks.ts)
+//                | line states' address (u32 each)       |
 //   ALLOC_OFFSET +--------------------------------------+
 //                | block bitmap, free counts per extent  |  (media.ts)
 //   UNDO_OFFSET  +--------------------------------------+
 //                | undo slots: the durable copy of each  |  undoSlots x (16 + 64 + 4) bytes,
 //                | non-durable line, and their hash      |  plus the hash (lines.ts)
+//   ZERO_OFFSET  +--------------------------------------+
+//                | the zero chunk: 2 MiB of data and     |  never written: what every chunk
+//                | 32 KiB of line states, all zeros      |  without memory of its own reads
+//   POOL_OFFSET  +--------------------------------------+
+//                | the chunk pool: each chunk's memory,  |  POOL_SIZE: the resident budget
+//                | handed out on its first write         |  (residentBytes), chunks.ts
 //   HEAP_OFFSET  +--------------------------------------+
 //                | heap of 320-byte nodes (radix tree    |  grows with memory.grow up to
 //                | nodes now; page tables later)         |  HEAP_LIMIT
 //                +--------------------------------------+
+//
+// The media is sparse (chunks.ts): a chunk of 2 MiB gets memory from the pool only when it
+// is first written, and until then reads as the zero chunk. The memory is grown over the
+// pool when it is laid out, as over the flat media before; that reserves addresses, and a
+// page of it costs the process nothing until it is written.
 //
 // Everything a worker thread must see lives in memory, not in wasm globals: each thread's
 // instance has globals of its own. The dynamic part of the layout is written into the
@@ -40,7 +51,7 @@
 //   per CPU, no lock     CPU state (clock, pipes, flush queue, counters), scratch: only the
 //                        thread that attached the CPU drives it (the owner runs a worker's
 //                        kernel calls on its CPU while that worker waits)
-//   the lines lock       line states, undo slots and their hash, the pending lists, the DIMM
+//   the lines lock       line states, undo slots and their hash, the chunk tables and pool, the pending lists, the DIMM
 //   (H_LINES_LOCK)       buffers, write queues and media calendars, the media counters, the
 //                        eviction rng: every instruction holds it from start to end (lock.ts)
 //   the owner only       the trees and their node heap, the block allocator: the file system
@@ -81,6 +92,9 @@ export const DIMMS_SIZE: u32 = COSTS_SIZE + DIMM_STATE_SIZE * MAX_DIMMS;
 
 export const FIXED_END: u32 = DIMMS_OFFSET + DIMMS_SIZE;
 export const MEDIA_ALIGN: u32 = 2 << 20;
+/** A chunk of the media: 2 MiB of data and a state byte per line, 32 KiB (chunks.ts). */
+export const CHUNK_SHIFT: u32 = 21;
+export const CHUNK_STATE_BYTES: u32 = (1 << CHUNK_SHIFT) >> 6;
 export const LINE_SHIFT: u32 = 6;
 export const BLOCK_SHIFT: u32 = 12;
 export const EXTENT_SHIFT: u32 = 21;
@@ -94,9 +108,7 @@ export const HEAP_LIMIT: u32 = 0xffff0000;
 // Header fields (byte offsets from HEADER_OFFSET).
 export const H_MAGIC: u32 = 0;
 export const H_VERSION: u32 = 4;
-export const H_MEDIA_OFFSET: u32 = 8;
 export const H_MEDIA_SIZE: u32 = 12;
-export const H_LINES_OFFSET: u32 = 16;
 export const H_LINES_SIZE: u32 = 20;
 export const H_HEAP_OFFSET: u32 = 24;
 export const H_ALLOC_OFFSET: u32 = 28;
@@ -116,15 +128,26 @@ export const H_FREE_BLOCKS: u32 = 192; // media.ts
 export const H_UNDO_USED: u32 = 256; // lines.ts: slots in use
 export const H_RNG: u32 = 272; // xoshiro128** state, 4 words (rng.ts)
 export const H_EADR: u32 = 288; // 1 when caches are inside the persistence domain
+export const H_POOL_TOP: u32 = 320; // chunks.ts: the next pool byte not handed out
+export const H_DATA_CHUNKS: u32 = 324; // chunks.ts: chunks whose data has memory
+export const H_STATE_CHUNKS: u32 = 328; // chunks.ts: chunks whose line states have memory
+export const H_TABLES_OFFSET: u32 = 332;
+export const H_ZERO_OFFSET: u32 = 336;
+export const H_POOL_OFFSET: u32 = 340;
+export const H_POOL_SIZE: u32 = 344;
 
 export const LAYOUT_MAGIC: u32 = 0x45584144; // "DAXE"
-export const LAYOUT_VERSION: u32 = 2;
+export const LAYOUT_VERSION: u32 = 3;
 
 // The dynamic layout, cached per instance.
-export let MEDIA_OFFSET: u32 = 0;
 export let MEDIA_SIZE: u32 = 0;
-export let LINES_OFFSET: u32 = 0;
+/** Lines of the media (MEDIA_SIZE / 64): bytes of line state if every chunk had memory. */
 export let LINES_SIZE: u32 = 0;
+export let CHUNKS: u32 = 0;
+export let TABLES_OFFSET: u32 = 0;
+export let ZERO_OFFSET: u32 = 0;
+export let POOL_OFFSET: u32 = 0;
+export let POOL_SIZE: u32 = 0;
 export let ALLOC_OFFSET: u32 = 0;
 export let UNDO_OFFSET: u32 = 0;
 export let UNDO_SLOTS: u32 = 0;
@@ -160,32 +183,37 @@ export function undoHashBuckets(slots: u32): u32 {
 }
 
 /**
- * Lays out a fresh memory for `mediaBytes` of media (a multiple of MEDIA_ALIGN, 0 allowed)
- * and `undoSlots` undo slots (the emulated cache's room for dirty lines). Called once, by
- * the thread that creates the emulator. Returns 0 or -errno.
+ * Lays out a fresh memory for `mediaBytes` of media (a multiple of MEDIA_ALIGN, 0 allowed),
+ * `undoSlots` undo slots (the emulated cache's room for dirty lines) and a chunk pool of
+ * `poolBytes` (a multiple of 64 KiB: the memory the media's touched chunks may take).
+ * Called once, by the thread that creates the emulator. Returns 0 or -errno.
  */
-export function layoutInit(mediaBytes: u32, undoSlots: u32): i32 {
+export function layoutInit(mediaBytes: u32, undoSlots: u32, poolBytes: u32): i32 {
   if (__heap_base > LAYOUT_BASE) return -EINVAL; // the static data outgrew its room
-  if ((mediaBytes & (MEDIA_ALIGN - 1)) != 0 || undoSlots > (1 << 26)) return -EINVAL;
+  if ((mediaBytes & (MEDIA_ALIGN - 1)) != 0 || undoSlots > (1 << 26) || (poolBytes & 0xffff) != 0) return -EINVAL;
   if (mediaBytes != 0 && undoSlots == 0) return -EINVAL; // stores need room for an undo copy
   if (<u64>memory.size() << 16 > <u64>HEADER_OFFSET && load<u32>(hdr(H_MAGIC)) == LAYOUT_MAGIC) return -EINVAL; // laid out already
   const media = <u64>mediaBytes;
-  const mediaOffset = <u64>((FIXED_END + MEDIA_ALIGN - 1) & ~(MEDIA_ALIGN - 1));
-  const linesOffset = mediaOffset + media;
-  const linesSize = media >> LINE_SHIFT;
-  const allocOffset = linesOffset + linesSize;
+  const tablesOffset = <u64>((FIXED_END + 63) & ~63);
+  const allocOffset = tablesOffset + ((media >> CHUNK_SHIFT) << 3);
   const undoOffset = (allocOffset + allocBytes(media) + 63) & ~63;
   const buckets = undoHashBuckets(undoSlots);
-  const heapOffset = (undoOffset + <u64>undoSlots * UNDO_SLOT_BYTES + <u64>buckets * 4 + 63) & ~63;
+  const zeroOffset = (undoOffset + <u64>undoSlots * UNDO_SLOT_BYTES + <u64>buckets * 4 + 0xffff) & ~0xffff;
+  const zeroBytes: u64 = media == 0 ? 0 : (<u64>1 << CHUNK_SHIFT) + CHUNK_STATE_BYTES;
+  const poolOffset = (zeroOffset + zeroBytes + 0xffff) & ~0xffff;
+  const heapOffset = poolOffset + <u64>poolBytes;
   if (heapOffset >= <u64>HEAP_LIMIT || !ensureMemory(heapOffset)) return -ENOMEM;
-  store<u32>(hdr(H_MEDIA_OFFSET), <u32>mediaOffset);
   store<u32>(hdr(H_MEDIA_SIZE), mediaBytes);
-  store<u32>(hdr(H_LINES_OFFSET), <u32>linesOffset);
-  store<u32>(hdr(H_LINES_SIZE), <u32>linesSize);
+  store<u32>(hdr(H_LINES_SIZE), mediaBytes >> LINE_SHIFT);
+  store<u32>(hdr(H_TABLES_OFFSET), <u32>tablesOffset);
   store<u32>(hdr(H_ALLOC_OFFSET), <u32>allocOffset);
   store<u32>(hdr(H_UNDO_OFFSET), <u32>undoOffset);
   store<u32>(hdr(H_UNDO_SLOTS), undoSlots);
   store<u32>(hdr(H_UNDO_HASH_BUCKETS), buckets);
+  store<u32>(hdr(H_ZERO_OFFSET), <u32>zeroOffset);
+  store<u32>(hdr(H_POOL_OFFSET), <u32>poolOffset);
+  store<u32>(hdr(H_POOL_SIZE), poolBytes);
+  store<u32>(hdr(H_POOL_TOP), <u32>poolOffset);
   store<u32>(hdr(H_HEAP_OFFSET), <u32>heapOffset);
   store<u32>(hdr(H_HEAP_TOP), <u32>heapOffset);
   store<u32>(hdr(H_TREE_NEXT_ID), 1);
@@ -198,10 +226,13 @@ export function layoutInit(mediaBytes: u32, undoSlots: u32): i32 {
 export function layoutAttach(): i32 {
   if (<u64>memory.size() << 16 < <u64>FIXED_END) return -EINVAL;
   if (load<u32>(hdr(H_MAGIC)) != LAYOUT_MAGIC || load<u32>(hdr(H_VERSION)) != LAYOUT_VERSION) return -EINVAL;
-  MEDIA_OFFSET = load<u32>(hdr(H_MEDIA_OFFSET));
   MEDIA_SIZE = load<u32>(hdr(H_MEDIA_SIZE));
-  LINES_OFFSET = load<u32>(hdr(H_LINES_OFFSET));
   LINES_SIZE = load<u32>(hdr(H_LINES_SIZE));
+  CHUNKS = MEDIA_SIZE >> CHUNK_SHIFT;
+  TABLES_OFFSET = load<u32>(hdr(H_TABLES_OFFSET));
+  ZERO_OFFSET = load<u32>(hdr(H_ZERO_OFFSET));
+  POOL_OFFSET = load<u32>(hdr(H_POOL_OFFSET));
+  POOL_SIZE = load<u32>(hdr(H_POOL_SIZE));
   ALLOC_OFFSET = load<u32>(hdr(H_ALLOC_OFFSET));
   UNDO_OFFSET = load<u32>(hdr(H_UNDO_OFFSET));
   UNDO_SLOTS = load<u32>(hdr(H_UNDO_SLOTS));

@@ -1,6 +1,10 @@
 // Persistence state of every 64-byte media line, and the undo slots that keep the last
 // durable contents of each line that is not durable yet.
 //
+// Line states live with the media's chunks (chunks.ts): stateAt finds a line's byte, and a
+// chunk that never left state 0 shares the zero chunk's. Only a caller that made sure the
+// chunk has states of its own (chunksReserve) may set a state other than the one it reads.
+//
 // The media always holds the newest data, so loads read it directly; what a power failure
 // would leave is rebuilt from the undo slots (crash images). A line's state byte:
 //
@@ -21,9 +25,9 @@
 // When every slot is taken, a seeded random victim is written back (evicted): it becomes
 // durable and its slot is reused. So the undo memory, like a cache, stays bounded.
 
-import { zeroUnlessZero } from './zero';
+import { chunksInit, mediaAt, stateAt } from './chunks';
 import { C_EVICTIONS, CPU_PENDING_COUNT, CPU_PENDING_HEAD, NONE, count, cpuState } from './cpu';
-import { H_UNDO_USED, LINES_OFFSET, LINES_SIZE, MEDIA_OFFSET, UNDO_HASH_BUCKETS, UNDO_OFFSET, UNDO_SLOTS, hdr } from './layout';
+import { H_UNDO_USED, UNDO_HASH_BUCKETS, UNDO_OFFSET, UNDO_SLOTS, hdr } from './layout';
 import { rngBelow } from './rng';
 
 export const LINE_DIRTY: u8 = 1;
@@ -37,9 +41,10 @@ const REC_PREV: u32 = 4;
 const REC_NEXT: u32 = 8;
 const REC_CPU: u32 = 12;
 
-@inline export function lineState(line: u32): u8 { return load<u8>(<usize>LINES_OFFSET + line); }
-@inline export function setLineState(line: u32, s: u8): void { store<u8>(<usize>LINES_OFFSET + line, s); }
-@inline export function lineAddr(line: u32): usize { return <usize>MEDIA_OFFSET + (<usize>line << 6); }
+@inline export function lineState(line: u32): u8 { return load<u8>(stateAt(line)); }
+@inline export function setLineState(line: u32, s: u8): void { store<u8>(stateAt(line), s); }
+/** Where a line's bytes are read (a line never straddles chunks). */
+@inline export function lineAddr(line: u32): usize { return mediaAt(line << 6); }
 
 @inline function rec(slot: u32): usize { return <usize>UNDO_OFFSET + (<usize>slot << 4); }
 @inline export function undoData(slot: u32): usize { return <usize>UNDO_OFFSET + (<usize>UNDO_SLOTS << 4) + (<usize>slot << 6); }
@@ -50,10 +55,9 @@ const REC_CPU: u32 = 12;
 @inline export function undoLine(slot: u32): u32 { return load<u32>(rec(slot), REC_LINE); }
 @inline export function undoPendingCpu(slot: u32): u32 { return load<u32>(rec(slot), REC_CPU); }
 
-/** Empties every line state and undo slot. */
+/** Empties every line state and undo slot, and gives every chunk's memory back. */
 export function linesInit(): void {
-  // 1/64 of the media: left untouched when it is zero already, as in a fresh memory.
-  zeroUnlessZero(<usize>LINES_OFFSET, LINES_SIZE);
+  chunksInit();
   const stack = freeStack();
   for (let i: u32 = 0; i < UNDO_SLOTS; i++) store<u32>(stack + (<usize>i << 2), UNDO_SLOTS - 1 - i);
   memory.fill(hashAt(0), 0, <usize>UNDO_HASH_BUCKETS << 2);

@@ -6,14 +6,15 @@
 import { EINVAL } from './errno';
 import { MAX_CPUS, MEDIA_SIZE } from './layout';
 import { pmNtStore } from './pmem';
+import { reservePages } from './chunks';
 
 const PAGE: u32 = 4096;
 
 /**
  * Copies `count` pages from `src` (page i at src + i * 4096) to the media addresses in the
  * u32 list at `addrs` (page-aligned), in list order, each one non-temporal store of 4096
- * bytes. Every address is checked before any page is stored: 0, or -EINVAL and nothing
- * changed.
+ * bytes. Every address is checked before any page is stored: 0, or -EINVAL (-ENOMEM)
+ * and nothing changed.
  */
 export function pmNtStorePages(cpu: u32, addrs: usize, src: usize, count: u32): i32 {
   if (cpu >= MAX_CPUS) return -EINVAL;
@@ -21,6 +22,8 @@ export function pmNtStorePages(cpu: u32, addrs: usize, src: usize, count: u32): 
     const addr = load<u32>(addrs + (<usize>i << 2));
     if ((addr & (PAGE - 1)) != 0 || <u64>addr + <u64>PAGE > <u64>MEDIA_SIZE) return -EINVAL;
   }
+  const room = reservePages(addrs, count, PAGE); // -ENOMEM before any page when the chunks cannot all have memory
+  if (room != 0) return room;
   for (let i: u32 = 0; i < count; i++) {
     const rc = pmNtStore(cpu, load<u32>(addrs + (<usize>i << 2)), src + (<usize>i << 12), PAGE, false);
     if (rc != 0) return rc;

@@ -7,11 +7,14 @@
 //     PM_SFENCE / PM_MFENCE: fence (addr, len and offset unused)
 //
 // The whole buffer is checked before anything runs, so a bad record changes nothing: the
-// call returns -errno and leaves the failing record's number in pmRunFailed. The records
+// call returns -errno and leaves the failing record's number in pmRunFailed. That includes
+// the memory of the media chunks the records write or load (chunks.ts): a buffer that
+// needs more than the resident budget fails with -ENOMEM before its first record runs. The records
 // hold the lines lock in runs of LOCK_RUN, so other threads' instructions interleave with
 // these between runs.
 
 import { EINVAL, ERANGE } from './errno';
+import { chunksReserve } from './chunks';
 import { MAX_CPUS, MEDIA_SIZE, SCRATCH_DATA_SIZE } from './layout';
 import { FLUSH_CLFLUSH, FLUSH_CLFLUSHOPT, FLUSH_CLWB, fenceLines, flushLines, giveLines, loadLines, ntStoreLines, storeLines, takeLines } from './pmem';
 
@@ -38,6 +41,25 @@ function check(op: u32, addr: u32, len: u32, off: u32): i32 {
   return 0;
 }
 
+/** Gives the chunks of every store, NT store and load their memory: 0, or -errno with pmRunFailed set. */
+function reserveChunks(ops: usize, count: u32): i32 {
+  const held = takeLines();
+  if (held != 0) {
+    pmRunFailed = 0;
+    return held;
+  }
+  let rc: i32 = 0;
+  for (let i: u32 = 0; i < count && rc == 0; i++) {
+    const r = ops + (<usize>i << 4);
+    const op = load<u32>(r);
+    if (op > PM_NTSTORE) continue;
+    rc = chunksReserve(load<u32>(r, 4), load<u32>(r, 8), op != PM_LOAD);
+    if (rc != 0) pmRunFailed = i;
+  }
+  giveLines();
+  return rc;
+}
+
 /** Runs `count` records from `ops` for `cpu` with data at `data`; count, or -errno. */
 export function pmRun(cpu: u32, ops: usize, count: u32, data: usize): i32 {
   if (cpu >= MAX_CPUS) {
@@ -52,6 +74,8 @@ export function pmRun(cpu: u32, ops: usize, count: u32, data: usize): i32 {
       return bad;
     }
   }
+  const reserved = reserveChunks(ops, count);
+  if (reserved != 0) return reserved;
   // The lock is taken once per LOCK_RUN records, not per record: uncontended, a lock pair
   // costs about as much as a small record, and other threads still get in between runs.
   let held: u32 = 0;

@@ -21,6 +21,10 @@
 // instruction is atomic against the other threads' as one instruction is on hardware. A
 // CPU's own record (clock, pipes, flush queue, counters) is driven by one thread at a time
 // and needs none. The exports take the lock; the functions they share do not.
+//
+// The media is sparse (chunks.ts): an export first gives the chunks of its range the memory
+// it needs (a store's data and line states, a load's line states), or fails with -ENOMEM
+// before it changes anything. Bytes move chunk by chunk (toMedia, fromMedia).
 
 import { allZero } from './zero';
 import { EINVAL, ERANGE } from './errno';
@@ -33,7 +37,8 @@ import {
   FLUSH_PIPE, NT_PIPE, clflushCleanNs, clwbInvalidates, dimmRead, dimmWrite, eadr, fenceWait, fillBurstNs, fillSlot, flushIssueNs, flushLineNs, loadHitNs,
   loadMissNs, mfenceNs, ntIssueNs, ntLatencyNs, ntLineNs, outPush, pipeSlot, readLineNs, sfenceNs, storeHitNs, storeMissNs, writebackNs,
 } from './cost';
-import { H_LINES_LOCK, MAX_CPUS, MEDIA_OFFSET, MEDIA_SIZE, hdr } from './layout';
+import { CHUNK_BYTES, CHUNK_MASK, chunkHasData, chunksReserve, mediaAt, stateAt } from './chunks';
+import { CHUNK_SHIFT, H_LINES_LOCK, MAX_CPUS, MEDIA_SIZE, hdr } from './layout';
 import { lockGive, lockTake } from './lock';
 import {
   LINE_CACHED, LINE_DIRTY, LINE_PENDING, LINE_UNDO, lineState, pendingHead, pendingLink, pendingNext, pendingUnlink, setLineState, undoFind,
@@ -75,6 +80,40 @@ export const FLUSH_CLWB: u32 = 2;
   }
 }
 
+/** Copies `len` bytes from `src` to media address `addr`, chunk by chunk; every chunk has data (chunksReserve). */
+@inline function toMedia(addr: u32, src: usize, len: u32): void {
+  while (true) {
+    const n = min(len, CHUNK_BYTES - (addr & CHUNK_MASK));
+    assert(chunkHasData(addr >> CHUNK_SHIFT));
+    copyBytes(mediaAt(addr), src, n);
+    if (n == len) return;
+    addr += n;
+    src += n;
+    len -= n;
+  }
+}
+
+/** Copies `len` bytes at media address `addr` to `dst`, chunk by chunk (a chunk without data reads zeros). */
+@inline function fromMedia(dst: usize, addr: u32, len: u32): void {
+  while (true) {
+    const n = min(len, CHUNK_BYTES - (addr & CHUNK_MASK));
+    copyBytes(dst, mediaAt(addr), n);
+    if (n == len) return;
+    addr += n;
+    dst += n;
+    len -= n;
+  }
+}
+
+/** Takes the lines lock and gives [addr, addr + len)'s chunks what the access needs: 0, -EDEADLK or -ENOMEM (lock released). */
+@inline function takeLinesFor(addr: u32, len: u32, write: bool): i32 {
+  const held = takeLines();
+  if (held != 0) return held;
+  const rc = chunksReserve(addr, len, write);
+  if (rc != 0) giveLines();
+  return rc;
+}
+
 /** Takes the lines lock: 0, or -EDEADLK (lock.ts). */
 @inline export function takeLines(): i32 {
   return lockTake(hdr(H_LINES_LOCK));
@@ -107,7 +146,7 @@ function takeUndo(cpu: u32, line: u32): void {
 export function pmStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
-  const held = takeLines();
+  const held = takeLinesFor(addr, len, true);
   if (held != 0) return held;
   storeLines(cpu, addr, src, len, more);
   giveLines();
@@ -121,7 +160,8 @@ export function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool
   let cost: f64 = 0;
   let missed = more;
   for (let line = first; line <= last; line++) {
-    let s = lineState(line);
+    const at = stateAt(line); // fixed for the loop body: giving a chunk memory happened before it
+    let s = load<u8>(at);
     if ((s & LINE_CACHED) != 0) {
       cost += storeHitNs;
     } else {
@@ -145,10 +185,10 @@ export function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool
       // Stored again before the fence: the flush no longer covers the newest data.
       pendingUnlink(undoFind(line));
     }
-    s = lineState(line);
-    setLineState(line, (s & ~LINE_PENDING) | LINE_DIRTY | LINE_CACHED);
+    s = load<u8>(at);
+    store<u8>(at, (s & ~LINE_PENDING) | LINE_DIRTY | LINE_CACHED);
   }
-  copyBytes(<usize>MEDIA_OFFSET + addr, src, len);
+  toMedia(addr, src, len);
   setCpuNow(c, cpuNow(c) + cost);
   if (!more) count(c, C_STORES, 1);
   count(c, C_STORE_BYTES, <f64>len);
@@ -158,7 +198,7 @@ export function storeLines(cpu: u32, addr: u32, src: usize, len: u32, more: bool
 export function pmLoad(cpu: u32, addr: u32, dst: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
-  const held = takeLines();
+  const held = takeLinesFor(addr, len, false);
   if (held != 0) return held;
   loadLines(cpu, addr, dst, len, more);
   giveLines();
@@ -172,7 +212,8 @@ export function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool)
   let cost: f64 = 0;
   let missed = more;
   for (let line = first; line <= last; line++) {
-    const s = lineState(line);
+    const at = stateAt(line);
+    const s = load<u8>(at);
     if ((s & LINE_CACHED) != 0) {
       cost += loadHitNs;
       continue;
@@ -180,9 +221,9 @@ export function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool)
     cost += loadMissNs(line << 6, !missed, cpuNow(c) + cost, cpu);
     missed = true;
     count(c, C_LOAD_MISSES, 1);
-    setLineState(line, s | LINE_CACHED);
+    store<u8>(at, s | LINE_CACHED);
   }
-  copyBytes(dst, <usize>MEDIA_OFFSET + addr, len);
+  fromMedia(dst, addr, len);
   setCpuNow(c, cpuNow(c) + cost);
   if (!more) count(c, C_LOADS, 1);
   count(c, C_LOAD_BYTES, <f64>len);
@@ -196,7 +237,7 @@ export function loadLines(cpu: u32, addr: u32, dst: usize, len: u32, more: bool)
 export function pmNtStore(cpu: u32, addr: u32, src: usize, len: u32, more: bool): i32 {
   const bad = checkRange(cpu, addr, len);
   if (bad != 0 || len == 0) return bad;
-  const held = takeLines();
+  const held = takeLinesFor(addr, len, true);
   if (held != 0) return held;
   ntStoreLines(cpu, addr, src, len, more);
   giveLines();
@@ -214,7 +255,7 @@ export function ntStoreLines(cpu: u32, addr: u32, src: usize, len: u32, more: bo
     setLineState(line, (lineState(line) | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
     outPush(c, dimmWrite(line << 6, slotStart + ntLatencyNs, cpu, writeOwner(cpu)));
   }
-  copyBytes(<usize>MEDIA_OFFSET + addr, src, len);
+  toMedia(addr, src, len);
   if (!more) count(c, C_NT_STORES, 1);
   count(c, C_NT_LINES, <f64>(last - first + 1));
   count(c, C_NT_BYTES, <f64>len);
@@ -237,7 +278,8 @@ export function pmFlush(cpu: u32, kind: u32, addr: u32, len: u32): i32 {
 export function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly: bool): void {
   const c = cpuState(cpu);
   for (let line = first; line <= last; line++) {
-    const s = lineState(line);
+    const at = stateAt(line);
+    const s = load<u8>(at);
     const dirty = (s & LINE_DIRTY) != 0;
     if (dirtyOnly && !dirty) continue;
     if (kind == FLUSH_CLFLUSH) {
@@ -247,7 +289,9 @@ export function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly
       setCpuNow(c, done);
       store<f64>(c, done, CPU_CLFLUSH_DONE);
       if ((s & LINE_UNDO) != 0) undoRelease(undoFind(line));
-      setLineState(line, lineState(line) & ~(LINE_DIRTY | LINE_CACHED));
+      // Only a changed state is written: a chunk without line states of its own stays so.
+      const after = load<u8>(at) & ~(LINE_DIRTY | LINE_CACHED);
+      if (after != load<u8>(at)) store<u8>(at, after);
       count(c, dirty ? C_CLFLUSH_DIRTY : C_CLFLUSH_CLEAN, 1);
       continue;
     }
@@ -268,7 +312,7 @@ export function flushLines(cpu: u32, kind: u32, first: u32, last: u32, dirtyOnly
       }
     }
     if (kind == FLUSH_CLFLUSHOPT || clwbInvalidates) next &= ~LINE_CACHED;
-    setLineState(line, next);
+    if (next != s) store<u8>(at, next);
     if (kind == FLUSH_CLFLUSHOPT) count(c, dirty ? C_CLFLUSHOPT_DIRTY : C_CLFLUSHOPT_CLEAN, 1);
     else count(c, dirty ? C_CLWB_DIRTY : C_CLWB_CLEAN, 1);
   }
@@ -317,13 +361,19 @@ function zeroLines(cpu: u32, addr: u32, len: u32): void {
   for (let line = first; line <= last; line++) {
     outPush(c, dimmWrite(line << 6, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs, cpu, writeOwner(cpu)));
     if ((lineState(line) & LINE_UNDO) != 0) undoRelease(undoFind(line));
-    setLineState(line, 0);
+    if (lineState(line) != 0) setLineState(line, 0);
   }
   // Media never written since creation is still the operating system's zero pages: reading
   // them costs little, while writing zeros would commit every page of a 2 MiB extent that a
   // workload may touch once. A small range is written at once: its page is about to be used,
-  // and a read first would fault it twice.
-  if (len < ZERO_CHECK_MIN || !allZero(<usize>MEDIA_OFFSET + addr, <usize>len)) memory.fill(<usize>MEDIA_OFFSET + addr, 0, len);
+  // and a read first would fault it twice. A chunk without data of its own is zeros already.
+  const small = len < ZERO_CHECK_MIN;
+  for (let at = addr, left = len; left > 0; ) {
+    const n = min(left, CHUNK_BYTES - (at & CHUNK_MASK));
+    if (chunkHasData(at >> CHUNK_SHIFT) && (small || !allZero(mediaAt(at), <usize>n))) memory.fill(mediaAt(at), 0, n);
+    at += n;
+    left -= n;
+  }
   count(c, C_NT_STORES, 1);
   count(c, C_NT_LINES, <f64>(last - first + 1));
   count(c, C_NT_BYTES, <f64>len);

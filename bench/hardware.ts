@@ -88,9 +88,10 @@ export async function runHardwareSuite(options: SuiteOptions): Promise<(BenchCas
 
   options.progress('memory');
   const l = emu.core.layout;
-  const lineStateBytes = l.linesSize + (l.mediaSize / 4096 / 8 + (l.mediaSize / (2 * MiB)) * 2);
+  // Line states as if every chunk had memory, the chunk tables and the block map.
+  const lineStateBytes = l.linesSize + l.undoOffset - l.tablesOffset;
   cases.push(metric('line state and block map per GiB of media', (lineStateBytes / l.mediaSize) * GiB / MiB, 'MiB', { atMost: 0.02 * 1024 }));
-  const undoBytes = l.heapOffset - (l.linesOffset + lineStateBytes);
+  const undoBytes = l.zeroOffset - l.undoOffset;
   cases.push(metric('undo slots per MiB of emulated cache', undoBytes / emu.options.cacheBytes, 'MiB'));
   return cases;
 }

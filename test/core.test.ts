@@ -67,17 +67,18 @@ describe.each(BUILDS)('wasm core (%s build)', (build) => {
     core.check(b);
   });
 
-  it('the memory map chains its regions, aligns the media to 2 MiB and is read from the core', async () => {
+  it('the memory map chains its regions, sizes the chunk pool for every chunk by default and is read from the core', async () => {
     const core = await Core.create({ build, mediaBytes: 4 << 20, maximumPages: 4096 });
     const l = core.layout;
     expect(l.treesOffset).toBeGreaterThan(l.headerOffset);
     expect(l.scratchOffset).toBeGreaterThanOrEqual(l.treesOffset + l.maxTrees * 32);
-    expect(l.mediaOffset % (2 << 20)).toBe(0);
-    expect(l.mediaOffset).toBeGreaterThanOrEqual(l.scratchOffset + l.maxCpus * (l.scratchCmdSize + l.scratchResultSize));
+    expect(l.tablesOffset).toBeGreaterThanOrEqual(l.scratchOffset + l.maxCpus * (l.scratchCmdSize + l.scratchResultSize));
     expect(l.mediaSize).toBe(4 << 20);
-    expect(l.linesOffset).toBe(l.mediaOffset + l.mediaSize);
+    expect(l.undoOffset).toBeGreaterThanOrEqual(l.tablesOffset + (l.mediaSize / l.chunkBytes) * 8); // two table slots per chunk
     expect(l.linesSize).toBe(l.mediaSize / 64); // one state byte per 64-byte line
-    expect(l.heapOffset).toBeGreaterThan(l.linesOffset + l.linesSize);
+    expect(l.poolOffset).toBeGreaterThanOrEqual(l.zeroOffset + l.chunkBytes * (1 + 1 / 64)); // the zero chunk: data and line states
+    expect(l.poolSize).toBe(2 * (l.chunkBytes + l.chunkBytes / 64)); // by default, room for every chunk
+    expect(l.heapOffset).toBe(l.poolOffset + l.poolSize);
     expect(l.heapOffset % 64).toBe(0); // node words need 64-byte aligned nodes
     expect(core.memory.buffer.byteLength).toBeGreaterThanOrEqual(l.heapOffset);
   });

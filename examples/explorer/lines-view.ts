@@ -34,12 +34,11 @@ const PIXEL = new Uint32Array(256).map((_, state) => {
 
 /**
  * The state bytes of `count` lines from `firstLine`: what Core.pmLineState returns for each,
- * read in one copy from the core's line-state region (one byte per line at linesOffset),
- * which is 30 times faster than 32768 calls for a PMD entry.
+ * copied chunk by chunk from the core's line states (Core.pmLineStates), which is 30 times
+ * faster than 32768 calls for a PMD entry.
  */
 export function lineStates(emu: Emulator, firstLine: number, count: number): Uint8Array {
-  emu.core.pmLineState(firstLine + count - 1); // the range check: EINVAL past the media
-  return emu.core.readMemory(emu.core.layout.linesOffset + firstLine, count);
+  return emu.core.pmLineStates(firstLine, count);
 }
 
 export interface HeatMap {

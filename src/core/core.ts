@@ -19,6 +19,21 @@ export interface CoreOptions {
   undoSlots?: number;
   /** Upper bound on the memory in 64 KiB pages (at most 65536, the wasm32 limit). */
   maximumPages?: number;
+  /**
+   * The resident budget: bytes of memory the media's touched chunks may take (each 2 MiB of
+   * data and 32 KiB of line states; a chunk only loaded from takes its line states alone),
+   * rounded up to 64 KiB. Default: every chunk of the media (residentBytesFor).
+   */
+  residentBytes?: number;
+}
+
+const CHUNK_BYTES = 2 << 20;
+const CHUNK_STATE_BYTES = CHUNK_BYTES / 64;
+const POOL_ALIGN = 65536;
+
+/** The resident budget that gives every chunk of `mediaBytes` its data and line states. */
+export function residentBytesFor(mediaBytes: number): number {
+  return Math.ceil(((mediaBytes / CHUNK_BYTES) * (CHUNK_BYTES + CHUNK_STATE_BYTES)) / POOL_ALIGN) * POOL_ALIGN;
 }
 
 /** What another thread needs to attach to a core (structured-clonable: post it to a worker). */
@@ -43,11 +58,16 @@ export class Core extends CorePmem {
     if (!Number.isInteger(undoSlots) || undoSlots < (mediaBytes === 0 ? 0 : 1) || undoSlots > 1 << 26) {
       throw new PmemError('EINVAL', `undoSlots must be an integer in [1, 2^26] when there is media, got ${undoSlots}`);
     }
+    const resident = options.residentBytes ?? residentBytesFor(mediaBytes);
+    if (!Number.isSafeInteger(resident) || resident < 0 || resident > 0xffff0000) {
+      throw new PmemError('EINVAL', `residentBytes must be an integer in [0, ${0xffff0000}], got ${resident}`);
+    }
+    const poolBytes = Math.ceil(resident / POOL_ALIGN) * POOL_ALIGN;
     const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
     const x = await instantiate(build, memory);
-    const rc = x.layoutInit(mediaBytes, undoSlots);
+    const rc = x.layoutInit(mediaBytes, undoSlots, poolBytes);
     if (rc < 0) {
-      throw PmemError.fromErrno(-rc, `cannot lay out ${mediaBytes} bytes of media in ${maximum} pages of memory`);
+      throw PmemError.fromErrno(-rc, `cannot lay out ${mediaBytes} bytes of media with a resident budget of ${poolBytes} bytes in ${maximum} pages of memory`);
     }
     return new Core(build, memory, x, 0);
   }

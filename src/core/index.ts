@@ -6,7 +6,7 @@
  *
  * May import: base. Everything above reaches the wasm through the Core class.
  */
-export { Core, type CoreAttachment, type CoreOptions } from './core.js';
+export { Core, residentBytesFor, type CoreAttachment, type CoreOptions } from './core.js';
 export type { CoreLayout } from './layout.js';
 export { InvariantError, type CoreStats } from './xarray.js';
 export type { WasmBuild } from './wasm.js';

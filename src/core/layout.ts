@@ -16,11 +16,20 @@ export interface CoreLayout {
   scratchCmdSize: number;
   scratchResultSize: number;
   maxCpus: number;
-  mediaOffset: number;
+  /** Bytes of media: the device's size. */
   mediaSize: number;
-  linesOffset: number;
+  /** Lines of the media: the bytes of line state if every chunk had memory. */
   linesSize: number;
+  /** The sparse media's chunk size (2 MiB) and tables: a data and a line-state address per chunk. */
+  chunkBytes: number;
+  tablesOffset: number;
+  undoOffset: number;
   undoSlots: number;
+  /** The zero chunk, which every chunk without memory of its own reads. */
+  zeroOffset: number;
+  /** The chunk pool: the memory the touched chunks take, the resident budget. */
+  poolOffset: number;
+  poolSize: number;
   scratchDataSize: number;
   heapOffset: number;
   heapLimit: number;
@@ -44,17 +53,27 @@ function readLayout(x: CoreExports): CoreLayout {
     scratchCmdSize: g('SCRATCH_CMD_SIZE'),
     scratchResultSize: g('SCRATCH_RESULT_SIZE'),
     maxCpus: g('MAX_CPUS'),
-    mediaOffset: g('MEDIA_OFFSET'),
     mediaSize: g('MEDIA_SIZE'),
-    linesOffset: g('LINES_OFFSET'),
     linesSize: g('LINES_SIZE'),
+    chunkBytes: 2 ** g('CHUNK_SHIFT'),
+    tablesOffset: g('TABLES_OFFSET'),
+    undoOffset: g('UNDO_OFFSET'),
     undoSlots: g('UNDO_SLOTS'),
+    zeroOffset: g('ZERO_OFFSET'),
+    poolOffset: g('POOL_OFFSET'),
+    poolSize: g('POOL_SIZE'),
     scratchDataSize: g('SCRATCH_DATA_SIZE'),
     heapOffset: g('HEAP_OFFSET'),
     heapLimit: g('HEAP_LIMIT'),
     nodeSize: g('NODE_SIZE'),
     version: g('LAYOUT_VERSION'),
   };
+}
+
+/** Whether every byte of `bytes` is 0. */
+function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /** The error of every call on a released core, naming `what` the caller released. */
@@ -142,10 +161,90 @@ export class CoreMemory {
     return this.u8view;
   }
 
-  /** A live view of the media (remade after the memory grows; do not keep it across calls). */
-  mediaView(): Uint8Array {
+  /**
+   * A live view of chunk `chunk`'s 2 MiB of data, or null when it has none of its own (it
+   * reads as zeros) and `write` is false; with `write` it is given memory first (ENOMEM when
+   * the resident budget is spent). Remade after the memory grows: do not keep it across calls.
+   */
+  mediaChunk(chunk: number, write: boolean): Uint8Array | null {
+    if (!write && this.x.mediaChunkResident(chunk) !== 1) return null;
+    const at = this.x.mediaChunkData(chunk, write ? 1 : 0);
+    if (at < 0) throw PmemError.fromErrno(-at, `media chunk ${chunk}: ${this.budgetSpent()}`);
+    if (at === 0) throw new PmemError('ERANGE', `media chunk ${chunk} is outside the ${this.layout.mediaSize}-byte media`);
     this.words();
-    return new Uint8Array(this.memory.buffer, this.layout.mediaOffset, this.layout.mediaSize);
+    return new Uint8Array(this.memory.buffer, at, this.layout.chunkBytes);
+  }
+
+  /** Why a chunk could not have memory: the budget, named, and what holds it. */
+  protected budgetSpent(): string {
+    const { poolSize } = this.layout;
+    return `the media's touched chunks need more memory than the resident budget of ${poolSize} bytes (${(poolSize / 2 ** 20).toFixed(1)} MiB, the residentBytes option) holds: ${this.x.mediaDataChunks()} chunks hold data, ${this.x.mediaStateChunks()} line states, ${this.x.mediaPoolUsed()} bytes in all; nothing was done`;
+  }
+
+  /** Each chunk with data of its own, in media order, as its media offset and a live view (do not keep it past the next core call). */
+  *mediaChunks(): Generator<{ offset: number; bytes: Uint8Array }> {
+    const size = this.layout.chunkBytes;
+    for (let c = 0; c * size < this.layout.mediaSize; c++) {
+      const bytes = this.mediaChunk(c, false);
+      if (bytes) yield { offset: c * size, bytes };
+    }
+  }
+
+  /** A copy of [offset, offset + length) of the media; chunks without data read as zeros. */
+  readMedia(offset: number, length: number): Uint8Array {
+    this.checkMediaRange('readMedia', offset, length);
+    const out = new Uint8Array(length);
+    this.eachPiece(offset, length, (chunk, at, n, done) => {
+      const bytes = this.mediaChunk(chunk, false);
+      if (bytes) out.set(bytes.subarray(at, at + n), done);
+    });
+    return out;
+  }
+
+  /**
+   * Writes `bytes` at media offset `offset`, past the cost model and the line states (crash
+   * images, pools). A piece of zeros on a chunk without data is skipped: it reads as zeros
+   * already. Every chunk that needs memory gets it before any byte is written, so ENOMEM
+   * (the resident budget) leaves the media as it was.
+   */
+  writeMedia(offset: number, bytes: Uint8Array): void {
+    this.checkMediaRange('writeMedia', offset, bytes.length);
+    const wanted: number[] = [];
+    this.eachPiece(offset, bytes.length, (chunk, _at, n, done) => {
+      if (this.x.mediaChunkResident(chunk) !== 1 && !isZero(bytes.subarray(done, done + n))) wanted.push(chunk);
+    });
+    for (const chunk of wanted) this.mediaChunk(chunk, true);
+    this.eachPiece(offset, bytes.length, (chunk, at, n, done) => {
+      this.mediaChunk(chunk, false)?.set(bytes.subarray(done, done + n), at);
+    });
+  }
+
+  /** A copy of the whole media (tests of small devices: it takes the device's size in memory). */
+  mediaView(): Uint8Array {
+    return this.readMedia(0, this.layout.mediaSize);
+  }
+
+  /** Media chunks with data of their own, chunks with line states, and the pool bytes they take (of poolSize). */
+  residency(): { dataChunks: number; stateChunks: number; poolUsed: number; poolSize: number } {
+    return { dataChunks: this.x.mediaDataChunks(), stateChunks: this.x.mediaStateChunks(), poolUsed: this.x.mediaPoolUsed(), poolSize: this.layout.poolSize };
+  }
+
+  private checkMediaRange(op: string, offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.layout.mediaSize) {
+      throw new PmemError('ERANGE', `${op}: [${offset}, ${offset + length}) is outside the ${this.layout.mediaSize}-byte media`);
+    }
+  }
+
+  /** Calls `piece` for each chunk's part of [offset, offset + length): the chunk, the offset in it, the length, the bytes before it. */
+  private eachPiece(offset: number, length: number, piece: (chunk: number, at: number, n: number, done: number) => void): void {
+    const size = this.layout.chunkBytes;
+    for (let done = 0; done < length; ) {
+      const pos = offset + done;
+      const at = pos % size;
+      const n = Math.min(length - done, size - at);
+      piece(Math.floor(pos / size), at, n, done);
+      done += n;
+    }
   }
 
   /** Copies bytes out of the wasm memory (undo copies for crash images). */

@@ -65,7 +65,26 @@ export class CorePmem extends CoreTrees {
   }
 
   private pm(rc: number, op: string, detail: () => string): void {
-    if (rc < 0) throw PmemError.fromErrno(-rc, `${op}: ${-rc === ERRNO.EDEADLK ? this.deadLockDetail() : detail()}`);
+    if (rc >= 0) return;
+    const why = -rc === ERRNO.EDEADLK ? this.deadLockDetail() : -rc === ERRNO.ENOMEM ? this.budgetSpent() : detail();
+    throw PmemError.fromErrno(-rc, `${op}: ${why}`);
+  }
+
+  /**
+   * Gives the media chunks of [addr, addr + length) the memory a write (or a load) needs,
+   * before an access too long for one core call runs its first piece: ENOMEM, naming the
+   * resident budget, leaves everything as it was.
+   */
+  private reserveChunks(op: string, addr: number, length: number, write: boolean): void {
+    this.pm(this.x.mediaReserveRange(addr, length, write ? 1 : 0), op, () => '');
+  }
+
+  /** reserve() for every store, NT store and load of a command buffer (one too long for one core call). */
+  pmReserveRecords(records: Uint32Array): void {
+    for (let i = 0; i < records.length; i += 4) {
+      const op = records[i]!;
+      if (op >= 1 && op <= 3) this.reserveChunks(`run: record ${i / 4}`, records[i + 1]!, records[i + 2]!, op !== 2); // PM_STORE, PM_LOAD, PM_NTSTORE
+    }
   }
 
 
@@ -89,6 +108,7 @@ export class CorePmem extends CoreTrees {
     this.pmCheck(op, cpu, addr, bytes.length);
     const at = this.x.scratchData(this.cpu);
     const room = this.layout.scratchDataSize;
+    if (bytes.length > room) this.reserveChunks(op, addr, bytes.length, true);
     let done = 0;
     do {
       const n = Math.min(room, bytes.length - done);
@@ -106,6 +126,7 @@ export class CorePmem extends CoreTrees {
     const out = new Uint8Array(length);
     const at = this.x.scratchData(this.cpu);
     const room = this.layout.scratchDataSize;
+    if (length > room) this.reserveChunks('load', addr, length, false);
     let done = 0;
     do {
       const n = Math.min(room, length - done);
@@ -191,6 +212,7 @@ export class CorePmem extends CoreTrees {
       `line ${at}: LINE_PENDING disagrees with its undo slot's pending list`,
       `undo slot ${at} is on a pending list that does not name its CPU`,
       `a pending list's length disagrees with its count (at ${at})`,
+      'the zero chunk, which media chunks without memory of their own read, is no longer all zeros',
     ][rc];
     throw new PmemError('EFAULT', `checkInvariants: line states: ${why ?? `check code ${rc}`}`);
   }
@@ -215,6 +237,26 @@ export class CorePmem extends CoreTrees {
     const s = this.x.pmLineState(line);
     if (s < 0) throw new PmemError('EINVAL', `line ${line} is outside the media`);
     return s;
+  }
+
+  /**
+   * The state bytes of `count` lines from `firstLine` (what pmLineState gives each), copied
+   * chunk by chunk: lines of a chunk without line states of its own read 0.
+   */
+  pmLineStates(firstLine: number, count: number): Uint8Array {
+    const { linesSize, chunkBytes } = this.layout;
+    if (!Number.isSafeInteger(firstLine) || !Number.isSafeInteger(count) || firstLine < 0 || count < 0 || firstLine + count > linesSize) {
+      throw new PmemError('EINVAL', `lines [${firstLine}, ${firstLine + count}) are outside the media's ${linesSize} lines`);
+    }
+    const perChunk = chunkBytes / 64;
+    const out = new Uint8Array(count);
+    for (let done = 0; done < count; ) {
+      const line = firstLine + done;
+      const n = Math.min(count - done, perChunk - (line % perChunk));
+      out.set(this.readMemory(this.x.mediaChunkStates(Math.floor(line / perChunk)) + (line % perChunk), n), done);
+      done += n;
+    }
+    return out;
   }
 
   /** Every non-durable line: its number, the address of its durable copy, its state, the CPU it waits on. */

@@ -15,7 +15,14 @@ export type WasmBuild = 'debug' | 'release';
 export interface CoreExports {
   readonly [global: string]: unknown;
   nop(): void;
-  layoutInit(mediaBytes: number, undoSlots: number): number;
+  layoutInit(mediaBytes: number, undoSlots: number, poolBytes: number): number;
+  mediaChunkData(chunk: number, write: number): number;
+  mediaChunkStates(chunk: number): number;
+  mediaChunkResident(chunk: number): number;
+  mediaDataChunks(): number;
+  mediaStateChunks(): number;
+  mediaPoolUsed(): number;
+  mediaReserveRange(addr: number, len: number, write: number): number;
   layoutAttach(): number;
   scratchCommands(cpu: number): number;
   scratchResults(cpu: number): number;

@@ -3,7 +3,7 @@
  * that follows from them. Resolved once, when the emulator is made; nothing re-decides them.
  */
 import { PmemError } from '../base/index.js';
-import type { CoreOptions, WasmBuild } from '../core/index.js';
+import { residentBytesFor, type CoreOptions, type WasmBuild } from '../core/index.js';
 import { resolveCostModel, type CostModel, type CostModelInput, type Persistence, type PresetName } from '../hw/index.js';
 import { kernelRules, resolveBugs, resolveFixes, type BugName, type FixName, type KernelProfile } from '../dax/index.js';
 
@@ -11,9 +11,10 @@ const MiB = 1 << 20;
 /** Capacity and every region of the media are counted in 2 MiB extents. */
 export const CAPACITY_ALIGN = 2 * MiB;
 /**
- * The largest capacity: wasm32 addresses 4 GiB; the fixed regions (about 30 MiB), one
- * state byte per line (1/64 of the media), the undo slots of the default 32 MiB cache
- * (about 46 MiB) and room for the node heap leave 3.75 GiB for the media.
+ * The largest capacity: wasm32 addresses 4 GiB; the fixed regions (about 30 MiB), the
+ * chunk pool that holds every chunk of the media with its line states (1/64 of it), the
+ * undo slots of the default 32 MiB cache (about 46 MiB) and room for the node heap leave
+ * 3.75 GiB for the media.
  */
 export const MAX_CAPACITY = 3840 * MiB;
 export const DEFAULT_CAPACITY = 64 * MiB;
@@ -36,6 +37,13 @@ export interface EmulatorOptions {
   seed?: number;
   /** Most bytes of dirty lines the emulated cache holds before it evicts (a multiple of 64). Default 32 MiB, at most the capacity. */
   cacheBytes?: number;
+  /**
+   * The resident budget: most bytes of memory the media's touched chunks take (the media is
+   * sparse: a 2 MiB chunk gets memory, 2 MiB and 32 KiB of line states, on its first write;
+   * a chunk only read from takes its 32 KiB of line states). An access that needs more fails
+   * with ENOMEM and changes nothing. Default: enough for every chunk of the capacity.
+   */
+  residentBytes?: number;
   /** Which wasm build runs the core. */
   build?: WasmBuild;
   /** The kernel whose DAX rules apply (src/dax/kernel.ts). Default 'linux-6.12'. */
@@ -63,6 +71,7 @@ export interface EmulatorOptions {
 /** The options an emulator was made with, all filled in. */
 export interface ResolvedOptions {
   capacity: number;
+  residentBytes: number;
   cost: CostModel;
   persistence: Persistence;
   seed: number;
@@ -76,12 +85,12 @@ export interface ResolvedOptions {
 }
 
 /** Every option createEmulator knows: a misspelt one is refused rather than silently left at its default. */
-const OPTION_NAMES: readonly (keyof EmulatorOptions)[] = ['capacity', 'preset', 'persistence', 'seed', 'cacheBytes', 'build', 'kernel', 'flush', 'writeback', 'fixes', 'bugs'];
+const OPTION_NAMES: readonly (keyof EmulatorOptions)[] = ['capacity', 'residentBytes', 'preset', 'persistence', 'seed', 'cacheBytes', 'build', 'kernel', 'flush', 'writeback', 'fixes', 'bugs'];
 
 /** The options that make an emulator like the one `resolved` describes (a crash image, a reopened pool). */
 export function optionsLike(resolved: ResolvedOptions): EmulatorOptions {
-  const { capacity, cost, persistence, seed, cacheBytes, build, kernel, flush, writeback, fixes, bugs } = resolved;
-  return { capacity, preset: cost, persistence, seed, cacheBytes, build, kernel, flush, writeback, fixes, bugs };
+  const { capacity, residentBytes, cost, persistence, seed, cacheBytes, build, kernel, flush, writeback, fixes, bugs } = resolved;
+  return { capacity, residentBytes, preset: cost, persistence, seed, cacheBytes, build, kernel, flush, writeback, fixes, bugs };
 }
 
 /** Checks every option and fills in the defaults; EINVAL names the first bad one. */
@@ -95,6 +104,11 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   const capacity = options.capacity ?? DEFAULT_CAPACITY;
   if (!Number.isInteger(capacity) || capacity <= 0 || capacity % CAPACITY_ALIGN !== 0 || capacity > MAX_CAPACITY) {
     throw new PmemError('EINVAL', `capacity must be a positive multiple of 2 MiB up to ${MAX_CAPACITY / MiB} MiB, got ${String(capacity)}`);
+  }
+  const allChunks = residentBytesFor(capacity);
+  const residentBytes = options.residentBytes ?? allChunks;
+  if (!Number.isSafeInteger(residentBytes) || residentBytes < 0 || residentBytes > allChunks) {
+    throw new PmemError('EINVAL', `residentBytes must be an integer in [0, ${allChunks}] (every chunk of the capacity), got ${String(residentBytes)}`);
   }
   const cost = resolveCostModel(options.preset ?? 'optane-g1', options.persistence);
   const seed = options.seed ?? 1;
@@ -113,16 +127,18 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (writeback !== 'kernel' && writeback !== 'dirty-lines') throw new PmemError('EINVAL', `writeback must be 'kernel' or 'dirty-lines', got ${String(writeback)}`);
   const fixes = resolveFixes(kernel, options.fixes ?? []).names;
   const bugs = resolveBugs(kernel, options.bugs ?? []).names;
-  return { capacity, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback, fixes, bugs };
+  return { capacity, residentBytes, cost, persistence: cost.persistence, seed, cacheBytes, build: options.build, kernel, flush, writeback, fixes, bugs };
 }
 
 /**
- * The core's layout for these options: the media, one undo slot per 64 bytes of cache, and
- * a memory that may grow past the laid-out regions by the heap's headroom, never past 4 GiB.
+ * The core's layout for these options: the media, one undo slot per 64 bytes of cache, the
+ * chunk pool of the resident budget, and a memory that may grow past the laid-out regions
+ * by the heap's headroom, never past 4 GiB.
  */
 export function coreOptionsFor(resolved: ResolvedOptions): CoreOptions {
   const undoSlots = resolved.cacheBytes / 64;
-  const estimate = Math.ceil((resolved.capacity * (1 + 1 / 64) + undoSlots * 100 + 64 * MiB) / WASM_PAGE);
+  const tables = (resolved.capacity / CAPACITY_ALIGN) * 8 + resolved.capacity / 4096 / 8;
+  const estimate = Math.ceil((resolved.residentBytes + tables + undoSlots * 100 + 64 * MiB) / WASM_PAGE);
   const maximumPages = Math.min(65536, estimate + HEAP_HEADROOM_PAGES);
-  return { build: resolved.build, mediaBytes: resolved.capacity, undoSlots, maximumPages };
+  return { build: resolved.build, mediaBytes: resolved.capacity, undoSlots, maximumPages, residentBytes: resolved.residentBytes };
 }

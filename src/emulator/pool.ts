@@ -16,6 +16,12 @@ import {
 } from './pool-file.js';
 
 const PAGE = 4096;
+/**
+ * Memory-map versions (assembly/layout.ts) whose pools this build opens besides its own: a
+ * pool's bytes do not depend on the map, and version 2, the flat media's, saved the same
+ * media chunks that version 3, the sparse one, saves.
+ */
+const POOL_LAYOUTS_READ = [2, 3];
 
 /** What `daxemu pool info` shows: the header, the options and the files. */
 export interface PoolInfo extends PoolHeader {
@@ -164,11 +170,11 @@ export async function openEmulator(path: string): Promise<Emulator> {
   try {
     const { header, metadata } = pool;
     const emu = await createEmulator(optionsLike(metadata.options));
-    if (emu.core.layout.version !== header.layoutVersion) {
+    if (emu.core.layout.version !== header.layoutVersion && !POOL_LAYOUTS_READ.includes(header.layoutVersion)) {
       throw bad(path, 12, `saved by a build whose memory map is version ${header.layoutVersion}; this build has version ${emu.core.layout.version}`);
     }
-    const media = emu.core.mediaView();
-    await readChunks(path, pool, (offset, bytes) => media.set(bytes, offset));
+    // Only the chunks the pool holds get memory (the media is sparse: the rest reads as zeros).
+    await readChunks(path, pool, (offset, bytes) => emu.core.writeMedia(offset, bytes));
     emu.bootFrom(metadata.files);
     return emu;
   } finally {

@@ -33,43 +33,51 @@ export function checkCrashMode(mode: unknown): CrashMode {
   return mode as CrashMode;
 }
 
-/** Writes onto `image` (a copy of the newest media) what survives a crash of `source`. */
-export function applyCrash(source: Core, image: Uint8Array, mode: CrashMode, seed: number): void {
+/**
+ * Writes onto `image` (a rebooted core of the same size whose media holds a copy of the
+ * newest media) what survives a crash of `source`. Lines are grouped by media chunk, so
+ * each chunk's view is fetched once.
+ */
+export function applyCrash(source: Core, image: Core, mode: CrashMode, seed: number): void {
   const rng = new Rng(seed);
   const lines = source.pmUndoList().sort((a, b) => a.line - b.line);
+  const linesPerChunk = source.layout.chunkBytes / LINE_BYTES;
+  let chunk = -1;
+  let view: Uint8Array | null = null;
+  // The chunk's view is asked for with write access only when a line of it reverts.
+  const revert = (line: number, bytes: Uint8Array, at: number): void => {
+    const c = Math.floor(line / linesPerChunk);
+    if (c !== chunk || view === null) {
+      chunk = c;
+      view = image.mediaChunk(c, true);
+    }
+    view!.set(bytes, (line % linesPerChunk) * LINE_BYTES + at);
+  };
   for (const { line, data, state } of lines) {
     const durable = source.readMemory(data, LINE_BYTES);
-    const at = line * LINE_BYTES;
+    if (Math.floor(line / linesPerChunk) !== chunk) view = null;
     if (mode === 'guaranteed' || (mode === 'adversarial' && (state & LINE_PENDING) !== 0)) {
-      image.set(durable, at);
+      revert(line, durable, 0);
     } else if (mode === 'random') {
       const choice = rng.below(3);
-      if (choice === 1) image.set(durable, at);
+      if (choice === 1) revert(line, durable, 0);
       if (choice === 2) {
         for (let w = 0; w < LINE_BYTES; w += WORD_BYTES) {
-          if (rng.below(2) === 1) image.set(durable.subarray(w, w + WORD_BYTES), at + w);
+          if (rng.below(2) === 1) revert(line, durable.subarray(w, w + WORD_BYTES), w);
         }
       }
     }
   }
 }
 
-/** The media is scanned for data 2 MiB at a time before it is cut into chunks. */
-const SCAN_BYTES = 2 << 20;
-
-/** Whether the 2 MiB of `media` from `offset` are all zero (no page of it made resident). */
-function regionIsZero(media: Uint8Array, offset: number): boolean {
-  return isAllZero(media.subarray(offset, offset + SCAN_BYTES));
-}
-
 /**
- * Copies the newest media of `source` onto `image` (a fresh media of the same size, all
- * zeros), region by region, leaving the regions that hold nothing untouched: an image
- * costs memory for the data it holds, not for the device's size.
+ * Copies the newest media of `source` onto `image` (a fresh core of the same size), chunk
+ * by chunk: only the chunks with data of their own, and of those only the ones that hold
+ * something, so that an image costs memory for the data it holds, not for the device's size.
  */
-export function copyMediaWithData(source: Uint8Array, image: Uint8Array): void {
-  for (let region = 0; region < source.length; region += SCAN_BYTES) {
-    if (!regionIsZero(source, region)) image.set(source.subarray(region, region + SCAN_BYTES), region);
+export function copyMediaWithData(source: Core, image: Core): void {
+  for (const { offset, bytes } of source.mediaChunks()) {
+    if (!isAllZero(bytes)) image.writeMedia(offset, bytes);
   }
 }
 
@@ -77,20 +85,20 @@ export function copyMediaWithData(source: Uint8Array, image: Uint8Array): void {
  * The media as a guaranteed crash now would leave it, in `chunkBytes` pieces (a power of
  * two up to 2 MiB), skipping the pieces that would read as zeros: each as its media offset
  * and its bytes. This is the durable state a pool file keeps, read without building a
- * whole crash image. A piece with no undo copy in it is a live view of the media: use it
- * before the emulator runs again.
+ * whole crash image; only media chunks with data of their own are visited (a line with an
+ * undo copy always has one). A piece with no undo copy in it is a live view of the media:
+ * use it before the emulator runs again.
  */
 export function* durableChunks(source: Core, chunkBytes: number): Generator<{ offset: number; bytes: Uint8Array }> {
   const lines = source.pmUndoList().sort((a, b) => a.line - b.line);
-  const size = source.layout.mediaSize;
   let next = 0; // the first undo record not yet applied
   const undoBefore = (end: number): boolean => next < lines.length && lines[next]!.line * LINE_BYTES < end;
-  for (let region = 0; region < size; region += SCAN_BYTES) {
-    const media = source.mediaView();
-    // A region with no undo copy is durable as it stands; memcmp against zeros is the cheap test.
-    if (!undoBefore(region + SCAN_BYTES) && regionIsZero(media, region)) continue;
-    for (let offset = region; offset < region + SCAN_BYTES; offset += chunkBytes) {
-      const live = media.subarray(offset, offset + chunkBytes);
+  for (const { offset: region, bytes: media } of source.mediaChunks()) {
+    // A chunk with no undo copy is durable as it stands; memcmp against zeros is the cheap test.
+    if (!undoBefore(region + media.length) && isAllZero(media)) continue;
+    for (let at = 0; at < media.length; at += chunkBytes) {
+      const offset = region + at;
+      const live = media.subarray(at, at + chunkBytes);
       const end = offset + chunkBytes;
       if (!undoBefore(end)) {
         if (!isAllZero(live)) yield { offset, bytes: live };

@@ -90,8 +90,7 @@ export class Hardware implements MappingHost {
    * would leave on this media (src/hw/crash.ts).
    */
   crashInto(image: Hardware, mode: CrashMode, seed: number): void {
-    const media = image.core.mediaView();
-    copyMediaWithData(this.core.mediaView(), media);
-    applyCrash(this.core, media, mode, seed);
+    copyMediaWithData(this.core, image.core);
+    applyCrash(this.core, image.core, mode, seed);
   }
 }

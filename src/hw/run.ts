@@ -71,6 +71,7 @@ export function runCommands(core: Core, cpu: number, commands: CommandBuilder): 
     runChunk(core, cpu, records, data, loads);
   } else {
     checkRecords(records, room, core.layout.mediaSize);
+    core.pmReserveRecords(records); // ENOMEM before the first piece runs
     runInChunks(core, cpu, records, data, room, maxRecords, loads);
   }
   const after = core.pmSnapshot();
@@ -100,7 +101,10 @@ function runChunk(core: Core, cpu: number, records: Uint32Array, data: Uint8Arra
     // Found while running, not by the check: the records before it ran (assembly/pmcmd.ts).
     throw new PmemError('EDEADLK', `run: record ${record} found the hardware state's lock held by a thread that died or stopped; the ${record} records before it ran`);
   }
-  const why = failure.errno === ERRNO.ERANGE ? 'it touches bytes outside the media' : 'its operation or data length is invalid';
+  const why =
+    failure.errno === ERRNO.ERANGE ? 'it touches bytes outside the media'
+    : failure.errno === ERRNO.ENOMEM ? `the media chunks it writes or loads need more memory than the resident budget of ${core.layout.poolSize} bytes (the residentBytes option) has left`
+    : 'its operation or data length is invalid';
   throw PmemError.fromErrno(failure.errno, `run: record ${record} was refused, nothing ran: ${why}`);
 }
 
