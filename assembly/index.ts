@@ -25,7 +25,7 @@ export {
 } from './layout';
 export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmUndoNext, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
 export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable, pmFlushDirty } from './pmem';
-export { pmNtStorePages } from './page-copy';
+export { pmNtStorePages, pmNtStorePagesPath } from './page-copy';
 export { CPUS_OFFSET, CPU_STATE_SIZE, DIMMS_OFFSET } from './layout';
 export { CPU_COUNTERS_OFF, CPU_COUNTERS, CPU_NOW } from './cpu';
 export { COSTS_COUNTERS, MEDIA_COUNTERS } from './cost';
