@@ -9,7 +9,7 @@
 //   pmem.ts, lines.ts, cpu.ts,        src/core/pmem.ts (instructions, clocks, counters, undo list),
 //     cost.ts, xpbuffer.ts,             driven by src/hw/device-mapping.ts, src/hw/hardware.ts and the
 //     media-calendar.ts                 DAX layer's loads, stores, flushes and fences
-//   page-copy.ts                      src/core/pmem.ts pmNtStorePages, for src/dax/page-cache.ts's writeback
+//   page-copy.ts                      src/core/pmem.ts pmNtStorePages and setPageCopyPath, for src/dax/page-cache.ts's writeback
 //   pminit.ts                         src/core/pmem.ts initHardware, with parameters from src/hw/cost-model.ts
 //   pmcmd.ts                          src/core/pmem.ts pmRun, for src/hw/run.ts (records from src/hw/commands.ts)
 //   check-lines.ts                    src/core/pmem.ts checkLines, for src/dax/invariants.ts
