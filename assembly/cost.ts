@@ -23,11 +23,11 @@
 // 20480 the DRAM cache of 4 KiB blocks (assembly/ait-buffer.ts)
 // The parameters are copied into this instance's globals by costAttach: decided once.
 
-import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FILL_BUDGET, CPU_WRITE_DIMM, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count, cpuState } from './cpu';
+import { C_FENCE_WAIT_NS, CPU_FENCE_EPOCH, CPU_FILL_BUDGET, CPU_WRITE_DIMM, CPU_FLUSH_PIPE, CPU_NOW, CPU_NT_PIPE, CPU_OUTQ_OFF, CPU_OUT_COUNT, CPU_OUT_HEAD, MAX_OUTSTANDING, count, cpuState, writeOwner } from './cpu';
 import { COSTS_SIZE, DIMMS_OFFSET, DIMM_STATE_SIZE, MAX_CPUS } from './layout';
 import { MAX_AIT_BLOCKS, aitFill, aitHolds } from './ait-buffer';
 import { mediaBook } from './media-calendar';
-import { D_USED, XPBUFFER_END, bufferClaim, bufferFind, bufferOldest, bufferTouch, entryAt } from './xpbuffer';
+import { D_USED, XPBUFFER_END, bufferClaim, bufferFind, bufferFound, bufferOldest, bufferTouch, entryAt } from './xpbuffer';
 
 export const P_LOAD_HIT: u32 = 0;
 export const P_LOAD_SEQ: u32 = 1;
@@ -111,6 +111,13 @@ export let mediaReadNs: f64 = 0; // mediaLineBytes / mediaReadBytesPerNs
 export let mediaWriteNs: f64 = 0; // mediaLineBytes / mediaWriteBytesPerNs
 let fullMask: u64 = 0; // every 64-byte part of a media line written
 export let wpqLines: u32 = 0; // 0: no media timeline
+// Divisions by mediaLineBytes, interleaveBytes and dimms as shifts and masks when they are
+// powers of two (as in every preset): the same results, for a fraction of the time.
+let mediaLineShift: u32 = 0;
+let mediaLinePow2: bool = false;
+let interleaveShift: u32 = 0;
+let interleavePow2: bool = false;
+let dimmsPow2: bool = false;
 export let rmwNs: f64 = 0; // how long a read-modify-write keeps its media line busy
 export let bufferMissNs: f64 = 0; // how long the DIMM takes to claim a buffer entry for a media line
 export let fillBurstNs: f64 = 0; // how far a CPU's line budget may run ahead of its clock (0: no budget)
@@ -120,6 +127,15 @@ let contention: bool = false; // whether concurrent writers slow a DIMM's media 
 const WRITER_QUIET_NS: f64 = 32768;
 export let clwbInvalidates: bool = false;
 export let eadr: bool = false;
+
+@inline function isPow2(n: u32): bool {
+  return n != 0 && (n & (n - 1)) == 0;
+}
+
+/** addr / mediaLineBytes. */
+@inline function mediaLineOf(addr: u32): u32 {
+  return mediaLinePow2 ? addr >> mediaLineShift : addr / mediaLineBytes;
+}
 
 @inline function param(i: u32): f64 { return load<f64>(<usize>DIMMS_OFFSET + (<usize>i << 3)); }
 
@@ -154,6 +170,11 @@ export function costAttach(): void {
   mediaReadNs = <f64>mediaLineBytes / param(P_MEDIA_READ_BW);
   mediaWriteNs = <f64>mediaLineBytes / param(P_MEDIA_WRITE_BW);
   wpqLines = <u32>min(param(P_WPQ_LINES), <f64>MAX_WPQ_LINES);
+  mediaLinePow2 = isPow2(mediaLineBytes);
+  mediaLineShift = ctz(mediaLineBytes);
+  interleavePow2 = isPow2(interleaveBytes);
+  interleaveShift = ctz(interleaveBytes);
+  dimmsPow2 = isPow2(dimms);
   rmwNs = param(P_RMW_NS);
   bufferMissNs = param(P_BUFFER_MISS);
   fillBurstNs = param(P_FILL_BUFFER_LINES) * (readLineNs + flushLineNs);
@@ -180,7 +201,8 @@ export function mediaCounter(i: u32): f64 {
 }
 
 @inline function dimm(addr: u32): usize {
-  return <usize>DIMMS_OFFSET + COSTS_SIZE + <usize>((addr / interleaveBytes) % dimms) * DIMM_STATE_SIZE;
+  const chunk = interleavePow2 ? addr >> interleaveShift : addr / interleaveBytes;
+  return <usize>DIMMS_OFFSET + COSTS_SIZE + <usize>(dimmsPow2 ? chunk & (dimms - 1) : chunk % dimms) * DIMM_STATE_SIZE;
 }
 
 /** The 4 KiB block of its own DIMM that media address `addr` falls in (the DIMMs interleave by interleaveBytes). */
@@ -204,7 +226,8 @@ function dimmQueue(d: usize, arrive: f64, work: f64): f64 {
   const slot = d + D_WPQ + (<usize>head << 3);
   const accepted = max(arrive, load<f64>(slot));
   store<f64>(slot, work > 0 ? mediaBook(d, accepted, work) : accepted);
-  store<u32>(d, (head + 1) % wpqLines, D_WPQ_HEAD);
+  const next = head + 1;
+  store<u32>(d, next < wpqLines ? next : next % wpqLines, D_WPQ_HEAD);
   return accepted;
 }
 
@@ -228,6 +251,9 @@ export function dimmWrite(addr: u32, arrive: f64, cpu: u32, owner: u32): f64 {
   return ack;
 }
 
+/** The buffer entry the last dimmTake wrote (0 without a buffer): dimmWriteNext writes on into it. */
+let lastEntry: usize = 0;
+
 /** dimmWrite on DIMM `d`, its media work `slowdown` times as long. */
 function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdown: f64): f64 {
   mediaCount(M_DIMM_BYTES_WRITTEN, 64);
@@ -237,8 +263,7 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
     if (mediaLineBytes > 64) mediaCount(M_MEDIA_BYTES_READ, lineBytes);
     return dimmQueue(d, arrive, (mediaLineBytes > 64 ? mediaReadNs + mediaWriteNs : mediaWriteNs) * slowdown);
   }
-  const ml = addr / mediaLineBytes;
-  const part = <u64>1 << (<u64>((addr % mediaLineBytes) >> 6));
+  const ml = mediaLineOf(addr);
   const stamp = load<u32>(d, D_CLOCK) + 1;
   store<u32>(d, stamp, D_CLOCK);
   let work: f64 = 0;
@@ -246,20 +271,7 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
   if (e != 0) {
     mediaCount(M_BUFFER_HITS, 1);
     bufferTouch(d, e);
-    if (load<u64>(e, 8) == 0) {
-      // The first write to a line the buffer holds from a read: the DIMM claims the entry
-      // for writing as it would for a line it did not hold (dimmClaim).
-      store<u32>(d, ml + 1, D_CLAIM_LINE);
-      store<f64>(d, Infinity, D_CLAIM_DONE);
-    } else if (load<u64>(e, 8) == fullMask) {
-      // A line written whole is written again: the DIMM first writes the whole line to the
-      // media (so rewriting a small region costs the media a line per rewrite), then keeps
-      // it, known, to merge the new parts into.
-      mediaCount(M_MEDIA_BYTES_WRITTEN, lineBytes);
-      work = mediaWriteNs * slowdown;
-      store<u64>(e, 0, 8);
-      store<u32>(e, 1, E_KNOWN);
-    }
+    work = heldWork(d, e, ml, slowdown);
   } else {
     const used = load<u32>(d, D_USED);
     const fresh = used < bufferLines;
@@ -281,6 +293,36 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
     store<u32>(d, ml + 1, D_CLAIM_LINE);
     store<f64>(d, Infinity, D_CLAIM_DONE); // open until its first write is accepted
   }
+  lastEntry = e;
+  return entryWrite(d, e, ml, addr, stamp, arrive, owner, work);
+}
+
+/**
+ * The media work before a write merges into entry `e`, which already holds media line `ml`:
+ * none, unless the line was written whole (below); an entry held only from a read is claimed.
+ */
+@inline function heldWork(d: usize, e: usize, ml: u32, slowdown: f64): f64 {
+  const mask = load<u64>(e, 8);
+  if (mask == 0) {
+    // The first write to a line the buffer holds from a read: the DIMM claims the entry
+    // for writing as it would for a line it did not hold (dimmClaim).
+    store<u32>(d, ml + 1, D_CLAIM_LINE);
+    store<f64>(d, Infinity, D_CLAIM_DONE);
+  } else if (mask == fullMask) {
+    // A line written whole is written again: the DIMM first writes the whole line to the
+    // media (so rewriting a small region costs the media a line per rewrite), then keeps
+    // it, known, to merge the new parts into.
+    mediaCount(M_MEDIA_BYTES_WRITTEN, <f64>mediaLineBytes);
+    store<u64>(e, 0, 8);
+    store<u32>(e, 1, E_KNOWN);
+    return mediaWriteNs * slowdown;
+  }
+  return 0;
+}
+
+/** The 64-byte part at `addr` merges into entry `e` (media line `ml`) after `work` of media time: when it is acknowledged. */
+@inline function entryWrite(d: usize, e: usize, ml: u32, addr: u32, stamp: u32, arrive: f64, owner: u32, work: f64): f64 {
+  const part = <u64>1 << (<u64>((mediaLinePow2 ? addr & (mediaLineBytes - 1) : addr % mediaLineBytes) >> 6));
   store<u32>(e, stamp, 4);
   const mask = load<u64>(e, 8) | part;
   store<u64>(e, mask, 8);
@@ -296,6 +338,62 @@ function dimmTake(d: usize, addr: u32, arrive: f64, cpu: u32, owner: u32, slowdo
   }
   store<u32>(e, owner, E_OWNER);
   return dimmClaim(d, ml, accepted);
+}
+
+/**
+ * The lines [line, line + lines) by `cpu` as ntWriteLines issues them, when its last DIMM
+ * write (with none by anyone since) was to the same media line on the same DIMM `d`: per
+ * line the pipe slot, the DIMM's write and the flush-queue entry, with the same work and
+ * results as dimmWrite, less what is known already. The CPU counts among the DIMM's writers
+ * (joinWriters does nothing); the entry is the one written last (bufferFind finds it, and
+ * it is the most recently used: bufferTouch does nothing); the writers' slowdown matters only
+ * when the line was written whole. What no line in between reads (the DIMM's stamp clock,
+ * the media counters, the entry found last, the CPU's last acknowledgement) is stored once.
+ */
+function ntWriteRest(c: usize, d: usize, line: u32, lines: u32, cpu: u32, owner: u32): void {
+  const e = lastEntry;
+  const ml = load<u32>(e);
+  let stamp = load<u32>(d, D_CLOCK);
+  let ack: f64 = 0;
+  for (let l = line; l < line + lines; l++) {
+    const arrive = pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs;
+    stamp++;
+    const slowdown = contention && load<u64>(e, 8) == fullMask ? writerSlowdown(d, arrive, 1 << cpu) : 1;
+    ack = entryWrite(d, e, ml, l << 6, stamp, arrive, owner, heldWork(d, e, ml, slowdown));
+    outPush(c, ack);
+  }
+  store<u32>(d, stamp, D_CLOCK);
+  bufferFound(d, e);
+  mediaCount(M_DIMM_BYTES_WRITTEN, <f64>(lines << 6));
+  mediaCount(M_BUFFER_HITS, <f64>lines);
+  if (contention) store<f64>(d + D_LAST_ACK + (<usize>cpu << 3), ack);
+}
+
+/**
+ * The DIMM side of `count` non-temporal lines from line `first` by `cpu`, each issued on
+ * the NT pipe, written to its DIMM and put in the flush queue, in order: what pipeSlot,
+ * dimmWrite and outPush per line do, with the lines after the first of each media line (on
+ * one DIMM) written by ntWriteRest.
+ */
+export function ntWriteLines(cpu: u32, first: u32, count: u32): void {
+  const c = cpuState(cpu);
+  const owner = writeOwner(cpu);
+  const end = first + count;
+  const perMediaLine = max<u32>(mediaLineBytes >> 6, 1);
+  const perChunk = max<u32>(interleaveBytes >> 6, 1);
+  let line = first;
+  while (line < end) {
+    const addr = line << 6;
+    outPush(c, dimmWrite(addr, pipeSlot(c, NT_PIPE, ntIssueNs, ntLineNs) + ntLatencyNs, cpu, owner));
+    line++;
+    if (bufferLines == 0) continue;
+    // The rest of this media line, as far as it stays on this DIMM.
+    const next = <u64>line;
+    const runEnd = <u32>min(<u64>end, min(next + <u64>(perMediaLine - line % perMediaLine) % <u64>perMediaLine, next + <u64>(perChunk - line % perChunk) % <u64>perChunk));
+    if (line >= runEnd) continue;
+    ntWriteRest(c, dimm(addr), line, runEnd - line, cpu, owner);
+    line = runEnd;
+  }
 }
 
 /**
@@ -404,7 +502,7 @@ function bufferAdmit(d: usize, ml: u32): void {
 let lastReadWasSequential = false;
 export function dimmRead(addr: u32, at: f64, cpu: u32): f64 {
   const d = dimm(addr);
-  const ml = addr / mediaLineBytes;
+  const ml = mediaLineOf(addr);
   const last = lastRead(d, cpu);
   store<u32>(d + D_LAST_READ + (<usize>cpu << 2), ml + 1);
   // Sequential: the same media line as this CPU's previous read from the DIMM, or the next one.

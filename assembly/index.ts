@@ -9,7 +9,7 @@
 //   pmem.ts, lines.ts, cpu.ts,        src/core/pmem.ts (instructions, clocks, counters, undo list),
 //     cost.ts, xpbuffer.ts,             driven by src/hw/device-mapping.ts, src/hw/hardware.ts and the
 //     media-calendar.ts                 DAX layer's loads, stores, flushes and fences
-//   page-copy.ts                      src/core/pmem.ts pmNtStorePages, for src/dax/page-cache.ts's writeback
+//   page-copy.ts                      src/core/pmem.ts pmNtStorePages and setPageCopyPath, for src/dax/page-cache.ts's writeback
 //   pminit.ts                         src/core/pmem.ts initHardware, with parameters from src/hw/cost-model.ts
 //   pmcmd.ts                          src/core/pmem.ts pmRun, for src/hw/run.ts (records from src/hw/commands.ts)
 //   check-lines.ts                    src/core/pmem.ts checkLines, for src/dax/invariants.ts
@@ -27,7 +27,7 @@ export {
 export { mediaChunkData, mediaChunkStates, mediaChunkResident, mediaDataChunks, mediaStateChunks, mediaPoolUsed, mediaReserve as mediaReserveRange } from './chunks';
 export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmUndoNext, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
 export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable, pmFlushDirty } from './pmem';
-export { pmNtStorePages } from './page-copy';
+export { pmNtStorePages, pmNtStorePagesPath } from './page-copy';
 export { CPUS_OFFSET, CPU_STATE_SIZE, DIMMS_OFFSET } from './layout';
 export { CPU_COUNTERS_OFF, CPU_COUNTERS, CPU_NOW } from './cpu';
 export { COSTS_COUNTERS, MEDIA_COUNTERS } from './cost';

@@ -176,3 +176,77 @@ export function undoTake(cpu: u32, line: u32): u32 {
   setLineState(line, lineState(line) | LINE_UNDO);
   return victim;
 }
+
+/**
+ * Whether the bulk paths may be taken: undoReleaseAll here, the page path of page-copy.ts.
+ * Tests turn them off to compare (pmNtStorePagesPath).
+ */
+export let undoBulk: bool = true;
+
+export function setUndoBulk(on: bool): void {
+  undoBulk = on;
+}
+
+/**
+ * What ntStoreLines does to the undo state of `lines` lines from `line` on, none of which
+ * has a slot, when as many slots are free: each in line order takes a slot (undoTake, no
+ * eviction) and goes onto `cpu`'s pending list (pendingLink), pending, neither dirty nor
+ * cached. The records, list and states end as those calls leave them; the lines' contents
+ * go into their slots in one copy per run of consecutive slots.
+ */
+export function undoTakePending(cpu: u32, line: u32, lines: u32): void {
+  const c = cpuState(cpu);
+  const used = undoUsed();
+  let head = load<u32>(c, CPU_PENDING_HEAD);
+  let runLine = line;
+  let runSlot: u32 = NONE;
+  for (let i: u32 = 0; i < lines; i++) {
+    const l = line + i;
+    const slot = load<u32>(freeStack() + (<usize>(UNDO_SLOTS - used - i - 1) << 2));
+    const r = rec(slot);
+    store<u32>(r, l, REC_LINE);
+    store<u32>(r, NONE, REC_PREV);
+    store<u32>(r, head, REC_NEXT);
+    store<u32>(r, cpu, REC_CPU);
+    if (head != NONE) store<u32>(rec(head), slot, REC_PREV);
+    head = slot;
+    hashInsert(l, slot);
+    setLineState(l, (lineState(l) | LINE_UNDO | LINE_PENDING) & ~(LINE_DIRTY | LINE_CACHED));
+    if (slot != runSlot + (l - runLine)) {
+      if (l > runLine) memory.copy(undoData(runSlot), lineAddr(runLine), (l - runLine) * LINE_BYTES);
+      runLine = l;
+      runSlot = slot;
+    }
+  }
+  if (lines > 0) memory.copy(undoData(runSlot), lineAddr(runLine), (line + lines - runLine) * LINE_BYTES);
+  store<u32>(hdr(H_UNDO_USED), used + lines);
+  store<u32>(c, head, CPU_PENDING_HEAD);
+  store<u32>(c, load<u32>(c, CPU_PENDING_COUNT) + lines, CPU_PENDING_COUNT);
+}
+
+/**
+ * undoRelease of every slot on `cpu`'s pending list, in list order, when those are all the
+ * slots in use and many (at least 1/32 of the hash's buckets): the hash then ends empty, so
+ * it is cleared in one fill instead of entry by entry, and the list's records end as
+ * pendingUnlink leaves them (no CPU, no previous slot). False, and nothing done, otherwise.
+ */
+export function undoReleaseAll(cpu: u32): bool {
+  const c = cpuState(cpu);
+  const used = undoUsed();
+  if (!undoBulk || load<u32>(c, CPU_PENDING_COUNT) != used || (<u64>used << 5) < <u64>UNDO_HASH_BUCKETS) return false;
+  let left = used;
+  for (let slot = load<u32>(c, CPU_PENDING_HEAD); slot != NONE; slot = load<u32>(rec(slot), REC_NEXT)) {
+    const r = rec(slot);
+    const line = load<u32>(r, REC_LINE);
+    store<u32>(r, NONE, REC_PREV);
+    store<u32>(r, NONE, REC_CPU);
+    store<u32>(freeStack() + (<usize>(UNDO_SLOTS - left) << 2), slot);
+    left--;
+    setLineState(line, lineState(line) & ~(LINE_UNDO | LINE_PENDING));
+  }
+  memory.fill(hashAt(0), 0, <usize>UNDO_HASH_BUCKETS << 2);
+  store<u32>(hdr(H_UNDO_USED), 0);
+  store<u32>(c, NONE, CPU_PENDING_HEAD);
+  store<u32>(c, 0, CPU_PENDING_COUNT);
+  return true;
+}

@@ -42,7 +42,7 @@ import { CHUNK_SHIFT, H_LINES_LOCK, MAX_CPUS, MEDIA_SIZE, hdr } from './layout';
 import { lockGive, lockTake } from './lock';
 import {
   LINE_CACHED, LINE_DIRTY, LINE_PENDING, LINE_UNDO, lineState, pendingHead, pendingLink, pendingNext, pendingUnlink, setLineState, undoFind,
-  undoPendingCpu, undoRelease, undoTake, undoVictimDirty,
+  undoPendingCpu, undoRelease, undoReleaseAll, undoTake, undoVictimDirty,
 } from './lines';
 
 export const FLUSH_CLFLUSH: u32 = 0;
@@ -124,7 +124,7 @@ export const FLUSH_CLWB: u32 = 2;
 }
 
 /** Puts a non-durable line on `cpu`'s pending list (moving it from another CPU's): its next fence makes it durable. */
-function pendOn(cpu: u32, line: u32): void {
+export function pendOn(cpu: u32, line: u32): void {
   const slot = undoFind(line);
   if (undoPendingCpu(slot) == cpu) return;
   pendingUnlink(slot);
@@ -421,7 +421,7 @@ export function pmFence(cpu: u32, full: bool): i32 {
 export function fenceLines(cpu: u32, full: bool): void {
   const c = cpuState(cpu);
   fenceWait(c, full ? mfenceNs : sfenceNs);
-  let slot = pendingHead(cpu);
+  let slot = undoReleaseAll(cpu) ? NONE : pendingHead(cpu);
   while (slot != NONE) {
     const next = pendingNext(slot);
     undoRelease(slot);

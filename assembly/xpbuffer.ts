@@ -60,6 +60,11 @@ export function bufferFind(d: usize, ml: u32): usize {
   return 0; // unreachable: the table is never full
 }
 
+/** What bufferFind leaves behind when it finds entry `e`: tried first next time. */
+@inline export function bufferFound(d: usize, e: usize): void {
+  store<u32>(d, indexOf(d, e), D_LAST_FOUND);
+}
+
 function hashInsert(d: usize, ml: u32, i: u32): void {
   let s = home(ml);
   while (slotAt(d, s) != 0) s = (s + 1) & (HASH_SLOTS - 1);

@@ -4,9 +4,14 @@
  * page-cache writeback of a mapped range with 1 % of its pages dirty against DAX msync of
  * the same range with 1 % of its PTE entries dirty, as a wall-time ratio in one run
  * (goal: at most 1). Both walk only their DIRTY entries, and the page cache copies its
- * pages in one wasm call per 512 (Core.pmNtStorePages); what is left is the hardware
- * model's own work: each page copy is 64 non-temporal lines, each with an undo copy and a
- * DIMM write, where a DAX entry flushes one dirty line and 63 clean ones.
+ * pages in one wasm call per 512 (Core.pmNtStorePages), which does each page's 64
+ * non-temporal lines a page, a run or a media line at a time where the outcome is known
+ * (assembly/page-copy.ts). The goal is still missed, 3.5 to 3.7 on the 2-core VM
+ * (docs/benchmarks.md has the breakdown): a DAX entry flushes one dirty line and 63 clean
+ * ones, while a page copy moves 4 KiB three times (into the core's scratch, its old
+ * contents into undo slots, onto the media), writes 64 lines through the DIMM model, and in
+ * this case writes blocks the host has never touched, so each copy also pays a page fault
+ * in the media's memory.
  */
 import type { FileMapping } from '../src/dax/index.js';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';

@@ -328,8 +328,9 @@ export class CorePmem extends CoreTrees {
   /**
    * Non-temporal stores of whole 4 KiB pages, `pages[i]` to media address `addrs[i]` (page
    * aligned), in order: what one pmStore(cpu, addrs[i], pages[i], true) per page does, in
-   * one wasm call per scratch buffer of pages (assembly/page-copy.ts). Every address and
-   * page is checked before any page is stored.
+   * one wasm call per scratch buffer of pages (assembly/page-copy.ts), a page at a time where
+   * the outcome is known (setPageCopyPath). Every address and page is checked before any
+   * page is stored.
    */
   pmNtStorePages(cpu: number, addrs: readonly number[], pages: readonly Uint8Array[]): void {
     if (addrs.length !== pages.length) throw new PmemError('EINVAL', `ntstore pages: ${addrs.length} addresses for ${pages.length} pages`);
@@ -350,5 +351,15 @@ export class CorePmem extends CoreTrees {
       }
       this.pm(this.x.pmNtStorePages(cpu, addrsAt, dataAt, n), 'ntstore pages', () => `cpu ${cpu} or an address is invalid`);
     }
+  }
+
+  /**
+   * How this instance's pmNtStorePages works: 'page' (the default) does each page's work a
+   * page, a run of lines or a media line at a time when it can; 'line' makes every page one
+   * pmNtStore, line by line. Both give the same results, to the byte: tests compare them.
+   */
+  setPageCopyPath(path: 'page' | 'line'): void {
+    if (path !== 'page' && path !== 'line') throw new PmemError('EINVAL', `page copy path must be 'page' or 'line', got ${String(path)}`);
+    this.x.pmNtStorePagesPath(path === 'page' ? 1 : 0);
   }
 }

@@ -40,6 +40,7 @@ export interface CoreExports {
   pmZeroDurable(cpu: number, addr: number, len: number): number;
   pmFlushDirty(cpu: number, kind: number, addr: number, len: number): number;
   pmNtStorePages(cpu: number, addrs: number, src: number, count: number): number;
+  pmNtStorePagesPath(fast: number): void;
   pmNow(cpu: number): number;
   pmCounter(cpu: number, index: number): number;
   pmMediaCounter(index: number): number;
