@@ -26,7 +26,7 @@ export {
 } from './layout';
 export { mediaChunkData, mediaChunkStates, mediaChunkResident, mediaDataChunks, mediaStateChunks, mediaPoolUsed, mediaReserve as mediaReserveRange } from './chunks';
 export { pmInit, pmAttach, pmCounter, pmMediaCounter, pmUndoList, pmUndoNext, pmLineState, pmUndoUsed, costSet, COST_PARAMS } from './pminit';
-export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable, pmFlushDirty } from './pmem';
+export { pmStore, pmLoad, pmNtStore, pmFlush, pmFence, pmNow, pmFlushClean, pmAdvance, pmZeroDurable, pmFlushDirty, pmHoldLines, pmReleaseLines } from './pmem';
 export { pmNtStorePages, pmNtStorePagesPath } from './page-copy';
 export { CPUS_OFFSET, CPU_STATE_SIZE, DIMMS_OFFSET } from './layout';
 export { CPU_COUNTERS_OFF, CPU_COUNTERS, CPU_NOW } from './cpu';

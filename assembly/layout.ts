@@ -124,6 +124,7 @@ export const H_TREE_NEXT_ID: u32 = 84;
 export const H_TREES_IN_USE: u32 = 88;
 export const H_LINES_LOCK: u32 = 128; // lock.ts: line states, undo slots, DIMMs, media counters, rng
 export const H_DEAD_THREADS: u32 = 160; // lock.ts: a bit per thread declared dead
+export const H_LONG_HOLDER: u32 = 164; // lock.ts: the thread id + 1 holding a lock for long (0: none)
 export const H_FREE_BLOCKS: u32 = 192; // media.ts
 export const H_UNDO_USED: u32 = 256; // lines.ts: slots in use
 export const H_RNG: u32 = 272; // xoshiro128** state, 4 words (rng.ts)

@@ -26,6 +26,7 @@
 // durable and its slot is reused. So the undo memory, like a cache, stays bounded.
 
 import { chunksInit, mediaAt, stateAt } from './chunks';
+import { copyBytes } from './copy';
 import { C_EVICTIONS, CPU_PENDING_COUNT, CPU_PENDING_HEAD, NONE, count, cpuState } from './cpu';
 import { H_UNDO_USED, UNDO_HASH_BUCKETS, UNDO_OFFSET, UNDO_SLOTS, hdr } from './layout';
 import { rngBelow } from './rng';
@@ -171,7 +172,7 @@ export function undoTake(cpu: u32, line: u32): u32 {
   const r = rec(slot);
   store<u32>(r, line, REC_LINE);
   store<u32>(r, NONE, REC_CPU);
-  memory.copy(undoData(slot), lineAddr(line), LINE_BYTES);
+  copyBytes(undoData(slot), lineAddr(line), LINE_BYTES);
   hashInsert(line, slot);
   setLineState(line, lineState(line) | LINE_UNDO);
   return victim;

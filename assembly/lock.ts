@@ -12,9 +12,13 @@
 // held the lock for absurdly long; it then clears the lock and fails its own call with
 // -EDEADLK, naming the holder in lockDeadHolder. The state the dead thread was changing may
 // be half-changed: the host's checkInvariants says whether it is.
+//
+// One hold may last long on purpose: a crash image reads the media and the undo slots in
+// many host calls, and must see them as at one instant (lockTakeLong). The holder's id in
+// H_LONG_HOLDER tells waiters that it is alive and busy, so they spin on without timing out.
 
 import { EDEADLK } from './errno';
-import { H_DEAD_THREADS, hdr } from './layout';
+import { H_DEAD_THREADS, H_LONG_HOLDER, hdr } from './layout';
 
 /** This instance's thread id (a wasm global: each thread's instance has its own). */
 let threadId: u32 = 0;
@@ -57,7 +61,7 @@ export function lockTake(at: usize): i32 {
     spins++;
     if (spins % CHECK_EVERY != 0) continue;
     const dead = (atomic.load<u32>(hdr(H_DEAD_THREADS)) & (<u32>1 << (holder - 1))) != 0;
-    if (dead || spins >= SPIN_LIMIT) {
+    if (dead || (spins >= SPIN_LIMIT && atomic.load<u32>(hdr(H_LONG_HOLDER)) != holder)) {
       atomic.cmpxchg<u32>(at, holder, 0);
       lockDeadHolder = holder;
       return -EDEADLK;
@@ -69,4 +73,17 @@ export function lockTake(at: usize): i32 {
 /** Releases a lock this thread holds. */
 @inline export function lockGive(at: usize): void {
   atomic.store<u32>(at, 0);
+}
+
+/** Takes the lock at `at` for a hold over several host calls, which waiters never time out on. */
+export function lockTakeLong(at: usize): i32 {
+  const rc = lockTake(at);
+  if (rc == 0) atomic.store<u32>(hdr(H_LONG_HOLDER), threadId + 1);
+  return rc;
+}
+
+/** Ends a hold lockTakeLong began. */
+export function lockGiveLong(at: usize): void {
+  atomic.store<u32>(hdr(H_LONG_HOLDER), 0);
+  lockGive(at);
 }

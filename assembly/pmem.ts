@@ -27,6 +27,7 @@
 // before it changes anything. Bytes move chunk by chunk (toMedia, fromMedia).
 
 import { allZero } from './zero';
+import { copyBytes } from './copy';
 import { EINVAL, ERANGE } from './errno';
 import {
   C_CLFLUSHOPT_CLEAN, C_CLFLUSHOPT_DIRTY, C_CLFLUSH_CLEAN, C_CLFLUSH_DIRTY, C_CLWB_CLEAN, C_CLWB_DIRTY, C_LOADS, C_LOAD_BYTES, C_LOAD_MISSES,
@@ -39,7 +40,7 @@ import {
 } from './cost';
 import { CHUNK_BYTES, CHUNK_MASK, chunkHasData, chunksReserve, mediaAt, stateAt } from './chunks';
 import { CHUNK_SHIFT, H_LINES_LOCK, MAX_CPUS, MEDIA_SIZE, hdr } from './layout';
-import { lockGive, lockTake } from './lock';
+import { lockGive, lockGiveLong, lockTake, lockTakeLong } from './lock';
 import {
   LINE_CACHED, LINE_DIRTY, LINE_PENDING, LINE_UNDO, lineState, pendingHead, pendingLink, pendingNext, pendingUnlink, setLineState, undoFind,
   undoPendingCpu, undoRelease, undoReleaseAll, undoTake, undoVictimDirty,
@@ -54,30 +55,6 @@ export const FLUSH_CLWB: u32 = 2;
   if (cpu >= MAX_CPUS) return -EINVAL;
   if (<u64>addr + <u64>len > <u64>MEDIA_SIZE) return -ERANGE;
   return 0;
-}
-
-/**
- * Copies bytes; small copies by words, since memory.copy is a call out of the wasm code
- * that costs more than a few word moves.
- */
-@inline function copyBytes(dst: usize, src: usize, len: u32): void {
-  if (len > 64) {
-    memory.copy(dst, src, len);
-    return;
-  }
-  let n = len;
-  while (n >= 8) {
-    store<u64>(dst, load<u64>(src));
-    dst += 8;
-    src += 8;
-    n -= 8;
-  }
-  while (n > 0) {
-    store<u8>(dst, load<u8>(src));
-    dst++;
-    src++;
-    n--;
-  }
 }
 
 /** Copies `len` bytes from `src` to media address `addr`, chunk by chunk; every chunk has data (chunksReserve). */
@@ -117,6 +94,20 @@ export const FLUSH_CLWB: u32 = 2;
 /** Takes the lines lock: 0, or -EDEADLK (lock.ts). */
 @inline export function takeLines(): i32 {
   return lockTake(hdr(H_LINES_LOCK));
+}
+
+/**
+ * Holds the lines lock across host calls, so that what they read (a crash image: the media
+ * and the undo slots) is one instant's state: 0, or -EDEADLK. Other threads' instructions
+ * wait until pmReleaseLines, however long that takes.
+ */
+export function pmHoldLines(): i32 {
+  return lockTakeLong(hdr(H_LINES_LOCK));
+}
+
+/** Ends pmHoldLines's hold. */
+export function pmReleaseLines(): void {
+  lockGiveLong(hdr(H_LINES_LOCK));
 }
 
 @inline export function giveLines(): void {

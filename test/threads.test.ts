@@ -274,6 +274,49 @@ describe('S20 and S22 on real worker threads (docs/kernel-rules.md §7)', () => 
   });
 });
 
+describe('crash images while workers run', () => {
+  it('a crash image is of one instant between two instructions: a worker\'s fenced counter in two chunks never reads newer in the chunk copied last', async () => {
+    const { emu, workers: [w] } = await sharedEmulator([1]);
+    // A in chunk 0, B in chunk 1: the image copies chunk 0 first, so a copy the worker's
+    // stores could run between would find B ahead of A. Durable, A is B or B + 1.
+    const [A, B] = [0, (2 << 20) + 64];
+    const stop = new SharedArrayBuffer(4);
+    const running = w!.run((e, args) => {
+      const halt = new Int32Array(args.stop);
+      const d = e.mmapDevice({ offset: 0, length: 4 << 20 });
+      const v = new Uint8Array(8);
+      const view = new DataView(v.buffer);
+      let i = 0;
+      while (Atomics.load(halt, 0) === 0) {
+        view.setUint32(0, ++i, true);
+        d.ntstore(args.A, v);
+        e.sfence();
+        d.ntstore(args.B, v);
+        e.sfence();
+      }
+      return i;
+    }, { stop, A, B });
+    const u32 = (bytes: Uint8Array): number => new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    const seen: [number, number][] = [];
+    try {
+      while (seen.length < 20) {
+        const image = await emu.crash({ mode: 'guaranteed' });
+        const [a, b] = [u32(image.core.readMedia(A, 4)), u32(image.core.readMedia(B, 4))];
+        image.dispose();
+        if (a > 0) seen.push([a, b]);
+      }
+    } finally {
+      Atomics.store(new Int32Array(stop), 0, 1);
+    }
+    const rounds = await running;
+    expect(rounds).toBeGreaterThan(seen[seen.length - 1]![0]);
+    // Every image between two of the worker's instructions; and the images moved with it.
+    for (const [a, b] of seen) expect(a - b === 0 || a - b === 1, `A ${a}, B ${b}`).toBe(true);
+    expect(new Set(seen.map(([a]) => a)).size).toBeGreaterThan(1);
+    emu.checkInvariants();
+  });
+});
+
 describe('bad input to attachEmulator and the shared emulator', () => {
   it('a handle that is not one, or from another build, is EINVAL with the reason', async () => {
     const emu = await createEmulator({ capacity: 4 << 20 });

@@ -58,6 +58,21 @@ export class CorePmem extends CoreTrees {
     this.x.lockMarkDead(thread, dead ? 1 : 0);
   }
 
+  /**
+   * Runs `read` with the lock on the shared hardware state held throughout, so that what it
+   * reads over many core calls (the media, the undo slots) is one instant's state: other
+   * threads' instructions wait until it returns (they never time out on this hold). `read`
+   * must not call what takes the lock itself (an instruction, checkInvariants): EDEADLK.
+   */
+  withLinesHeld<T>(read: () => T): T {
+    this.pm(this.x.pmHoldLines(), 'hold the hardware state', () => '');
+    try {
+      return read();
+    } finally {
+      this.x.pmReleaseLines();
+    }
+  }
+
   /** Sets the cost parameters (in COST_FIELDS order, then the flags) and resets the hardware. */
   initHardware(params: readonly number[], seed: number): void {
     params.forEach((value, index) => this.x.costSet(index, value));
@@ -290,6 +305,28 @@ export class CorePmem extends CoreTrees {
     this.words();
     if (rc < 0) return { failed: (this.x.pmRunFailed as WebAssembly.Global).value as number, errno: -rc };
     if (readBack) data.set(new Uint8Array(this.memory.buffer, dataAt, data.length));
+    return null;
+  }
+
+  /**
+   * This thread's scratch command records (4 x u32 each) and data buffer, as views to encode
+   * into in place; pmRunScratch runs what was written. The views stay valid while the memory
+   * does not grow: take them again after each run.
+   */
+  pmScratch(): { records: Uint32Array; data: Uint8Array } {
+    this.words();
+    const { buffer } = this.memory;
+    return {
+      records: new Uint32Array(buffer, this.x.scratchCommands(this.cpu), this.layout.scratchCmdSize >>> 2),
+      data: new Uint8Array(buffer, this.x.scratchData(this.cpu), this.layout.scratchDataSize),
+    };
+  }
+
+  /** Runs the first `count` records written into pmScratch's views, as pmRun does (nothing is copied). */
+  pmRunScratch(cpu: number, count: number): { failed: number; errno: number } | null {
+    const rc = this.x.pmRun(cpu, this.x.scratchCommands(this.cpu), count, this.x.scratchData(this.cpu));
+    this.words();
+    if (rc < 0) return { failed: (this.x.pmRunFailed as WebAssembly.Global).value as number, errno: -rc };
     return null;
   }
 

@@ -48,6 +48,8 @@ export interface CoreExports {
   pmUndoUsed(): number;
   pmLineState(line: number): number;
   pmRun(cpu: number, ops: number, count: number, data: number): number;
+  pmHoldLines(): number;
+  pmReleaseLines(): void;
   lockSetThread(id: number): void;
   pmCheckLines(): number;
   lockMarkDead(id: number, dead: number): void;

@@ -90,7 +90,10 @@ export class Hardware implements MappingHost {
    * would leave on this media (src/hw/crash.ts).
    */
   crashInto(image: Hardware, mode: CrashMode, seed: number): void {
-    copyMediaWithData(this.core, image.core);
-    applyCrash(this.core, image.core, mode, seed);
+    // Workers' instructions wait meanwhile: the image is of one instant, between two of them.
+    this.core.withLinesHeld(() => {
+      copyMediaWithData(this.core, image.core);
+      applyCrash(this.core, image.core, mode, seed);
+    });
   }
 }

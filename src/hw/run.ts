@@ -95,17 +95,29 @@ function checkRecords(records: Uint32Array, room: number, capacity: number): voi
 
 function runChunk(core: Core, cpu: number, records: Uint32Array, data: Uint8Array, readBack: boolean, firstRecord = 0): void {
   const failure = core.pmRun(cpu, records, data, readBack);
-  if (!failure) return;
-  const record = firstRecord + failure.failed;
-  if (failure.errno === ERRNO.EDEADLK) {
+  if (failure) throw runFailure(core, firstRecord + failure.failed, failure.errno);
+}
+
+/**
+ * Runs `count` records that a caller encoded in place into the core's scratch buffers
+ * (Core.pmScratch), checked by the core before any runs, as emu.run does for one chunk.
+ */
+export function runScratch(core: Core, cpu: number, count: number): void {
+  const failure = core.pmRunScratch(cpu, count);
+  if (failure) throw runFailure(core, failure.failed, failure.errno);
+}
+
+/** The error of a refused record. */
+function runFailure(core: Core, record: number, errno: number): PmemError {
+  if (errno === ERRNO.EDEADLK) {
     // Found while running, not by the check: the records before it ran (assembly/pmcmd.ts).
-    throw new PmemError('EDEADLK', `run: record ${record} found the hardware state's lock held by a thread that died or stopped; the ${record} records before it ran`);
+    return new PmemError('EDEADLK', `run: record ${record} found the hardware state's lock held by a thread that died or stopped; the ${record} records before it ran`);
   }
   const why =
-    failure.errno === ERRNO.ERANGE ? 'it touches bytes outside the media'
-    : failure.errno === ERRNO.ENOMEM ? `the media chunks it writes or loads need more memory than the resident budget of ${core.layout.poolSize} bytes (the residentBytes option) has left`
+    errno === ERRNO.ERANGE ? 'it touches bytes outside the media'
+    : errno === ERRNO.ENOMEM ? `the media chunks it writes or loads need more memory than the resident budget of ${core.layout.poolSize} bytes (the residentBytes option) has left`
     : 'its operation or data length is invalid';
-  throw PmemError.fromErrno(failure.errno, `run: record ${record} was refused, nothing ran: ${why}`);
+  return PmemError.fromErrno(errno, `run: record ${record} was refused, nothing ran: ${why}`);
 }
 
 /** Splits a long buffer into chunks that fit the scratch buffers, data offsets rebased. */

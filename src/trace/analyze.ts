@@ -21,6 +21,7 @@ import type { ImportedTrace } from './imported.js';
 import { stringLines, type LineSource } from './lines.js';
 import { replay, type ReplayOptions } from './replay.js';
 import { isBinaryTrace, replayBinary } from './binary.js';
+import { LinePage, LineStates } from './line-states.js';
 
 const CLEAN = 0;
 const DIRTY = 1;
@@ -28,22 +29,13 @@ const FLUSHED = 2;
 const NT = 3;
 const FILE_KEY = 2 ** 36;
 
-interface LineState {
-  s: number;
-  cpu: number;
-  /** Trace line of the oldest store not yet durable. */
-  store: number;
-  /** Trace line of the store that came after a flush and before its fence. */
-  later: number;
-}
-
 export interface AnalyzeOptions extends Omit<ReplayOptions, 'observer'> {
   /** Findings listed per kind (default 1000); the summary counts them all. */
   limit?: number;
 }
 
 class Analyzer {
-  private readonly states = new Map<number, LineState>();
+  private readonly states = new LineStates();
   private readonly pending: number[][] = [];
   private readonly dirtyOfFile = new Map<number, Set<number>>();
   private readonly metaDirty = new Set<number>();
@@ -109,24 +101,20 @@ class Analyzer {
     return true;
   }
 
-  private state(key: number): LineState {
-    let st = this.states.get(key);
-    if (!st) this.states.set(key, (st = { s: CLEAN, cpu: 0, store: 0, later: 0 }));
-    return st;
-  }
-
   private store(op: TraceOp, nt: boolean): void {
     if (!this.keys(op, op.a, op.b)) return;
     if (this.kFile >= 0) this.touch(op);
     if (this.eadr && !nt) return;
     const dirty = this.kFile >= 0 ? this.fileSet(this.kFile) : undefined;
     for (let k = this.kFirst; k <= this.kLast; k++) {
-      const st = this.state(k);
-      if (st.s === FLUSHED && !nt) st.later = op.line;
-      if (st.s === CLEAN) st.store = op.line;
-      st.s = nt ? NT : DIRTY;
+      const p = this.states.make(k);
+      const i = this.states.at;
+      const s = p.state[i];
+      if (s === FLUSHED && !nt) p.later[i] = op.line;
+      if (s === CLEAN) p.store[i] = op.line;
+      p.state[i] = nt ? NT : DIRTY;
       if (nt) {
-        st.cpu = this.cpu;
+        p.cpu[i] = this.cpu;
         this.pendingOf(this.cpu).push(k);
       }
       dirty?.add(k);
@@ -161,14 +149,16 @@ class Analyzer {
     let clean = 0;
     let twice = 0;
     for (let k = this.kFirst; k <= this.kLast; k++) {
-      const st = this.states.get(k);
-      if (!st || st.s === CLEAN) clean++;
-      else if (st.s === FLUSHED || st.s === NT) twice++;
-      else if (serial) this.durable(k, st);
+      const p = this.states.find(k);
+      const i = this.states.at;
+      const s = p === undefined ? CLEAN : p.state[i];
+      if (s === CLEAN) clean++;
+      else if (s === FLUSHED || s === NT) twice++;
+      else if (serial) this.durable(k, p!, i);
       else {
-        st.s = FLUSHED;
-        st.cpu = this.cpu;
-        st.later = 0;
+        p!.state[i] = FLUSHED;
+        p!.cpu[i] = this.cpu;
+        p!.later[i] = 0;
         this.pendingOf(this.cpu).push(k);
       }
     }
@@ -177,10 +167,10 @@ class Analyzer {
     if (twice > 0) this.report('double-flush', op.line, twice, twice * this.flushNs, `${name} of ${twice} line${twice === 1 ? '' : 's'} already flushed and not yet fenced`);
   }
 
-  private durable(key: number, st: LineState): void {
-    st.s = CLEAN;
-    st.later = 0;
-    st.store = 0;
+  private durable(key: number, p: LinePage, i: number): void {
+    p.state[i] = CLEAN;
+    p.later[i] = 0;
+    p.store[i] = 0;
     if (key >= FILE_KEY) this.dirtyOfFile.get(Math.floor(key / FILE_KEY))?.delete(key);
   }
 
@@ -188,16 +178,18 @@ class Analyzer {
     const list = this.pendingOf(this.cpu);
     let done = 0;
     for (const k of list) {
-      const st = this.states.get(k)!;
-      if (st.cpu !== this.cpu) continue;
-      if (st.s === FLUSHED || st.s === NT) {
-        this.durable(k, st);
+      const p = this.states.find(k)!;
+      const i = this.states.at;
+      if (p.cpu[i] !== this.cpu) continue;
+      const s = p.state[i];
+      if (s === FLUSHED || s === NT) {
+        this.durable(k, p, i);
         done++;
-      } else if (st.s === DIRTY && st.later) {
+      } else if (s === DIRTY && p.later[i] !== 0) {
         // The flush of the earlier store is what this fence waits for, after the later store.
-        this.report('late-durable', st.store, 1, 0, `stored at line ${this.sourceLine(st.store)}, flushed, then stored again at line ${this.sourceLine(st.later)} before the fence`);
-        st.store = st.later;
-        st.later = 0;
+        this.report('late-durable', p.store[i]!, 1, 0, `stored at line ${this.sourceLine(p.store[i]!)}, flushed, then stored again at line ${this.sourceLine(p.later[i]!)} before the fence`);
+        p.store[i] = p.later[i]!;
+        p.later[i] = 0;
         done++;
       }
     }
@@ -214,9 +206,10 @@ class Analyzer {
       const hi = file * FILE_KEY + Math.floor((to - 1) / 64);
       for (const k of [...set]) {
         if (k < lo || k > hi) continue;
-        const st = this.states.get(k)!;
-        if (st.s !== CLEAN) n++;
-        this.durable(k, st);
+        const p = this.states.find(k)!;
+        const i = this.states.at;
+        if (p.state[i] !== CLEAN) n++;
+        this.durable(k, p, i);
       }
     }
     if (this.metaDirty.delete(file)) n++;
@@ -225,7 +218,7 @@ class Analyzer {
 
   private lost(why: string): void {
     const byStore = new Map<number, number>();
-    for (const st of this.states.values()) if (st.s !== CLEAN) byStore.set(st.store, (byStore.get(st.store) ?? 0) + 1);
+    this.states.forEachNotClean((p, i) => byStore.set(p.store[i]!, (byStore.get(p.store[i]!) ?? 0) + 1));
     for (const [line, n] of [...byStore].sort((a, b) => a[0] - b[0])) {
       this.report('not-durable', line, n, 0, `${n} line${n === 1 ? '' : 's'} of this store never made durable before ${why}`);
     }

@@ -20,6 +20,7 @@ import { createEmulator } from '../emulator/index.js';
 import { newOp, Op, parseLine, Target, type TraceOp } from './format.js';
 import { checkText, stringLines, type LineSource } from './lines.js';
 import { readHeader, Runner, Shadow, sourceOf, totalNs, type ReplayOptions, type ReplayResult } from './replay.js';
+import { DirectRun, directAddress, directEnd, directInRange } from './binary-run.js';
 
 const MAGIC = 'DAXEMUTB';
 const BINARY_VERSION = 1;
@@ -123,7 +124,7 @@ export function encodeBinaryTrace(trace: string | LineSource): Uint8Array {
 
 /** Reads the records of a binary twin into `op`, one at a time. */
 class Records {
-  private readonly words: Uint32Array;
+  readonly words: Uint32Array;
   private readonly bytes: Uint8Array;
   readonly headerText: string;
   private readonly start: number;
@@ -202,7 +203,10 @@ class Records {
   }
 }
 
-/** Replays a binary twin: the check pass over every record first, then the run pass. */
+/**
+ * Replays a binary twin: the check pass over every record first, then the run pass. Device
+ * and media accesses and fences take the direct path (binary-run.ts), the rest the general one.
+ */
 export async function replayBinary(bytes: Uint8Array, options: ReplayOptions = {}): Promise<ReplayResult> {
   const records = new Records(bytes);
   const header = readHeader(stringLines(records.headerText, 'binary trace header'));
@@ -210,16 +214,44 @@ export async function replayBinary(bytes: Uint8Array, options: ReplayOptions = {
   const emu: Emulator = await createEmulator(emuOptions);
   const shadow = new Shadow(emu.capacity, emu.core.layout.maxCpus);
   const op = newOp();
-  while (records.next(op)) shadow.check(op, `record ${records.record}`);
+  const words = records.words;
+  while (records.pos < words.length) {
+    const end = directEnd(words, records.pos);
+    if (end >= 0 && directInRange(words, records.pos, shadow.devs, shadow.capacity)) {
+      records.pos = end;
+      records.record++;
+    } else if (records.next(op)) shadow.check(op, `record ${records.record}`);
+  }
   records.rewind();
-  const runner = new Runner(emu, options.batch ?? 4096, options.observer);
+  const batch = options.batch ?? 4096;
+  const observer = options.observer;
+  const runner = new Runner(emu, batch, observer);
+  const direct = new DirectRun(batch);
   let operations = 0;
-  while (records.next(op)) {
+  while (records.pos < words.length) {
+    const pos = records.pos;
+    const end = directEnd(words, pos);
+    if (end >= 0) {
+      operations++;
+      if (observer) {
+        records.next(op);
+        observer.before(op, runner.emu);
+      } else {
+        records.pos = end;
+        records.record++;
+      }
+      if (runner.pending) runner.flush();
+      direct.add(runner.emu, words, pos, directAddress(words, pos, runner.deviceOffset));
+      continue;
+    }
+    direct.flush();
+    records.next(op);
     if (op.op === Op.Emulator) throw new PmemError('EINVAL', `binary trace record ${records.record}: an emulator line outside the header`);
     if (op.op !== Op.Mark && op.op !== Op.Save) operations++;
     if (op.op === Op.Crash) await runner.crash(op);
     else runner.run(op);
   }
+  direct.flush();
   runner.flush();
   return { emulator: runner.emu, operations, lines: records.record, legacy: false, cpuNs: runner.cpuNs + totalNs(runner.emu) };
 }

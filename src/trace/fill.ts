@@ -7,18 +7,24 @@ import { Rng } from '../base/index.js';
 
 export function fillBytes(len: number, seed: number): Uint8Array {
   const out = new Uint8Array(len);
+  fillInto(out, 0, len, seed);
+  return out;
+}
+
+/** Writes the fill of (`len`, `seed`) into `out` from byte `at` on. */
+export function fillInto(out: Uint8Array, at: number, len: number, seed: number): void {
   const rng = new Rng(seed);
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
+  const end = at + len;
+  let i = at;
+  for (; i + 4 <= end; i += 4) {
     const v = rng.u32();
     out[i] = v & 0xff;
     out[i + 1] = (v >>> 8) & 0xff;
     out[i + 2] = (v >>> 16) & 0xff;
     out[i + 3] = v >>> 24;
   }
-  if (i < len) {
+  if (i < end) {
     let v = rng.u32();
-    for (; i < len; i++, v >>>= 8) out[i] = v & 0xff;
+    for (; i < end; i++, v >>>= 8) out[i] = v & 0xff;
   }
-  return out;
 }

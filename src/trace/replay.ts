@@ -262,6 +262,14 @@ export class Runner {
     return op.target === Target.Media ? op.a : this.devs[op.id]!.offset + op.a;
   }
 
+  /** Where device mapping d`id` starts on the media. */
+  readonly deviceOffset = (id: number): number => this.devs[id]!.offset;
+
+  /** Whether device and media operations wait in the command buffer (flush() runs them). */
+  get pending(): boolean {
+    return this.builder.length > 0;
+  }
+
   private file(path: string): DaxFile {
     return this.emu.open(path);
   }
