@@ -2,7 +2,8 @@
 // built to hold exactly it, with its line, its verdict and its cost from the cost model.
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../src/hw/index.js';
-import { analysisMarkdown, analyze, formatAnalysisTable, importPmemcheck } from '../src/trace/index.js';
+import { createEmulator } from '../src/emulator/index.js';
+import { analysisMarkdown, analyze, formatAnalysisTable, importPmemcheck, startRecording } from '../src/trace/index.js';
 
 const G1 = PRESETS['optane-g1'];
 const head = (extra = ''): string => `daxemu-trace 1\nemulator capacity=16777216${extra}\ndev d0 0 1048576\n`;
@@ -65,6 +66,24 @@ describe('analyze', () => {
     expect(sync.findings.map((f) => [f.kind, f.line])).toEqual([['empty-sync', 7], ['entry-waste', 7]]);
     const plain = await analyze(`daxemu-trace 1\ncreate /f 65536 none\nmmap m0 /f 0 65536 shared\n${body}`);
     expect(plain.findings.map((f) => f.kind)).toEqual(['entry-waste']);
+  });
+
+  it('a store made durable by msync-at, bgwriteback or a concurrent fsync is not listed as non-durable; one they leave dirty is', async () => {
+    const rec = startRecording(await createEmulator({ capacity: 16 << 20, seed: 1 }));
+    const map = (path: string, dax: boolean): ReturnType<typeof rec.mmap> =>
+      rec.mmap(rec.createFile(path, { size: 65536, allocate: 'written', dax }), { length: 65536, shared: true });
+    const [d, p, c] = [map('/dax', true), map('/pc', false), map('/c', true)];
+    d.store(0, new Uint8Array([1]));
+    d.store(8192, new Uint8Array([2])); // left dirty: msync-at covers page 0 only
+    rec.msync(d.address, 4096);
+    p.store(0, new Uint8Array([3]));
+    rec.backgroundWriteback({ expireNs: 0 }); // the page-cache file's pages are old enough
+    c.store(0, new Uint8Array([4]));
+    rec.runConcurrently([{ fsync: rec.open('/c') }]);
+    const trace = rec.stop();
+    const lines = trace.trim().split('\n');
+    const r = await analyze(trace);
+    expect(r.findings.filter((f) => f.kind === 'not-durable').map((f) => lines[f.line - 1])).toEqual(['store m0 8192 1 x02']);
   });
 
   it('under eADR every flush is of a clean line, and a store needs no flush', async () => {

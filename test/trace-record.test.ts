@@ -111,7 +111,7 @@ describe('record and replay', () => {
       const emu = await createEmulator({ capacity: 16 * MiB, cacheBytes: 256 * 1024, seed: 40 + seed, kernel: seed === 3 ? 'linux-6.1' : 'linux-6.12' });
       const end = await randomWorkload(startRecording(emu), seed, 800);
       const trace = end.stop();
-      expect(trace.startsWith('daxemu-trace 1.1\nemulator capacity=16777216 preset=optane-g1 persistence=adr seed=')).toBe(true);
+      expect(trace.startsWith('daxemu-trace 1.2\nemulator capacity=16777216 preset=optane-g1 persistence=adr seed=')).toBe(true);
       const r = await replay(trace);
       expect(r.operations).toBe(trace.trim().split('\n').length - 2);
       expect(r.emulator.stats().nsPerCpu.some((ns) => ns > 0)).toBe(true);
@@ -183,7 +183,7 @@ describe('the emulator-level calls (format 1.1)', () => {
     await rec.save(join(dir, 'p.pool'));
     const trace = rec.stop();
     const lines = trace.split('\n');
-    expect(lines[0]).toBe('daxemu-trace 1.1');
+    expect(lines[0]).toBe('daxemu-trace 1.2');
     expect(lines.slice(8, 18)).toEqual([
       `msync-at ${m.address} 8192`, `msync-at ${n.address} 2097152`, 'reclaim 3', 'dropcaches', 'bgwriteback 0', 'allocate extent', expect.stringMatching(/^free [0-9]+ 512$/), 'allocate block',
       'concurrent schedule=2,0,1 fsync:/b%20b store:m1:4096:x0304@2 hold:/b%20b:1:2:unlock', `save ${join(dir, 'p.pool')}`,
@@ -198,7 +198,7 @@ describe('the emulator-level calls (format 1.1)', () => {
   it('a version-1 trace still reads; a later minor version or a bad concurrent line is refused before anything runs', async () => {
     expect((await replay('daxemu-trace 1\ndev d0 0 4096\nsfence\n')).operations).toBe(2);
     expect((await replay('daxemu-trace 1.0\ndev d0 0 4096\nsfence\n')).operations).toBe(2);
-    await expect(replay('daxemu-trace 1.2\nsfence\n')).rejects.toThrow(/trace line 1: version 1.2 is not supported \(this daxemu reads versions 1 to 1.1\)/);
+    await expect(replay('daxemu-trace 1.3\nsfence\n')).rejects.toThrow(/trace line 1: version 1.3 is not supported \(this daxemu reads versions 1 to 1.2\)/);
     const head = 'daxemu-trace 1.1\ncreate /a 4096 written\nmmap m0 /a 0 4096 shared\n';
     const cases: [string, RegExp][] = [
       ['concurrent\n', /trace line 4: expected "concurrent \[schedule=N,...\]/],
@@ -215,6 +215,42 @@ describe('the emulator-level calls (format 1.1)', () => {
       await expect(replayOn(emu, `${head}${line}`)).rejects.toThrow(message);
       expect(() => emu.open('/a')).toThrow(/ENOENT/);
     }
+  });
+});
+
+describe('page-cache files and the emulator line\'s switches (format 1.2)', () => {
+  it('a page-cache file is recorded as such, with the emulator\'s bugs, fixes and resident budget, and replays to the same run', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB, residentBytes: 12 * MiB, seed: 4, kernel: 'linux-6.1', bugs: ['B5'], fixes: ['truncate-writeback'] });
+    const rec = startRecording(emu);
+    const p = rec.mmap(rec.createFile('/p', { size: MiB, allocate: 'written', dax: false }), { length: MiB, shared: true });
+    const f = rec.createFile('/a', { size: 2 * MiB });
+    const m = rec.mmap(f, { length: 2 * MiB, shared: true });
+    for (let i = 0; i < 64; i++) {
+      p.store(i * 4096 + i, new Uint8Array([i + 1]));
+      m.store(i * 8192, new Uint8Array([i + 2]));
+    }
+    p.msync(0, MiB);
+    f.fsync();
+    rec.open('/p').pwrite(100, new Uint8Array([9, 9]));
+    const trace = rec.stop();
+    const lines = trace.split('\n');
+    expect(lines[0]).toBe('daxemu-trace 1.2');
+    expect(lines[1]).toMatch(/ kernel=linux-6\.1 .* bugs=B5 fixes=truncate-writeback resident=12582912$/);
+    expect(lines[2]).toBe(`create /p ${MiB} written pagecache`);
+    expect(lines[4]).toBe(`create /a ${2 * MiB} none`);
+    const r = await replay(trace);
+    expect(r.emulator.open('/p').dax).toBe(false);
+    expect(r.emulator.options.bugs).toEqual(['B5']);
+    expect(r.emulator.options.residentBytes).toBe(12 * MiB);
+    expect(r.emulator.stats().dax.pageCachePages).toBeGreaterThan(0);
+    expect(r.emulator.stats()).toEqual(rec.emulator.stats());
+    expect((await replayBinary(encodeBinaryTrace(trace))).emulator.stats()).toEqual(rec.emulator.stats());
+  });
+
+  it('refuses a create line with another fifth word, and an unknown bug, before anything runs', async () => {
+    await expect(replay('daxemu-trace 1.2\ncreate /a 4096 written dax\n')).rejects.toThrow(/EINVAL: trace line 2: expected "create PATH SIZE none\|unwritten\|written \[pagecache\]", got "create \/a 4096 written dax"/);
+    await expect(replay('daxemu-trace 1.2\nemulator bugs=B99\nsfence\n')).rejects.toThrow(/EINVAL: .*B99/);
+    await expect(replay('daxemu-trace 1.2\nemulator resident=lots\nsfence\n')).rejects.toThrow(/EINVAL: trace line 2: expected "resident=N", got "resident=lots"/);
   });
 });
 

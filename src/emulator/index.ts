@@ -10,7 +10,7 @@
 export { createEmulator, Emulator } from './emulator.js';
 export { attachEmulator, AttachedEmulator, AttachedFile, AttachedMapping } from './attached-emulator.js';
 export type { ShareHandle, SharedFileInfo, SharedMappingInfo } from './share-server.js';
-export { CAPACITY_ALIGN, DEFAULT_CACHE_BYTES, DEFAULT_CAPACITY, MAX_CAPACITY, type EmulatorOptions, type ResolvedOptions } from './options.js';
+export { CAPACITY_ALIGN, defaultResidentBytes, DEFAULT_CACHE_BYTES, DEFAULT_CAPACITY, MAX_CAPACITY, type EmulatorOptions, type ResolvedOptions } from './options.js';
 export type { RunResult } from '../hw/index.js';
 export { openEmulator, checkPool } from './pool-open.js';
 export type { PoolInfo } from './pool.js';

@@ -87,6 +87,11 @@ export interface ResolvedOptions {
 /** Every option createEmulator knows: a misspelt one is refused rather than silently left at its default. */
 const OPTION_NAMES: readonly (keyof EmulatorOptions)[] = ['capacity', 'residentBytes', 'preset', 'persistence', 'seed', 'cacheBytes', 'build', 'kernel', 'flush', 'writeback', 'fixes', 'bugs'];
 
+/** The resident budget an emulator of `capacity` bytes gets when none is given: every chunk. */
+export function defaultResidentBytes(capacity: number): number {
+  return residentBytesFor(capacity);
+}
+
 /** The options that make an emulator like the one `resolved` describes (a crash image, a reopened pool). */
 export function optionsLike(resolved: ResolvedOptions): EmulatorOptions {
   const { capacity, residentBytes, cost, persistence, seed, cacheBytes, build, kernel, flush, writeback, fixes, bugs } = resolved;

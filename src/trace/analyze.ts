@@ -40,6 +40,7 @@ class Analyzer {
   private readonly dirtyOfFile = new Map<number, Set<number>>();
   private readonly metaDirty = new Set<number>();
   private readonly fileNo = new Map<string, number>();
+  private readonly pathOf = new Map<number, string>();
   private readonly maps = new Map<number, { file: number; offset: number; sync: boolean }>();
   /** Per file, the pages stored through a mapping: a first store may allocate, which only a sync commits (without MAP_SYNC). */
   private readonly touched = new Map<number, Set<number>>();
@@ -198,6 +199,34 @@ class Analyzer {
   }
 
   /** Lines of `file` in file bytes [from, to) made durable by kernel writeback; returns how many were dirty. */
+  /**
+   * After a writeback the trace does not spell out: every dirty line of a tracked file whose
+   * page's entry the emulator no longer tags DIRTY was written back (a store always dirties
+   * its entry, and writeback cleans the entry only with its lines flushed).
+   */
+  private settle(emu: Emulator): void {
+    for (const [file, set] of this.dirtyOfFile) {
+      if (set.size === 0) continue;
+      let entries;
+      try {
+        entries = emu.open(this.pathOf.get(file)!).entries();
+      } catch {
+        continue; // unlinked: its lines stay as they were
+      }
+      const dirtyPages = new Set<number>();
+      for (const e of entries) if (e.dirty) for (let p = e.index; p < e.index + (1 << e.order); p++) dirtyPages.add(p);
+      let written = 0;
+      for (const k of [...set]) {
+        if (dirtyPages.has(Math.floor((k - file * FILE_KEY) / 64))) continue;
+        const p = this.states.find(k)!;
+        const i = this.states.at;
+        if (p.state[i] !== CLEAN) written++;
+        this.durable(k, p, i);
+      }
+      if (written > 0) this.metaDirty.delete(file);
+    }
+  }
+
   private writeback(file: number, from: number, to: number): number {
     const set = this.dirtyOfFile.get(file);
     let n = 0;
@@ -229,7 +258,7 @@ class Analyzer {
       if (!this.costsSet) this.setCosts(emu);
       switch (op.op) {
         case Op.Dev: this.devs.set(op.id, op.a); return;
-        case Op.Create: if (!this.fileNo.has(op.path)) this.fileNo.set(op.path, this.fileNo.size + 1); return;
+        case Op.Create: if (!this.fileNo.has(op.path)) this.newFile(op.path); return;
         case Op.Mmap: this.maps.set(op.id, { file: this.fileNo.get(op.path) ?? this.newFile(op.path), offset: op.a, sync: op.flag2 }); return;
         case Op.Store: this.store(op, false); return;
         case Op.NtStore: this.store(op, true); return;
@@ -265,10 +294,12 @@ class Analyzer {
       if (report.cleanLines > 0) this.report('entry-waste', op.line, report.cleanLines, report.cleanLines * this.flushNs, `writeback of ${report.entries} entr${report.entries === 1 ? 'y' : 'ies'} flushed ${report.cleanLines} clean line${report.cleanLines === 1 ? '' : 's'} of ${report.lines}`);
     },
     afterCrash: (_op: TraceOp, emu: Emulator): void => this.setCosts(emu),
+    afterUnspelledWriteback: (_op: TraceOp, emu: Emulator): void => this.settle(emu),
   };
 
   private newFile(path: string): number {
     this.fileNo.set(path, this.fileNo.size + 1);
+    this.pathOf.set(this.fileNo.size, path);
     return this.fileNo.size;
   }
 

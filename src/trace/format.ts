@@ -22,6 +22,8 @@
  *   allocate block|extent   free PFN COUNT   save PATH (a marker: replay writes no pool)
  *   concurrent [schedule=N,N,...] TASK ...             runConcurrently; each TASK one word:
  *     fsync:PATH  store:mN:OFF:xHEX  hold:PATH:PGOFF:STEPS:unlock|punch, each [@CPU]
+ * Version 1.2 adds a page-cache file, `create PATH SIZE ALLOCATE pagecache`, and the
+ * emulator line's bugs=NAME,... fixes=NAME,... resident=N.
  *
  * T is a device mapping (dN), a file mapping (mN), or @, the media itself (media offsets,
  * as in emu.run's command buffer). DATA is x followed by the bytes in hex, or fill:SEED, LEN
@@ -37,8 +39,8 @@ import { PmemError } from '../base/index.js';
 
 export const TRACE_MAGIC = 'daxemu-trace';
 export const TRACE_VERSION = 1;
-/** The minor version the recorder writes: 1.1 adds the emulator-level calls. */
-export const TRACE_MINOR = 1;
+/** The minor version the recorder writes: 1.1 adds the emulator-level calls, 1.2 page-cache files. */
+export const TRACE_MINOR = 2;
 
 /** Operation codes of a parsed line. */
 export enum Op {
@@ -56,7 +58,7 @@ const OP_BY_NAME = new Map(OP_NAMES.map((n, i) => [n, i as Op]));
 
 /** What each operation expects after its name, for the error messages and the check. */
 export const OP_USAGE: readonly string[] = [
-  'emulator KEY=VALUE ...', 'dev dN OFFSET LENGTH', 'create PATH SIZE none|unwritten|written', 'mmap mN PATH OFFSET LENGTH shared|private [sync]', 'munmap TARGET',
+  'emulator KEY=VALUE ...', 'dev dN OFFSET LENGTH', 'create PATH SIZE none|unwritten|written [pagecache]', 'mmap mN PATH OFFSET LENGTH shared|private [sync]', 'munmap TARGET',
   'store TARGET OFF LEN [DATA]', 'ntstore TARGET OFF LEN [DATA]', 'load TARGET OFF LEN', 'clwb TARGET OFF LEN', 'clflushopt TARGET OFF LEN', 'clflush TARGET OFF LEN',
   'sfence', 'mfence', 'cpu N', 'fault mN OFF read|write', 'msync mN OFF LEN [async]', 'fsync PATH', 'fdatasync PATH', 'truncate PATH SIZE', 'punch PATH OFF LEN',
   'pwrite PATH OFF LEN [DATA]', 'pread PATH OFF LEN', 'unlink PATH', 'sync', 'crash guaranteed|random|adversarial SEED', 'mark NAME',
@@ -218,11 +220,14 @@ export function parseLine(raw: string, line: number, out: TraceOp): boolean {
       out.b = num(words, 3, line, usage, text);
       return true;
     case Op.Create:
-      count(words, 4, 4, line, usage, text);
+      count(words, 4, 5, line, usage, text);
       out.path = pathWord(words, 1, line, usage, text);
       out.a = num(words, 2, line, usage, text);
       out.word = words[3]!;
       if (out.word !== 'none' && out.word !== 'unwritten' && out.word !== 'written') throw lineError(line, usage, text);
+      // flag: a page-cache (non-DAX) file.
+      if (words.length === 5 && words[4] !== 'pagecache') throw lineError(line, usage, text);
+      out.flag = words.length === 5;
       return true;
     case Op.Mmap:
       count(words, 6, 7, line, usage, text);

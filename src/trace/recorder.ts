@@ -20,7 +20,7 @@ export type RecordingTask =
 import { PmemError } from '../base/index.js';
 import { PM_CLFLUSH, PM_CLFLUSHOPT, PM_CLWB, PM_LOAD, PM_MFENCE, PM_NTSTORE, PM_SFENCE, PM_STORE, PRESET_NAMES, type CommandBuilder, type DeviceMapping, resolveCostModel, type RunResult } from '../hw/index.js';
 import type { Allocate, ConcurrentTask, DaxFile, FaultResult, FileMapping, WaitEvent, WritebackReport } from '../dax/index.js';
-import type { Emulator } from '../emulator/index.js';
+import { defaultResidentBytes, type Emulator } from '../emulator/index.js';
 import type { PmemMappingLike } from '../libpmem/index.js';
 import { encodePath, hexData, taskWord, TRACE_MAGIC, TRACE_MINOR, TRACE_VERSION, type TraceTask } from './format.js';
 
@@ -43,7 +43,11 @@ function emulatorLine(emu: Emulator): string {
   const preset = PRESET_NAMES.find((n) => n === o.cost.name);
   const same = preset !== undefined && JSON.stringify(resolveCostModel(preset, o.persistence)) === JSON.stringify(o.cost);
   if (!same) throw new PmemError('EINVAL', `startRecording: the cost model "${o.cost.name}" is not a preset; only preset emulators can be recorded`);
-  return `emulator capacity=${o.capacity} preset=${preset} persistence=${o.persistence} seed=${o.seed} cache=${o.cacheBytes} kernel=${o.kernel} flush=${o.flush} writeback=${o.writeback}`;
+  // Written only when set, so that a trace without them reads as before.
+  const bugs = o.bugs.length > 0 ? ` bugs=${o.bugs.join(',')}` : '';
+  const fixes = o.fixes.length > 0 ? ` fixes=${o.fixes.join(',')}` : '';
+  const resident = o.residentBytes !== defaultResidentBytes(o.capacity) ? ` resident=${o.residentBytes}` : '';
+  return `emulator capacity=${o.capacity} preset=${preset} persistence=${o.persistence} seed=${o.seed} cache=${o.cacheBytes} kernel=${o.kernel} flush=${o.flush} writeback=${o.writeback}${bugs}${fixes}${resident}`;
 }
 
 /**
@@ -149,9 +153,9 @@ export class RecordingEmulator {
     return result;
   }
 
-  createFile(path: string, options: { size?: number; allocate?: Allocate } = {}): RecordingFile {
+  createFile(path: string, options: { size?: number; allocate?: Allocate; dax?: boolean } = {}): RecordingFile {
     const f = this.emulator.createFile(path, options);
-    this.log.add(`create ${encodePath(path)} ${f.size} ${options.allocate ?? 'none'}`);
+    this.log.add(`create ${encodePath(path)} ${f.size} ${options.allocate ?? 'none'}${f.dax ? '' : ' pagecache'}`);
     const rf = new RecordingFile(f, this.log);
     this.files.set(path, rf);
     return rf;

@@ -23,6 +23,11 @@ export interface ReplayObserver {
   afterSync?(op: TraceOp, report: WritebackReport): void;
   /** After a crash: the rebooted emulator. */
   afterCrash?(op: TraceOp, emu: Emulator): void;
+  /**
+   * After an operation whose writeback the trace does not spell out (msync-at, bgwriteback,
+   * concurrent): the emulator, whose entries' DIRTY tags tell what it made clean.
+   */
+  afterUnspelledWriteback?(op: TraceOp, emu: Emulator): void;
 }
 
 export interface ReplayOptions {
@@ -92,17 +97,18 @@ function* skipTo(source: LineSource, done: number): Iterable<string> {
   for (const raw of source.lines()) if (++i > done) yield raw;
 }
 
-const EMULATOR_KEYS = ['capacity', 'preset', 'persistence', 'seed', 'cache', 'kernel', 'flush', 'writeback'];
+const EMULATOR_KEYS = ['capacity', 'preset', 'persistence', 'seed', 'cache', 'kernel', 'flush', 'writeback', 'bugs', 'fixes', 'resident'];
 
 /** The `emulator` line's pairs as createEmulator options (checked when the emulator is made). */
 function emulatorOptions(pairs: Record<string, string>, line: number): EmulatorOptions {
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(pairs)) {
     if (!EMULATOR_KEYS.includes(k)) throw new PmemError('EINVAL', `trace line ${line}: unknown emulator option "${k}" (expected ${EMULATOR_KEYS.join(', ')})`);
-    if (k === 'capacity' || k === 'seed' || k === 'cache') {
+    if (k === 'capacity' || k === 'seed' || k === 'cache' || k === 'resident') {
       if (!/^[0-9]+$/.test(v)) throw lineError(line, `${k}=N`, `${k}=${v}`);
-      o[k === 'cache' ? 'cacheBytes' : k] = Number(v);
-    } else o[k] = v;
+      o[k === 'cache' ? 'cacheBytes' : k === 'resident' ? 'residentBytes' : k] = Number(v);
+    } else if (k === 'bugs' || k === 'fixes') o[k] = v.split(',');
+    else o[k] = v;
   }
   return o as EmulatorOptions;
 }
@@ -323,7 +329,7 @@ export class Runner {
     const emu = this.emu;
     switch (op.op) {
       case Op.Dev: this.devs[op.id] = emu.mmapDevice({ offset: op.a, length: op.b }); return;
-      case Op.Create: emu.createFile(op.path, { size: op.a, allocate: op.word as 'none' | 'unwritten' | 'written' }); return;
+      case Op.Create: emu.createFile(op.path, { size: op.a, allocate: op.word as 'none' | 'unwritten' | 'written', dax: !op.flag }); return;
       case Op.Mmap: this.maps[op.id] = emu.mmap(this.file(op.path), { offset: op.a, length: op.b, shared: op.flag, sync: op.flag2 }); return;
       case Op.Munmap: this.maps[op.id]!.munmap(); this.maps[op.id] = undefined; return;
       case Op.Store: this.maps[op.id]!.store(op.a, dataBytes(op, fillBytes)); return;
@@ -355,13 +361,20 @@ export class Runner {
           // ENOMEM comes after the mapped parts were synced, as in the recording.
           if (!(err instanceof PmemError) || err.code !== 'ENOMEM') throw err;
         }
+        this.observer?.afterUnspelledWriteback?.(op, emu);
         return;
       case Op.Reclaim: emu.reclaim(op.a); return;
       case Op.DropCaches: emu.dropCaches(); return;
-      case Op.BgWriteback: emu.backgroundWriteback({ expireNs: op.a }); return;
+      case Op.BgWriteback:
+        emu.backgroundWriteback({ expireNs: op.a });
+        this.observer?.afterUnspelledWriteback?.(op, emu);
+        return;
       case Op.Allocate: emu.allocate(op.flag); return;
       case Op.Free: emu.free(op.a, op.b); return;
-      case Op.Concurrent: emu.runConcurrently(op.tasks!.map((t) => this.task(t)), { schedule: op.schedule! }); return;
+      case Op.Concurrent:
+        emu.runConcurrently(op.tasks!.map((t) => this.task(t)), { schedule: op.schedule! });
+        this.observer?.afterUnspelledWriteback?.(op, emu);
+        return;
     }
   }
 
