@@ -11,8 +11,8 @@ import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node
 import { parseArgs } from 'node:util';
 import { PmemError } from '../base/index.js';
 import {
-  analysisMarkdown, analyze, encodeBinaryTrace, fileLines, formatAnalysisTable, formatFtraceDiff, FTRACE_KERNELS, ftraceDiff, importFioIolog, importPmemcheck, replay, replayBinary,
-  type FtraceKernel, type ImportedTrace, type LineSource,
+  analysisMarkdown, analyze, encodeBinaryTrace, fileLines, fioIologStream, formatAnalysisTable, formatFtraceDiff, FTRACE_KERNELS, ftraceDiff, pmemcheckStream, replay, replayBinary,
+  type FtraceKernel, type ImportedStream, type LineSource,
 } from '../trace/index.js';
 
 const FORMATS = ['daxemu', 'binary', 'fio', 'pmemcheck'] as const;
@@ -43,11 +43,12 @@ function sniff(path: string): Format {
   }
 }
 
-function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSource | ImportedTrace | Uint8Array {
-  if (format === 'daxemu') return fileLines(path);
+/** The file as its format reads it: text and imports streamed from the disk, a binary twin whole. */
+function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSource | ImportedStream | Uint8Array {
   if (format === 'binary') return readFileSync(path);
-  const text = readFileSync(path, 'utf8');
-  return format === 'fio' ? importFioIolog(text, { engine }) : importPmemcheck(text);
+  const lines = fileLines(path);
+  if (format === 'daxemu') return lines;
+  return format === 'fio' ? fioIologStream(lines, { engine }) : pmemcheckStream(lines);
 }
 
 /** Runs `ftrace-diff` with its arguments; returns the exit code. */

@@ -17,7 +17,7 @@ import type { WritebackReport } from '../dax/index.js';
 import type { Emulator } from '../emulator/index.js';
 import { FINDING_KINDS, type AnalysisReport, type Finding, type FindingKind, type FindingSummary } from './findings.js';
 import { decodePath, Op, Target, type TraceOp } from './format.js';
-import type { ImportedTrace } from './imported.js';
+import type { ImportedStream, ImportedTrace } from './imported.js';
 import { stringLines, type LineSource } from './lines.js';
 import { replay, type ReplayOptions } from './replay.js';
 import { isBinaryTrace, replayBinary } from './binary.js';
@@ -56,7 +56,8 @@ class Analyzer {
   private sfenceNs = 0;
   private mfenceNs = 0;
 
-  constructor(private readonly sourceLine: (traceLine: number) => number, private readonly limit: number) {}
+  /** `lineOf(op)`: the line findings name for `op` (the imported file's own, for an import), asked as `op` runs. */
+  constructor(private readonly lineOf: (op: TraceOp) => number, private readonly limit: number) {}
 
   private setCosts(emu: Emulator): void {
     const c = emu.cost;
@@ -68,7 +69,7 @@ class Analyzer {
     this.mfenceNs = c.mfenceNs;
   }
 
-  private report(kind: FindingKind, traceLine: number, lines: number, ns: number, detail: string): void {
+  private report(kind: FindingKind, line: number, lines: number, ns: number, detail: string): void {
     const verdict = FINDING_KINDS[kind].verdict;
     let sum = this.counts.get(kind);
     if (!sum) this.counts.set(kind, (sum = { kind, verdict, count: 0, lines: 0, ns: 0, share: 0 }));
@@ -79,7 +80,7 @@ class Analyzer {
       this.omitted++;
       return;
     }
-    this.findings.push({ kind, verdict, line: this.sourceLine(traceLine), lines, ns, share: 0, detail });
+    this.findings.push({ kind, verdict, line, lines, ns, share: 0, detail });
   }
 
   /** Keys of the lines under the last range found by keys(): first, last, and the file (-1 for media). */
@@ -107,12 +108,13 @@ class Analyzer {
     if (this.kFile >= 0) this.touch(op);
     if (this.eadr && !nt) return;
     const dirty = this.kFile >= 0 ? this.fileSet(this.kFile) : undefined;
+    const line = this.lineOf(op);
     for (let k = this.kFirst; k <= this.kLast; k++) {
       const p = this.states.make(k);
       const i = this.states.at;
       const s = p.state[i];
-      if (s === FLUSHED && !nt) p.later[i] = op.line;
-      if (s === CLEAN) p.store[i] = op.line;
+      if (s === FLUSHED && !nt) p.later[i] = line;
+      if (s === CLEAN) p.store[i] = line;
       p.state[i] = nt ? NT : DIRTY;
       if (nt) {
         p.cpu[i] = this.cpu;
@@ -164,8 +166,8 @@ class Analyzer {
       }
     }
     const name = serial ? 'clflush' : op.op === Op.Clwb ? 'clwb' : 'clflushopt';
-    if (clean > 0) this.report('clean-flush', op.line, clean, clean * (serial ? this.clflushNs : this.flushNs), `${name} of ${clean} clean line${clean === 1 ? '' : 's'}${this.eadr ? ' (eADR: the caches are persistent)' : ''}`);
-    if (twice > 0) this.report('double-flush', op.line, twice, twice * this.flushNs, `${name} of ${twice} line${twice === 1 ? '' : 's'} already flushed and not yet fenced`);
+    if (clean > 0) this.report('clean-flush', this.lineOf(op), clean, clean * (serial ? this.clflushNs : this.flushNs), `${name} of ${clean} clean line${clean === 1 ? '' : 's'}${this.eadr ? ' (eADR: the caches are persistent)' : ''}`);
+    if (twice > 0) this.report('double-flush', this.lineOf(op), twice, twice * this.flushNs, `${name} of ${twice} line${twice === 1 ? '' : 's'} already flushed and not yet fenced`);
   }
 
   private durable(key: number, p: LinePage, i: number): void {
@@ -188,14 +190,14 @@ class Analyzer {
         done++;
       } else if (s === DIRTY && p.later[i] !== 0) {
         // The flush of the earlier store is what this fence waits for, after the later store.
-        this.report('late-durable', p.store[i]!, 1, 0, `stored at line ${this.sourceLine(p.store[i]!)}, flushed, then stored again at line ${this.sourceLine(p.later[i]!)} before the fence`);
+        this.report('late-durable', p.store[i]!, 1, 0, `stored at line ${p.store[i]!}, flushed, then stored again at line ${p.later[i]!} before the fence`);
         p.store[i] = p.later[i]!;
         p.later[i] = 0;
         done++;
       }
     }
     list.length = 0;
-    if (done === 0) this.report('empty-fence', op.line, 0, op.op === Op.Mfence ? this.mfenceNs : this.sfenceNs, `${op.op === Op.Mfence ? 'mfence' : 'sfence'} with nothing outstanding on cpu ${this.cpu}`);
+    if (done === 0) this.report('empty-fence', this.lineOf(op), 0, op.op === Op.Mfence ? this.mfenceNs : this.sfenceNs, `${op.op === Op.Mfence ? 'mfence' : 'sfence'} with nothing outstanding on cpu ${this.cpu}`);
   }
 
   /** Lines of `file` in file bytes [from, to) made durable by kernel writeback; returns how many were dirty. */
@@ -273,7 +275,7 @@ class Analyzer {
           return;
         }
         case Op.Fault: if (op.flag) this.metaDirty.add(this.maps.get(op.id)!.file); return;
-        case Op.Crash: this.lost(`the crash at line ${this.sourceLine(op.line)}`); this.states.clear(); this.metaDirty.clear(); this.dirtyOfFile.clear(); this.pending.length = 0; this.maps.clear(); this.devs.clear(); return;
+        case Op.Crash: this.lost(`the crash at line ${this.lineOf(op)}`); this.states.clear(); this.metaDirty.clear(); this.dirtyOfFile.clear(); this.pending.length = 0; this.maps.clear(); this.devs.clear(); return;
       }
     },
     afterSync: (op: TraceOp, report: WritebackReport): void => {
@@ -290,8 +292,8 @@ class Analyzer {
         dirty = this.writeback(this.fileNo.get(op.path)!, 0, FILE_KEY * 64);
         what = `${op.op === Op.Fsync ? 'fsync' : 'fdatasync'} of ${decodePath(op.path)}`;
       }
-      if (dirty === 0 && (op.op !== Op.Msync || !op.flag)) this.report('empty-sync', op.line, report.lines, report.ns, `${what} with nothing dirty`);
-      if (report.cleanLines > 0) this.report('entry-waste', op.line, report.cleanLines, report.cleanLines * this.flushNs, `writeback of ${report.entries} entr${report.entries === 1 ? 'y' : 'ies'} flushed ${report.cleanLines} clean line${report.cleanLines === 1 ? '' : 's'} of ${report.lines}`);
+      if (dirty === 0 && (op.op !== Op.Msync || !op.flag)) this.report('empty-sync', this.lineOf(op), report.lines, report.ns, `${what} with nothing dirty`);
+      if (report.cleanLines > 0) this.report('entry-waste', this.lineOf(op), report.cleanLines, report.cleanLines * this.flushNs, `writeback of ${report.entries} entr${report.entries === 1 ? 'y' : 'ies'} flushed ${report.cleanLines} clean line${report.cleanLines === 1 ? '' : 's'} of ${report.lines}`);
     },
     afterCrash: (_op: TraceOp, emu: Emulator): void => this.setCosts(emu),
     afterUnspelledWriteback: (_op: TraceOp, emu: Emulator): void => this.settle(emu),
@@ -318,18 +320,35 @@ function isImported(t: unknown): t is ImportedTrace {
   return typeof t === 'object' && t !== null && 'trace' in t && 'sourceLines' in t;
 }
 
+function isStream(t: unknown): t is ImportedStream {
+  return typeof t === 'object' && t !== null && 'trace' in t && 'sourceLine' in t;
+}
+
 /** Replays a trace (or an imported one) and reports its wasted flushes, fences and syncs and its durability gaps. */
-export async function analyze(trace: string | LineSource | ImportedTrace | Uint8Array, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+export async function analyze(trace: string | LineSource | ImportedTrace | ImportedStream | Uint8Array, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+  const limit = options.limit ?? 1000;
   if (trace instanceof Uint8Array) {
     if (!isBinaryTrace(trace)) throw new PmemError('EINVAL', 'analyze: bytes given are not a binary trace (DAXEMUTB); pass text as a string');
-    const analyzer = new Analyzer((l) => l, options.limit ?? 1000);
+    const analyzer = new Analyzer((op) => op.line, limit);
     const result = await replayBinary(trace, { ...options, observer: analyzer.observer });
     return analyzer.finish('binary trace', result.operations, result.cpuNs);
   }
-  const imported = isImported(trace) ? trace : undefined;
-  const source: LineSource = imported ? stringLines(imported.trace, imported.format) : typeof trace === 'string' ? stringLines(trace) : (trace as LineSource);
-  const map = imported ? (l: number): number => imported.sourceLines[l - 1] ?? l : (l: number): number => l;
-  const analyzer = new Analyzer(map, options.limit ?? 1000);
+  let source: LineSource;
+  let lineOf = (op: TraceOp): number => op.line;
+  let name: string;
+  if (isStream(trace)) {
+    source = trace.trace;
+    lineOf = () => trace.sourceLine();
+    name = trace.format;
+  } else if (isImported(trace)) {
+    source = stringLines(trace.trace, trace.format);
+    lineOf = (op) => trace.sourceLines[op.line - 1] ?? op.line;
+    name = trace.format;
+  } else {
+    source = typeof trace === 'string' ? stringLines(trace) : trace;
+    name = source.name;
+  }
+  const analyzer = new Analyzer(lineOf, limit);
   const result = await replay(source, { ...options, observer: analyzer.observer });
-  return analyzer.finish(imported?.format ?? source.name, result.operations, result.cpuNs);
+  return analyzer.finish(name, result.operations, result.cpuNs);
 }

@@ -14,10 +14,13 @@
  *            msync(MS_SYNC) of the whole mapping, trim a hole punch;
  *   libpmem  the mapping is MAP_SYNC, writes are non-temporal stores and an sfence
  *            (pmem_memcpy's path for copies of 256 bytes or more), sync a fence.
+ * The iolog is read once to check every line and size the files, then again by each pass
+ * of the replay (fioIologStream), so an iolog of any length imports in bounded memory.
  */
 import { PmemError } from '../base/index.js';
 import { encodePath, TRACE_MAGIC, TRACE_VERSION } from './format.js';
-import { TraceBuilder, type ImportedTrace } from './imported.js';
+import { collectImport, importStream, type ImportedStream, type ImportedTrace } from './imported.js';
+import { stringLines, type LineSource } from './lines.js';
 
 export interface FioImportOptions {
   engine?: 'mmap' | 'libpmem';
@@ -45,109 +48,158 @@ function uint(word: string | undefined, line: number, expected: string, got: str
   return Number(word);
 }
 
-/** Parses every line; throws on the first bad one. */
-function parseIolog(text: string): { version: number; lines: FioLine[] } {
-  const raw = text.split('\n');
-  const first = raw[0]?.trim() ?? '';
-  const m = /^fio version ([23]) iolog$/.exec(first);
-  if (!m) throw bad(1, 'fio version 2 iolog" or "fio version 3 iolog', first);
-  const version = Number(m[1]);
-  const out: FioLine[] = [];
-  const usage = `${version === 3 ? 'TIME ' : ''}FILE ACTION [OFFSET LENGTH]`;
-  for (let i = 1; i < raw.length; i++) {
-    const t = raw[i]!.trim();
-    const n = i + 1;
-    for (let k = 0; k < t.length; k++) {
-      const c = t.charCodeAt(k);
-      if ((c < 32 && c !== 9) || c === 0xfffd) throw new PmemError('EINVAL', `fio iolog line ${n}: not a text iolog (byte 0x${c.toString(16).padStart(2, '0')} at column ${k + 1})`);
-    }
-    if (t === '') continue;
-    const w = t.split(/\s+/);
-    if (version === 3) {
-      uint(w[0], n, usage, t);
-      w.shift();
-    }
-    const [file, action] = w;
-    if (file === undefined || action === undefined || !ACTIONS.includes(action)) throw bad(n, `${usage} with ACTION one of ${ACTIONS.join(', ')}`, t);
-    const withRange = action === 'read' || action === 'write' || action === 'trim';
-    const optionalRange = action === 'sync' || action === 'datasync' || action === 'wait';
-    if (withRange ? w.length !== 4 : optionalRange ? w.length !== 2 && w.length !== 4 : w.length !== 2) {
-      throw bad(n, withRange ? `${version === 3 ? 'TIME ' : ''}FILE ${action} OFFSET LENGTH` : `${version === 3 ? 'TIME ' : ''}FILE ${action}`, t);
-    }
-    const offset = w.length === 4 ? uint(w[2], n, usage, t) : 0;
-    const length = w.length === 4 ? uint(w[3], n, usage, t) : 0;
-    out.push({ file, action: action as FioAction, offset, length, line: n });
-  }
-  return { version, lines: out };
+/** The version the first line names. */
+function iologVersion(first: string | undefined): number {
+  const t = first?.trim() ?? '';
+  const m = /^fio version ([23]) iolog$/.exec(t);
+  if (!m) throw bad(1, 'fio version 2 iolog" or "fio version 3 iolog', t);
+  return Number(m[1]);
 }
 
-/** Converts an iolog to a trace; refuses the first malformed line, converting nothing. */
-export function importFioIolog(text: string, options: FioImportOptions = {}): ImportedTrace {
-  const engine = options.engine ?? 'mmap';
-  if (engine !== 'mmap' && engine !== 'libpmem') throw new PmemError('EINVAL', `importFioIolog: engine must be mmap or libpmem, got ${String(engine)}`);
-  const { version, lines } = parseIolog(text);
+/** Line `n` (after the first) parsed; null for a blank one. */
+function parseIologLine(raw: string, n: number, version: number): FioLine | null {
+  const t = raw.trim();
+  for (let k = 0; k < t.length; k++) {
+    const c = t.charCodeAt(k);
+    if ((c < 32 && c !== 9) || c === 0xfffd) throw new PmemError('EINVAL', `fio iolog line ${n}: not a text iolog (byte 0x${c.toString(16).padStart(2, '0')} at column ${k + 1})`);
+  }
+  if (t === '') return null;
+  const usage = `${version === 3 ? 'TIME ' : ''}FILE ACTION [OFFSET LENGTH]`;
+  const w = t.split(/\s+/);
+  if (version === 3) {
+    uint(w[0], n, usage, t);
+    w.shift();
+  }
+  const [file, action] = w;
+  if (file === undefined || action === undefined || !ACTIONS.includes(action)) throw bad(n, `${usage} with ACTION one of ${ACTIONS.join(', ')}`, t);
+  const withRange = action === 'read' || action === 'write' || action === 'trim';
+  const optionalRange = action === 'sync' || action === 'datasync' || action === 'wait';
+  if (withRange ? w.length !== 4 : optionalRange ? w.length !== 2 && w.length !== 4 : w.length !== 2) {
+    throw bad(n, withRange ? `${version === 3 ? 'TIME ' : ''}FILE ${action} OFFSET LENGTH` : `${version === 3 ? 'TIME ' : ''}FILE ${action}`, t);
+  }
+  const offset = w.length === 4 ? uint(w[2], n, usage, t) : 0;
+  const length = w.length === 4 ? uint(w[3], n, usage, t) : 0;
+  return { file, action: action as FioAction, offset, length, line: n };
+}
+
+/** The parsed lines of an iolog after its first, whose version goes into `seen`. */
+function* iologLines(source: LineSource, seen: { version: number }): Generator<FioLine> {
+  let version = 0;
+  let n = 0;
+  for (const raw of source.lines()) {
+    if (++n === 1) {
+      version = seen.version = iologVersion(raw);
+      continue;
+    }
+    const l = parseIologLine(raw, n, version);
+    if (l) yield l;
+  }
+  if (n === 0) iologVersion(undefined);
+}
+
+interface IologPlan {
+  version: number;
+  /** Each file's size: its farthest I/O rounded up to 4 KiB (at least 4 KiB). */
+  sizes: Map<string, number>;
+  capacity: number;
+}
+
+/** Reads the whole iolog once: every line checked and followed (added, opened, closed), and each file sized. */
+function planIolog(source: LineSource): IologPlan {
   const sizes = new Map<string, number>();
-  for (const l of lines) {
-    if (l.action === 'add') sizes.set(l.file, sizes.get(l.file) ?? 0);
-    else if (l.action === 'read' || l.action === 'write' || l.action === 'trim') {
-      if (!sizes.has(l.file)) throw new PmemError('EINVAL', `fio iolog line ${l.line}: ${l.file} was never added (expected "${l.file} add" before it)`);
-      if (l.length === 0) throw bad(l.line, `FILE ${l.action} OFFSET LENGTH with LENGTH > 0`, `${l.file} ${l.action} ${l.offset} 0`);
-      sizes.set(l.file, Math.max(sizes.get(l.file)!, l.offset + l.length));
-    } else if (!sizes.has(l.file)) throw new PmemError('EINVAL', `fio iolog line ${l.line}: ${l.file} was never added (expected "${l.file} add" before it)`);
-  }
-  const out = new TraceBuilder();
-  out.add(`${TRACE_MAGIC} ${TRACE_VERSION}`, 0);
-  let total = 0;
-  const rounded = new Map<string, number>();
-  for (const [f, s] of sizes) {
-    const r = Math.max(4096, Math.ceil(s / 4096) * 4096);
-    rounded.set(f, r);
-    total += Math.ceil(r / (2 << 20)) * (2 << 20);
-  }
-  out.add(`emulator capacity=${Math.max(64 << 20, 2 * total + (8 << 20))}${options.emulator ? ` ${options.emulator}` : ''}`, 0);
-  const open = new Map<string, number>();
-  let nextMap = 0;
-  for (const l of lines) {
-    const path = encodePath(l.file);
-    const size = rounded.get(l.file)!;
-    const m = open.get(l.file);
-    const need = (): number => {
-      if (m === undefined) throw new PmemError('EINVAL', `fio iolog line ${l.line}: ${l.file} is not open (expected "${l.file} open" before it)`);
-      return m;
-    };
+  const open = new Set<string>();
+  const seen = { version: 0 };
+  for (const l of iologLines(source, seen)) {
+    const notAdded = (): PmemError => new PmemError('EINVAL', `fio iolog line ${l.line}: ${l.file} was never added (expected "${l.file} add" before it)`);
+    const notOpen = (): PmemError => new PmemError('EINVAL', `fio iolog line ${l.line}: ${l.file} is not open (expected "${l.file} open" before it)`);
+    if (l.action === 'add') {
+      sizes.set(l.file, sizes.get(l.file) ?? 0);
+      continue;
+    }
+    if (!sizes.has(l.file)) throw notAdded();
     switch (l.action) {
-      case 'add':
-        out.add(`create ${path} ${size} written`, l.line);
+      case 'read': case 'write': case 'trim':
+        if (l.length === 0) throw bad(l.line, `FILE ${l.action} OFFSET LENGTH with LENGTH > 0`, `${l.file} ${l.action} ${l.offset} 0`);
+        sizes.set(l.file, Math.max(sizes.get(l.file)!, l.offset + l.length));
+        if (l.action !== 'trim' && !open.has(l.file)) throw notOpen();
         break;
       case 'open':
-        if (m !== undefined) throw new PmemError('EINVAL', `fio iolog line ${l.line}: ${l.file} is open already`);
-        open.set(l.file, nextMap);
-        out.add(`mmap m${nextMap++} ${path} 0 ${size} shared${engine === 'libpmem' ? ' sync' : ''}`, l.line);
+        if (open.has(l.file)) throw new PmemError('EINVAL', `fio iolog line ${l.line}: ${l.file} is open already`);
+        open.add(l.file);
         break;
       case 'close':
-        out.add(`munmap m${need()}`, l.line);
+        if (!open.delete(l.file)) throw notOpen();
+        break;
+      case 'sync': case 'datasync':
+        if (!open.has(l.file)) throw notOpen();
+        break;
+    }
+  }
+  let total = 0;
+  for (const [f, s] of sizes) {
+    const r = Math.max(4096, Math.ceil(s / 4096) * 4096);
+    sizes.set(f, r);
+    total += Math.ceil(r / (2 << 20)) * (2 << 20);
+  }
+  return { version: seen.version, sizes, capacity: Math.max(64 << 20, 2 * total + (8 << 20)) };
+}
+
+/** The trace lines of a checked iolog, each with its iolog line. */
+function* iologTrace(source: LineSource, plan: IologPlan, engine: 'mmap' | 'libpmem', emulator: string | undefined): Generator<readonly [string, number]> {
+  yield [`${TRACE_MAGIC} ${TRACE_VERSION}`, 0];
+  yield [`emulator capacity=${plan.capacity}${emulator ? ` ${emulator}` : ''}`, 0];
+  const open = new Map<string, number>();
+  let nextMap = 0;
+  for (const l of iologLines(source, { version: 0 })) {
+    const path = encodePath(l.file);
+    const size = plan.sizes.get(l.file)!;
+    const m = open.get(l.file);
+    switch (l.action) {
+      case 'add':
+        yield [`create ${path} ${size} written`, l.line];
+        break;
+      case 'open':
+        open.set(l.file, nextMap);
+        yield [`mmap m${nextMap++} ${path} 0 ${size} shared${engine === 'libpmem' ? ' sync' : ''}`, l.line];
+        break;
+      case 'close':
+        yield [`munmap m${m}`, l.line];
         open.delete(l.file);
         break;
       case 'write':
-        if (engine === 'mmap') out.add(`store m${need()} ${l.offset} ${l.length} fill:${l.line}`, l.line);
+        if (engine === 'mmap') yield [`store m${m} ${l.offset} ${l.length} fill:${l.line}`, l.line];
         else {
-          out.add(`ntstore m${need()} ${l.offset} ${l.length} fill:${l.line}`, l.line);
-          out.add('sfence', l.line);
+          yield [`ntstore m${m} ${l.offset} ${l.length} fill:${l.line}`, l.line];
+          yield ['sfence', l.line];
         }
         break;
       case 'read':
-        out.add(`load m${need()} ${l.offset} ${l.length}`, l.line);
+        yield [`load m${m} ${l.offset} ${l.length}`, l.line];
         break;
       case 'sync': case 'datasync':
-        if (engine === 'mmap') out.add(`msync m${need()} 0 ${size}`, l.line);
-        else out.add('sfence', (need(), l.line));
+        yield [engine === 'mmap' ? `msync m${m} 0 ${size}` : 'sfence', l.line];
         break;
       case 'trim':
-        out.add(`punch ${path} ${l.offset} ${l.length}`, l.line);
+        yield [`punch ${path} ${l.offset} ${l.length}`, l.line];
         break;
       case 'wait':
         break;
     }
   }
-  return out.done(`fio iolog version ${version}`);
+}
+
+/**
+ * An iolog as a trace made as it is read (a file's lines, fileLines(path), stay on the
+ * disk); refuses the first malformed line, before anything is converted.
+ */
+export function fioIologStream(source: LineSource, options: FioImportOptions = {}): ImportedStream {
+  const engine = options.engine ?? 'mmap';
+  if (engine !== 'mmap' && engine !== 'libpmem') throw new PmemError('EINVAL', `importFioIolog: engine must be mmap or libpmem, got ${String(engine)}`);
+  const plan = planIolog(source);
+  return importStream(source.name, `fio iolog version ${plan.version}`, () => iologTrace(source, plan, engine, options.emulator));
+}
+
+/** Converts an iolog to a trace; refuses the first malformed line, converting nothing. */
+export function importFioIolog(text: string, options: FioImportOptions = {}): ImportedTrace {
+  return collectImport(fioIologStream(stringLines(text, 'fio iolog'), options));
 }

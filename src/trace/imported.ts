@@ -1,7 +1,12 @@
 /**
- * What an importer gives back: a version-1 trace and, for each of its lines, the line of
- * the imported file it came from, so that errors and findings name the user's own line.
+ * What an importer gives back. An ImportedStream makes the trace from the imported file's
+ * lines as they are read, so that a file of any length imports in bounded memory; an
+ * ImportedTrace is the same trace collected as text, for small inputs. Either knows the
+ * imported file's line behind each trace line, so that errors and findings name the
+ * user's own line.
  */
+import type { LineSource } from './lines.js';
+
 export interface ImportedTrace {
   /** The trace text (src/trace/format.ts). */
   readonly trace: string;
@@ -11,23 +16,43 @@ export interface ImportedTrace {
   readonly format: string;
 }
 
-/** Collects trace lines with the source line of each. */
-export class TraceBuilder {
-  private readonly lines: string[] = [];
-  private readonly from: number[] = [];
+/**
+ * An import read as it runs. The importer read the file once when it made the stream,
+ * checking every line and finding what the header needs; each reading of `trace` (a
+ * replay's check pass, then its run pass) reads the file again and converts it line by line.
+ */
+export interface ImportedStream {
+  readonly trace: LineSource;
+  readonly format: string;
+  /** The imported file's line behind the trace line that `trace.lines()` yielded last (0 for a header line). */
+  sourceLine(): number;
+}
 
-  add(line: string, sourceLine: number): void {
-    this.lines.push(line);
-    this.from.push(sourceLine);
-  }
+/** An ImportedStream whose lines `make` yields, each with its source line. */
+export function importStream(name: string, format: string, make: () => Iterable<readonly [string, number]>): ImportedStream {
+  let current = 0;
+  return {
+    format,
+    sourceLine: () => current,
+    trace: {
+      name,
+      *lines() {
+        for (const [text, line] of make()) {
+          current = line;
+          yield text;
+        }
+      },
+    },
+  };
+}
 
-  /** Inserts a line before the others (a header found after the scan). */
-  prepend(line: string): void {
-    this.lines.unshift(line);
-    this.from.unshift(0);
+/** The whole of a stream as text, with the source line of each trace line. */
+export function collectImport(stream: ImportedStream): ImportedTrace {
+  const lines: string[] = [];
+  const sourceLines: number[] = [];
+  for (const text of stream.trace.lines()) {
+    lines.push(text);
+    sourceLines.push(stream.sourceLine());
   }
-
-  done(format: string): ImportedTrace {
-    return { trace: `${this.lines.join('\n')}\n`, sourceLines: this.from, format };
-  }
+  return { trace: `${lines.join('\n')}\n`, sourceLines, format: stream.format };
 }

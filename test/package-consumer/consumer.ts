@@ -29,8 +29,8 @@ import {
 } from 'daxemu/libpmem';
 import {
   FINDING_KINDS, RecordingDevice, RecordingEmulator, RecordingFile, RecordingFileMapping, TRACE_MAGIC, TRACE_VERSION, analysisMarkdown, analyze, encodeBinaryTrace, encodePath,
-  fileLines, fillBytes, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, replay, replayBinary, replayOn, startRecording, stringLines,
-  type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedTrace, type LineSource,
+  fileLines, fillBytes, fioIologStream, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, pmemcheckStream, replay, replayBinary, replayOn, startRecording, stringLines,
+  type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedStream, type ImportedTrace, type LineSource,
   type PmemcheckImportOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
   FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, parseFtrace, TRACE_MINOR, type RecordingTask, type TraceTask,
   type FieldDifference, type FtraceDiffOptions, type FtraceDiffReport, type FtraceDifference, type FtraceKernel, type KernelTraceEvent,
@@ -288,6 +288,9 @@ const fioOptions: FioImportOptions = { engine: 'mmap' };
 const fio: ImportedTrace = importFioIolog('fio version 2 iolog\n/d add\n/d open\n/d write 0 4096\n/d sync 0 0\n/d close\n', fioOptions);
 const pmemcheckOptions: PmemcheckImportOptions = { flush: 'clwb' };
 const pmemcheck: ImportedTrace = importPmemcheck('|START|STORE;0x1000;0x1;0x1|FLUSH;0x1000;0x40|FENCE|STOP|', pmemcheckOptions);
+// The streamed imports read their input as they run: here from strings, as from fileLines(path).
+const fioStream: ImportedStream = fioIologStream(stringLines('fio version 2 iolog\n/d add\n/d open\n/d write 0 512\n/d close\n'), fioOptions);
+const pmemcheckStreamed: ImportedStream = pmemcheckStream(stringLines('|START|FENCE|STOP|'), pmemcheckOptions);
 // A kernel fs_dax trace of one write fault (a PMD attempt, then PTE), diffed against the emulator: no difference.
 const kernelTrace = [
   '  w-1 [000] 1.000000: dax_pmd_fault: dev 259:0 ino 0x5 shared WRITE|USER address 0x7f0000001000 vm_start 0x7f0000000000 vm_end 0x7f0000002000 pgoff 0x1 max_pgoff 0x2 ',
@@ -312,6 +315,7 @@ out.trace = {
   emptyFence: emptyFences?.count, verdict, fioBytes: (await replay(fio.trace)).emulator.stats().storeBytes,
   pmemcheckStores: (await replay(pmemcheck.trace)).emulator.stats().stores, lines: pmemcheck.sourceLines.filter((l) => l === 1).length,
   table: formatAnalysisTable(analysis).includes('empty-fence'), markdown: analysisMarkdown(analysis).startsWith('#'),
+  streamedBytes: (await replay(fioStream.trace)).emulator.stats().storeBytes, streamedFence: (await analyze(pmemcheckStreamed)).findings[0]?.kind,
 };
 
 // ---- worker threads: the emulator shared and a CPU attached; on this thread only its
