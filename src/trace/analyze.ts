@@ -21,7 +21,7 @@ import type { ImportedStream, ImportedTrace } from './imported.js';
 import { stringLines, type LineSource } from './lines.js';
 import { replay, type ReplayOptions } from './replay.js';
 import { isBinaryTrace, replayBinary } from './binary.js';
-import { LinePage, LineStates } from './line-states.js';
+import { type LinePage, LineStates } from './line-states.js';
 
 const CLEAN = 0;
 const DIRTY = 1;

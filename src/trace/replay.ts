@@ -17,7 +17,10 @@ import { checkText, stringLines, type LineSource } from './lines.js';
 
 /** Sees every operation of the run pass, in order, before it runs (the analysis). */
 export interface ReplayObserver {
-  /** `op` is reused for the next line: copy what must be kept. */
+  /**
+   * `op` is reused for the next line: copy what must be kept. Read the emulator here, never
+   * run anything on it: device and media operations may be waiting in a batch.
+   */
   before(op: TraceOp, emu: Emulator): void;
   /** After an msync, fsync, fdatasync or sync: the writeback it did. */
   afterSync?(op: TraceOp, report: WritebackReport): void;
