@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatFtraceDiff, ftraceDiff, parseFtrace, type FtraceKernel } from '../src/trace/index.js';
+import { fileLines, formatFtraceDiff, ftraceDiff, parseFtrace, type FtraceKernel } from '../src/trace/index.js';
 import { daxemu } from './cli-helpers.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/ftrace/${name}`, import.meta.url));
@@ -166,6 +166,10 @@ describe('daxemu ftrace-diff', () => {
     const report = JSON.parse(r.stdout) as { kernel: string; differences: { line: number; event: string; kind: string }[] };
     expect(report.kernel).toBe('linux-6.1');
     expect(report.differences.map((d) => [d.line, d.event, d.kind])).toEqual([[9, 'dax_writeback_range_done', 'emulator-only']]);
+    // --limit 0 lists none and counts it: still a difference, still exit 1.
+    const counted = await daxemu('ftrace-diff', path, '--kernel', 'linux-6.1', '--limit', '0');
+    expect(counted.code).toBe(1);
+    expect(counted.stdout).toMatch(/\.\.\. and 1 more\n1 difference\n$/);
   });
 
   it('exits 2 for a malformed line, an unknown kernel or option, or a missing file', async () => {
@@ -176,7 +180,42 @@ describe('daxemu ftrace-diff', () => {
     expect(bad.stderr).toMatch(/^daxemu ftrace-diff: EINVAL: ftrace line 18: expected "dax_writeback_one: dev MAJ:MIN ino X pgoff X pglen X", got "dev 259:0 ino 0x83 pgoff 0x0"/);
     expect((await daxemu('ftrace-diff', path, '--kernel', 'linux-4.5')).stderr).toMatch(/--kernel: unknown 'linux-4.5' \(choose from linux-6.12, linux-6.1\)/);
     expect((await daxemu('ftrace-diff', path, '--frob')).code).toBe(2);
+    expect((await daxemu('ftrace-diff', path, '--limit', 'lots')).stderr).toMatch(/--limit: expected a count of differences to list, got 'lots'/);
     const missing = await daxemu('ftrace-diff', join(dir, 'none.trace'));
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/ENOENT: cannot open/)]);
   });
+});
+
+describe('a long kernel trace', () => {
+  it('of 5 x 10^5 events is diffed as it is read, in bounded memory, its differences capped by limit', async () => {
+    const path = join(dir, 'long.trace');
+    const { openSync, writeSync, closeSync } = await import('node:fs');
+    const fh = openSync(path, 'w');
+    const flags = 'WRITE|ALLOW_RETRY|KILLABLE|USER|INTERRUPTIBLE|VMA_LOCK';
+    writeSync(fh, `  w2-1 [001] .....  1.000001: dax_pte_fault: dev 259:0 ino 0x83 shared ${flags} address 0x7ffff7601000 pgoff 0x0 \n`);
+    writeSync(fh, `  w2-1 [001] .....  1.000002: dax_pte_fault_done: dev 259:0 ino 0x83 shared ${flags} address 0x7ffff7601000 pgoff 0x0 MAJOR|NOPAGE\n`);
+    // Then msyncs of a clean file, which the kernel still traces: the emulator's kernels
+    // return before ->writepages with nothing tagged DIRTY (rule 4), so each is two differences.
+    const pair = '  w2-1 [001] .....  2.000000: dax_writeback_range: dev 259:0 ino 0x83 pgoff 0x0-0x0\n  w2-1 [001] .....  2.000001: dax_writeback_range_done: dev 259:0 ino 0x83 pgoff 0x1-0x0\n';
+    const block = pair.repeat(1000);
+    for (let i = 0; i < 250; i++) writeSync(fh, block);
+    closeSync(fh);
+    const file = fileLines(path);
+    let read = 0;
+    let peak = 0;
+    const heap = process.memoryUsage().heapUsed;
+    const sampled = { name: file.name, *lines() { for (const l of file.lines()) { if (++read % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed); yield l; } } };
+    const r = await ftraceDiff(sampled, { limit: 100 });
+    expect(r.events).toBe(2 + 500_000);
+    expect([r.accesses, r.writebacks]).toEqual([1, 250_000]);
+    expect(r.differences.length).toBe(100);
+    expect(r.differences.length + r.omitted).toBeGreaterThanOrEqual(2 * 249_999);
+    expect(r.differences.slice(10).every((d) => d.kind === 'kernel-only' && d.event.startsWith('dax_writeback_range'))).toBe(true);
+    expect(formatFtraceDiff(r)).toMatch(new RegExp(`\\.\\.\\. and ${r.omitted} more\\n${r.differences.length + r.omitted} differences\\n$`));
+    // The files, the PMD-printed mappings, the implied ones, the plan's walk and the run's.
+    expect(read).toBe(5 * 500_002);
+    // The trace is 46 MiB; parsed into an array of events it takes 167 MiB of heap.
+    expect(peak - heap).toBeLessThan(64 << 20);
+    await expect(ftraceDiff(fixture('w2-aligned-6.12.trace'), { limit: -1 })).rejects.toThrow(/EINVAL: ftraceDiff: limit must be a non-negative integer, got -1/);
+  }, 120_000);
 });

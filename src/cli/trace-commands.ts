@@ -26,7 +26,8 @@ options (replay, analyze): --format daxemu|binary|fio|pmemcheck (default: from t
   ftrace-diff TRACE replay a kernel fs_dax trace (tracefs trace or trace-cmd report) and
   print where the emulator's fs_dax events differ; exit 0 none, 1 some, 2 bad input
 options (ftrace-diff): --kernel linux-6.1|linux-6.12 (default linux-6.12),
-  --allocate none|unwritten|written (how the files start; default none), --json`;
+  --allocate none|unwritten|written (how the files start; default none), --limit N
+  (differences listed, default 10000; the rest are counted), --json`;
 
 /** The format a file's first 4 KiB show. */
 function sniff(path: string): Format {
@@ -55,7 +56,7 @@ function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSo
 async function ftraceDiffCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { kernel: { type: 'string' }, allocate: { type: 'string' }, json: { type: 'boolean' } } });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { kernel: { type: 'string' }, allocate: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } } });
   } catch (e) {
     err.write(`daxemu ftrace-diff: ${(e as Error).message}\n`);
     return 2;
@@ -73,11 +74,15 @@ async function ftraceDiffCommand(args: string[], out: NodeJS.WritableStream, err
     err.write(`daxemu ftrace-diff: --allocate: unknown '${v.allocate}' (choose from none, unwritten, written)\n`);
     return 2;
   }
+  if (v.limit !== undefined && !/^[0-9]+$/.test(v.limit)) {
+    err.write(`daxemu ftrace-diff: --limit: expected a count of differences to list, got '${v.limit}'\n`);
+    return 2;
+  }
   const path = positionals[0]!;
   try {
-    const report = await ftraceDiff(fileLines(path), { kernel: v.kernel as FtraceKernel | undefined, allocate: v.allocate as 'none' | 'unwritten' | 'written' | undefined });
+    const report = await ftraceDiff(fileLines(path), { kernel: v.kernel as FtraceKernel | undefined, allocate: v.allocate as 'none' | 'unwritten' | 'written' | undefined, limit: v.limit === undefined ? undefined : Number(v.limit) });
     out.write(v.json ? `${JSON.stringify(report)}\n` : formatFtraceDiff(report, path));
-    return report.differences.length === 0 ? 0 : 1;
+    return report.differences.length + report.omitted === 0 ? 0 : 1;
   } catch (e) {
     if (e instanceof PmemError) {
       err.write(`daxemu ftrace-diff: ${e.message}\n`);

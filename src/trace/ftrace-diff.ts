@@ -4,7 +4,7 @@
  * (src/trace/ftrace-plan.ts). Within a step the two event lists are aligned: equal events
  * pair up; an event only one side has is found by looking a few events ahead on each side,
  * so one missing or extra event is one difference and not a shifted tail. The whole trace
- * is parsed and planned before the emulator is made: a bad trace runs nothing.
+ * is read and planned before the emulator is made: a bad trace runs nothing.
  *
  * Compared fields, per event (what both the kernel prints and the emulator records):
  *   dax_pmd_fault, dax_pte_fault           flags, address, pgoff
@@ -17,13 +17,14 @@
  * The kernel's flags compare as the emulator reports them: R, W or W+MKWRITE (the memory
  * manager's other bits are not modelled); results compare as sets of their words. Events
  * the emulator does not emit (dax_insert_mapping, dax_pmd_insert_mapping) are counted and
- * skipped.
+ * skipped. The trace is read as it runs, never held (src/trace/ftrace-plan.ts), so a trace
+ * of any length diffs in bounded memory; at most `limit` differences are kept.
  */
 import { PmemError } from '../base/index.js';
 import type { Allocate, FileMapping, TraceEvent } from '../dax/index.js';
 import { createEmulator, type Emulator } from '../emulator/index.js';
-import { parseFtrace, type KernelTraceEvent } from './ftrace.js';
-import { planFtrace, WHOLE_FILE_END, type Plan, type Step } from './ftrace-plan.js';
+import { ftraceEvents, ftraceSource, type KernelTraceEvent } from './ftrace.js';
+import { planLayout, planSteps, WHOLE_FILE_END, type Layout, type Step } from './ftrace-plan.js';
 import type { LineSource } from './lines.js';
 
 /** The kernels whose fs_dax events the diff compares with (the XArray era). */
@@ -35,6 +36,8 @@ export interface FtraceDiffOptions {
   kernel?: FtraceKernel;
   /** How the files start: sparse ('none', the default), fallocated or written. */
   allocate?: Allocate;
+  /** Differences listed (default 10000); `omitted` counts the rest. */
+  limit?: number;
 }
 
 export interface FieldDifference {
@@ -64,7 +67,10 @@ export interface FtraceDiffReport {
   /** Accesses and writebacks replayed. */
   accesses: number;
   writebacks: number;
+  /** The first `limit` differences, in trace order. */
   differences: FtraceDifference[];
+  /** Differences found beyond `limit`. */
+  omitted: number;
 }
 
 const MiB = 1 << 20;
@@ -185,12 +191,12 @@ function alignEvents(kernel: Compared[], emulator: Compared[], lastLine: number,
 }
 
 /** Capacity for the plan's files with room for their blocks twice over (allocation and zeroing). */
-function capacityFor(plan: Plan): number {
+function capacityFor(plan: Layout): number {
   const bytes = plan.files.reduce((sum, f) => sum + Math.ceil((f.pages * PAGE) / (2 * MiB)) * 2 * MiB, 0);
   return Math.max(64 * MiB, 2 * bytes + 16 * MiB);
 }
 
-async function setUp(plan: Plan, options: FtraceDiffOptions): Promise<{ emu: Emulator; maps: Map<object, FileMapping>; helpers: Map<string, FileMapping> }> {
+async function setUp(plan: Layout, options: FtraceDiffOptions): Promise<{ emu: Emulator; maps: Map<object, FileMapping>; helpers: Map<string, FileMapping> }> {
   const emu = await createEmulator({ capacity: capacityFor(plan), kernel: options.kernel ?? 'linux-6.12' });
   const maps = new Map<object, FileMapping>();
   const helpers = new Map<string, FileMapping>();
@@ -254,13 +260,25 @@ export async function ftraceDiff(trace: string | LineSource, options: FtraceDiff
   if (options.allocate !== undefined && !['none', 'unwritten', 'written'].includes(options.allocate)) {
     throw new PmemError('EINVAL', `ftraceDiff: allocate must be none, unwritten or written, got ${String(options.allocate)}`);
   }
-  const events = parseFtrace(trace);
-  const plan = planFtrace(events);
-  const { emu, maps, helpers } = await setUp(plan, options);
+  const limit = options.limit ?? 10_000;
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new PmemError('EINVAL', `ftraceDiff: limit must be a non-negative integer, got ${String(limit)}`);
+  const source = ftraceSource(trace);
+  const events = (): Iterable<KernelTraceEvent> => ftraceEvents(source);
+  const layout = planLayout(events);
+  // Every step planned once before anything runs: an access in no mapping is refused here.
+  let eventCount = 0;
+  for (const step of planSteps(events(), layout.mappings)) eventCount += step.events.length;
+  const { emu, maps, helpers } = await setUp(layout, options);
+  const found: FtraceDifference[] = [];
   const differences: FtraceDifference[] = [];
+  let omitted = 0;
   let compared = 0;
   let emulatorEvents = 0;
-  for (const step of plan.steps) {
+  let accesses = 0;
+  let writebacks = 0;
+  for (const step of planSteps(events(), layout.mappings)) {
+    if (step.kind === 'access') accesses++;
+    else if (step.kind === 'writeback') writebacks++;
     const t = emu.startTrace();
     runStep(step, emu, maps, helpers);
     const emitted = t.stop();
@@ -268,17 +286,14 @@ export async function ftraceDiff(trace: string | LineSource, options: FtraceDiff
     const kernelSide = step.events.filter((e) => MODELLED.has(e.name)).map(fromKernel);
     compared += kernelSide.length;
     const lastLine = step.events[step.events.length - 1]!.line;
-    alignEvents(kernelSide, emitted.map((e) => fromEmulator(e, lastLine)), lastLine, differences);
+    found.length = 0;
+    alignEvents(kernelSide, emitted.map((e) => fromEmulator(e, lastLine)), lastLine, found);
+    for (const d of found) {
+      if (differences.length < limit) differences.push(d);
+      else omitted++;
+    }
   }
-  return {
-    kernel,
-    events: events.length,
-    compared,
-    emulatorEvents,
-    accesses: plan.steps.filter((s) => s.kind === 'access').length,
-    writebacks: plan.steps.filter((s) => s.kind === 'writeback').length,
-    differences,
-  };
+  return { kernel, events: eventCount, compared, emulatorEvents, accesses, writebacks, differences, omitted };
 }
 
 /** The report as text: a summary line, then one line per difference. */
@@ -289,7 +304,8 @@ export function formatFtraceDiff(report: FtraceDiffReport, name = 'trace'): stri
     const what = d.kind === 'fields' ? fields : `only in the ${d.kind === 'kernel-only' ? 'kernel trace' : 'emulator'}${fields ? ` (${fields})` : ''}`;
     out.push(`line ${d.line}: ${d.event}: ${what}`);
   }
-  const n = report.differences.length;
+  const n = report.differences.length + report.omitted;
+  if (report.omitted > 0) out.push(`... and ${report.omitted} more`);
   out.push(n === 0 ? 'no differences' : `${n} difference${n === 1 ? '' : 's'}`);
   return `${out.join('\n')}\n`;
 }

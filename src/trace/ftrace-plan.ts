@@ -13,7 +13,9 @@
  *   event): two different VMAs over the same addresses are refused.
  * A step begins at each fault that is not the retry of a FALLBACK or RETRY at the same
  * address, and at each dax_writeback_range; the events of other kinds join the step
- * before them.
+ * before them. The events are read as they come, never held: the layout takes three reads
+ * of them (the files, the mappings the PMD events print, the ones PTE events imply), and
+ * each walk of the steps one more.
  */
 import { PmemError } from '../base/index.js';
 import type { KernelTraceEvent } from './ftrace.js';
@@ -44,18 +46,21 @@ export type Step =
   | { kind: 'writeback'; key: string; start: number; end: number; events: KernelTraceEvent[] }
   | { kind: 'none'; events: KernelTraceEvent[] };
 
-export interface Plan {
+/** The files and mappings a trace needs, made before its steps run. */
+export interface Layout {
   files: PlannedFile[];
   mappings: PlannedMapping[];
-  steps: Step[];
 }
+
+/** The events of a trace, read from the start each time it is called. */
+export type EventSource = () => Iterable<KernelTraceEvent>;
 
 const fileKey = (ev: KernelTraceEvent): string => `${ev.dev}/${ev.ino}`;
 const isFaultStart = (name: string): boolean => name === 'dax_pmd_fault' || name === 'dax_pte_fault';
 const isFaultDone = (name: string): boolean => name === 'dax_pmd_fault_done' || name === 'dax_pte_fault_done';
 const hasWord = (words: string | undefined, word: string): boolean => (words ?? '').split('|').includes(word);
 
-function planFiles(events: KernelTraceEvent[]): Map<string, PlannedFile> {
+function planFiles(events: Iterable<KernelTraceEvent>): Map<string, PlannedFile> {
   const files = new Map<string, PlannedFile & { sized: boolean }>();
   for (const ev of events) {
     const key = fileKey(ev);
@@ -75,13 +80,13 @@ function planFiles(events: KernelTraceEvent[]): Map<string, PlannedFile> {
 }
 
 /** The mapping holding `address` among `list`, or undefined. */
-function holding(list: PlannedMapping[], address: number): PlannedMapping | undefined {
+function holding(list: readonly PlannedMapping[], address: number): PlannedMapping | undefined {
   return list.find((m) => address >= m.vmStart && address < m.vmEnd);
 }
 
-function planMappings(events: KernelTraceEvent[]): PlannedMapping[] {
+function planMappings(events: EventSource): PlannedMapping[] {
   const known: PlannedMapping[] = [];
-  for (const ev of events) {
+  for (const ev of events()) {
     if (ev.vmStart === undefined) continue;
     const { vmStart, vmEnd, address, pgoff } = ev as Required<KernelTraceEvent>;
     if (vmStart % PAGE !== 0 || vmEnd % PAGE !== 0 || vmEnd <= vmStart || address < vmStart || address >= vmEnd) {
@@ -99,7 +104,7 @@ function planMappings(events: KernelTraceEvent[]): PlannedMapping[] {
   }
   // Addresses that no PMD event placed: a mapping of the file from offset 0, up to the last page seen.
   const inferred: PlannedMapping[] = [];
-  for (const ev of events) {
+  for (const ev of events()) {
     if (ev.address === undefined || holding(known, ev.address)) continue;
     if (ev.pgoff === undefined) continue; // an insert event without pgoff cannot place a mapping
     const vmStart = ev.address - ev.pgoff * PAGE;
@@ -115,11 +120,18 @@ function planMappings(events: KernelTraceEvent[]): PlannedMapping[] {
   return [...known, ...inferred];
 }
 
-/** The plan of a parsed trace; EINVAL for what cannot be replayed. */
-export function planFtrace(events: KernelTraceEvent[]): Plan {
-  const files = planFiles(events);
-  const mappings = planMappings(events);
-  const steps: Step[] = [];
+/** The files and mappings of a trace; EINVAL for what cannot be replayed. */
+export function planLayout(events: EventSource): Layout {
+  const files = planFiles(events());
+  return { files: [...files.values()].map(({ key, path, pages }) => ({ key, path, pages })), mappings: planMappings(events) };
+}
+
+/**
+ * The steps of a trace over its mappings, each yielded once complete (when the next one
+ * begins, or at the end); EINVAL for an access in no mapping.
+ */
+export function* planSteps(events: Iterable<KernelTraceEvent>, mappings: readonly PlannedMapping[]): Generator<Step> {
+  let ready: Step | undefined;
   let cur: Step | undefined;
   let openStart = false;
   let lastResult = '';
@@ -129,7 +141,8 @@ export function planFtrace(events: KernelTraceEvent[]): Plan {
       // A writeback whose dax_writeback_range is missing replays as an fsync of the whole file.
       const ranged = ev.name === 'dax_writeback_range';
       cur = { kind: 'writeback', key: fileKey(ev), start: ranged ? ev.start! : 0, end: ranged ? Math.min(ev.end!, WHOLE_FILE_END) : WHOLE_FILE_END, events: [ev] };
-      steps.push(cur);
+      if (ready) yield ready;
+      ready = cur;
       if (ev.name === 'dax_writeback_range_done') cur = undefined;
       continue;
     }
@@ -152,7 +165,8 @@ export function planFtrace(events: KernelTraceEvent[]): Plan {
         const mapping = holding(mappings, at);
         if (!mapping) throw new PmemError('EINVAL', `ftrace line ${ev.line}: address 0x${at.toString(16)} is in no mapping the trace shows`);
         cur = { kind: 'access', mapping, offset: at - mapping.vmStart, write: hasWord(ev.faultFlags, 'WRITE'), events: [] };
-        steps.push(cur);
+        if (ready) yield ready;
+        ready = cur;
         lastResult = '';
       }
       cur!.events.push(ev);
@@ -162,9 +176,10 @@ export function planFtrace(events: KernelTraceEvent[]): Plan {
     }
     if (!cur) {
       cur = { kind: 'none', events: [] };
-      steps.push(cur);
+      if (ready) yield ready;
+      ready = cur;
     }
     cur.events.push(ev);
   }
-  return { files: [...files.values()].map(({ key, path, pages }) => ({ key, path, pages })), mappings, steps };
+  if (ready) yield ready;
 }

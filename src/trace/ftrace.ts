@@ -4,7 +4,7 @@
  * FIELDS`; the FIELDS of each fs_dax event are as its TP_printk prints them
  * (include/trace/events/fs_dax.h, the same in v6.1 and v6.12). Events of other systems
  * are skipped; a malformed line, a malformed fs_dax event or a report of lost events is
- * refused with EINVAL and its line. Every line is parsed before anything runs.
+ * refused with EINVAL and its line. ftraceDiff reads every line before anything runs.
  */
 import { PmemError } from '../base/index.js';
 import { checkText, stringLines, type LineSource } from './lines.js';
@@ -126,14 +126,14 @@ function parseFields(name: string, cls: EventClass, fields: string, line: number
 }
 
 /**
- * Parses a kernel trace into its fs_dax events, in order; events of other systems are
- * skipped. Throws EINVAL at the first malformed line (its number and what was expected),
- * or when the trace holds no fs_dax event at all.
+ * The fs_dax events of a kernel trace, in order, read as they are asked for (each iteration
+ * reads the source again); events of other systems are skipped. Throws EINVAL at the first
+ * malformed line (its number and what was expected), and at the end when the trace held no
+ * fs_dax event at all.
  */
-export function parseFtrace(trace: string | LineSource): KernelTraceEvent[] {
-  const source = typeof trace === 'string' ? stringLines(trace, 'ftrace') : trace;
-  const events: KernelTraceEvent[] = [];
+export function* ftraceEvents(source: LineSource): Generator<KernelTraceEvent> {
   let line = 0;
+  let found = 0;
   for (const raw of source.lines()) {
     line++;
     checkText(raw, line, source.name);
@@ -145,8 +145,19 @@ export function parseFtrace(trace: string | LineSource): KernelTraceEvent[] {
     const m = EVENT_LINE.exec(raw);
     if (!m) throw new PmemError('EINVAL', `ftrace line ${line}: expected an event line "TASK-PID [CPU] TIMESTAMP: EVENT: FIELDS" (tracefs trace or trace-cmd report), got "${shown(text)}"`);
     const cls = CLASS_OF.get(m[5]!);
-    if (cls !== undefined) events.push(parseFields(m[5]!, cls, m[6]!, line));
+    if (cls === undefined) continue;
+    found++;
+    yield parseFields(m[5]!, cls, m[6]!, line);
   }
-  if (events.length === 0) throw new PmemError('EINVAL', `${source.name}: no fs_dax events (enable them with events/fs_dax/enable before the run)`);
-  return events;
+  if (found === 0) throw new PmemError('EINVAL', `${source.name}: no fs_dax events (enable them with events/fs_dax/enable before the run)`);
+}
+
+/** The source of a trace given as text or lines. */
+export function ftraceSource(trace: string | LineSource): LineSource {
+  return typeof trace === 'string' ? stringLines(trace, 'ftrace') : trace;
+}
+
+/** Parses a kernel trace into its fs_dax events, in order (ftraceEvents, held in an array). */
+export function parseFtrace(trace: string | LineSource): KernelTraceEvent[] {
+  return [...ftraceEvents(ftraceSource(trace))];
 }

@@ -20,5 +20,5 @@ export type { ImportedStream, ImportedTrace } from './imported.js';
 export { analyze, type AnalyzeOptions } from './analyze.js';
 export { FINDING_KINDS, type AnalysisReport, type Finding, type FindingKind, type FindingSummary, type Verdict } from './findings.js';
 export { formatAnalysisTable, analysisMarkdown } from './analysis-format.js';
-export { parseFtrace, FTRACE_EVENTS, type KernelTraceEvent } from './ftrace.js';
+export { ftraceEvents, parseFtrace, FTRACE_EVENTS, type KernelTraceEvent } from './ftrace.js';
 export { ftraceDiff, formatFtraceDiff, FTRACE_KERNELS, type FtraceKernel, type FtraceDiffOptions, type FtraceDiffReport, type FtraceDifference, type FieldDifference } from './ftrace-diff.js';

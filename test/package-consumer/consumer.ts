@@ -32,7 +32,7 @@ import {
   fileLines, fillBytes, fioIologStream, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, pmemcheckStream, replay, replayBinary, replayOn, startRecording, stringLines,
   type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedStream, type ImportedTrace, type LineSource,
   type PmemcheckImportOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
-  FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, parseFtrace, TRACE_MINOR, type RecordingTask, type TraceTask,
+  FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, ftraceEvents, parseFtrace, TRACE_MINOR, type RecordingTask, type TraceTask,
   type FieldDifference, type FtraceDiffOptions, type FtraceDiffReport, type FtraceDifference, type FtraceKernel, type KernelTraceEvent,
 } from 'daxemu/trace';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -300,12 +300,13 @@ const kernelTrace = [
 ].join('\n');
 const kernelEvents: KernelTraceEvent[] = parseFtrace(kernelTrace);
 const ftraceKernel: FtraceKernel = FTRACE_KERNELS[0];
-const ftraceOptions: FtraceDiffOptions = { kernel: ftraceKernel, allocate: 'none' };
+const ftraceOptions: FtraceDiffOptions = { kernel: ftraceKernel, allocate: 'none', limit: 5 };
 const ftraceReport: FtraceDiffReport = await ftraceDiff(kernelTrace, ftraceOptions);
 const ftraceDifferences: FtraceDifference[] = ftraceReport.differences;
 const ftraceFields: FieldDifference[] = ftraceDifferences.flatMap((d) => d.fields);
 out.ftrace = {
-  events: kernelEvents.length, known: FTRACE_EVENTS.includes('dax_pte_fault'), differences: ftraceDifferences.length + ftraceFields.length,
+  events: kernelEvents.length, known: FTRACE_EVENTS.includes('dax_pte_fault'), differences: ftraceDifferences.length + ftraceFields.length + ftraceReport.omitted,
+  streamed: [...ftraceEvents(stringLines(kernelTrace))].length,
   text: formatFtraceDiff(ftraceReport).endsWith('no differences\n'),
 };
 out.trace = {
