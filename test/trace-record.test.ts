@@ -218,6 +218,51 @@ describe('the emulator-level calls (format 1.1)', () => {
   });
 });
 
+describe('recording to a writer (startRecording(emu, { write }))', () => {
+  const record = (rec: RecordingEmulator, n: number): void => {
+    const d = rec.mmapDevice({ length: 4 * MiB });
+    const bytes = new Uint8Array(64);
+    for (let i = 0; i < n; i++) {
+      bytes.fill(i & 0xff);
+      d.store((i * 64) % (4 * MiB), bytes);
+      d.clwb((i * 64) % (4 * MiB), 64);
+      if (i % 8 === 7) rec.sfence();
+    }
+  };
+
+  it('hands over the trace in order, in pieces, and keeps none of it: the pieces are the trace', async () => {
+    const whole = startRecording(await createEmulator({ capacity: 16 * MiB, seed: 2 }));
+    record(whole, 20_000);
+    const pieces: string[] = [];
+    const streamed = startRecording(await createEmulator({ capacity: 16 * MiB, seed: 2 }), { write: (t) => pieces.push(t) });
+    record(streamed, 20_000);
+    expect(pieces.length).toBeGreaterThanOrEqual(3);
+    expect(streamed.trace()).toBe('');
+    expect(pieces.join('')).toBe(whole.stop());
+    expect(streamed.stop()).toBe('');
+    expect(() => startRecording(whole.emulator, { write: 'x' as never })).toThrow(/EINVAL: startRecording: write must be a function/);
+  });
+
+  it('records a long run to a file in bounded memory, and the file replays to the run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-trace-'));
+    dirs.push(dir);
+    const path = join(dir, 'run.trace');
+    const { appendFileSync } = await import('node:fs');
+    const rec = startRecording(await createEmulator({ capacity: 16 * MiB, seed: 3 }), { write: (t) => appendFileSync(path, t) });
+    const heap = process.memoryUsage().heapUsed;
+    let peak = 0;
+    for (let k = 0; k < 10; k++) {
+      record(rec, 30_000);
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    rec.stop();
+    // 6.4 x 10^5 lines, 48 MiB of text: kept by the recording, they take 161 MiB of heap.
+    expect(peak - heap).toBeLessThan(48 * MiB);
+    const r = await replay(fileLines(path));
+    expect(r.emulator.stats()).toEqual(rec.emulator.stats());
+  }, 120_000);
+});
+
 describe('page-cache files and the emulator line\'s switches (format 1.2)', () => {
   it('a page-cache file is recorded as such, with the emulator\'s bugs, fixes and resident budget, and replays to the same run', async () => {
     const emu = await createEmulator({ capacity: 16 * MiB, residentBytes: 12 * MiB, seed: 4, kernel: 'linux-6.1', bugs: ['B5'], fixes: ['truncate-writeback'] });

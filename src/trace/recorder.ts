@@ -25,16 +25,48 @@ import type { PmemMappingLike } from '../libpmem/index.js';
 import { encodePath, hexData, taskWord, TRACE_MAGIC, TRACE_MINOR, TRACE_VERSION, type TraceTask } from './format.js';
 
 /** Where recorded lines go. */
+/** Text handed to a recording's writer at a time, about. */
+const WRITE_CHUNK = 1 << 20;
+
+/** The recorded lines: kept, or handed to the writer in chunks. */
 class TraceLog {
-  readonly lines: string[] = [];
+  private lines: string[] = [];
+  private bytes = 0;
   devs = 0;
   maps = 0;
+  constructor(private readonly write?: (text: string) => void) {}
+
   add(line: string): void {
     this.lines.push(line);
+    if (!this.write) return;
+    this.bytes += line.length + 1;
+    if (this.bytes >= WRITE_CHUNK) this.flush();
   }
+
+  /** The trace so far; with a writer, what it has not been given yet goes to it, and this is ''. */
   text(): string {
-    return `${this.lines.join('\n')}\n`;
+    if (!this.write) return `${this.lines.join('\n')}\n`;
+    this.flush();
+    return '';
   }
+
+  private flush(): void {
+    if (this.lines.length === 0) return;
+    const text = `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    this.bytes = 0;
+    this.write!(text);
+  }
+}
+
+export interface RecordingOptions {
+  /**
+   * Where the trace goes as it is recorded, in pieces of about 1 MiB, in order (the rest at
+   * trace() or stop()): the recording then keeps none of it, so a run of any length records
+   * in bounded memory, and trace() and stop() return ''. Under Node, for a file:
+   * `(text) => appendFileSync(path, text)`.
+   */
+  write?: (text: string) => void;
 }
 
 /** The emulator line for `emu`'s options; EINVAL for a custom cost model, which no line can name. */
@@ -52,14 +84,16 @@ function emulatorLine(emu: Emulator): string {
 
 /**
  * Starts recording `emu`, which must be fresh (nothing run on it yet: a replay starts from
- * a fresh emulator). Use the returned wrapper in place of the emulator; stop() gives the trace.
+ * a fresh emulator). Use the returned wrapper in place of the emulator; stop() gives the
+ * trace, or, with `options.write`, hands it the rest.
  */
-export function startRecording(emu: Emulator): RecordingEmulator {
+export function startRecording(emu: Emulator, options: RecordingOptions = {}): RecordingEmulator {
+  if (options.write !== undefined && typeof options.write !== 'function') throw new PmemError('EINVAL', `startRecording: write must be a function taking the trace's text, got ${String(options.write)}`);
   const s = emu.stats();
   if (s.nsPerCpu.some((ns) => ns !== 0) || s.stores + s.loads + s.ntStores + s.fences + s.linesFlushed !== 0 || emu.stats().dax.nrpages !== 0) {
     throw new PmemError('EINVAL', 'startRecording: the emulator has run already; record from a fresh one so that a replay starts where the recording did');
   }
-  const log = new TraceLog();
+  const log = new TraceLog(options.write);
   log.add(`${TRACE_MAGIC} ${TRACE_VERSION}.${TRACE_MINOR}`);
   log.add(emulatorLine(emu));
   return new RecordingEmulator(emu, log);
@@ -88,7 +122,7 @@ export class RecordingEmulator {
     this.log.add(`cpu ${cpu}`);
   }
 
-  /** The trace so far, as text. */
+  /** The trace so far, as text ('' with a writer, which is given what it lacks). */
   trace(): string {
     return this.log.text();
   }

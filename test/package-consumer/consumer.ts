@@ -31,7 +31,7 @@ import {
   FINDING_KINDS, RecordingDevice, RecordingEmulator, RecordingFile, RecordingFileMapping, TRACE_MAGIC, TRACE_VERSION, analysisMarkdown, analyze, encodeBinaryTrace, encodePath,
   fileLines, fillBytes, fioIologStream, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, pmemcheckStream, replay, replayBinary, replayOn, startRecording, stringLines,
   type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedStream, type ImportedTrace, type LineSource,
-  type PmemcheckImportOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
+  type PmemcheckImportOptions, type RecordingOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
   FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, ftraceEvents, parseFtrace, TRACE_MINOR, type RecordingTask, type TraceTask,
   type FieldDifference, type FtraceDiffOptions, type FtraceDiffReport, type FtraceDifference, type FtraceKernel, type KernelTraceEvent,
 } from 'daxemu/trace';
@@ -266,6 +266,12 @@ const recTasks: RecordingTask[] = [{ fsync: recFile }, { store: { mapping: recMa
 rec.runConcurrently(recTasks);
 rec.msync(recMap.address, 4096);
 const traceText = rec.stop();
+// A recording handed to a writer as it goes keeps none of it.
+const writerPieces: string[] = [];
+const recordingOptions: RecordingOptions = { write: (text) => void writerPieces.push(text) };
+const toWriter = startRecording(await createEmulator({ capacity: 8 << 20 }), recordingOptions);
+toWriter.sfence();
+const writerKept = toWriter.stop();
 const concurrentLine: TraceTask['kind'][] = traceText.includes('concurrent fsync:') ? ['fsync', 'store'] : [];
 const replayOptions: ReplayOptions = { batch: 64 };
 const replayed: ReplayResult = await replay(traceText, replayOptions);
@@ -316,7 +322,7 @@ out.trace = {
   emptyFence: emptyFences?.count, verdict, fioBytes: (await replay(fio.trace)).emulator.stats().storeBytes,
   pmemcheckStores: (await replay(pmemcheck.trace)).emulator.stats().stores, lines: pmemcheck.sourceLines.filter((l) => l === 1).length,
   table: formatAnalysisTable(analysis).includes('empty-fence'), markdown: analysisMarkdown(analysis).startsWith('#'),
-  streamedBytes: (await replay(fioStream.trace)).emulator.stats().storeBytes, streamedFence: (await analyze(pmemcheckStreamed)).findings[0]?.kind,
+  writer: writerKept === '' && writerPieces.join('').endsWith('sfence\n'), streamedBytes: (await replay(fioStream.trace)).emulator.stats().storeBytes, streamedFence: (await analyze(pmemcheckStreamed)).findings[0]?.kind,
 };
 
 // ---- worker threads: the emulator shared and a CPU attached; on this thread only its
