@@ -129,7 +129,7 @@ describe('the packed package', () => {
     // trace: a recording replays to the same counters, in text and binary, and the analysis finds the empty fence.
     // ftrace: a kernel trace of one write fault matches the emulator's events.
     expect(seen.ftrace).toEqual({ events: 4, known: true, differences: 0, streamed: 4, text: true });
-    expect(seen.trace).toMatchObject({ sameText: true, sameBinary: true, binary: true, emptyFence: 1, fioBytes: 4096, pmemcheckStores: 1, lines: 3, table: true, markdown: true, streamedBytes: 512, streamedFence: 'empty-fence', writer: true });
+    expect(seen.trace).toMatchObject({ sameText: true, sameBinary: true, binary: true, emptyFence: 1, fioBytes: 4096, pmemcheckStores: 1, lines: 3, table: true, markdown: true, streamedBytes: 512, streamedFence: 'empty-fence', writer: true, chunkedSame: true });
   }, 60_000);
 
   it('the installed command runs the main job and says the charts need the optional packages', async () => {

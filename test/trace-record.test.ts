@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../src/base/index.js';
 import { createEmulator, type Emulator } from '../src/emulator/index.js';
-import { analyze, encodeBinaryTrace, fileLines, replay, replayBinary, replayOn, startRecording, type LineSource, type RecordingEmulator } from '../src/trace/index.js';
+import { analyze, encodeBinaryTrace, fileChunks, fileLines, replay, replayBinary, replayOn, startRecording, writeBinaryTrace, type ByteSource, type LineSource, type RecordingEmulator } from '../src/trace/index.js';
 import { writeLongTrace } from '../bench/traces-stream.js';
 
 const MiB = 1 << 20;
@@ -362,6 +362,52 @@ describe('the binary twin', () => {
     const [ta, tb] = [await analyze(text), await analyze(binary)];
     expect(tb.findings.length).toBeGreaterThan(100);
     expect(tb.findings.map((f) => [f.kind, f.line + 2, f.lines, f.ns])).toEqual(ta.findings.map((f) => [f.kind, f.line, f.lines, f.ns]));
+  }, 60_000);
+
+  it('read from a file in chunks of any size, and written as it is encoded, it replays as the whole twin does', async () => {
+    const emu = await createEmulator({ capacity: 16 * MiB, seed: 11 });
+    const end = await randomWorkload(startRecording(emu), 11, 500);
+    const text = end.stop();
+    const whole = encodeBinaryTrace(text);
+    const pieces: Uint8Array[] = [];
+    writeBinaryTrace(text, (b) => pieces.push(b));
+    expect(Buffer.compare(Buffer.concat(pieces), Buffer.from(whole))).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-trace-'));
+    dirs.push(dir);
+    const path = join(dir, 'twin.bin');
+    await writeFile(path, whole);
+    const want = (await replayBinary(whole)).emulator.stats();
+    // 7 bytes: every word and record straddles chunks; 1 MiB: the default.
+    for (const chunk of [7, 4096, 1 << 20]) expect((await replayBinary(fileChunks(path, chunk))).emulator.stats(), `chunks of ${chunk}`).toEqual(want);
+    expect((await analyze(fileChunks(path, 7))).summary).toEqual((await analyze(whole)).summary);
+    // A truncated file is refused as the whole bytes are, before anything runs.
+    await writeFile(path, whole.subarray(0, whole.length - 5));
+    await expect(replayBinary(fileChunks(path, 7))).rejects.toThrow(/EINVAL: binary trace record \d+: the record runs past the end/);
+    await writeFile(path, 'DAXEMUTB');
+    await expect(replayBinary(fileChunks(path))).rejects.toThrow(/EINVAL: binary trace: no DAXEMUTB header/);
+    expect(() => fileChunks(path, 0)).toThrow(/EINVAL: fileChunks: chunk must be a positive integer/);
+  });
+
+  it('a twin of 10^6 records replays from a file in bounded memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daxemu-trace-'));
+    dirs.push(dir);
+    const path = join(dir, 'long.bin');
+    const lines = ['daxemu-trace 1', 'dev d0 0 4194304'];
+    const { openSync, writeSync, closeSync } = await import('node:fs');
+    const fd = openSync(path, 'w');
+    const record = (i: number): string => `store d0 ${(i * 64) % (4 * MiB)} 64 x${(i & 0xff).toString(16).padStart(2, '0').repeat(64)}\nclwb d0 ${(i * 64) % (4 * MiB)} 64\nsfence`;
+    const source: LineSource = { name: 'generated', *lines() { yield* lines; for (let i = 0; i < 333_333; i++) yield* record(i).split('\n'); } };
+    writeBinaryTrace(source, (b) => void writeSync(fd, b));
+    closeSync(fd);
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    const file = fileChunks(path);
+    const sampled: ByteSource = { name: path, *chunks() { for (const c of file.chunks()) { peak = Math.max(peak, process.memoryUsage().arrayBuffers); yield c; } } };
+    const r = await replayBinary(sampled);
+    expect(r.operations).toBe(1 + 3 * 333_333);
+    expect(r.emulator.stats().stores).toBe(333_333);
+    // The file is 29 MiB (given whole, its bytes are 29 MiB more); the window holds 4 MiB of it.
+    expect(peak - before).toBeLessThan(12 * MiB);
   }, 60_000);
 
   it('refuses a truncated twin, a record outside its mapping, and a twin of a two-word trace', async () => {

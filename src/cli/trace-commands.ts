@@ -7,12 +7,12 @@
  * where the emulator's events differ; its exit codes are those of diff(1): 0 for none, 1
  * for differences, 2 for a bad trace or command line.
  */
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PmemError } from '../base/index.js';
 import {
-  analysisMarkdown, analyze, encodeBinaryTrace, fileLines, fioIologStream, formatAnalysisTable, formatFtraceDiff, FTRACE_KERNELS, ftraceDiff, pmemcheckStream, replay, replayBinary,
-  type FtraceKernel, type ImportedStream, type LineSource,
+  analysisMarkdown, analyze, fileChunks, fileLines, fioIologStream, isByteSource, formatAnalysisTable, formatFtraceDiff, FTRACE_KERNELS, ftraceDiff, pmemcheckStream, replay, replayBinary, writeBinaryTrace,
+  type ByteSource, type FtraceKernel, type ImportedStream, type LineSource,
 } from '../trace/index.js';
 
 const FORMATS = ['daxemu', 'binary', 'fio', 'pmemcheck'] as const;
@@ -44,12 +44,29 @@ function sniff(path: string): Format {
   }
 }
 
-/** The file as its format reads it: text and imports streamed from the disk, a binary twin whole. */
-function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSource | ImportedStream | Uint8Array {
-  if (format === 'binary') return readFileSync(path);
+/** The file as its format reads it, streamed from the disk. */
+function input(path: string, format: Format, engine: 'mmap' | 'libpmem'): LineSource | ImportedStream | ByteSource {
+  if (format === 'binary') return fileChunks(path);
   const lines = fileLines(path);
   if (format === 'daxemu') return lines;
   return format === 'fio' ? fioIologStream(lines, { engine }) : pmemcheckStream(lines);
+}
+
+/** Writes the binary twin of `text` to `path` as it is encoded. */
+function writeBinaryFile(path: string, text: LineSource): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    throw new PmemError('ENOENT', `cannot write ${path}: ${(err as Error).message}`);
+  }
+  try {
+    writeBinaryTrace(text, (bytes) => {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Runs `ftrace-diff` with its arguments; returns the exit code. */
@@ -139,11 +156,11 @@ export async function traceCommand(argv: string[], out: NodeJS.WritableStream, e
       return 0;
     }
     const started = performance.now();
-    const text = source instanceof Uint8Array ? undefined : 'trace' in source ? source.trace : source;
-    const result = text === undefined ? await replayBinary(source as Uint8Array) : await replay(text);
+    const text = isByteSource(source) ? undefined : 'trace' in source ? source.trace : source;
+    const result = text === undefined ? await replayBinary(source as ByteSource) : await replay(text);
     if (v['write-binary'] !== undefined) {
       if (text === undefined) throw new PmemError('EINVAL', `${path} is a binary trace already`);
-      writeFileSync(v['write-binary'], encodeBinaryTrace(text));
+      writeBinaryFile(v['write-binary'], text);
     }
     const wallMs = performance.now() - started;
     const stats = result.emulator.stats();

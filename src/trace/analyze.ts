@@ -18,7 +18,7 @@ import type { Emulator } from '../emulator/index.js';
 import { FINDING_KINDS, type AnalysisReport, type Finding, type FindingKind, type FindingSummary } from './findings.js';
 import { decodePath, Op, Target, type TraceOp } from './format.js';
 import type { ImportedStream, ImportedTrace } from './imported.js';
-import { stringLines, type LineSource } from './lines.js';
+import { isByteSource, stringLines, type ByteSource, type LineSource } from './lines.js';
 import { replay, type ReplayOptions } from './replay.js';
 import { isBinaryTrace, replayBinary } from './binary.js';
 import { type LinePage, LineStates } from './line-states.js';
@@ -325,10 +325,10 @@ function isStream(t: unknown): t is ImportedStream {
 }
 
 /** Replays a trace (or an imported one) and reports its wasted flushes, fences and syncs and its durability gaps. */
-export async function analyze(trace: string | LineSource | ImportedTrace | ImportedStream | Uint8Array, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+export async function analyze(trace: string | LineSource | ImportedTrace | ImportedStream | Uint8Array | ByteSource, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const limit = options.limit ?? 1000;
-  if (trace instanceof Uint8Array) {
-    if (!isBinaryTrace(trace)) throw new PmemError('EINVAL', 'analyze: bytes given are not a binary trace (DAXEMUTB); pass text as a string');
+  if (trace instanceof Uint8Array || isByteSource(trace)) {
+    if (trace instanceof Uint8Array && !isBinaryTrace(trace)) throw new PmemError('EINVAL', 'analyze: bytes given are not a binary trace (DAXEMUTB); pass text as a string');
     const analyzer = new Analyzer((op) => op.line, limit);
     const result = await replayBinary(trace, { ...options, observer: analyzer.observer });
     return analyzer.finish('binary trace', result.operations, result.cpuNs);

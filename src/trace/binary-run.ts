@@ -36,15 +36,15 @@ const DIRECT_MAX_BYTES = 1 << 16;
 /**
  * The end (word index) of the record at `pos` when the direct path takes it, else -1:
  * not a device or media access or fence, a store without data, or a record that runs past
- * the end of `words` (the general path says so).
+ * `limit`, the end of the words read (the general path says so).
  */
-export function directEnd(words: Uint32Array, pos: number): number {
+export function directEnd(words: Uint32Array, pos: number, limit: number): number {
   const w0 = words[pos]!;
   const pm = PM_OF[w0 & 0xff]!;
   if (pm === 0) return -1;
   if (pm >= PM_SFENCE) return pos + 1;
   const target = (w0 >>> 8) & 3;
-  if ((target !== DEVICE && target !== MEDIA) || pos + 3 > words.length) return -1;
+  if ((target !== DEVICE && target !== MEDIA) || pos + 3 > limit) return -1;
   const len = words[pos + 2]!;
   if (len > DIRECT_MAX_BYTES) return -1;
   const data = (w0 >>> 10) & 3;
@@ -54,7 +54,7 @@ export function directEnd(words: Uint32Array, pos: number): number {
     else if (data === FILL) end += 1;
     else return -1;
   } else if (data !== 0) return -1;
-  return end <= words.length ? end : -1;
+  return end <= limit ? end : -1;
 }
 
 /** Whether the direct record at `pos` lies inside its mapping (`devLength` by device id) or the media. */

@@ -18,7 +18,7 @@ import { PmemError } from '../base/index.js';
 import type { Emulator, EmulatorOptions } from '../emulator/index.js';
 import { createEmulator } from '../emulator/index.js';
 import { newOp, Op, parseLine, Target, type TraceOp } from './format.js';
-import { checkText, stringLines, type LineSource } from './lines.js';
+import { checkText, stringLines, type ByteSource, type LineSource } from './lines.js';
 import { readHeader, Runner, Shadow, sourceOf, totalNs, type ReplayOptions, type ReplayResult } from './replay.js';
 import { DirectRun, directAddress, directEnd, directInRange } from './binary-run.js';
 
@@ -69,16 +69,33 @@ for (const op of [Op.Store, Op.NtStore, Op.Load, Op.Clwb, Op.ClflushOpt, Op.Clfl
 const TARGET_CODE: Record<number, number> = { [Target.None]: 0, [Target.Device]: 1, [Target.File]: 2, [Target.Media]: 3 };
 const CODE_TARGET = [Target.None, Target.Device, Target.File, Target.Media];
 
-/** Encodes a version-1 trace (text) as its binary twin; a bad line fails as in replay. */
-export function encodeBinaryTrace(trace: string | LineSource): Uint8Array {
+/** Bytes of records gathered before a streaming encoder hands them on. */
+const WRITE_CHUNK = 1 << 20;
+
+/**
+ * Encodes a version-1 trace (text) as its binary twin, handing the twin to `write` in
+ * pieces of about 1 MiB, in order: the header first, then the records. A bad line fails as
+ * in replay (what was handed on before it is a partial twin).
+ */
+export function writeBinaryTrace(trace: string | LineSource, write: (bytes: Uint8Array) => void): void {
   const source = sourceOf(trace);
   if (readHeader(source).legacy) throw new PmemError('EINVAL', `${source.name}: a two-word trace has no binary twin; replay it as text`);
-  const w = new Writer();
   const header: string[] = [];
+  let headerDone = false;
+  const writeHeader = (): void => {
+    headerDone = true;
+    const head = Buffer.from(header.join('\n'), 'utf8');
+    const w = new Writer();
+    w.bytes(Buffer.from(MAGIC, 'latin1'));
+    w.u32(BINARY_VERSION);
+    w.u32(head.length);
+    w.bytes(head);
+    write(w.buf.slice(0, w.used));
+  };
   const op = newOp();
   let line = 0;
   let seen = 0;
-  const out = new Writer();
+  let out = new Writer();
   for (const raw of source.lines()) {
     line++;
     checkText(raw, line, source.name);
@@ -93,6 +110,11 @@ export function encodeBinaryTrace(trace: string | LineSource): Uint8Array {
     if (seen === 2 && op.op === Op.Emulator) {
       header.push(t);
       continue;
+    }
+    if (!headerDone) writeHeader();
+    if (out.used >= WRITE_CHUNK) {
+      write(out.buf.slice(0, out.used));
+      out = new Writer();
     }
     if (FAST[op.op] === 1 && op.a <= 0xffffffff && op.b <= 0xffffffff && op.id < 1 << 20) {
       if (op.op === Op.Sfence || op.op === Op.Mfence) {
@@ -113,41 +135,131 @@ export function encodeBinaryTrace(trace: string | LineSource): Uint8Array {
     out.u32(text.length);
     out.bytes(text);
   }
-  const head = Buffer.from(header.join('\n'), 'utf8');
-  w.bytes(Buffer.from(MAGIC, 'latin1'));
-  w.u32(BINARY_VERSION);
-  w.u32(head.length);
-  w.bytes(head);
-  w.bytes(out.buf.subarray(0, out.used));
-  return w.buf.slice(0, w.used);
+  if (!headerDone) writeHeader();
+  if (out.used > 0) write(out.buf.slice(0, out.used));
 }
 
-/** Reads the records of a binary twin into `op`, one at a time. */
+/** Encodes a version-1 trace (text) as its binary twin, whole; a bad line fails as in replay. */
+export function encodeBinaryTrace(trace: string | LineSource): Uint8Array {
+  const pieces: Uint8Array[] = [];
+  writeBinaryTrace(trace, (bytes) => pieces.push(bytes));
+  const whole = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    whole.set(p, at);
+    at += p.length;
+  }
+  return whole;
+}
+
+/** The largest record a chunked twin's window grows for: a text record of a 64 MiB line. */
+const MAX_RECORD_BYTES = (64 << 20) + 16;
+
+/**
+ * Reads the records of a binary twin into `op`, one at a time, through a window of its
+ * words: the whole twin when it was given as bytes, else the part read from its chunks so
+ * far, refilled as records are asked for (fetch) and never longer than a few chunks and
+ * the longest record.
+ */
 class Records {
-  readonly words: Uint32Array;
-  private readonly bytes: Uint8Array;
-  readonly headerText: string;
-  private readonly start: number;
+  words: Uint32Array;
+  private bytes: Uint8Array;
+  /** Valid bytes in the window, and the whole words among them. */
+  private filled: number;
+  end: number;
+  private readonly source: ByteSource | undefined;
+  private chunk: Iterator<Uint8Array> | undefined;
+  private eof = true;
+  headerText = '';
+  private start = 0;
   pos = 0;
   record = 0;
 
-  constructor(input: Uint8Array) {
-    // An aligned copy when the input is not aligned to 4 (a Buffer slice of a file, say).
-    const bytes = input.byteOffset % 4 === 0 ? input : input.slice();
-    this.bytes = bytes;
-    this.words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
-    if (!isBinaryTrace(bytes) || bytes.length < 16) throw new PmemError('EINVAL', 'binary trace: no DAXEMUTB header');
+  constructor(input: Uint8Array | ByteSource) {
+    if (input instanceof Uint8Array) {
+      // An aligned copy when the input is not aligned to 4 (a Buffer slice of a file, say).
+      this.bytes = input.byteOffset % 4 === 0 ? input : input.slice();
+      this.filled = this.bytes.length;
+    } else {
+      this.source = input;
+      this.bytes = new Uint8Array(4 << 20);
+      this.filled = 0;
+    }
+    this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >>> 2);
+    this.end = this.filled >>> 2;
+    this.open();
+  }
+
+  /** Reads the header; a chunked twin starts its chunks again. */
+  private open(): void {
+    if (this.source) {
+      this.chunk = this.source.chunks()[Symbol.iterator]();
+      this.eof = false;
+      this.filled = 0;
+      this.end = 0;
+    }
+    this.pos = 0;
+    this.need(4);
+    if (this.filled < 16 || !isBinaryTrace(this.bytes.subarray(0, 8))) throw new PmemError('EINVAL', 'binary trace: no DAXEMUTB header');
     if (this.words[2] !== BINARY_VERSION) throw new PmemError('EINVAL', `binary trace: version ${this.words[2]} is not supported (this daxemu reads version ${BINARY_VERSION})`);
     const h = this.words[3]!;
-    if (16 + h > bytes.length) throw new PmemError('EINVAL', 'binary trace: the header runs past the end (a truncated file?)');
-    this.headerText = Buffer.from(bytes.buffer, bytes.byteOffset + 16, h).toString('utf8');
+    this.need(Math.min((16 + h + 3) >>> 2, MAX_RECORD_BYTES >>> 2));
+    if (16 + h > this.filled) throw new PmemError('EINVAL', 'binary trace: the header runs past the end (a truncated file?)');
+    this.headerText = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + 16, h).toString('utf8');
     this.start = (16 + h + 3) >>> 2;
     this.pos = this.start;
   }
 
   rewind(): void {
-    this.pos = this.start;
+    if (this.source) this.open();
+    else this.pos = this.start;
     this.record = 0;
+  }
+
+  /** Whether `n` words from pos are in the window, reading more chunks for them if need be. */
+  private need(n: number): boolean {
+    if (this.end - this.pos >= n) return true;
+    if (this.eof || n * 4 > MAX_RECORD_BYTES) return false;
+    const from = this.pos * 4;
+    this.bytes.copyWithin(0, from, this.filled);
+    this.filled -= from;
+    this.pos = 0;
+    // Read on to half the window at least, so that a refill is not paid every record.
+    const want = Math.max(n * 4, this.bytes.length >>> 1);
+    while (this.filled < want) {
+      const r = this.chunk!.next();
+      if (r.done) {
+        this.eof = true;
+        break;
+      }
+      if (this.filled + r.value.length > this.bytes.length) {
+        const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.filled + r.value.length));
+        bigger.set(this.bytes.subarray(0, this.filled));
+        this.bytes = bigger;
+        this.words = new Uint32Array(bigger.buffer, 0, bigger.length >>> 2);
+      }
+      this.bytes.set(r.value, this.filled);
+      this.filled += r.value.length;
+    }
+    this.end = this.filled >>> 2;
+    return this.end - this.pos >= n;
+  }
+
+  /**
+   * Brings the next record whole into the window (as much of it as the twin has); false at
+   * the end. words and end may change: read them after it.
+   */
+  fetch(): boolean {
+    if (!this.need(1)) return false;
+    const w0 = this.words[this.pos]!;
+    const code = w0 & 0xff;
+    if (code === TEXT) {
+      if (this.need(2)) this.need(2 + ((this.words[this.pos + 1]! + 3) >>> 2));
+    } else if (FAST[code] === 1 && code !== Op.Sfence && code !== Op.Mfence && this.need(3)) {
+      const data = (w0 >>> 10) & 3;
+      this.need(3 + (data === 1 ? (this.words[this.pos + 2]! + 3) >>> 2 : data === 2 ? 1 : 0));
+    }
+    return true;
   }
 
   private truncated(): PmemError {
@@ -156,8 +268,9 @@ class Records {
 
   /** Fills `op` with the next record; false at the end. */
   next(op: TraceOp): boolean {
+    if (!this.fetch()) return false;
     const words = this.words;
-    if (this.pos >= words.length) return false;
+    const end = this.end;
     this.record++;
     const w0 = words[this.pos++]!;
     const code = w0 & 0xff;
@@ -170,10 +283,10 @@ class Records {
     op.word = '';
     op.data = undefined;
     if (code === TEXT) {
-      if (this.pos >= words.length) throw this.truncated();
+      if (this.pos >= end) throw this.truncated();
       const len = words[this.pos++]!;
       const at = this.pos * 4;
-      if (at + len > this.bytes.length) throw this.truncated();
+      if (at + len > this.filled) throw this.truncated();
       const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, len).toString('utf8');
       this.pos += (len + 3) >>> 2;
       checkText(text, this.record, 'binary trace record');
@@ -182,7 +295,7 @@ class Records {
     }
     if (FAST[code] !== 1) throw new PmemError('EINVAL', `binary trace record ${this.record}: unknown operation code ${code}`);
     op.op = code as Op;
-    if (this.pos + 2 > words.length) throw this.truncated();
+    if (this.pos + 2 > end) throw this.truncated();
     op.target = CODE_TARGET[(w0 >>> 8) & 3]!;
     op.id = w0 >>> 12;
     op.a = words[this.pos++]!;
@@ -190,12 +303,12 @@ class Records {
     const data = (w0 >>> 10) & 3;
     if (data === 1) {
       const at = this.pos * 4;
-      if (at + op.b > this.bytes.length) throw this.truncated();
+      if (at + op.b > this.filled) throw this.truncated();
       op.data = this.bytes;
       op.dataAt = at;
       this.pos += (op.b + 3) >>> 2;
     } else if (data === 2) {
-      if (this.pos >= words.length) throw this.truncated();
+      if (this.pos >= end) throw this.truncated();
       op.word = `fill:${words[this.pos++]!}`;
     }
     if (op.target === Target.None) throw new PmemError('EINVAL', `binary trace record ${this.record}: an access with no target`);
@@ -204,19 +317,20 @@ class Records {
 }
 
 /**
- * Replays a binary twin: the check pass over every record first, then the run pass. Device
- * and media accesses and fences take the direct path (binary-run.ts), the rest the general one.
+ * Replays a binary twin, given whole or as chunks (fileChunks: then it is read twice and
+ * never held): the check pass over every record first, then the run pass. Device and media
+ * accesses and fences take the direct path (binary-run.ts), the rest the general one.
  */
-export async function replayBinary(bytes: Uint8Array, options: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replayBinary(bytes: Uint8Array | ByteSource, options: ReplayOptions = {}): Promise<ReplayResult> {
   const records = new Records(bytes);
   const header = readHeader(stringLines(records.headerText, 'binary trace header'));
   const emuOptions: EmulatorOptions = { ...header.options, ...options.emulator };
   const emu: Emulator = await createEmulator(emuOptions);
   const shadow = new Shadow(emu.capacity, emu.core.layout.maxCpus);
   const op = newOp();
-  const words = records.words;
-  while (records.pos < words.length) {
-    const end = directEnd(words, records.pos);
+  while (records.fetch()) {
+    const words = records.words;
+    const end = directEnd(words, records.pos, records.end);
     if (end >= 0 && directInRange(words, records.pos, shadow.devs, shadow.capacity)) {
       records.pos = end;
       records.record++;
@@ -228,9 +342,11 @@ export async function replayBinary(bytes: Uint8Array, options: ReplayOptions = {
   const runner = new Runner(emu, batch, observer);
   const direct = new DirectRun(batch);
   let operations = 0;
-  while (records.pos < words.length) {
+  while (records.fetch()) {
+    // The record is whole in the window now; next() below does not move the window.
+    const words = records.words;
     const pos = records.pos;
-    const end = directEnd(words, pos);
+    const end = directEnd(words, pos, records.end);
     if (end >= 0) {
       operations++;
       if (observer) {

@@ -9,10 +9,10 @@
  * @module daxemu/trace
  */
 export { TRACE_MAGIC, TRACE_VERSION, TRACE_MINOR, encodePath, type TraceOp, type TraceTask } from './format.js';
-export { stringLines, fileLines, type LineSource } from './lines.js';
+export { stringLines, fileLines, fileChunks, isByteSource, type ByteSource, type LineSource } from './lines.js';
 export { fillBytes } from './fill.js';
 export { startRecording, RecordingEmulator, RecordingDevice, RecordingFile, RecordingFileMapping, type RecordingOptions, type RecordingTask } from './recorder.js';
-export { encodeBinaryTrace, isBinaryTrace, replayBinary } from './binary.js';
+export { encodeBinaryTrace, writeBinaryTrace, isBinaryTrace, replayBinary } from './binary.js';
 export { replay, replayOn, type ReplayOptions, type ReplayResult, type ReplayObserver } from './replay.js';
 export { importPmemcheck, pmemcheckStream, type PmemcheckImportOptions } from './pmemcheck.js';
 export { importFioIolog, fioIologStream, type FioImportOptions } from './fio.js';

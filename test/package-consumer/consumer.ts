@@ -29,15 +29,15 @@ import {
 } from 'daxemu/libpmem';
 import {
   FINDING_KINDS, RecordingDevice, RecordingEmulator, RecordingFile, RecordingFileMapping, TRACE_MAGIC, TRACE_VERSION, analysisMarkdown, analyze, encodeBinaryTrace, encodePath,
-  fileLines, fillBytes, fioIologStream, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, pmemcheckStream, replay, replayBinary, replayOn, startRecording, stringLines,
-  type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type FioImportOptions, type ImportedStream, type ImportedTrace, type LineSource,
+  fileChunks, fileLines, fillBytes, fioIologStream, isByteSource, writeBinaryTrace, formatAnalysisTable, importFioIolog, importPmemcheck, isBinaryTrace, pmemcheckStream, replay, replayBinary, replayOn, startRecording, stringLines,
+  type AnalysisReport, type AnalyzeOptions, type Finding, type FindingKind, type FindingSummary, type ByteSource, type FioImportOptions, type ImportedStream, type ImportedTrace, type LineSource,
   type PmemcheckImportOptions, type RecordingOptions, type ReplayObserver, type ReplayOptions, type ReplayResult, type TraceOp, type Verdict,
   FTRACE_EVENTS, FTRACE_KERNELS, formatFtraceDiff, ftraceDiff, ftraceEvents, parseFtrace, TRACE_MINOR, type RecordingTask, type TraceTask,
   type FieldDifference, type FtraceDiffOptions, type FtraceDiffReport, type FtraceDifference, type FtraceKernel, type KernelTraceEvent,
 } from 'daxemu/trace';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DEFAULT_DIRTY_COUNTS, FLUSH_COST_STRATEGIES, MOVNT_THRESHOLD, OPT_IN_STRATEGIES, STRATEGY_NAMES, WORKLOAD_NAMES, parseTrace, planCells, runCell, runFlushCost, runMatrix, startStrategy,
   strategyRuns, strategySetup, traceWorkload, workloadByName, parseShard, shardCells, mergeShards, CPU_LAYOUTS, MAX_SHARED_CPUS,
@@ -284,6 +284,13 @@ await replayOn(fresh, traceText, { observer });
 const tracePath = join(await mkdtemp(join(tmpdir(), 'consumer-trace-')), 't.trace');
 await writeFile(tracePath, traceText);
 const source: LineSource = fileLines(tracePath);
+// The twin written as it is encoded, then read back in chunks.
+const twinPath = join(dirname(tracePath), 't.bin');
+const twinPieces: Uint8Array[] = [];
+writeBinaryTrace(source, (bytes) => void twinPieces.push(bytes));
+await writeFile(twinPath, Buffer.concat(twinPieces));
+const twinChunks: ByteSource = fileChunks(twinPath, 64);
+const chunkedSame = isByteSource(twinChunks) && JSON.stringify((await replayBinary(twinChunks)).emulator.stats()) === JSON.stringify(recEmu.stats());
 const analyzeOptions: AnalyzeOptions = { limit: 10 };
 const analysis: AnalysisReport = await analyze(source, analyzeOptions);
 const emptyFences: FindingSummary | undefined = analysis.summary.find((s) => s.kind === 'empty-fence');
@@ -322,7 +329,7 @@ out.trace = {
   emptyFence: emptyFences?.count, verdict, fioBytes: (await replay(fio.trace)).emulator.stats().storeBytes,
   pmemcheckStores: (await replay(pmemcheck.trace)).emulator.stats().stores, lines: pmemcheck.sourceLines.filter((l) => l === 1).length,
   table: formatAnalysisTable(analysis).includes('empty-fence'), markdown: analysisMarkdown(analysis).startsWith('#'),
-  writer: writerKept === '' && writerPieces.join('').endsWith('sfence\n'), streamedBytes: (await replay(fioStream.trace)).emulator.stats().storeBytes, streamedFence: (await analyze(pmemcheckStreamed)).findings[0]?.kind,
+  chunkedSame, writer: writerKept === '' && writerPieces.join('').endsWith('sfence\n'), streamedBytes: (await replay(fioStream.trace)).emulator.stats().storeBytes, streamedFence: (await analyze(pmemcheckStreamed)).findings[0]?.kind,
 };
 
 // ---- worker threads: the emulator shared and a CPU attached; on this thread only its
