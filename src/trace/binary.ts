@@ -250,6 +250,8 @@ class Records {
    * the end. words and end may change: read them after it.
    */
   fetch(): boolean {
+    // All read (a twin given whole, or the end of the chunks): a record is checked where it is parsed.
+    if (this.eof) return this.pos < this.end;
     if (!this.need(1)) return false;
     const w0 = this.words[this.pos]!;
     const code = w0 & 0xff;
