@@ -358,7 +358,7 @@ export async function replayBinary(bytes: Uint8Array | ByteSource, options: Repl
         records.pos = end;
         records.record++;
       }
-      if (runner.pending) runner.flush();
+      runner.flush(); // what the general path batched runs first
       direct.add(runner.emu, words, pos, directAddress(words, pos, runner.deviceOffset));
       continue;
     }

@@ -24,7 +24,6 @@ import { defaultResidentBytes, type Emulator } from '../emulator/index.js';
 import type { PmemMappingLike } from '../libpmem/index.js';
 import { encodePath, hexData, taskWord, TRACE_MAGIC, TRACE_MINOR, TRACE_VERSION, type TraceTask } from './format.js';
 
-/** Where recorded lines go. */
 /** Text handed to a recording's writer at a time, about. */
 const WRITE_CHUNK = 1 << 20;
 

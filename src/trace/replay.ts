@@ -267,16 +267,11 @@ export class Runner {
     this.builder.reset();
   }
 
-  private media(op: TraceOp): number {
-    return op.target === Target.Media ? op.a : this.devs[op.id]!.offset + op.a;
-  }
-
   /** Where device mapping d`id` starts on the media. */
   readonly deviceOffset = (id: number): number => this.devs[id]!.offset;
 
-  /** Whether device and media operations wait in the command buffer (flush() runs them). */
-  get pending(): boolean {
-    return this.builder.length > 0;
+  private media(op: TraceOp): number {
+    return op.target === Target.Media ? op.a : this.deviceOffset(op.id) + op.a;
   }
 
   private file(path: string): DaxFile {
